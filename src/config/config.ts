@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+import { parsePodCidr } from '../network/ipam';
+import { parseQuantity } from './quantity';
+
+const quantity = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseQuantity(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+// Every option has a default, so an empty file (or none) is a full config.
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        socket: z.string().min(1).optional(),
+        state_dir: z.string().min(1).optional(),
+        log_level: logLevel.default('info'),
+      })
+      .strict()
+      .prefault({}),
+    runtime: z
+      .object({
+        // What Version reports as runtime_name.
+        name: z.string().min(1).default('fakecri'),
+        cgroup_driver: z.enum(['systemd', 'cgroupfs']).default('cgroupfs'),
+        // The pause image: reported pinned so the kubelet's image GC keeps it.
+        sandbox_image: z.string().min(1).default('registry.k8s.io/pause:3.10.1'),
+        // RuntimeClass handlers accepted besides the default ("").
+        handlers: z.array(z.string().min(1)).default(['runc']),
+        // A line written to each container's log when it starts, so that
+        // `kubectl logs` has something to show; empty for none.
+        start_log_line: z.string().default('fakecri: container {name} started'),
+      })
+      .strict()
+      .prefault({}),
+    status: z
+      .object({
+        runtime_ready: z.boolean().default(true),
+        network_ready: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    network: z
+      .object({
+        // Pod IPs come from here until the kubelet sends a pod_cidr.
+        default_pod_cidr: z
+          .string()
+          .default('10.88.0.0/16')
+          .superRefine((v, ctx) => {
+            try {
+              parsePodCidr(v);
+            } catch (err) {
+              ctx.addIssue({ code: 'custom', message: (err as Error).message });
+            }
+          }),
+      })
+      .strict()
+      .prefault({}),
+    images: z
+      .object({
+        // Sizes for images with no entry in `sizes`, derived from the reference.
+        default_min_size: quantity.default(5 * 2 ** 20),
+        default_max_size: quantity.default(200 * 2 ** 20),
+        // Reference or glob pattern (`*` matches anything) → size.
+        sizes: z.record(z.string(), quantity.refine((n) => n > 0, 'an image size must be above 0')).default({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(raw: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      if (issue.code === 'unrecognized_keys') {
+        const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
+        return `unknown key ${keys.map((k) => `"${k}"`).join(', ')}`;
+      }
+      return `key "${path}": ${issue.message}`;
+    });
+    throw new ConfigError(`${source}: ${lines.join('; ')}`);
+  }
+  const cfg = result.data;
+  if (cfg.images.default_min_size > cfg.images.default_max_size) {
+    throw new ConfigError(`${source}: key "images.default_min_size" is larger than "images.default_max_size"`);
+  }
+  return cfg;
+}
+
+export function loadConfig(file?: string): Config {
+  if (!file) return parseConfig({}, 'default config');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseToml(text);
+  } catch (err) {
+    throw new ConfigError(`config ${file}: not valid TOML: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, `config ${file}`);
+}

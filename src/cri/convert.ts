@@ -1,0 +1,153 @@
+import type { App } from '../app';
+import type { Container } from '../store/container';
+import type { ImageRecord } from '../store/image-store';
+import type { Sandbox } from '../store/sandbox';
+import type { ContainerStats } from '../generated/runtime/v1/ContainerStats';
+import type { ContainerStatus } from '../generated/runtime/v1/ContainerStatus';
+import type { Container as ProtoContainer } from '../generated/runtime/v1/Container';
+import type { FilesystemUsage } from '../generated/runtime/v1/FilesystemUsage';
+import type { Image } from '../generated/runtime/v1/Image';
+import type { PodSandbox } from '../generated/runtime/v1/PodSandbox';
+import type { PodSandboxStatus } from '../generated/runtime/v1/PodSandboxStatus';
+import type { PodSandboxStats } from '../generated/runtime/v1/PodSandboxStats';
+import type { Mount } from '../generated/runtime/v1/Mount';
+import type { ContainerResources } from '../generated/runtime/v1/ContainerResources';
+import type { NamespaceOption } from '../generated/runtime/v1/NamespaceOption';
+import type { DiskUsage } from '../app';
+import { nowNanos } from '../domain/clock';
+
+// Domain records → CRI messages. Nothing here decides anything.
+
+export function toPodSandbox(s: Sandbox): PodSandbox {
+  return {
+    id: s.id,
+    metadata: s.metadata,
+    state: s.state,
+    created_at: s.createdAt,
+    labels: s.labels,
+    annotations: s.annotations,
+    runtime_handler: s.runtimeHandler,
+  };
+}
+
+export function toPodSandboxStatus(s: Sandbox): PodSandboxStatus {
+  return {
+    id: s.id,
+    metadata: s.metadata,
+    state: s.state,
+    created_at: s.createdAt,
+    network: s.ips ? { ip: s.ips[0], additional_ips: s.ips.slice(1).map((ip) => ({ ip })) } : null,
+    linux: { namespaces: { options: s.namespaceOptions as NamespaceOption } },
+    labels: s.labels,
+    annotations: s.annotations,
+    runtime_handler: s.runtimeHandler,
+  };
+}
+
+export function toContainer(c: Container): ProtoContainer {
+  return {
+    id: c.id,
+    pod_sandbox_id: c.sandboxId,
+    metadata: c.metadata,
+    image: c.image,
+    image_ref: c.imageId,
+    state: c.state,
+    created_at: c.createdAt,
+    labels: c.labels,
+    annotations: c.annotations,
+    image_id: c.imageId,
+  };
+}
+
+export function toContainerStatus(c: Container): ContainerStatus {
+  return {
+    id: c.id,
+    metadata: c.metadata,
+    state: c.state,
+    created_at: c.createdAt,
+    started_at: c.startedAt,
+    finished_at: c.finishedAt,
+    exit_code: c.exitCode,
+    image: c.image,
+    image_ref: c.imageId,
+    image_id: c.imageId,
+    reason: c.reason,
+    message: c.message,
+    labels: c.labels,
+    annotations: c.annotations,
+    mounts: c.mounts as Mount[],
+    log_path: c.logPath,
+    resources: c.resources ? ({ linux: c.resources } as ContainerResources) : null,
+  };
+}
+
+export function toImage(app: App, i: ImageRecord): Image {
+  return {
+    id: i.id,
+    repo_tags: i.repoTags,
+    repo_digests: i.repoDigests,
+    size: String(i.size),
+    uid: null,
+    username: '',
+    spec: { image: i.id, annotations: i.annotations },
+    pinned: app.images.isPinned(i),
+  };
+}
+
+export function toFilesystemUsage(u: DiskUsage): FilesystemUsage {
+  return {
+    timestamp: nowNanos(),
+    fs_id: { mountpoint: u.mountpoint },
+    used_bytes: { value: String(u.usedBytes) },
+    inodes_used: { value: String(u.inodesUsed) },
+  };
+}
+
+export function toContainerStats(app: App, c: Container): ContainerStats {
+  const ts = nowNanos();
+  const usage = app.containerUsage(c);
+  return {
+    attributes: { id: c.id, metadata: c.metadata, labels: c.labels, annotations: c.annotations },
+    cpu: {
+      timestamp: ts,
+      usage_core_nano_seconds: { value: String(usage.cpuCoreNanoSeconds) },
+      usage_nano_cores: { value: String(usage.cpuNanoCores) },
+    },
+    memory: {
+      timestamp: ts,
+      working_set_bytes: { value: String(usage.memoryWorkingSetBytes) },
+      usage_bytes: { value: String(usage.memoryWorkingSetBytes) },
+      rss_bytes: { value: String(usage.memoryWorkingSetBytes) },
+      available_bytes: { value: '0' },
+      page_faults: { value: '0' },
+      major_page_faults: { value: '0' },
+    },
+    writable_layer: toFilesystemUsage(usage.writableLayer),
+  };
+}
+
+export function toPodSandboxStats(app: App, s: Sandbox): PodSandboxStats {
+  const ts = nowNanos();
+  const containers = app.containers.inSandbox(s.id).filter((c) => c.state === 'CONTAINER_RUNNING').map((c) => toContainerStats(app, c));
+  const sum = (pick: (c: ContainerStats) => string | undefined) =>
+    String(containers.reduce((acc, c) => acc + BigInt(pick(c) ?? '0'), 0n));
+  return {
+    attributes: { id: s.id, metadata: s.metadata, labels: s.labels, annotations: s.annotations },
+    linux: {
+      cpu: {
+        timestamp: ts,
+        usage_core_nano_seconds: { value: sum((c) => c.cpu?.usage_core_nano_seconds?.value as string) },
+        usage_nano_cores: { value: sum((c) => c.cpu?.usage_nano_cores?.value as string) },
+      },
+      memory: {
+        timestamp: ts,
+        working_set_bytes: { value: sum((c) => c.memory?.working_set_bytes?.value as string) },
+        usage_bytes: { value: sum((c) => c.memory?.usage_bytes?.value as string) },
+      },
+      network: { timestamp: ts, default_interface: { name: 'eth0', rx_bytes: { value: '0' }, tx_bytes: { value: '0' } }, interfaces: [] },
+      process: { timestamp: ts, process_count: { value: String(containers.length) } },
+      containers,
+    },
+    windows: null,
+  };
+}

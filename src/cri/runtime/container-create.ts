@@ -1,0 +1,43 @@
+import type { Handler } from '../handler';
+import { MAX_NAME, MAX_PATH, checkMap, checkString, requireId, requireMessage, requireString } from '../validate';
+import type { CreateContainerRequest__Output } from '../../generated/runtime/v1/CreateContainerRequest';
+import type { CreateContainerResponse } from '../../generated/runtime/v1/CreateContainerResponse';
+
+export const createContainer: Handler<CreateContainerRequest__Output, CreateContainerResponse> = (app, req) => {
+  const sandboxId = requireId(req.pod_sandbox_id, 'pod_sandbox_id');
+  const config = requireMessage(req.config, 'config');
+  const meta = requireMessage(config.metadata, 'config.metadata');
+  const image = requireMessage(config.image, 'config.image');
+  const sandboxConfig = requireMessage(req.sandbox_config, 'sandbox_config');
+  const podMeta = requireMessage(sandboxConfig.metadata, 'sandbox_config.metadata');
+  for (const [i, m] of config.mounts.entries()) {
+    requireString(m.container_path, `config.mounts[${i}].container_path`, MAX_PATH);
+    checkString(m.host_path, `config.mounts[${i}].host_path`, MAX_PATH);
+  }
+  const container = app.containers.create({
+    sandboxId,
+    podUid: requireString(podMeta.uid, 'sandbox_config.metadata.uid', MAX_NAME),
+    metadata: { name: requireString(meta.name, 'config.metadata.name', MAX_NAME), attempt: meta.attempt },
+    image: {
+      image: requireString(image.image, 'config.image.image', MAX_PATH),
+      annotations: checkMap(image.annotations, 'config.image.annotations', false),
+      user_specified_image: checkString(image.user_specified_image, 'config.image.user_specified_image', MAX_PATH),
+      runtime_handler: checkString(image.runtime_handler, 'config.image.runtime_handler', MAX_NAME),
+    },
+    labels: checkMap(config.labels, 'config.labels', true),
+    annotations: checkMap(config.annotations, 'config.annotations', false),
+    logPath: checkString(config.log_path, 'config.log_path', MAX_PATH),
+    mounts: config.mounts,
+    resources: config.linux?.resources ?? null,
+    config: {
+      command: config.command,
+      args: config.args,
+      working_dir: config.working_dir,
+      envs: config.envs,
+      tty: config.tty,
+      stdin: config.stdin,
+      linux: config.linux,
+    },
+  });
+  return { container_id: container.id };
+};

@@ -1,0 +1,42 @@
+import { invalidArgument } from '../../domain/errors';
+import type { Handler } from '../handler';
+import { MAX_NAME, MAX_PATH, checkEnum, checkMap, checkString, requireMessage, requireString } from '../validate';
+import type { RunPodSandboxRequest__Output } from '../../generated/runtime/v1/RunPodSandboxRequest';
+import type { RunPodSandboxResponse } from '../../generated/runtime/v1/RunPodSandboxResponse';
+
+const NAMESPACE_MODES = ['POD', 'CONTAINER', 'NODE', 'TARGET'] as const;
+
+export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxResponse> = (app, req) => {
+  const config = requireMessage(req.config, 'config');
+  const meta = requireMessage(config.metadata, 'config.metadata');
+  const logDirectory = checkString(config.log_directory, 'config.log_directory', MAX_PATH);
+  if (logDirectory && !logDirectory.startsWith('/')) throw invalidArgument(`config.log_directory "${logDirectory}" must be an absolute path`);
+  const handler = checkString(req.runtime_handler, 'runtime_handler', MAX_NAME);
+  if (handler && !app.config.runtime.handlers.includes(handler)) {
+    throw invalidArgument(`runtime_handler "${handler}" is not configured (known: ${app.config.runtime.handlers.join(', ') || 'none'})`);
+  }
+  const nsOptions = config.linux?.security_context?.namespace_options ?? null;
+  const network = nsOptions ? checkEnum(nsOptions.network, 'config.linux.security_context.namespace_options.network', NAMESPACE_MODES) : 'POD';
+  if (nsOptions) {
+    checkEnum(nsOptions.pid, 'config.linux.security_context.namespace_options.pid', NAMESPACE_MODES);
+    checkEnum(nsOptions.ipc, 'config.linux.security_context.namespace_options.ipc', NAMESPACE_MODES);
+  }
+  const sandbox = app.sandboxes.run({
+    metadata: {
+      name: requireString(meta.name, 'config.metadata.name', MAX_NAME),
+      uid: requireString(meta.uid, 'config.metadata.uid', MAX_NAME),
+      namespace: requireString(meta.namespace, 'config.metadata.namespace', MAX_NAME),
+      attempt: meta.attempt,
+    },
+    labels: checkMap(config.labels, 'config.labels', true),
+    annotations: checkMap(config.annotations, 'config.annotations', false),
+    runtimeHandler: handler,
+    hostname: checkString(config.hostname, 'config.hostname', MAX_NAME),
+    logDirectory,
+    cgroupParent: checkString(config.linux?.cgroup_parent ?? '', 'config.linux.cgroup_parent', MAX_PATH),
+    hostNetwork: network === 'NODE',
+    namespaceOptions: nsOptions,
+    config: { dns_config: config.dns_config, port_mappings: config.port_mappings, linux: config.linux },
+  });
+  return { pod_sandbox_id: sandbox.id };
+};

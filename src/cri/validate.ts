@@ -1,0 +1,58 @@
+import { invalidArgument } from '../domain/errors';
+
+// Request checks shared by the handlers. Every message names the field the
+// way the proto does, so a caller can see what to fix.
+export const MAX_NAME = 253;
+export const MAX_ID = 256;
+export const MAX_PATH = 4096;
+const MAX_LABEL_KEY = 317;
+const MAX_LABEL_VALUE = 4096;
+const MAX_MAP_BYTES = 512 * 1024;
+
+export function checkString(value: string, field: string, max: number): string {
+  if (typeof value !== 'string') throw invalidArgument(`${field} must be a string`);
+  if (value.length > max) throw invalidArgument(`${field} is ${value.length} characters long, more than the ${max} allowed`);
+  return value;
+}
+
+export function requireString(value: string, field: string, max: number): string {
+  checkString(value, field, max);
+  if (value === '') throw invalidArgument(`${field} is required`);
+  return value;
+}
+
+export const requireId = (value: string, field: string): string => requireString(value, field, MAX_ID);
+
+export function requireMessage<T>(value: T | null | undefined, field: string): T {
+  if (value === null || value === undefined) throw invalidArgument(`${field} is required`);
+  return value;
+}
+
+export function checkMap(map: Record<string, string> | null | undefined, field: string, labels: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  let bytes = 0;
+  for (const [k, v] of Object.entries(map ?? {})) {
+    if (k === '') throw invalidArgument(`${field} has an empty key`);
+    if (labels && k.length > MAX_LABEL_KEY) throw invalidArgument(`${field} key "${k.slice(0, 40)}…" is longer than ${MAX_LABEL_KEY} characters`);
+    if (labels && v.length > MAX_LABEL_VALUE) throw invalidArgument(`${field}["${k}"] is longer than ${MAX_LABEL_VALUE} characters`);
+    bytes += k.length + v.length;
+    if (bytes > MAX_MAP_BYTES) throw invalidArgument(`${field} is larger than ${MAX_MAP_BYTES} bytes in total`);
+    out[k] = v;
+  }
+  return out;
+}
+
+// With enums decoded as strings, a value outside the proto's enum arrives as
+// a number: that is how an invalid enum shows up.
+export function checkEnum<T extends string>(value: T | number, field: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw invalidArgument(`${field} ${String(value)} is not one of ${allowed.join(', ')}`);
+  }
+  return value;
+}
+
+export function checkInt(value: number | string, field: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw invalidArgument(`${field} ${String(value)} is not a whole number from ${min} to ${max}`);
+  return n;
+}

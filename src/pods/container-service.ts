@@ -1,0 +1,211 @@
+import { join, isAbsolute, normalize } from 'node:path';
+import type { Logger } from 'pino';
+import { failedPrecondition, invalidArgument, notFound } from '../domain/errors';
+import { nowNanos } from '../domain/clock';
+import { newId } from '../domain/ids';
+import { appendLog, createLogFile, formatLogLine } from '../logs/cri-log';
+import type { ImageRecord } from '../store/image-store';
+import type { ObjectStore } from '../store/object-store';
+import { type Container, setContainerState, stateWord } from '../store/container';
+import type { Sandbox, StringMap } from '../store/sandbox';
+
+export interface CreateContainerInput {
+  sandboxId: string;
+  // The pod the kubelet thinks it is creating into (sandbox_config.metadata).
+  podUid: string;
+  metadata: { name: string; attempt: number };
+  image: Container['image'];
+  labels: StringMap;
+  annotations: StringMap;
+  logPath: string; // relative to the sandbox's log directory
+  mounts: unknown[];
+  resources: unknown;
+  config: unknown;
+}
+
+export interface ContainerServiceOptions {
+  startLogLine: string;
+}
+
+const SIGKILL_EXIT = 137;
+
+// Containers: names, the CREATED → RUNNING → EXITED machine, and the log file.
+export class ContainerService {
+  // containerd's reserved name: <name>_<pod>_<namespace>_<uid>_<attempt>.
+  private readonly names = new Map<string, string>();
+  private readonly bySandbox = new Map<string, Set<string>>();
+  private nextPid = 1000;
+
+  constructor(
+    readonly store: ObjectStore<Container>,
+    private readonly sandboxes: ObjectStore<Sandbox>,
+    // By any name the user may give: tag, digest, id.
+    private readonly findImage: (ref: string) => ImageRecord | undefined,
+    private readonly options: ContainerServiceOptions,
+    private readonly log: Logger,
+  ) {}
+
+  restore(): void {
+    for (const c of this.store.values()) {
+      const sandbox = this.sandboxes.get(c.sandboxId);
+      if (sandbox) this.names.set(containerName(c.metadata, sandbox), c.id);
+      this.index(c);
+      if (c.pid >= this.nextPid) this.nextPid = c.pid + 1;
+    }
+  }
+
+  inSandbox(sandboxId: string): Container[] {
+    const ids = this.bySandbox.get(sandboxId);
+    return ids ? [...ids].map((id) => this.store.get(id)!).filter(Boolean) : [];
+  }
+
+  create(input: CreateContainerInput): Container {
+    const sandbox = this.sandboxes.mustResolve(input.sandboxId);
+    if (input.podUid !== sandbox.metadata.uid) {
+      throw invalidArgument(
+        `sandbox_config.metadata.uid "${input.podUid}" does not match pod sandbox "${sandbox.id}" of pod uid "${sandbox.metadata.uid}"`,
+      );
+    }
+    if (sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox "${sandbox.id}" is not ready`);
+    const image = this.findImage(input.image.image);
+    if (!image) throw notFound(`image "${input.image.image}" not found: pull it first`);
+    const name = containerName(input.metadata, sandbox);
+    const owner = this.names.get(name);
+    if (owner) {
+      throw failedPrecondition(
+        `failed to reserve container name "${name}"; check if another CreateContainer request is in progress: name "${name}" is reserved for "${owner}"`,
+      );
+    }
+
+    const container: Container = {
+      id: newId(),
+      sandboxId: sandbox.id,
+      metadata: input.metadata,
+      state: 'CONTAINER_CREATED',
+      createdAt: nowNanos(),
+      startedAt: '0',
+      finishedAt: '0',
+      exitCode: 0,
+      reason: '',
+      message: '',
+      image: input.image,
+      imageId: image.id,
+      labels: input.labels,
+      annotations: input.annotations,
+      logPath: resolveLogPath(sandbox.logDirectory, input.logPath),
+      pid: 0,
+      mounts: input.mounts,
+      resources: input.resources,
+      config: input.config,
+    };
+    this.store.add(container);
+    this.names.set(name, container.id);
+    this.index(container);
+    this.log.info({ container: container.id, sandbox: sandbox.id, name: input.metadata.name }, 'container created');
+    return container;
+  }
+
+  start(idOrPrefix: string): Container {
+    const current = this.store.mustResolve(idOrPrefix);
+    const sandbox = this.sandboxes.get(current.sandboxId);
+    if (!sandbox || sandbox.state !== 'SANDBOX_READY') {
+      throw failedPrecondition(`container "${current.id}" cannot start: its pod sandbox "${current.sandboxId}" is not ready`);
+    }
+    if (current.logPath) createLogFile(current.logPath);
+    const started = this.store.update(current.id, (c) => {
+      setContainerState(c, 'CONTAINER_RUNNING');
+      c.startedAt = nowNanos();
+      c.pid = this.nextPid++;
+    });
+    if (started.logPath && this.options.startLogLine) {
+      const text = this.options.startLogLine.replaceAll('{name}', started.metadata.name);
+      appendLog(started.logPath, formatLogLine(nowNanos(), 'stdout', text));
+    }
+    this.log.info({ container: started.id, pid: started.pid }, 'container started');
+    return started;
+  }
+
+  // Marks a running container exited. reason defaults the way containerd
+  // sets it: Completed for 0, Error otherwise.
+  exit(id: string, exitCode: number, reason?: string, message = ''): Container {
+    const exited = this.store.update(id, (c) => {
+      setContainerState(c, 'CONTAINER_EXITED');
+      c.finishedAt = nowNanos();
+      c.exitCode = exitCode;
+      c.reason = reason ?? (exitCode === 0 ? 'Completed' : 'Error');
+      c.message = message;
+    });
+    this.log.info({ container: id, exitCode, reason: exited.reason }, 'container exited');
+    return exited;
+  }
+
+  // A graceful stop (timeout > 0) is obeyed at once with exit code 0; a
+  // timeout of 0 is a SIGKILL (137), as containerd sends it. A container that
+  // is not running is left as it is.
+  async stop(idOrPrefix: string, timeoutSeconds: number): Promise<void> {
+    const container = this.store.mustResolve(idOrPrefix);
+    if (container.state !== 'CONTAINER_RUNNING') return;
+    if (timeoutSeconds > 0) this.exit(container.id, 0);
+    else this.exit(container.id, SIGKILL_EXIT);
+  }
+
+  async stopAllIn(sandboxId: string): Promise<void> {
+    for (const c of this.inSandbox(sandboxId)) {
+      if (c.state === 'CONTAINER_RUNNING') this.exit(c.id, SIGKILL_EXIT);
+    }
+  }
+
+  // Idempotent; a running container is killed first.
+  remove(idOrPrefix: string): void {
+    const container = this.store.resolve(idOrPrefix);
+    if (!container) return;
+    if (container.state === 'CONTAINER_RUNNING') this.exit(container.id, SIGKILL_EXIT);
+    this.store.remove(container.id);
+    this.bySandbox.get(container.sandboxId)?.delete(container.id);
+    const sandbox = this.sandboxes.get(container.sandboxId);
+    if (sandbox) this.names.delete(containerName(container.metadata, sandbox));
+    this.log.info({ container: container.id }, 'container removed');
+  }
+
+  removeAllIn(sandboxId: string): void {
+    for (const c of this.inSandbox(sandboxId)) this.remove(c.id);
+    this.bySandbox.delete(sandboxId);
+  }
+
+  updateResources(idOrPrefix: string, resources: unknown): Container {
+    const container = this.store.mustResolve(idOrPrefix);
+    if (container.state === 'CONTAINER_EXITED') {
+      throw failedPrecondition(`container "${container.id}" is exited, its resources cannot be updated`);
+    }
+    return this.store.update(container.id, (c) => {
+      c.resources = resources;
+    });
+  }
+
+  reopenLog(idOrPrefix: string): void {
+    const container = this.store.mustResolve(idOrPrefix);
+    if (container.state !== 'CONTAINER_RUNNING') {
+      throw failedPrecondition(`container "${container.id}" is ${stateWord(container.state)}, not running: its log cannot be reopened`);
+    }
+    if (container.logPath) createLogFile(container.logPath);
+  }
+
+  private index(c: Container): void {
+    let ids = this.bySandbox.get(c.sandboxId);
+    if (!ids) this.bySandbox.set(c.sandboxId, (ids = new Set()));
+    ids.add(c.id);
+  }
+}
+
+export const containerName = (m: { name: string; attempt: number }, s: Sandbox): string =>
+  `${m.name}_${s.metadata.name}_${s.metadata.namespace}_${s.metadata.uid}_${m.attempt}`;
+
+// The kubelet sends the sandbox's log_directory and a path relative to it.
+// Either missing means no log file, as in containerd.
+function resolveLogPath(directory: string, relative: string): string {
+  if (!directory || !relative) return '';
+  if (isAbsolute(relative) || normalize(relative).startsWith('..')) {
+    throw invalidArgument(`log_path "${relative}" must be relative to the sandbox log_directory and stay inside it`);
+  }
+  return join(directory, relative);
+}

@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import { failedPrecondition } from '../domain/errors';
+import { nowNanos } from '../domain/clock';
+import { newId } from '../domain/ids';
+import type { Ipam } from '../network/ipam';
+import type { ObjectStore } from '../store/object-store';
+import { type PodMetadata, type Sandbox, type StringMap, setSandboxState } from '../store/sandbox';
+import type { ContainerService } from './container-service';
+
+export interface RunSandboxInput {
+  metadata: PodMetadata;
+  labels: StringMap;
+  annotations: StringMap;
+  runtimeHandler: string;
+  hostname: string;
+  logDirectory: string;
+  cgroupParent: string;
+  hostNetwork: boolean;
+  namespaceOptions: unknown;
+  config: unknown;
+}
+
+// Pod sandboxes: names, IPs and the READY → NOTREADY → removed life.
+export class SandboxService {
+  // containerd's reserved name: <name>_<namespace>_<uid>_<attempt>.
+  private readonly names = new Map<string, string>();
+
+  constructor(
+    readonly store: ObjectStore<Sandbox>,
+    private readonly containers: ContainerService,
+    private readonly ipam: Ipam,
+    private readonly log: Logger,
+  ) {}
+
+  // Rebuilds the indexes after the store has loaded.
+  restore(): void {
+    for (const s of this.store.values()) {
+      this.names.set(sandboxName(s.metadata), s.id);
+      if (s.ips) this.ipam.markUsed(s.ips);
+    }
+  }
+
+  run(input: RunSandboxInput): Sandbox {
+    const name = sandboxName(input.metadata);
+    const owner = this.names.get(name);
+    if (owner) throw failedPrecondition(`failed to reserve sandbox name "${name}": name "${name}" is reserved for "${owner}"`);
+    const ips = input.hostNetwork ? null : this.ipam.allocate();
+    const sandbox: Sandbox = {
+      id: newId(),
+      metadata: input.metadata,
+      state: 'SANDBOX_READY',
+      createdAt: nowNanos(),
+      labels: input.labels,
+      annotations: input.annotations,
+      runtimeHandler: input.runtimeHandler,
+      hostname: input.hostname,
+      logDirectory: input.logDirectory,
+      cgroupParent: input.cgroupParent,
+      namespaceOptions: input.namespaceOptions,
+      ips,
+      config: input.config,
+    };
+    try {
+      this.store.add(sandbox);
+    } catch (err) {
+      if (ips) this.ipam.release(ips);
+      throw err;
+    }
+    this.names.set(name, sandbox.id);
+    this.log.info({ sandbox: sandbox.id, pod: podRef(sandbox.metadata), ip: ips?.[0] ?? 'host' }, 'pod sandbox ready');
+    return sandbox;
+  }
+
+  // Idempotent: an unknown or already stopped sandbox is success. Running
+  // containers are killed, as CRI requires; the IP is kept until removal so
+  // that PodSandboxStatus still reports it.
+  async stop(idOrPrefix: string): Promise<void> {
+    const sandbox = this.store.resolve(idOrPrefix);
+    if (!sandbox) return;
+    await this.containers.stopAllIn(sandbox.id);
+    if (sandbox.state === 'SANDBOX_NOTREADY') return;
+    this.store.update(sandbox.id, (s) => setSandboxState(s, 'SANDBOX_NOTREADY'));
+    this.log.info({ sandbox: sandbox.id, pod: podRef(sandbox.metadata) }, 'pod sandbox stopped');
+  }
+
+  // Idempotent. Stops a ready sandbox first and removes all its containers.
+  async remove(idOrPrefix: string): Promise<void> {
+    const sandbox = this.store.resolve(idOrPrefix);
+    if (!sandbox) return;
+    await this.stop(sandbox.id);
+    this.containers.removeAllIn(sandbox.id);
+    this.store.remove(sandbox.id);
+    this.names.delete(sandboxName(sandbox.metadata));
+    if (sandbox.ips) this.ipam.release(sandbox.ips);
+    this.log.info({ sandbox: sandbox.id, pod: podRef(sandbox.metadata) }, 'pod sandbox removed');
+  }
+}
+
+export const sandboxName = (m: PodMetadata): string => `${m.name}_${m.namespace}_${m.uid}_${m.attempt}`;
+export const podRef = (m: PodMetadata): string => `${m.namespace}/${m.name}`;

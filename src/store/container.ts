@@ -1,0 +1,62 @@
+import { failedPrecondition } from '../domain/errors';
+import type { StringMap } from './sandbox';
+
+/*
+ Container states (CRI ContainerState):
+
+   CreateContainer          StartContainer          exit / StopContainer
+  ─────────────────▶ CREATED ──────────────▶ RUNNING ────────────────────▶ EXITED
+                        │                                                   ▲
+                        └──────────── StopPodSandbox / start failure ───────┘
+
+ RemoveContainer removes from any state (a running container is killed first).
+*/
+export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED';
+
+const allowed: Record<ContainerState, ContainerState[]> = {
+  CONTAINER_CREATED: ['CONTAINER_RUNNING', 'CONTAINER_EXITED'],
+  CONTAINER_RUNNING: ['CONTAINER_EXITED'],
+  CONTAINER_EXITED: [],
+};
+
+export function setContainerState(container: Container, to: ContainerState): void {
+  if (!allowed[container.state].includes(to)) {
+    throw failedPrecondition(
+      `container "${container.id}" is ${stateWord(container.state)}, it cannot become ${stateWord(to)}`,
+    );
+  }
+  container.state = to;
+}
+
+export const stateWord = (s: ContainerState): string => s.slice('CONTAINER_'.length).toLowerCase();
+
+export interface ContainerMetadata {
+  name: string;
+  attempt: number;
+}
+
+export interface Container {
+  id: string;
+  sandboxId: string;
+  metadata: ContainerMetadata;
+  state: ContainerState;
+  createdAt: string;
+  startedAt: string; // "0" until started
+  finishedAt: string; // "0" until exited
+  exitCode: number;
+  reason: string;
+  message: string;
+  // The image as the kubelet named it (ImageSpec), and the one image id
+  // (sha256 config digest) it resolved to.
+  image: { image: string; annotations: StringMap; user_specified_image: string; runtime_handler: string };
+  imageId: string;
+  labels: StringMap;
+  annotations: StringMap;
+  logPath: string; // absolute
+  pid: number;
+  // Echoed or inspected parts of ContainerConfig (mounts, resources, linux
+  // security context, command, envs...), as plain JSON.
+  mounts: unknown[];
+  resources: unknown;
+  config: unknown;
+}
