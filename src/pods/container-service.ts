@@ -203,9 +203,8 @@ export const containerName = (m: { name: string; attempt: number }, s: Sandbox):
 // The kubelet sends the sandbox's log_directory and a path relative to it.
 // Either missing means no log file, as in containerd.
 function resolveLogPath(directory: string, relative: string): string {
-  if (!directory || !relative) return '';
-  if (isAbsolute(relative) || normalize(relative).startsWith('..')) {
+  if (relative && (isAbsolute(relative) || normalize(relative).startsWith('..'))) {
     throw invalidArgument(`log_path "${relative}" must be relative to the sandbox log_directory and stay inside it`);
   }
-  return join(directory, relative);
+  return directory && relative ? join(directory, relative) : '';
 }

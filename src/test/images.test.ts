@@ -1,0 +1,109 @@
+import { status } from '@grpc/grpc-js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { normalizeReference } from '../images/reference';
+import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+
+describe('image references', () => {
+  it.each([
+    ['nginx', 'docker.io/library/nginx:latest'],
+    ['nginx:1.25', 'docker.io/library/nginx:1.25'],
+    ['library/nginx', 'docker.io/library/nginx:latest'],
+    ['docker.io/nginx', 'docker.io/library/nginx:latest'],
+    ['index.docker.io/library/nginx:1', 'docker.io/library/nginx:1'],
+    ['bitnami/redis:7', 'docker.io/bitnami/redis:7'],
+    ['registry.k8s.io/pause:3.10.1', 'registry.k8s.io/pause:3.10.1'],
+    ['localhost:5000/a/b', 'localhost:5000/a/b:latest'],
+    ['localhost/a', 'localhost/a:latest'],
+    [`nginx@sha256:${'a'.repeat(64)}`, `docker.io/library/nginx@sha256:${'a'.repeat(64)}`],
+    [`nginx:1.25@sha256:${'b'.repeat(64)}`, `docker.io/library/nginx:1.25@sha256:${'b'.repeat(64)}`],
+  ])('%s → %s', (input, expected) => {
+    expect(normalizeReference(input)).toBe(expected);
+  });
+
+  it.each(['', 'Nginx', 'nginx:', 'nginx@sha256:123', 'a//b', 'nginx:-bad'])('%j is refused', (input) => {
+    expect(() => normalizeReference(input)).toThrow(/image/);
+  });
+});
+
+describe('image identity and removal', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ images: { sizes: { 'nginx:1.25.3': '187Mi', 'docker.io/library/big*': '20Gi' } } });
+  });
+  afterEach(() => h.close());
+
+  const pull = async (image: string) => (await h.img('PullImage', { image: { image } })).image_ref as string;
+  const imageStatus = async (image: string) => (await h.img('ImageStatus', { image: { image } })).image;
+
+  it('sizes come from the config, by reference or pattern, else derived deterministically', async () => {
+    await pull('nginx:1.25.3');
+    await pull('bigdata:1');
+    await pull('redis:7');
+    expect((await imageStatus('nginx:1.25.3')).size).toBe(String(187 * 2 ** 20));
+    expect((await imageStatus('bigdata:1')).size).toBe(String(20 * 2 ** 30));
+    const redis = Number((await imageStatus('redis:7')).size);
+    expect(redis).toBeGreaterThanOrEqual(5 * 2 ** 20);
+    expect(redis).toBeLessThanOrEqual(200 * 2 ** 20);
+    const h2 = await startHarness();
+    try {
+      await h2.img('PullImage', { image: { image: 'docker.io/library/redis:7' } });
+      const again = (await h2.img('ImageStatus', { image: { image: 'redis:7' } })).image;
+      expect(Number(again.size)).toBe(redis);
+      expect(again.id).toBe((await imageStatus('redis:7')).id);
+    } finally {
+      await h2.close();
+    }
+  });
+
+  it('the same id everywhere, also after the container exited', async () => {
+    const ref = await pull('nginx:1.25.3');
+    expect((await h.img('ListImages')).images[0].id).toBe(ref);
+    const s = (await h.rt('RunPodSandbox', { config: podConfig('p') })).pod_sandbox_id;
+    const c = (await h.rt('CreateContainer', { pod_sandbox_id: s, config: containerConfig('c', 'docker.io/library/nginx:1.25.3'), sandbox_config: podConfig('p') })).container_id;
+    await h.rt('StartContainer', { container_id: c });
+    await h.rt('StopContainer', { container_id: c, timeout: 0 });
+    const st = (await h.rt('ContainerStatus', { container_id: c })).status;
+    expect([st.image_ref, st.image_id]).toEqual([ref, ref]);
+    const lc = (await h.rt('ListContainers')).containers[0];
+    expect([lc.image_ref, lc.image_id]).toEqual([ref, ref]);
+  });
+
+  it('a digest reported for a tag pulls the same image; RemoveImage by digest removes all its names', async () => {
+    const ref = await pull('nginx:1.25.3');
+    const digest = (await imageStatus('nginx:1.25.3')).repo_digests[0];
+    expect(await pull(digest)).toBe(ref);
+    const img = await imageStatus(ref);
+    expect(img.repo_tags).toEqual(['docker.io/library/nginx:1.25.3']);
+    expect(img.repo_digests).toEqual([digest]);
+    await h.img('RemoveImage', { image: { image: digest } });
+    expect(await imageStatus('nginx:1.25.3')).toBeNull();
+    expect((await h.img('ListImages')).images).toEqual([]);
+  });
+
+  it('RemoveImage by tag, by id, by short id; unknown images are success', async () => {
+    const a = await pull('alpine:3');
+    await pull('busybox:1');
+    await h.img('RemoveImage', { image: { image: 'alpine:3' } });
+    expect(await imageStatus(a)).toBeNull();
+    const b = (await imageStatus('busybox:1')).id as string;
+    expect((await imageStatus(b.slice(7, 19))).id).toBe(b);
+    await h.img('RemoveImage', { image: { image: b.slice(7) } });
+    expect((await h.img('ListImages')).images).toEqual([]);
+    await h.img('RemoveImage', { image: { image: 'never-pulled:1' } });
+  });
+
+  it('ListImages filters by reference; the pause image is pinned', async () => {
+    await pull('registry.k8s.io/pause:3.10.1');
+    await pull('nginx');
+    const pause = (await h.img('ListImages', { filter: { image: { image: 'registry.k8s.io/pause:3.10.1' } } })).images;
+    expect(pause).toHaveLength(1);
+    expect(pause[0].pinned).toBe(true);
+    expect((await imageStatus('nginx:latest')).pinned).toBe(false);
+  });
+
+  it('an image held by no tag of a failed pull is not left behind', async () => {
+    const err = await h.img('PullImage', { image: { image: 'nginx@sha256:zz' } }).catch((e) => e);
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect((await h.img('ListImages')).images).toEqual([]);
+  });
+});
