@@ -29,7 +29,7 @@ export function createCriServer(app: App): grpc.Server {
         throw unimplemented(NOT_YET[name] ?? `${name} is not implemented`);
       });
     }
-    server.addService(service, impl);
+    server.addService(passEncoded(service), impl);
   }
   return server;
 }
@@ -88,4 +88,13 @@ function requestIds(request: unknown): Record<string, string> {
   const image = (r.image as { image?: string } | null)?.image;
   if (image) out.image = image;
   return out;
+}
+
+// Handlers may answer with bytes they encoded themselves (encode.ts).
+function passEncoded(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const entries = Object.entries(service).map(([name, def]) => {
+    const serialize = def.responseSerialize;
+    return [name, { ...def, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : serialize(value)) }];
+  });
+  return Object.fromEntries(entries) as grpc.ServiceDefinition;
 }

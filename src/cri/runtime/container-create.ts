@@ -1,3 +1,4 @@
+import { compact } from '../../domain/compact';
 import type { Handler } from '../handler';
 import { MAX_NAME, MAX_PATH, checkMap, checkString, requireId, requireMessage, requireString } from '../validate';
 import type { CreateContainerRequest__Output } from '../../generated/runtime/v1/CreateContainerRequest';
@@ -27,9 +28,9 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
     labels: checkMap(config.labels, 'config.labels', true),
     annotations: checkMap(config.annotations, 'config.annotations', false),
     logPath: checkString(config.log_path, 'config.log_path', MAX_PATH),
-    mounts: config.mounts,
-    resources: config.linux?.resources ?? null,
-    config: {
+    mounts: config.mounts.map((m) => compact(m) ?? {}),
+    resources: compact(config.linux?.resources) ?? null,
+    config: compact({
       command: config.command,
       args: config.args,
       working_dir: config.working_dir,
@@ -37,7 +38,7 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
       tty: config.tty,
       stdin: config.stdin,
       linux: config.linux,
-    },
+    }) ?? {},
   });
   return { container_id: container.id };
 };

@@ -1,24 +1,28 @@
 import type { Handler } from '../handler';
 import { toPodSandbox } from '../convert';
+import { type Encoded, ItemEncoder, encodeRepeated } from '../encode';
 import { matchesLabels, resolveIdFilter } from '../filters';
 import { checkEnum } from '../validate';
 import type { ListPodSandboxRequest__Output } from '../../generated/runtime/v1/ListPodSandboxRequest';
 import type { ListPodSandboxResponse } from '../../generated/runtime/v1/ListPodSandboxResponse';
-import type { PodSandbox } from '../../generated/runtime/v1/PodSandbox';
+import type { Sandbox } from '../../store/sandbox';
 
 export const SANDBOX_STATES = ['SANDBOX_READY', 'SANDBOX_NOTREADY'] as const;
 
-export const listPodSandbox: Handler<ListPodSandboxRequest__Output, ListPodSandboxResponse> = (app, req) => {
+const encoder = new ItemEncoder<Sandbox>('runtime.v1.PodSandbox', toPodSandbox);
+
+// Answered pre-encoded: see encode.ts.
+export const listPodSandbox: Handler<ListPodSandboxRequest__Output, ListPodSandboxResponse | Encoded> = (app, req) => {
   const f = req.filter;
   const state = f?.state ? checkEnum(f.state.state, 'filter.state.state', SANDBOX_STATES) : undefined;
   const byId = resolveIdFilter(f?.id ?? '', (p) => app.sandboxes.store.resolve(p));
   if (byId === null) return { items: [] };
   const candidates = byId ? [byId] : app.sandboxes.store.values();
-  const items: PodSandbox[] = [];
+  const items: Uint8Array[] = [];
   for (const s of candidates) {
     if (state && s.state !== state) continue;
     if (!matchesLabels(s.labels, f?.label_selector)) continue;
-    items.push(toPodSandbox(s));
+    items.push(encoder.encode(s));
   }
-  return { items };
+  return encodeRepeated(1, items);
 };

@@ -1,3 +1,4 @@
+import { compact } from '../../domain/compact';
 import { invalidArgument } from '../../domain/errors';
 import type { Handler } from '../handler';
 import { MAX_NAME, MAX_PATH, checkEnum, checkMap, checkString, requireMessage, requireString } from '../validate';
@@ -35,8 +36,8 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
     logDirectory,
     cgroupParent: checkString(config.linux?.cgroup_parent ?? '', 'config.linux.cgroup_parent', MAX_PATH),
     hostNetwork: network === 'NODE',
-    namespaceOptions: nsOptions,
-    config: { dns_config: config.dns_config, port_mappings: config.port_mappings, linux: config.linux },
+    namespaceOptions: compact(nsOptions) ?? null,
+    config: compact({ dns_config: config.dns_config, port_mappings: config.port_mappings, linux: config.linux }) ?? {},
   });
   return { pod_sandbox_id: sandbox.id };
 };

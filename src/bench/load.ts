@@ -1,0 +1,33 @@
+import { performance } from 'node:perf_hooks';
+
+export interface LoadResult {
+  calls: number;
+  p50: number; // ms
+  p99: number; // ms
+  perSecond: number;
+}
+
+// `callers` concurrent loops calling `fn` until `maxCalls` or `maxMs`.
+export async function measure(fn: () => Promise<unknown>, opts: { callers: number; maxCalls: number; maxMs: number }): Promise<LoadResult> {
+  // Warm up the path (JIT, connection) first.
+  for (let i = 0; i < Math.min(50, opts.maxCalls); i++) await fn();
+  const latencies: number[] = [];
+  const start = performance.now();
+  const deadline = start + opts.maxMs;
+  let issued = 0;
+  const loop = async () => {
+    while (issued < opts.maxCalls && performance.now() < deadline) {
+      issued++;
+      const t = performance.now();
+      await fn();
+      latencies.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: opts.callers }, loop));
+  const elapsed = performance.now() - start;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return { calls: latencies.length, p50: q(0.5), p99: q(0.99), perSecond: (latencies.length / elapsed) * 1000 };
+}
+
+export const fmt = (n: number, digits = 3): string => n.toFixed(digits);

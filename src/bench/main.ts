@@ -1,0 +1,164 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeClient } from '../cri/client';
+import { containerConfig, podConfig } from '../testing/kubelet-requests';
+import { fmt, measure } from './load';
+
+// `make bench`: fakecri against a plain grpc-js baseline measured in the same
+// run, so the ratios mean something on whatever machine runs it. Prints
+// figures; asserts nothing.
+const CALLERS = 16;
+const dir = mkdtempSync(join(tmpdir(), 'fakecri-bench-'));
+
+function startChild(args: string[], ready: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      if (out.includes(ready)) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)));
+  });
+}
+
+const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+
+async function main() {
+  const baseSock = join(dir, 'baseline.sock');
+  const criSock = join(dir, 'fakecri.sock');
+  const baseline = await startChild([join(__dirname, 'baseline-server.js'), baseSock], 'ready');
+  const fakecri = await startChild(
+    [join(__dirname, '..', 'cli', 'main.js'), 'serve', '--socket', criSock, '--state-dir', join(dir, 'state'), '--log-level', 'info'],
+    'fakecri serving',
+  );
+  const base = makeClient(baseSock, 'RuntimeService', { raw: true });
+  const rt = makeClient(criSock, 'RuntimeService', { raw: true });
+  const setup = makeClient(criSock, 'RuntimeService');
+  const img = makeClient(criSock, 'ImageService');
+  const lines: string[] = [];
+  const print = (s: string) => {
+    lines.push(s);
+    process.stdout.write(`${s}\n`);
+  };
+
+  print(`fakecri bench: ${CALLERS} concurrent callers on one connection; node ${process.version}; ${cpus().length} CPUs; load average ${loadavg()[0].toFixed(2)}`);
+  print('(the client does not decode answers: the figures are the server and the transport)');
+  // The baseline is measured again before each population, so each ratio
+  // compares figures taken under the same machine load.
+  const baseline_ = () => measure(() => base.call('Version'), { callers: CALLERS, maxCalls: 20_000, maxMs: 3000 });
+  let baseVersion = await baseline_();
+
+  await img.call('PullImage', { image: { image: 'registry.k8s.io/pause:3.10.1' } });
+  await img.call('PullImage', { image: { image: 'nginx:1.25' } });
+  const rssEmpty = rssKiB(fakecri.pid!);
+  let sandboxes: string[] = [];
+  let containers: string[] = [];
+  const rss: Record<number, number> = {};
+
+  const populate = async (wantSandboxes: number, wantContainers: number) => {
+    while (sandboxes.length < wantSandboxes) {
+      const batch: Promise<string>[] = [];
+      for (let i = 0; i < 64 && sandboxes.length + batch.length < wantSandboxes; i++) {
+        const n: number = sandboxes.length + batch.length;
+        batch.push(setup.call('RunPodSandbox', { config: podConfig(`pod-${n}`) }).then((r) => r.pod_sandbox_id as string));
+      }
+      sandboxes = sandboxes.concat(await Promise.all(batch));
+    }
+    while (containers.length < wantContainers) {
+      const batch: Promise<string>[] = [];
+      for (let i = 0; i < 64 && containers.length + batch.length < wantContainers; i++) {
+        const n: number = containers.length + batch.length;
+        const pod: number = n % sandboxes.length;
+        batch.push(
+          setup
+            .call('CreateContainer', {
+              pod_sandbox_id: sandboxes[pod],
+              config: containerConfig(`c${Math.floor(n / sandboxes.length)}`, 'nginx:1.25', { podName: `pod-${pod}`, uid: `uid-pod-${pod}` }),
+              sandbox_config: podConfig(`pod-${pod}`),
+            })
+            .then(async (r) => {
+              await setup.call('StartContainer', { container_id: r.container_id });
+              return r.container_id as string;
+            }),
+        );
+      }
+      containers = containers.concat(await Promise.all(batch));
+    }
+  };
+
+  print('');
+  print('RPC                 containers  p50 ms   p99 ms   calls/s   p50 vs baseline   1 caller p50/p99 ms');
+  const results: Record<string, { p50: number; p99: number }> = {};
+  for (const [nSandboxes, nContainers] of [
+    [0, 0],
+    [1000, 1000],
+    [5000, 10_000],
+  ]) {
+    const t = Date.now();
+    await populate(nSandboxes, nContainers);
+    if (nContainers > 0) process.stderr.write(`(populated ${nSandboxes} sandboxes, ${nContainers} containers in ${Date.now() - t} ms)\n`);
+    rss[nContainers] = rssKiB(fakecri.pid!);
+    baseVersion = await baseline_();
+    results[`baseline@${nContainers}`] = baseVersion;
+    print(`${'baseline Version'.padEnd(20)}${String(nContainers).padStart(10)}  ${fmt(baseVersion.p50).padStart(7)}  ${fmt(baseVersion.p99).padStart(7)}  ${fmt(baseVersion.perSecond, 0).padStart(8)}`);
+    const cases: [string, () => Promise<unknown>, number][] = [
+      ['Version', () => rt.call('Version'), 20_000],
+      ['ListPodSandbox', () => rt.call('ListPodSandbox', {}), nContainers > 1000 ? 400 : 5000],
+      ['ListContainers', () => rt.call('ListContainers', {}), nContainers > 1000 ? 400 : 5000],
+    ];
+    if (containers.length) {
+      let i = 0;
+      cases.push(['ContainerStatus', () => rt.call('ContainerStatus', { container_id: containers[i++ % containers.length] }), 20_000]);
+    }
+    for (const [name, fn, maxCalls] of cases) {
+      const r = await measure(fn, { callers: CALLERS, maxCalls, maxMs: 3000 });
+      results[`${name}@${nContainers}`] = r;
+      const one = name.startsWith('List') ? await measure(fn, { callers: 1, maxCalls: 200, maxMs: 2000 }) : undefined;
+      if (one) results[`${name}@${nContainers}/1`] = one;
+      print(
+        `${name.padEnd(20)}${String(nContainers).padStart(10)}  ${fmt(r.p50).padStart(7)}  ${fmt(r.p99).padStart(7)}  ${fmt(r.perSecond, 0).padStart(8)}   ${fmt(r.p50 / baseVersion.p50, 2).padStart(6)}x` +
+          (one ? `           ${fmt(one.p50, 2)} / ${fmt(one.p99, 2)}` : ''),
+      );
+    }
+  }
+
+  // Memory. The probe counts state after garbage collection; the server's
+  // own RSS growth under RPC load also holds garbage not yet collected.
+  const probe = JSON.parse(execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'memory-probe.js'), '5000'], { encoding: 'utf8' }));
+  print('');
+  print(`RSS of the server: ${rssEmpty} KiB with no pods; ${rss[1000]} KiB with 1,000 pods; ${rss[10_000]} KiB with 5,000 sandboxes and 10,000 containers`);
+  print(`  growth under RPC load: ${fmt((rss[1000] - rssEmpty) / 1024, 1)} MiB per 1,000 pods (not collected garbage included)`);
+  print(`State of 5,000 pods (1 sandbox + 1 container each), after GC: RSS ${fmt(probe.rssKiB / 1024, 1)} MiB, heap ${fmt(probe.heapKiB / 1024, 1)} MiB, so ${fmt(probe.rssKiB / 5, 0)} KiB RSS per 1,000 pods`);
+  const perPod = probe.rssKiB / probe.pods;
+
+  print('');
+  print('Targets:');
+  for (const name of ['Version', 'ContainerStatus']) {
+    const r = results[`${name}@10000`];
+    const ratio = r.p50 / results['baseline@10000'].p50;
+    print(`  unary p50 within 1.5x of the baseline: ${name} at 10,000 containers ${fmt(ratio, 2)}x  (${ratio <= 1.5 ? 'met' : 'NOT met'})`);
+  }
+  const lc = results['ListContainers@10000/1'];
+  const lc16 = results['ListContainers@10000'];
+  print(`  ListContainers over 10,000 under 50 ms: one caller p50 ${fmt(lc.p50, 1)} ms, p99 ${fmt(lc.p99, 1)} ms  (${lc.p50 < 50 ? 'met' : 'NOT met'}); ${CALLERS} callers queued: p50 ${fmt(lc16.p50, 1)} ms`);
+  print(`  under 10 KiB of RSS per pod: ${fmt(perPod, 1)} KiB after GC  (${perPod < 10 ? 'met' : 'NOT met'})`);
+
+  base.close();
+  rt.close();
+  setup.close();
+  img.close();
+  baseline.kill('SIGTERM');
+  fakecri.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err}\n`);
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(1);
+});
