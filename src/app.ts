@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/config';
@@ -11,7 +10,9 @@ import { SandboxService } from './pods/sandbox-service';
 import type { Container } from './store/container';
 import { ImageStore, type ImageRecord } from './store/image-store';
 import { ObjectStore } from './store/object-store';
-import { RecordDir } from './store/persist';
+import { RecordDir, StateFileError } from './store/persist';
+import type { ObjectSize } from './vfs/filesystem';
+import { Ballast, type BallastRecord, type Filesystems, layerKey, openFilesystems, writableLayerKey } from './vfs/filesystems';
 import type { Sandbox } from './store/sandbox';
 
 // What the kubelet set through UpdateRuntimeConfig; survives restarts.
@@ -50,19 +51,14 @@ export class App {
   readonly ipam: Ipam;
   readonly conditions: RuntimeConditions;
   private readonly settingsDir: RecordDir<RuntimeSettings>;
-  private readonly imageFsDir: string;
-  private readonly containerFsDir: string;
+  readonly fs: Filesystems;
+  readonly ballast: Ballast;
 
   constructor(
     readonly config: Config,
     readonly stateDir: string,
     readonly log: Logger,
   ) {
-    // The kubelet statfs()es the mountpoints ImageFsInfo reports: they must exist.
-    this.imageFsDir = join(stateDir, 'imagefs');
-    this.containerFsDir = join(stateDir, 'containerfs');
-    mkdirSync(this.imageFsDir, { recursive: true });
-    mkdirSync(this.containerFsDir, { recursive: true });
     this.settingsDir = new RecordDir<RuntimeSettings>(join(stateDir, 'runtime'), 'runtime-settings');
     const settings = this.settingsDir.read('settings');
     this.ipam = new Ipam(settings?.podCidr ?? config.network.default_pod_cidr);
@@ -75,16 +71,29 @@ export class App {
     const containers = containerStore.load();
     for (const o of [...images, ...sandboxes, ...containers]) observeNanos(o.createdAt);
 
+    this.fs = openFilesystems(config, stateDir);
+    this.ballast = new Ballast(this.fs, new RecordDir<BallastRecord>(join(stateDir, 'vfs'), 'ballast'));
+    restoreFilesystems(this.fs, this.ballast, images, containers);
+
     const catalog = new ImageCatalog({
       defaultMinSize: config.images.default_min_size,
       defaultMaxSize: config.images.default_max_size,
       sizes: config.images.sizes,
+      entries: config.images.catalog,
+      baseLayerSize: config.images.base_layer_size,
     });
-    this.images = new ImageService(imageStore, catalog, config.runtime.sandbox_image, log);
+    this.images = new ImageService(
+      imageStore,
+      catalog,
+      this.fs.imagefs,
+      { sandboxImage: config.runtime.sandbox_image, pullBandwidth: config.images.pull_bandwidth },
+      log,
+    );
     this.containers = new ContainerService(
       containerStore,
       sandboxStore,
       (ref) => this.images.find(ref),
+      this.fs.containerfs,
       { startLogLine: config.runtime.start_log_line },
       log,
     );
@@ -105,24 +114,31 @@ export class App {
     );
   }
 
+  // Ballast from the config is set afresh at every start: drained, then filled.
+  async applyConfiguredBallast(): Promise<void> {
+    for (const name of ['imagefs', 'containerfs'] as const) {
+      const spec = this.config.filesystems[name]?.ballast;
+      if (!spec || (name === 'containerfs' && this.fs.shared)) continue;
+      this.ballast.drain(name);
+      const bytes = await this.ballast.fill(name, spec);
+      this.log.info({ fs: name, bytes }, 'ballast filled');
+    }
+  }
+
   imageFsUsage(): DiskUsage {
-    const layers = new Map<string, number>();
-    for (const image of this.images.list()) for (const l of image.layers) layers.set(l.digest, l.size);
-    let used = 0;
-    for (const size of layers.values()) used += size;
-    return { mountpoint: this.imageFsDir, usedBytes: used, inodesUsed: layers.size };
+    return { mountpoint: this.fs.imagefs.mountpoint, ...this.fs.imagefs.usage() };
   }
 
   containerFsUsage(): DiskUsage {
-    return { mountpoint: this.containerFsDir, usedBytes: 0, inodesUsed: 0 };
+    return { mountpoint: this.fs.containerfs.mountpoint, ...this.fs.containerfs.usage() };
   }
 
-  containerUsage(_c: Container): ContainerUsage {
+  containerUsage(c: Container): ContainerUsage {
     return {
       cpuCoreNanoSeconds: 0n,
       cpuNanoCores: 0,
       memoryWorkingSetBytes: 0,
-      writableLayer: { mountpoint: this.containerFsDir, usedBytes: 0, inodesUsed: 0 },
+      writableLayer: { mountpoint: this.fs.containerfs.mountpoint, usedBytes: c.rootfsBytes ?? 0, inodesUsed: 1 },
     };
   }
 
@@ -130,5 +146,24 @@ export class App {
     this.ipam.setPodCidr(podCidr);
     this.settingsDir.write('settings', { podCidr });
     this.log.info({ podCidr }, 'pod CIDR set');
+  }
+}
+
+// The objects the state says each filesystem holds; the backends check them
+// against the disk. A missing or short file stops start-up by name.
+function restoreFilesystems(fs: Filesystems, ballast: Ballast, images: ImageRecord[], containers: Container[]): void {
+  const imageObjects = new Map<string, ObjectSize>();
+  for (const image of images) for (const l of image.layers) imageObjects.set(layerKey(l.digest), { bytes: l.size, inodes: 1 });
+  const containerObjects = new Map<string, ObjectSize>();
+  for (const c of containers) containerObjects.set(writableLayerKey(c.id), { bytes: c.rootfsBytes ?? 0, inodes: 1 });
+  const imageBallast = ballast.expected('imagefs');
+  const containerBallast = ballast.expected('containerfs');
+  if (imageBallast) imageObjects.set(...imageBallast);
+  if (containerBallast) containerObjects.set(...containerBallast);
+  const problems = fs.shared
+    ? fs.imagefs.restore(new Map([...imageObjects, ...containerObjects]))
+    : [...fs.imagefs.restore(imageObjects), ...fs.containerfs.restore(containerObjects)];
+  if (problems.length) {
+    throw new StateFileError(`the filesystems do not match the state: ${problems.join('; ')}`);
   }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/config';
+import { FakecriError } from '../domain/errors';
 import { startServer } from '../serve/serve';
 import { SocketInUseError } from '../serve/socket';
 import { StateFileError } from '../store/persist';
@@ -28,7 +29,7 @@ program
         });
       }
     } catch (err) {
-      if (err instanceof ConfigError || err instanceof SocketInUseError || err instanceof StateFileError) {
+      if (err instanceof ConfigError || err instanceof SocketInUseError || err instanceof StateFileError || err instanceof FakecriError) {
         process.stderr.write(`fakecri: ${err.message}\n`);
         process.exit(2);
       }

@@ -13,6 +13,52 @@ const quantity = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
 });
 
+// "90%" of the capacity, or a byte quantity.
+const ballast = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  if (typeof v === 'string' && v.trim().endsWith('%')) {
+    const pct = Number(v.trim().slice(0, -1));
+    if (Number.isFinite(pct) && pct >= 0 && pct <= 100) return { percent: pct };
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a percentage from 0% to 100%` });
+    return z.NEVER;
+  }
+  try {
+    return { bytes: parseQuantity(v) };
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const filesystem = z
+  .object({
+    // memory: accounting only. host: real bytes under `path`.
+    backend: z.enum(['memory', 'host']).default('memory'),
+    // The directory reported to the kubelet (and, for host, written to).
+    // Default for memory: <state-dir>/<name>; required for host.
+    path: z.string().min(1).optional(),
+    // memory backend only: the capacity and inode count it accounts against.
+    capacity: quantity.default(100 * 2 ** 30),
+    inodes: z.number().int().positive().default(10_000_000),
+    // Filled at start: a percentage of the capacity or a byte quantity.
+    ballast: ballast.optional(),
+  })
+  .strict();
+
+export type FilesystemConfig = z.infer<typeof filesystem>;
+
+const catalogEntry = z
+  .object({
+    // A reference ("nginx:1.25.3", normalised) or a glob pattern ("docker.io/library/big*").
+    match: z.string().min(1),
+    size: quantity.refine((n) => n > 0, 'an image size must be above 0').optional(),
+    layers: z.number().int().min(1).max(64).optional(),
+    // OCI manifest annotations the image carries.
+    annotations: z.record(z.string(), z.string()).default({}),
+    // Whether the shared base layer is part of this image.
+    base_layer: z.boolean().default(true),
+  })
+  .strict();
+
 const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
 // Every option has a default, so an empty file (or none) is a full config.
@@ -48,6 +94,14 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    filesystems: z
+      .object({
+        imagefs: filesystem.prefault({}),
+        // Absent: container writable layers share the imagefs filesystem.
+        containerfs: filesystem.optional(),
+      })
+      .strict()
+      .prefault({}),
     network: z
       .object({
         // Pod IPs come from here until the kubelet sends a pod_cidr.
@@ -71,6 +125,12 @@ export const configSchema = z
         default_max_size: quantity.default(200 * 2 ** 20),
         // Reference or glob pattern (`*` matches anything) → size.
         sizes: z.record(z.string(), quantity.refine((n) => n > 0, 'an image size must be above 0')).default({}),
+        // Fuller entries, tried in order before `sizes`.
+        catalog: z.array(catalogEntry).default([]),
+        // A layer every image shares (stored once), when above 0.
+        base_layer_size: quantity.default(0),
+        // Pull speed in bytes per second; 0 is as fast as the disk.
+        pull_bandwidth: quantity.default(0),
       })
       .strict()
       .prefault({}),
@@ -95,6 +155,11 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     throw new ConfigError(`${source}: ${lines.join('; ')}`);
   }
   const cfg = result.data;
+  for (const [name, fs] of Object.entries(cfg.filesystems)) {
+    if (fs && fs.backend === 'host' && !fs.path) {
+      throw new ConfigError(`${source}: key "filesystems.${name}.path" is required for the host backend`);
+    }
+  }
   if (cfg.images.default_min_size > cfg.images.default_max_size) {
     throw new ConfigError(`${source}: key "images.default_min_size" is larger than "images.default_max_size"`);
   }

@@ -15,51 +15,68 @@ export interface ImageManifest {
   annotations: Record<string, string>;
 }
 
+export interface CatalogEntry {
+  match: string; // reference or glob pattern ("*" matches any run of characters)
+  size?: number;
+  layers?: number;
+  annotations: Record<string, string>;
+  base_layer: boolean;
+}
+
 export interface CatalogOptions {
   defaultMinSize: number;
   defaultMaxSize: number;
-  // Normalised reference or glob pattern ("*" matches any run of characters) → bytes.
+  // Shorthand entries: reference or pattern → bytes.
   sizes: Record<string, number>;
+  entries: CatalogEntry[];
+  // A layer shared by every image (stored once), when above 0.
+  baseLayerSize: number;
 }
+
+// The shared base layer's digest: the same on every node and every run.
+export const BASE_LAYER_DIGEST = sha256Digest('fakecri shared base layer');
 
 const LAYER_ALIGN = 4096;
 
+type Matcher = (canonical: string) => boolean;
+
 export class ImageCatalog {
-  private readonly exact = new Map<string, number>();
-  private readonly patterns: { re: RegExp; size: number }[] = [];
+  // Catalog entries first, in order, then the `sizes` shorthand.
+  private readonly entries: { matches: Matcher; entry: Partial<CatalogEntry> }[] = [];
 
   constructor(private readonly options: CatalogOptions) {
-    for (const [key, size] of Object.entries(options.sizes)) {
-      if (key.includes('*')) {
-        const re = new RegExp(`^${key.split('*').map(escapeRegExp).join('.*')}$`);
-        this.patterns.push({ re, size });
-      } else {
-        this.exact.set(normalizeReference(key, `images.sizes key`), size);
-      }
-    }
+    for (const entry of options.entries) this.entries.push({ matches: matcher(entry.match, 'images.catalog match'), entry });
+    for (const [key, size] of Object.entries(options.sizes)) this.entries.push({ matches: matcher(key, 'images.sizes key'), entry: { size } });
   }
 
   resolve(ref: ImageReference): ImageManifest {
     const canonical = formatReference(ref);
     const manifestDigest = ref.digest ?? sha256Digest(`fakecri manifest ${repository(ref)}:${ref.tag}`);
     const id = sha256Digest(`fakecri config ${manifestDigest}`);
-    const size = this.sizeFor(canonical, manifestDigest);
-    return { manifestDigest, id, layers: splitLayers(manifestDigest, size), size, annotations: {} };
+    const found = this.entries.find((e) => e.matches(canonical))?.entry ?? {};
+    const size = found.size ?? this.defaultSize(manifestDigest);
+    const base = this.options.baseLayerSize > 0 && found.base_layer !== false ? this.options.baseLayerSize : 0;
+    const own = splitLayers(manifestDigest, base ? Math.max(size - base, LAYER_ALIGN) : size, found.layers);
+    const layers = base ? [{ digest: BASE_LAYER_DIGEST, size: base }, ...own] : own;
+    return {
+      manifestDigest,
+      id,
+      layers,
+      size: layers.reduce((sum, l) => sum + l.size, 0),
+      annotations: found.annotations ?? {},
+    };
   }
 
-  private sizeFor(canonical: string, manifestDigest: string): number {
-    const exact = this.exact.get(canonical);
-    if (exact !== undefined) return exact;
-    for (const p of this.patterns) if (p.re.test(canonical)) return p.size;
+  private defaultSize(manifestDigest: string): number {
     const { defaultMinSize: min, defaultMaxSize: max } = this.options;
     const span = Math.floor((max - min) / LAYER_ALIGN);
     return min + (span > 0 ? (hashInt(manifestDigest) % (span + 1)) * LAYER_ALIGN : 0);
   }
 }
 
-// One to four layers, sizes derived from the digest, summing to `size`.
-function splitLayers(manifestDigest: string, size: number): { digest: string; size: number }[] {
-  const count = size < LAYER_ALIGN * 4 ? 1 : 1 + (hashInt(`${manifestDigest} layers`) % 4);
+// `count` layers (default one to four, derived from the digest), summing to `size`.
+function splitLayers(manifestDigest: string, size: number, count = size < LAYER_ALIGN * 4 ? 1 : 1 + (hashInt(`${manifestDigest} layers`) % 4)): { digest: string; size: number }[] {
+  count = Math.max(1, Math.min(count, Math.floor(size / LAYER_ALIGN)));
   const layers: { digest: string; size: number }[] = [];
   let left = size;
   for (let i = 0; i < count; i++) {
@@ -73,5 +90,18 @@ function splitLayers(manifestDigest: string, size: number): { digest: string; si
 function hashInt(s: string): number {
   return createHash('sha256').update(s).digest().readUInt32BE(0);
 }
+
+// A glob matches the full reference (docker.io/library/nginx:1.25) or its
+// short Docker Hub form (nginx:1.25, bitnami/redis:7), as users write them.
+function matcher(pattern: string, field: string): Matcher {
+  if (pattern.includes('*')) {
+    const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
+    return (canonical) => re.test(canonical) || re.test(familiar(canonical));
+  }
+  const exact = normalizeReference(pattern, field);
+  return (canonical) => canonical === exact;
+}
+
+const familiar = (canonical: string): string => canonical.replace(/^docker\.io\/(library\/)?/, '');
 
 const escapeRegExp = (s: string): string => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');

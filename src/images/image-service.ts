@@ -1,27 +1,48 @@
 import type { Logger } from 'pino';
+import { FakecriError } from '../domain/errors';
 import { nowNanos } from '../domain/clock';
 import type { ImageRecord, ImageStore } from '../store/image-store';
-import type { ImageCatalog } from './catalog';
+import type { Filesystem } from '../vfs/filesystem';
+import { layerKey } from '../vfs/filesystems';
+import type { ImageCatalog, ImageManifest } from './catalog';
 import { formatReference, parseReference, repository } from './reference';
+
+export interface ImageServiceOptions {
+  sandboxImage: string;
+  pullBandwidth: number; // bytes per second, 0 = unlimited
+}
 
 // Pull, look up and remove images. Identity is the config digest: the id that
 // PullImage returns is the one ListImages, ImageStatus and every container
 // report, which is what the kubelet's image GC relies on to see images in use.
+// Layers live on imagefs, stored once however many images share them.
 export class ImageService {
   private readonly pinnedRef: string;
+  // Pulls under way, by image id: identical pulls share one.
+  private readonly pulls = new Map<string, Promise<void>>();
+  // Layer writes under way, and how many pulls under way need each layer.
+  private readonly layerWrites = new Map<string, Promise<void>>();
+  private readonly claims = new Map<string, number>();
 
   constructor(
     readonly store: ImageStore,
     private readonly catalog: ImageCatalog,
-    sandboxImage: string,
+    private readonly imagefs: Filesystem,
+    private readonly options: ImageServiceOptions,
     private readonly log: Logger,
   ) {
-    this.pinnedRef = formatReference(parseReference(sandboxImage, 'runtime.sandbox_image'));
+    this.pinnedRef = formatReference(parseReference(options.sandboxImage, 'runtime.sandbox_image'));
   }
 
-  pull(image: string): ImageRecord {
+  async pull(image: string): Promise<ImageRecord> {
     const ref = parseReference(image, 'image.image');
     const manifest = this.catalog.resolve(ref);
+    let pulling = this.pulls.get(manifest.id);
+    if (!pulling) {
+      pulling = this.fetchLayers(formatReference(ref), manifest).finally(() => this.pulls.delete(manifest.id));
+      this.pulls.set(manifest.id, pulling);
+    }
+    await pulling;
     const repo = repository(ref);
     const record = this.store.put({
       id: manifest.id,
@@ -32,8 +53,51 @@ export class ImageService {
       annotations: manifest.annotations,
       createdAt: this.store.get(manifest.id)?.createdAt ?? nowNanos(),
     });
+    this.release(manifest, false);
     this.log.info({ image: formatReference(ref), id: record.id, size: record.size }, 'image pulled');
     return record;
+  }
+
+  // Writes the layers imagefs does not hold yet. The layers stay claimed
+  // until the image record refers to them (pull calls release).
+  private async fetchLayers(name: string, manifest: ImageManifest): Promise<void> {
+    for (const layer of manifest.layers) this.claims.set(layer.digest, (this.claims.get(layer.digest) ?? 0) + 1);
+    try {
+      for (const layer of manifest.layers) {
+        const key = layerKey(layer.digest);
+        let write = this.layerWrites.get(layer.digest);
+        if (!write && !this.imagefs.sizeOf(key)) {
+          write = this.imagefs
+            .write(key, layer.size, { bytesPerSecond: this.options.pullBandwidth })
+            .finally(() => this.layerWrites.delete(layer.digest));
+          this.layerWrites.set(layer.digest, write);
+        }
+        if (write) await write;
+      }
+    } catch (err) {
+      this.release(manifest, true);
+      if (err instanceof FakecriError && err.code === 'RESOURCE_EXHAUSTED') {
+        throw new FakecriError('RESOURCE_EXHAUSTED', `failed to pull and unpack image "${name}": failed to extract layer: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  // After a failed pull, layers that no image and no other pull needs go.
+  private release(manifest: ImageManifest, failed: boolean): void {
+    for (const layer of manifest.layers) {
+      const left = (this.claims.get(layer.digest) ?? 1) - 1;
+      if (left > 0) this.claims.set(layer.digest, left);
+      else this.claims.delete(layer.digest);
+      if (failed && left === 0 && !this.referenced(layer.digest)) this.imagefs.remove(layerKey(layer.digest));
+    }
+  }
+
+  private referenced(digest: string): boolean {
+    for (const image of this.store.values()) {
+      if (image.layers.some((l) => l.digest === digest)) return true;
+    }
+    return false;
   }
 
   // An id ("sha256:…", bare hex, or a unique hex prefix), a tag or a digest
@@ -67,12 +131,19 @@ export class ImageService {
     return image.repoTags.includes(this.pinnedRef);
   }
 
-  // Removes the image with all its tags. Unknown images are success.
+  // Removes the image with all its tags, and the layers only it used.
+  // Unknown images are success.
   remove(refOrId: string): ImageRecord | undefined {
     const image = this.find(refOrId);
     if (!image) return undefined;
     this.store.remove(image.id);
-    this.log.info({ id: image.id, tags: image.repoTags }, 'image removed');
+    let freed = 0;
+    for (const layer of image.layers) {
+      if (this.claims.has(layer.digest) || this.referenced(layer.digest)) continue;
+      this.imagefs.remove(layerKey(layer.digest));
+      freed += layer.size;
+    }
+    this.log.info({ id: image.id, tags: image.repoTags, freed }, 'image removed');
     return image;
   }
 }

@@ -8,6 +8,8 @@ import type { ImageRecord } from '../store/image-store';
 import type { ObjectStore } from '../store/object-store';
 import { type Container, setContainerState, stateWord } from '../store/container';
 import type { Sandbox, StringMap } from '../store/sandbox';
+import type { Filesystem, WriteOptions } from '../vfs/filesystem';
+import { writableLayerKey } from '../vfs/filesystems';
 
 export interface CreateContainerInput {
   sandboxId: string;
@@ -41,6 +43,7 @@ export class ContainerService {
     private readonly sandboxes: ObjectStore<Sandbox>,
     // By any name the user may give: tag, digest, id.
     private readonly findImage: (ref: string) => ImageRecord | undefined,
+    private readonly containerfs: Filesystem,
     private readonly options: ContainerServiceOptions,
     private readonly log: Logger,
   ) {}
@@ -59,7 +62,7 @@ export class ContainerService {
     return ids ? [...ids].map((id) => this.store.get(id)!).filter(Boolean) : [];
   }
 
-  create(input: CreateContainerInput): Container {
+  async create(input: CreateContainerInput): Promise<Container> {
     const sandbox = this.sandboxes.mustResolve(input.sandboxId);
     if (input.podUid !== sandbox.metadata.uid) {
       throw invalidArgument(
@@ -93,13 +96,23 @@ export class ContainerService {
       labels: input.labels,
       annotations: input.annotations,
       logPath: resolveLogPath(sandbox.logDirectory, input.logPath),
+      rootfsBytes: 0,
       pid: 0,
       mounts: input.mounts,
       resources: input.resources,
       config: input.config,
     };
-    this.store.add(container);
+    // Reserved before the first await, so a concurrent duplicate is refused.
     this.names.set(name, container.id);
+    try {
+      // The writable layer exists from creation on, as a snapshot does.
+      await this.containerfs.write(writableLayerKey(container.id), 0);
+      this.store.add(container);
+    } catch (err) {
+      this.names.delete(name);
+      this.containerfs.remove(writableLayerKey(container.id));
+      throw err;
+    }
     this.index(container);
     this.log.info({ container: container.id, sandbox: sandbox.id, name: input.metadata.name }, 'container created');
     return container;
@@ -161,6 +174,7 @@ export class ContainerService {
     if (!container) return;
     if (container.state === 'CONTAINER_RUNNING') this.exit(container.id, SIGKILL_EXIT);
     this.store.remove(container.id);
+    this.containerfs.remove(writableLayerKey(container.id));
     this.bySandbox.get(container.sandboxId)?.delete(container.id);
     const sandbox = this.sandboxes.get(container.sandboxId);
     if (sandbox) this.names.delete(containerName(container.metadata, sandbox));
@@ -170,6 +184,22 @@ export class ContainerService {
   removeAllIn(sandboxId: string): void {
     for (const c of this.inSandbox(sandboxId)) this.remove(c.id);
     this.bySandbox.delete(sandboxId);
+  }
+
+  // Grows the container's writable layer by `bytes`: the entry point for
+  // workloads that write to their root filesystem. Fails with
+  // RESOURCE_EXHAUSTED, changing nothing, when containerfs is full.
+  async writeRootfs(idOrPrefix: string, bytes: number, options?: WriteOptions): Promise<Container> {
+    const container = this.store.mustResolve(idOrPrefix);
+    if (container.state === 'CONTAINER_EXITED') {
+      throw failedPrecondition(`container "${container.id}" is exited: nothing writes to its root filesystem`);
+    }
+    await this.containerfs.write(writableLayerKey(container.id), bytes, options);
+    // The record follows the bytes: after a crash in between, restore trims
+    // the file back to what the record says.
+    return this.store.update(container.id, (c) => {
+      c.rootfsBytes = (c.rootfsBytes ?? 0) + bytes;
+    });
   }
 
   updateResources(idOrPrefix: string, resources: unknown): Container {

@@ -30,6 +30,7 @@ export async function startServer(config: Config, options: ServeOptions, log?: L
   await clearStaleSocket(socket);
 
   const app = new App(config, stateDir, logger);
+  await app.applyConfiguredBallast();
   const server = createCriServer(app);
   // The socket is born 0660: no window in which other users could connect.
   const umask = process.umask(0o117);

@@ -53,6 +53,8 @@ export interface Container {
   labels: StringMap;
   annotations: StringMap;
   logPath: string; // absolute
+  // Bytes written into the writable layer (on containerfs).
+  rootfsBytes: number;
   pid: number;
   // Echoed or inspected parts of ContainerConfig (mounts, resources, linux
   // security context, command, envs...), as plain JSON.

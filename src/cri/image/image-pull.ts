@@ -4,8 +4,8 @@ import type { PullImageRequest__Output } from '../../generated/runtime/v1/PullIm
 import type { PullImageResponse } from '../../generated/runtime/v1/PullImageResponse';
 
 // image_ref is the image id (config digest), the same id ListImages reports.
-export const pullImage: Handler<PullImageRequest__Output, PullImageResponse> = (app, req) => {
+export const pullImage: Handler<PullImageRequest__Output, PullImageResponse> = async (app, req) => {
   const spec = requireMessage(req.image, 'image');
-  const image = app.images.pull(spec.image);
+  const image = await app.images.pull(spec.image);
   return { image_ref: image.id };
 };

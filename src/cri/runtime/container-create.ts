@@ -4,7 +4,7 @@ import { MAX_NAME, MAX_PATH, checkMap, checkString, requireId, requireMessage, r
 import type { CreateContainerRequest__Output } from '../../generated/runtime/v1/CreateContainerRequest';
 import type { CreateContainerResponse } from '../../generated/runtime/v1/CreateContainerResponse';
 
-export const createContainer: Handler<CreateContainerRequest__Output, CreateContainerResponse> = (app, req) => {
+export const createContainer: Handler<CreateContainerRequest__Output, CreateContainerResponse> = async (app, req) => {
   const sandboxId = requireId(req.pod_sandbox_id, 'pod_sandbox_id');
   const config = requireMessage(req.config, 'config');
   const meta = requireMessage(config.metadata, 'config.metadata');
@@ -15,7 +15,7 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
     requireString(m.container_path, `config.mounts[${i}].container_path`, MAX_PATH);
     checkString(m.host_path, `config.mounts[${i}].host_path`, MAX_PATH);
   }
-  const container = app.containers.create({
+  const container = await app.containers.create({
     sandboxId,
     podUid: requireString(podMeta.uid, 'sandbox_config.metadata.uid', MAX_NAME),
     metadata: { name: requireString(meta.name, 'config.metadata.name', MAX_NAME), attempt: meta.attempt },

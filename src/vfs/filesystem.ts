@@ -1,0 +1,69 @@
+import { FakecriError } from '../domain/errors';
+
+// A filesystem as fakecri models it: named objects (image layers, container
+// writable layers, ballast) that take bytes and inodes. Backends differ in
+// whether the bytes are real.
+export interface ObjectSize {
+  bytes: number;
+  inodes: number;
+}
+
+export interface Usage {
+  usedBytes: number; // what fakecri stored: objects + ballast
+  inodesUsed: number;
+}
+
+export interface Capacity {
+  capacityBytes: number;
+  availableBytes: number;
+  inodes: number;
+  inodesFree: number;
+}
+
+export interface WriteOptions {
+  // Pace the write to this many bytes per second (0: as fast as possible).
+  bytesPerSecond?: number;
+  signal?: AbortSignal;
+}
+
+export interface Filesystem {
+  readonly name: string;
+  readonly backend: 'memory' | 'host';
+  // The directory the kubelet statfs()es; ImageFsInfo reports it.
+  readonly mountpoint: string;
+
+  // Adds `bytes` (and `inodes`, for a new object) to object `key`, creating
+  // it. All or nothing: when the space runs out nothing of this write stays,
+  // and the error is RESOURCE_EXHAUSTED "no space left on device".
+  write(key: string, bytes: number, options?: WriteOptions, inodes?: number): Promise<void>;
+  remove(key: string): void;
+  sizeOf(key: string): ObjectSize | undefined;
+  keys(prefix?: string): string[];
+  usage(): Usage;
+  capacity(): Capacity;
+  // After a restart: adopt objects the state says exist. Returns what is
+  // wrong (missing or short files); removes what the state does not know.
+  restore(expected: Map<string, ObjectSize>): string[];
+}
+
+export class NoSpaceError extends FakecriError {
+  constructor(fs: string, path: string) {
+    super('RESOURCE_EXHAUSTED', `write ${path}: no space left on device (${fs})`);
+  }
+}
+
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+// How long to wait so that `done` bytes since `startedAt` keep to the rate.
+export function paceDelay(done: number, startedAt: number, bytesPerSecond = 0): number {
+  if (!bytesPerSecond) return 0;
+  return Math.max(0, startedAt + (done / bytesPerSecond) * 1000 - Date.now());
+}

@@ -1,0 +1,175 @@
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { type Capacity, type Filesystem, NoSpaceError, type ObjectSize, type Usage, type WriteOptions, paceDelay, sleep } from './filesystem';
+
+const CHUNK = 8 * 1024 * 1024;
+const ZEROS = Buffer.alloc(CHUNK);
+
+// Real bytes in a directory the user provides, typically a size-limited
+// tmpfs or a loop-mounted ext4/xfs. Every byte is written, never left as a
+// hole: the kubelet measures with statfs and block counts, which ignore holes.
+// Objects live under <path>/fakecri/; an object of one inode is a file, one of
+// more is a directory holding `data` and empty files.
+export class HostFilesystem implements Filesystem {
+  readonly backend = 'host';
+  private readonly objects = new Map<string, ObjectSize>();
+  private readonly root: string;
+  private used = 0;
+  private inodes = 0;
+
+  constructor(
+    readonly name: string,
+    readonly mountpoint: string,
+  ) {
+    this.root = join(mountpoint, 'fakecri');
+    mkdirSync(this.root, { recursive: true });
+  }
+
+  private path(key: string): string {
+    return join(this.root, key);
+  }
+
+  private dataPath(key: string, inodes: number): string {
+    return inodes > 1 ? join(this.path(key), 'data') : this.path(key);
+  }
+
+  async write(key: string, bytes: number, options: WriteOptions = {}, inodes = 1): Promise<void> {
+    const existing = this.objects.get(key);
+    const entry = existing ?? { bytes: 0, inodes };
+    const path = this.dataPath(key, entry.inodes);
+    const { availableBytes, inodesFree } = this.capacity();
+    if (bytes > availableBytes || (!existing && inodes > inodesFree)) throw new NoSpaceError(this.name, path);
+    // Reserve in the accounts first so that concurrent writes see it.
+    this.objects.set(key, entry);
+    entry.bytes += bytes;
+    this.used += bytes;
+    if (!existing) this.inodes += inodes;
+    const startSize = entry.bytes - bytes;
+    try {
+      if (!existing) this.createObject(key, inodes);
+      const handle = await open(path, 'r+');
+      try {
+        const started = Date.now();
+        let done = 0;
+        while (done < bytes) {
+          const n = Math.min(CHUNK, bytes - done);
+          await handle.write(ZEROS, 0, n, startSize + done);
+          done += n;
+          const wait = paceDelay(done, started, options.bytesPerSecond);
+          if (wait > 0) await sleep(wait, options.signal);
+          else if (options.signal?.aborted) throw options.signal.reason;
+        }
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      // All or nothing: give back what this write took, on disk and in the accounts.
+      entry.bytes -= bytes;
+      this.used -= bytes;
+      if (existing) {
+        truncate(path, startSize);
+      } else {
+        this.objects.delete(key);
+        this.inodes -= inodes;
+        rmSync(this.path(key), { recursive: true, force: true });
+      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new NoSpaceError(this.name, path);
+      throw err;
+    }
+  }
+
+  private createObject(key: string, inodes: number): void {
+    const path = this.path(key);
+    mkdirSync(inodes > 1 ? path : dirname(path), { recursive: true });
+    closeSync(openSync(this.dataPath(key, inodes), 'w'));
+    for (let i = 0; i < inodes - 2; i++) closeSync(openSync(join(path, `f${i}`), 'w'));
+  }
+
+  remove(key: string): void {
+    const entry = this.objects.get(key);
+    if (!entry) return;
+    rmSync(this.path(key), { recursive: true, force: true });
+    this.objects.delete(key);
+    this.used -= entry.bytes;
+    this.inodes -= entry.inodes;
+  }
+
+  sizeOf(key: string): ObjectSize | undefined {
+    const e = this.objects.get(key);
+    return e && { ...e };
+  }
+
+  keys(prefix = ''): string[] {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix));
+  }
+
+  usage(): Usage {
+    return { usedBytes: this.used, inodesUsed: this.inodes };
+  }
+
+  capacity(): Capacity {
+    const s = statfsSync(this.mountpoint);
+    return {
+      capacityBytes: s.blocks * s.bsize,
+      availableBytes: s.bavail * s.bsize,
+      inodes: s.files,
+      inodesFree: s.ffree,
+    };
+  }
+
+  restore(expected: Map<string, ObjectSize>): string[] {
+    const problems: string[] = [];
+    for (const [key, size] of expected) {
+      const path = this.dataPath(key, size.inodes);
+      let actual: number;
+      try {
+        actual = statSync(path).size;
+      } catch {
+        problems.push(`${path} is missing (${this.name} object ${key} of ${size.bytes} bytes)`);
+        continue;
+      }
+      if (actual < size.bytes) {
+        problems.push(`${path} is truncated: ${actual} of ${size.bytes} bytes`);
+        continue;
+      }
+      // A write that finished on disk but was never acknowledged.
+      if (actual > size.bytes) truncate(path, size.bytes);
+      this.objects.set(key, { ...size });
+      this.used += size.bytes;
+      this.inodes += size.inodes;
+    }
+    // With problems start-up stops: leave the disk as it is, to be looked at.
+    if (problems.length === 0) this.removeUnknown(this.root);
+    return problems;
+  }
+
+  // Files no state refers to: a pull or a write cut short by a crash.
+  private removeUnknown(dir: string, parents = this.parentDirs()): void {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const key = relative(this.root, path);
+      if (this.objects.has(key)) continue;
+      if (entry.isDirectory() && parents.has(key)) this.removeUnknown(path, parents);
+      else rmSync(path, { recursive: true, force: true });
+    }
+  }
+
+  private parentDirs(): Set<string> {
+    const dirs = new Set<string>();
+    for (const key of this.objects.keys()) {
+      for (let d = dirname(key); d !== '.' && !dirs.has(d); d = dirname(d)) dirs.add(d);
+    }
+    return dirs;
+  }
+}
+
+function truncate(path: string, size: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
