@@ -4,6 +4,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
+import { diskBench } from './disk';
 import { fmt, measure } from './load';
 
 // `make bench`: fakecri against a plain grpc-js baseline measured in the same
@@ -28,7 +29,18 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 
 const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
+// Sections to run: `node dist/bench/main.js [cri] [disk]` (default both).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk'];
+
 async function main() {
+  const print = (s: string) => process.stdout.write(`${s}\n`);
+  print(`fakecri bench: node ${process.version}; ${cpus().length} CPUs; load average ${loadavg()[0].toFixed(2)}`);
+  if (sections.includes('cri')) await criBench(print);
+  if (sections.includes('disk')) await diskBench(dir, print, (args, ready) => startChild([join(__dirname, '..', 'cli', 'main.js'), ...args], ready));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function criBench(print: (s: string) => void) {
   const baseSock = join(dir, 'baseline.sock');
   const criSock = join(dir, 'fakecri.sock');
   const baseline = await startChild([join(__dirname, 'baseline-server.js'), baseSock], 'ready');
@@ -40,14 +52,7 @@ async function main() {
   const rt = makeClient(criSock, 'RuntimeService', { raw: true });
   const setup = makeClient(criSock, 'RuntimeService');
   const img = makeClient(criSock, 'ImageService');
-  const lines: string[] = [];
-  const print = (s: string) => {
-    lines.push(s);
-    process.stdout.write(`${s}\n`);
-  };
-
-  print(`fakecri bench: ${CALLERS} concurrent callers on one connection; node ${process.version}; ${cpus().length} CPUs; load average ${loadavg()[0].toFixed(2)}`);
-  print('(the client does not decode answers: the figures are the server and the transport)');
+  print(`CRI latency: ${CALLERS} concurrent callers on one connection; the client does not decode answers, so the figures are the server and the transport`);
   // The baseline is measured again before each population, so each ratio
   // compares figures taken under the same machine load.
   const baseline_ = () => measure(() => base.call('Version'), { callers: CALLERS, maxCalls: 20_000, maxMs: 3000 });
@@ -154,7 +159,6 @@ async function main() {
   img.close();
   baseline.kill('SIGTERM');
   fakecri.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((err) => {
