@@ -22,3 +22,25 @@ lint: node_modules/.package-lock.json
 
 clean:
 	rm -rf dist src/generated
+
+# ---------------------------------------------------------------------------
+# Local cluster and end-to-end tests: a real kubelet (and apiserver, etcd) on fakecri.
+# Not part of `make test`. Needs root and the Kubernetes binaries in $(KUBE_BIN_DIR)
+# (default /opt/kube-bin; scripts/get-kube-binaries.sh VERSION DIR downloads them).
+#   make cluster [CLUSTER_ARGS="--control-plane --imagefs-size 2g ..."]   (daemon mode;
+#                 CLUSTER_ARGS=--foreground to stay in the foreground; see --help)
+#   make cluster-down
+#   make e2e      the smoke scenario, e2e/smoke.sh (brings its own cluster up and down)
+# WORK_DIR (default /tmp/fakecri-cluster) selects the cluster's work directory.
+.PHONY: cluster cluster-down e2e
+
+CLUSTER_ARGS ?=
+
+cluster: build
+	scripts/local-up.sh --daemon $(CLUSTER_ARGS)
+
+cluster-down:
+	scripts/local-down.sh
+
+e2e: build
+	e2e/smoke.sh

@@ -5,8 +5,18 @@ import { observeNanos } from './domain/clock';
 import { ImageCatalog } from './images/catalog';
 import { ImageService } from './images/image-service';
 import { Ipam } from './network/ipam';
+import { CallRecorder } from './calls/recorder';
+import { FaultEngine } from './faults/engine';
 import { ContainerService } from './pods/container-service';
+import { PodEvents } from './pods/events';
+import { ExecScripts } from './workloads/exec-scripts';
+import { WorkloadRunner } from './workloads/runner';
 import { SandboxService } from './pods/sandbox-service';
+import { RegistryImageSource } from './oci/image-source';
+import { registryOptions } from './oci/setup';
+import type { LinuxSeccomp } from './seccomp/profile';
+import type { SeccompResolver } from './seccomp/resolver';
+import { createSeccompResolver } from './seccomp/setup';
 import type { Container } from './store/container';
 import { ImageStore, type ImageRecord } from './store/image-store';
 import { ObjectStore } from './store/object-store';
@@ -52,12 +62,20 @@ export class App {
   readonly conditions: RuntimeConditions;
   private readonly settingsDir: RecordDir<RuntimeSettings>;
   readonly fs: Filesystems;
+  readonly events = new PodEvents();
+  readonly faults: FaultEngine;
+  readonly calls = new CallRecorder();
+  readonly workloads: WorkloadRunner;
+  readonly execScripts = new ExecScripts();
   readonly ballast: Ballast;
+  readonly seccomp: SeccompResolver;
 
+  // rpcNames: every RPC of the CRI, for checking fault rules.
   constructor(
     readonly config: Config,
     readonly stateDir: string,
     readonly log: Logger,
+    rpcNames: readonly string[] = [],
   ) {
     this.settingsDir = new RecordDir<RuntimeSettings>(join(stateDir, 'runtime'), 'runtime-settings');
     const settings = this.settingsDir.read('settings');
@@ -82,24 +100,51 @@ export class App {
       entries: config.images.catalog,
       baseLayerSize: config.images.base_layer_size,
     });
+    this.faults = new FaultEngine(rpcNames);
+    for (const rule of config.faults) this.faults.add(rule, 'config');
+    const registry = registryOptions(config);
     this.images = new ImageService(
       imageStore,
       catalog,
       this.fs.imagefs,
-      { sandboxImage: config.runtime.sandbox_image, pullBandwidth: config.images.pull_bandwidth },
+      {
+        sandboxImage: config.runtime.sandbox_image,
+        pullBandwidth: (image) => this.faults.pullBandwidth(image) ?? config.images.pull_bandwidth,
+        remote: config.registries.pull_from.length ? new RegistryImageSource(config.registries.pull_from, registry) : undefined,
+      },
       log,
     );
+    this.seccomp = createSeccompResolver(config, stateDir, registry, log);
     this.containers = new ContainerService(
       containerStore,
       sandboxStore,
       (ref) => this.images.find(ref),
       this.fs.containerfs,
-      { startLogLine: config.runtime.start_log_line },
+      this.events,
+      { startLogLine: config.runtime.start_log_line, stopPlan: (c) => this.workloads.stopPlan(c), seccomp: this.seccomp },
       log,
     );
-    this.sandboxes = new SandboxService(sandboxStore, this.containers, this.ipam, log);
+    this.sandboxes = new SandboxService(sandboxStore, this.containers, this.ipam, this.events, log);
+    this.workloads = new WorkloadRunner(this.containers, sandboxStore, (image) => catalog.behaviourFor(image), this.events, log);
     this.containers.restore();
     this.sandboxes.restore();
+    // Containers that resolved the same profile share it in memory again.
+    for (const c of containers) if (c.seccomp?.spec) c.seccomp.spec = this.seccomp.intern(c.seccomp.spec as LinuxSeccomp);
+    this.events.onContainer((e) => {
+      if (e.type === 'DELETED') this.execScripts.removeFor(e.container.id);
+    });
+    // Pods with failpoint annotations are watched by the fault engine.
+    this.events.onSandbox((e) => {
+      if (e.type === 'CREATED') this.faults.watchPod(e.sandbox.metadata.uid, e.sandbox.annotations);
+      if (e.type === 'DELETED') this.faults.forgetPod(e.sandbox.metadata.uid);
+    });
+    for (const s of sandboxes) {
+      try {
+        this.faults.watchPod(s.metadata.uid, s.annotations);
+      } catch (err) {
+        log.warn({ sandbox: s.id, err: (err as Error).message }, 'ignoring a bad failpoint annotation');
+      }
+    }
     this.conditions = {
       runtimeReady: config.status.runtime_ready,
       networkReady: config.status.network_ready,
@@ -133,11 +178,34 @@ export class App {
     return { mountpoint: this.fs.containerfs.mountpoint, ...this.fs.containerfs.usage() };
   }
 
+  // Starts what runs by itself: behaviours of containers that were running.
+  start(): void {
+    this.workloads.restore();
+  }
+
+  stop(): void {
+    this.workloads.stop();
+  }
+
+  // The Status conditions: the configured ones, and-ed with fault rules.
+  runtimeConditions(): { type: string; status: boolean; reason: string; message: string }[] {
+    const overrides = this.faults.conditionOverrides();
+    const c = this.conditions;
+    return [
+      { type: 'RuntimeReady', status: c.runtimeReady, reason: c.runtimeReason, message: c.runtimeMessage },
+      { type: 'NetworkReady', status: c.networkReady, reason: c.networkReason, message: c.networkMessage },
+    ].map((cond) => {
+      const o = overrides.get(cond.type);
+      return o ? { type: cond.type, status: false, ...o } : cond;
+    });
+  }
+
   containerUsage(c: Container): ContainerUsage {
+    const u = this.workloads.usage(c);
     return {
-      cpuCoreNanoSeconds: 0n,
-      cpuNanoCores: 0,
-      memoryWorkingSetBytes: 0,
+      cpuCoreNanoSeconds: u.cpuCoreNanoSeconds,
+      cpuNanoCores: u.cpuNanoCores,
+      memoryWorkingSetBytes: u.memoryBytes,
       writableLayer: { mountpoint: this.fs.containerfs.mountpoint, usedBytes: c.rootfsBytes ?? 0, inodesUsed: 1 },
     };
   }

@@ -3,6 +3,9 @@ import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { parsePodCidr } from '../network/ipam';
 import { parseQuantity } from './quantity';
+import { registriesSection, seccompSection } from './registry-config';
+import { behaviourSchema } from '../workloads/behaviour';
+import { ruleSchema } from '../faults/rules';
 
 const quantity = z.union([z.string(), z.number()]).transform((v, ctx) => {
   try {
@@ -56,6 +59,9 @@ const catalogEntry = z
     annotations: z.record(z.string(), z.string()).default({}),
     // Whether the shared base layer is part of this image.
     base_layer: z.boolean().default(true),
+    // How containers of this image behave unless the pod says otherwise,
+    // as an ENTRYPOINT would (see README, container behaviour).
+    behaviour: behaviourSchema.optional(),
   })
   .strict();
 
@@ -102,6 +108,19 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    control: z
+      .object({
+        // The control API's unix socket; default: the CRI socket's path with
+        // .sock replaced by -control.sock. Mode 0600.
+        socket: z.string().min(1).optional(),
+        // Also serve it on this loopback TCP port (0: off), behind `token`.
+        tcp_port: z.number().int().min(0).max(65535).default(0),
+        token: z.string().default(''),
+      })
+      .strict()
+      .prefault({}),
+    // Fault rules active from the start (see README, faults).
+    faults: z.array(ruleSchema).default([]),
     network: z
       .object({
         // Pod IPs come from here until the kubelet sends a pod_cidr.
@@ -134,6 +153,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    registries: registriesSection,
+    seccomp: seccompSection,
   })
   .strict();
 
@@ -155,6 +176,9 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     throw new ConfigError(`${source}: ${lines.join('; ')}`);
   }
   const cfg = result.data;
+  if (cfg.control.tcp_port && cfg.control.token.length < 16) {
+    throw new ConfigError(`${source}: key "control.token" must be at least 16 characters when control.tcp_port is set`);
+  }
   for (const [name, fs] of Object.entries(cfg.filesystems)) {
     if (fs && fs.backend === 'host' && !fs.path) {
       throw new ConfigError(`${source}: key "filesystems.${name}.path" is required for the host backend`);

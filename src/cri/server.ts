@@ -1,14 +1,23 @@
 import * as grpc from '@grpc/grpc-js';
 import type { App } from '../app';
-import { unimplemented } from '../domain/errors';
+import { FakecriError, unimplemented } from '../domain/errors';
+import type { Verdict } from '../faults/engine';
+import { sleep } from '../domain/sleep';
+import { describeCall, summarizeRequest } from './describe-call';
 import type { CallContext, Handler } from './handler';
 import { loadCriProto } from './proto';
-import { IMAGE_HANDLERS, NOT_YET, RUNTIME_HANDLERS } from './services';
+import { IMAGE_HANDLERS, NOT_YET, RUNTIME_HANDLERS, STREAM_HANDLERS } from './services';
 import { toGrpcStatus } from './to-grpc-status';
 
+export interface CriServerHooks {
+  // Drops every client connection on the CRI socket (the "close" fault).
+  dropConnections(): void;
+}
+
 // Builds the gRPC server with both CRI services. Every RPC goes through
-// wrapUnary once: errors are mapped in one place and each call is logged.
-export function createCriServer(app: App): grpc.Server {
+// wrapUnary once: faults are applied, errors are mapped in one place, and
+// each call is recorded and logged.
+export function createCriServer(app: App, hooks: CriServerHooks): grpc.Server {
   const proto = loadCriProto();
   const server = new grpc.Server({
     // Large lists (10,000 containers) exceed the 4 MiB default; the kubelet
@@ -23,9 +32,11 @@ export function createCriServer(app: App): grpc.Server {
     const impl: grpc.UntypedServiceImplementation = {};
     for (const [name, def] of Object.entries(service)) {
       const handler = handlers[name];
-      if (handler) impl[name] = wrapUnary(app, name, handler);
+      const stream = STREAM_HANDLERS[name];
+      if (handler) impl[name] = wrapUnary(app, hooks, name, handler);
+      else if (stream) impl[name] = wrapStream(app, name, stream);
       else if (def.responseStream) impl[name] = refuseStream(app, name, NOT_YET[name] ?? `${name} is not implemented`);
-      else impl[name] = wrapUnary(app, name, () => {
+      else impl[name] = wrapUnary(app, hooks, name, () => {
         throw unimplemented(NOT_YET[name] ?? `${name} is not implemented`);
       });
     }
@@ -34,34 +45,85 @@ export function createCriServer(app: App): grpc.Server {
   return server;
 }
 
-function wrapUnary(app: App, method: string, handler: Handler<unknown, unknown>): grpc.handleUnaryCall<unknown, unknown> {
+function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Handler<unknown, unknown>): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const started = process.hrtime.bigint();
     const controller = new AbortController();
-    call.on('cancelled', () => controller.abort(new Error('cancelled by the caller')));
+    call.on('cancelled', () => controller.abort(new FakecriError('CANCELLED', 'cancelled by the caller or its deadline')));
     const ctx: CallContext = { method, signal: controller.signal };
+    let faults: string[] | undefined;
     const done = (err: unknown, response?: unknown) => {
       let code = grpc.status.OK;
+      let details: string | undefined;
       if (err === null) {
         callback(null, response);
       } else {
         const s = toGrpcStatus(err);
         code = s.code;
+        details = s.details;
         if (s.unexpected) app.log.error({ method, err, request: call.request }, 'RPC failed unexpectedly');
         else app.log.warn({ method, code: grpc.status[code], err: s.details }, 'RPC failed');
         callback({ code, details: s.details });
       }
-      logCall(app, method, call.request, started, code);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      app.calls.record({ method, request: summarizeRequest(method, call.request), code: grpc.status[code], error: details, ms, faults });
+      logCall(app, method, call.request, ms, code);
     };
-    let result: unknown;
+    const run = () => {
+      let result: unknown;
+      try {
+        result = handler(app, call.request, ctx);
+      } catch (err) {
+        done(err);
+        return;
+      }
+      if (result instanceof Promise) result.then((r) => done(null, r), done);
+      else done(null, result);
+    };
+    if (!app.faults.active) return run();
+    let verdict: Verdict | undefined;
     try {
-      result = handler(app, call.request, ctx);
+      const info = app.faults.needsDetail() ? describeCall(app, method, call.request) : { method };
+      verdict = app.faults.evaluate(info);
     } catch (err) {
       done(err);
       return;
     }
-    if (result instanceof Promise) result.then((r) => done(null, r), done);
-    else done(null, result);
+    if (!verdict) return run();
+    faults = verdict.rules;
+    applyFault(app, hooks, verdict, ctx.signal).then(run, done);
+  };
+}
+
+// Delays, then errors, hangs or drops the connection, as the verdict says.
+async function applyFault(app: App, hooks: CriServerHooks, verdict: Verdict, signal: AbortSignal): Promise<void> {
+  if (verdict.delayMs > 0) await sleep(verdict.delayMs, signal);
+  const d = verdict.decision;
+  if (!d) return;
+  if (d.kind === 'error') throw new FakecriError(d.code, d.message);
+  if (d.kind === 'hang') return app.faults.waitForRelease(d.rule, signal);
+  hooks.dropConnections();
+  throw new FakecriError('UNAVAILABLE', `connection closed by fault rule ${d.rule}`);
+}
+
+// Server-streaming RPCs: the handler writes until the caller goes away.
+export type StreamHandler = (app: App, request: unknown, write: (message: unknown) => void, signal: AbortSignal) => void;
+
+function wrapStream(app: App, method: string, handler: StreamHandler): grpc.handleServerStreamingCall<unknown, unknown> {
+  return (call) => {
+    const controller = new AbortController();
+    const end = () => controller.abort();
+    call.on('cancelled', end);
+    call.on('close', end);
+    call.on('error', end);
+    app.log.debug({ method }, 'stream opened');
+    app.calls.record({ method, request: {}, code: 'OK', ms: 0 });
+    try {
+      handler(app, call.request, (m) => call.write(m), controller.signal);
+    } catch (err) {
+      const s = toGrpcStatus(err);
+      call.emit('error', { code: s.code, details: s.details });
+    }
   };
 }
 
@@ -72,9 +134,8 @@ function refuseStream(app: App, method: string, reason: string): grpc.handleServ
   };
 }
 
-function logCall(app: App, method: string, request: unknown, started: bigint, code: grpc.status): void {
+function logCall(app: App, method: string, request: unknown, ms: number, code: grpc.status): void {
   if (!app.log.isLevelEnabled('debug')) return;
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
   app.log.debug({ method, ...requestIds(request), ms, code: grpc.status[code] }, 'rpc');
 }
 

@@ -1,4 +1,7 @@
 import type { Handler } from './handler';
+import type { StreamHandler } from './server';
+import { getContainerEvents } from './runtime/container-events';
+import { execSync } from './runtime/container-exec';
 import { containerStats, listContainerStats } from './runtime/container-stats';
 import { createContainer } from './runtime/container-create';
 import { listContainers } from './runtime/container-list';
@@ -46,6 +49,7 @@ export const RUNTIME_HANDLERS: Record<string, AnyHandler> = {
   ContainerStatus: containerStatus,
   UpdateContainerResources: updateContainerResources,
   ReopenContainerLog: reopenContainerLog,
+  ExecSync: execSync,
   ContainerStats: containerStats,
   ListContainerStats: listContainerStats,
   PodSandboxStats: podSandboxStats,
@@ -60,15 +64,24 @@ export const IMAGE_HANDLERS: Record<string, AnyHandler> = {
   ImageFsInfo: imageFsInfo,
 };
 
+export const STREAM_HANDLERS: Record<string, StreamHandler> = {
+  GetContainerEvents: getContainerEvents,
+};
+
 // Registered, answering UNIMPLEMENTED with the reason, until their own issue.
 export const NOT_YET: Record<string, string> = {
   Exec: 'streaming (exec) is not implemented yet',
   Attach: 'streaming (attach) is not implemented yet',
   PortForward: 'streaming (port-forward) is not implemented yet',
-  ExecSync: 'ExecSync is not implemented yet',
   CheckpointContainer: 'checkpointing is not supported by fakecri',
-  GetContainerEvents: 'container events are not implemented yet; use the generic PLEG',
   ListMetricDescriptors: 'CRI metrics are not implemented yet',
   ListPodSandboxMetrics: 'CRI metrics are not implemented yet',
   UpdatePodSandboxResources: 'UpdatePodSandboxResources is not implemented yet',
 };
+
+export const CRI_RPC_NAMES: readonly string[] = [
+  ...Object.keys(RUNTIME_HANDLERS),
+  ...Object.keys(IMAGE_HANDLERS),
+  ...Object.keys(STREAM_HANDLERS),
+  ...Object.keys(NOT_YET),
+];

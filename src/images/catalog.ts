@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sha256Digest } from '../domain/ids';
-import { type ImageReference, formatReference, normalizeReference, repository } from './reference';
+import type { Behaviour } from '../workloads/behaviour';
+import { type ImageReference, formatReference, normalizeReference, parseReference, repository } from './reference';
 
 // What pulling a reference yields. fakecri talks to no registry for
 // container images: everything is derived deterministically from the
@@ -21,6 +22,7 @@ export interface CatalogEntry {
   layers?: number;
   annotations: Record<string, string>;
   base_layer: boolean;
+  behaviour?: Behaviour;
 }
 
 export interface CatalogOptions {
@@ -65,6 +67,17 @@ export class ImageCatalog {
       size: layers.reduce((sum, l) => sum + l.size, 0),
       annotations: found.annotations ?? {},
     };
+  }
+
+  // The behaviour the catalog gives containers of this image, if any.
+  behaviourFor(image: string): Behaviour | undefined {
+    let canonical: string;
+    try {
+      canonical = formatReference(parseReference(image));
+    } catch {
+      return undefined;
+    }
+    return this.entries.find((e) => e.matches(canonical))?.entry.behaviour;
   }
 
   private defaultSize(manifestDigest: string): number {

@@ -6,10 +6,14 @@ import type { Filesystem } from '../vfs/filesystem';
 import { layerKey } from '../vfs/filesystems';
 import type { ImageCatalog, ImageManifest } from './catalog';
 import { formatReference, parseReference, repository } from './reference';
+import type { PullAuth, RemoteImages } from './remote';
 
 export interface ImageServiceOptions {
   sandboxImage: string;
-  pullBandwidth: number; // bytes per second, 0 = unlimited
+  // Bytes per second for pulling this (normalised) image; 0 = unlimited.
+  pullBandwidth: (image: string) => number;
+  // Registries pulled from for real (registries.pull_from); else the catalog.
+  remote?: RemoteImages;
 }
 
 // Pull, look up and remove images. Identity is the config digest: the id that
@@ -34,9 +38,9 @@ export class ImageService {
     this.pinnedRef = formatReference(parseReference(options.sandboxImage, 'runtime.sandbox_image'));
   }
 
-  async pull(image: string): Promise<ImageRecord> {
+  async pull(image: string, auth?: PullAuth): Promise<ImageRecord> {
     const ref = parseReference(image, 'image.image');
-    const manifest = this.catalog.resolve(ref);
+    const manifest = (await this.options.remote?.resolve(ref, auth)) ?? this.catalog.resolve(ref);
     let pulling = this.pulls.get(manifest.id);
     if (!pulling) {
       pulling = this.fetchLayers(formatReference(ref), manifest).finally(() => this.pulls.delete(manifest.id));
@@ -68,7 +72,7 @@ export class ImageService {
         let write = this.layerWrites.get(layer.digest);
         if (!write && !this.imagefs.sizeOf(key)) {
           write = this.imagefs
-            .write(key, layer.size, { bytesPerSecond: this.options.pullBandwidth })
+            .write(key, layer.size, { bytesPerSecond: this.options.pullBandwidth(name) })
             .finally(() => this.layerWrites.delete(layer.digest));
           this.layerWrites.set(layer.digest, write);
         }

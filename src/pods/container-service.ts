@@ -10,6 +10,8 @@ import { type Container, setContainerState, stateWord } from '../store/container
 import type { Sandbox, StringMap } from '../store/sandbox';
 import type { Filesystem, WriteOptions } from '../vfs/filesystem';
 import { writableLayerKey } from '../vfs/filesystems';
+import type { PodEvents } from './events';
+import type { SeccompRequest, SeccompSetup } from './seccomp-hook';
 
 export interface CreateContainerInput {
   sandboxId: string;
@@ -25,8 +27,18 @@ export interface CreateContainerInput {
   config: unknown;
 }
 
+export interface StopPlan {
+  mode: 'exit' | 'delay' | 'ignore';
+  delayMs: number;
+  exitCode: number;
+}
+
 export interface ContainerServiceOptions {
   startLogLine: string;
+  // How a running container answers a graceful stop (its workload decides).
+  stopPlan: (c: Container) => StopPlan;
+  // Resolves the container's seccomp profile at creation; none: unconfined.
+  seccomp?: SeccompSetup;
 }
 
 const SIGKILL_EXIT = 137;
@@ -44,6 +56,7 @@ export class ContainerService {
     // By any name the user may give: tag, digest, id.
     private readonly findImage: (ref: string) => ImageRecord | undefined,
     private readonly containerfs: Filesystem,
+    private readonly events: PodEvents,
     private readonly options: ContainerServiceOptions,
     private readonly log: Logger,
   ) {}
@@ -105,6 +118,7 @@ export class ContainerService {
     // Reserved before the first await, so a concurrent duplicate is refused.
     this.names.set(name, container.id);
     try {
+      if (this.options.seccomp) container.seccomp = await this.options.seccomp.setup(seccompRequest(input, sandbox, image));
       // The writable layer exists from creation on, as a snapshot does.
       await this.containerfs.write(writableLayerKey(container.id), 0);
       this.store.add(container);
@@ -115,6 +129,7 @@ export class ContainerService {
     }
     this.index(container);
     this.log.info({ container: container.id, sandbox: sandbox.id, name: input.metadata.name }, 'container created');
+    this.events.container('CREATED', container);
     return container;
   }
 
@@ -135,6 +150,7 @@ export class ContainerService {
       appendLog(started.logPath, formatLogLine(nowNanos(), 'stdout', text));
     }
     this.log.info({ container: started.id, pid: started.pid }, 'container started');
+    this.events.container('STARTED', started);
     return started;
   }
 
@@ -149,17 +165,29 @@ export class ContainerService {
       c.message = message;
     });
     this.log.info({ container: id, exitCode, reason: exited.reason }, 'container exited');
+    this.events.container('STOPPED', exited);
     return exited;
   }
 
-  // A graceful stop (timeout > 0) is obeyed at once with exit code 0; a
-  // timeout of 0 is a SIGKILL (137), as containerd sends it. A container that
-  // is not running is left as it is.
+  // As containerd stops: the stop signal, then SIGKILL (137) when the
+  // timeout runs out; a timeout of 0 is SIGKILL at once. How soon the
+  // container obeys the signal is its workload's stop plan (by default at
+  // once, exit code 0). A container that is not running is left as it is.
   async stop(idOrPrefix: string, timeoutSeconds: number): Promise<void> {
     const container = this.store.mustResolve(idOrPrefix);
     if (container.state !== 'CONTAINER_RUNNING') return;
-    if (timeoutSeconds > 0) this.exit(container.id, 0);
-    else this.exit(container.id, SIGKILL_EXIT);
+    const plan = timeoutSeconds > 0 ? this.options.stopPlan(container) : undefined;
+    if (!plan) return this.exitIfRunning(container.id, SIGKILL_EXIT);
+    const timeoutMs = timeoutSeconds * 1000;
+    if (plan.mode === 'exit') return this.exitIfRunning(container.id, plan.exitCode);
+    const obeys = plan.mode === 'delay' && plan.delayMs <= timeoutMs;
+    await new Promise((r) => setTimeout(r, obeys ? plan.delayMs : timeoutMs));
+    this.exitIfRunning(container.id, obeys ? plan.exitCode : SIGKILL_EXIT);
+  }
+
+  // The container may have exited or gone while a stop waited.
+  private exitIfRunning(id: string, code: number): void {
+    if (this.store.get(id)?.state === 'CONTAINER_RUNNING') this.exit(id, code);
   }
 
   async stopAllIn(sandboxId: string): Promise<void> {
@@ -179,6 +207,7 @@ export class ContainerService {
     const sandbox = this.sandboxes.get(container.sandboxId);
     if (sandbox) this.names.delete(containerName(container.metadata, sandbox));
     this.log.info({ container: container.id }, 'container removed');
+    this.events.container('DELETED', container);
   }
 
   removeAllIn(sandboxId: string): void {
@@ -225,6 +254,19 @@ export class ContainerService {
     if (!ids) this.bySandbox.set(c.sandboxId, (ids = new Set()));
     ids.add(c.id);
   }
+}
+
+function seccompRequest(input: CreateContainerInput, sandbox: Sandbox, image: ImageRecord): SeccompRequest {
+  type SecurityContext = Pick<SeccompRequest, 'field' | 'capabilities'> & { privileged?: boolean; seccomp?: SeccompRequest['field'] };
+  const sc = (input.config as { linux?: { security_context?: SecurityContext | null } | null }).linux?.security_context;
+  return {
+    containerName: input.metadata.name,
+    privileged: Boolean(sc?.privileged),
+    field: sc?.seccomp,
+    capabilities: sc?.capabilities,
+    podAnnotations: sandbox.annotations,
+    imageAnnotations: image.annotations ?? {},
+  };
 }
 
 export const containerName = (m: { name: string; attempt: number }, s: Sandbox): string =>

@@ -90,7 +90,8 @@ export function runtimeSpec(c: Container, sandbox: Sandbox | undefined, cgroupDr
       },
       cgroupsPath: scope,
       namespaces,
-      seccomp: null,
+      // Resolved at CreateContainer (src/seccomp); null when unconfined.
+      seccomp: c.seccomp?.spec ?? null,
       maskedPaths: sc.privileged ? [] : (sc.masked_paths ?? []),
       readonlyPaths: sc.privileged ? [] : (sc.readonly_paths ?? []),
     },

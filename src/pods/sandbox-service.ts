@@ -6,6 +6,7 @@ import type { Ipam } from '../network/ipam';
 import type { ObjectStore } from '../store/object-store';
 import { type PodMetadata, type Sandbox, type StringMap, setSandboxState } from '../store/sandbox';
 import type { ContainerService } from './container-service';
+import type { PodEvents } from './events';
 
 export interface RunSandboxInput {
   metadata: PodMetadata;
@@ -29,6 +30,7 @@ export class SandboxService {
     readonly store: ObjectStore<Sandbox>,
     private readonly containers: ContainerService,
     private readonly ipam: Ipam,
+    private readonly events: PodEvents,
     private readonly log: Logger,
   ) {}
 
@@ -68,6 +70,7 @@ export class SandboxService {
     }
     this.names.set(name, sandbox.id);
     this.log.info({ sandbox: sandbox.id, pod: podRef(sandbox.metadata), ip: ips?.[0] ?? 'host' }, 'pod sandbox ready');
+    this.events.sandbox('CREATED', sandbox);
     return sandbox;
   }
 
@@ -79,7 +82,8 @@ export class SandboxService {
     if (!sandbox) return;
     await this.containers.stopAllIn(sandbox.id);
     if (sandbox.state === 'SANDBOX_NOTREADY') return;
-    this.store.update(sandbox.id, (s) => setSandboxState(s, 'SANDBOX_NOTREADY'));
+    const stopped = this.store.update(sandbox.id, (s) => setSandboxState(s, 'SANDBOX_NOTREADY'));
+    this.events.sandbox('STOPPED', stopped);
     this.log.info({ sandbox: sandbox.id, pod: podRef(sandbox.metadata) }, 'pod sandbox stopped');
   }
 
@@ -93,6 +97,7 @@ export class SandboxService {
     this.names.delete(sandboxName(sandbox.metadata));
     if (sandbox.ips) this.ipam.release(sandbox.ips);
     this.log.info({ sandbox: sandbox.id, pod: podRef(sandbox.metadata) }, 'pod sandbox removed');
+    this.events.sandbox('DELETED', sandbox);
   }
 }
 

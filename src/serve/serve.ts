@@ -1,10 +1,14 @@
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { type Server as NetServer, type Socket, createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
 import { App } from '../app';
 import type { Config } from '../config/config';
+import { ControlServer } from '../control/server';
+import { defaultControlSocket } from '../control/routes';
 import { createCriServer } from '../cri/server';
+import { CRI_RPC_NAMES } from '../cri/services';
 import { PACKAGE_VERSION } from '../version';
 import { clearStaleSocket } from './socket';
 import { defaultSocket, defaultStateDir } from './defaults';
@@ -18,6 +22,8 @@ export interface ServeOptions {
 export interface RunningServer {
   app: App;
   socket: string;
+  controlSocket: string;
+  controlPort?: number;
   stop(): Promise<void>;
 }
 
@@ -25,40 +31,66 @@ export interface RunningServer {
 export async function startServer(config: Config, options: ServeOptions, log?: Logger): Promise<RunningServer> {
   const logger = log ?? pino({ level: options.logLevel ?? config.server.log_level, base: { name: 'fakecri' } }, pino.destination(2));
   const socket = resolve(options.socket ?? config.server.socket ?? defaultSocket());
+  const controlSocket = resolve(config.control.socket ?? defaultControlSocket(socket));
   const stateDir = resolve(options.stateDir ?? config.server.state_dir ?? defaultStateDir());
-  mkdirSync(dirname(socket), { recursive: true });
-  await clearStaleSocket(socket);
+  for (const path of [socket, controlSocket]) {
+    mkdirSync(dirname(path), { recursive: true });
+    await clearStaleSocket(path);
+  }
 
-  const app = new App(config, stateDir, logger);
+  const app = new App(config, stateDir, logger, CRI_RPC_NAMES);
   await app.applyConfiguredBallast();
-  const server = createCriServer(app);
+
+  // fakecri owns the listening socket and hands each connection to grpc-js,
+  // so that it can drop connections (the "close" fault).
+  const connections = new Set<Socket>();
+  const server = createCriServer(app, {
+    dropConnections: () => {
+      for (const c of connections) c.destroy();
+    },
+  });
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const listener: NetServer = createServer((conn) => {
+    connections.add(conn);
+    conn.on('close', () => connections.delete(conn));
+    injector.injectConnection(conn);
+  });
   // The socket is born 0660: no window in which other users could connect.
   const umask = process.umask(0o117);
   try {
-    await new Promise<number>((ok, fail) =>
-      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? fail(err) : ok(port))),
-    );
+    await new Promise<void>((ok, fail) => listener.once('error', fail).listen(socket, ok));
   } finally {
     process.umask(umask);
   }
   chmodSync(socket, 0o660);
-  logger.info({ socket, stateDir, version: PACKAGE_VERSION, runtimeName: config.runtime.name }, 'fakecri serving');
+
+  const control = new ControlServer(app);
+  await control.listenUnix(controlSocket);
+  const controlPort = config.control.tcp_port ? await control.listenTcp(config.control.tcp_port, config.control.token) : undefined;
+  app.start();
+  logger.info({ socket, controlSocket, controlPort, stateDir, version: PACKAGE_VERSION, runtimeName: config.runtime.name }, 'fakecri serving');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
-    (stopping ??= new Promise<void>((done) => {
+    (stopping ??= (async () => {
+      listener.close();
+      await control.close();
       // In-flight RPCs finish; state is already on disk (written per change).
-      const force = setTimeout(() => server.forceShutdown(), 10_000);
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        try {
-          unlinkSync(socket);
-        } catch {
-          // Already gone.
-        }
-        logger.info({ socket }, 'fakecri stopped');
-        done();
+      await new Promise<void>((done) => {
+        const force = setTimeout(() => server.forceShutdown(), 10_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          done();
+        });
       });
-    }));
-  return { app, socket, stop };
+      for (const c of connections) c.destroy();
+      app.stop();
+      try {
+        unlinkSync(socket);
+      } catch {
+        // Already gone.
+      }
+      logger.info({ socket }, 'fakecri stopped');
+    })());
+  return { app, socket, controlSocket, controlPort, stop };
 }

@@ -61,4 +61,15 @@ export interface Container {
   mounts: unknown[];
   resources: unknown;
   config: unknown;
+  // The effective seccomp profile, resolved at CreateContainer. Absent in
+  // records written before fakecri resolved seccomp: unconfined.
+  seccomp?: ContainerSeccomp;
+}
+
+export interface ContainerSeccomp {
+  // CRI-O's seccomp ref: "Unconfined", "RuntimeDefault", the Localhost path,
+  // or the OCI artifact reference it came from.
+  profile: string;
+  // runtime-spec linux.seccomp; null when unconfined.
+  spec: object | null;
 }

@@ -52,16 +52,6 @@ export class NoSpaceError extends FakecriError {
   }
 }
 
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
-
 // How long to wait so that `done` bytes since `startedAt` keep to the rate.
 export function paceDelay(done: number, startedAt: number, bytesPerSecond = 0): number {
   if (!bytesPerSecond) return 0;

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Capacity, type Filesystem, NoSpaceError, type ObjectSize, type Usage, type WriteOptions, paceDelay, sleep } from './filesystem';
+import { type Capacity, type Filesystem, NoSpaceError, type ObjectSize, type Usage, type WriteOptions, paceDelay } from './filesystem';
+import { sleep } from '../domain/sleep';
 
 // Accounting only: a configured capacity and inode count, nothing written.
 // Fast enough for thousands of pods; the kubelet still statfs()es the

@@ -1,11 +1,13 @@
 import type { Handler } from '../handler';
+import { compact } from '../../domain/compact';
 import { requireMessage } from '../validate';
 import type { PullImageRequest__Output } from '../../generated/runtime/v1/PullImageRequest';
 import type { PullImageResponse } from '../../generated/runtime/v1/PullImageResponse';
 
 // image_ref is the image id (config digest), the same id ListImages reports.
+// auth (the pod's pull secret) is used for registries pulled from for real.
 export const pullImage: Handler<PullImageRequest__Output, PullImageResponse> = async (app, req) => {
   const spec = requireMessage(req.image, 'image');
-  const image = await app.images.pull(spec.image);
+  const image = await app.images.pull(spec.image, compact(req.auth) ?? undefined);
   return { image_ref: image.id };
 };

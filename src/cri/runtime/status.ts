@@ -5,14 +5,8 @@ import type { StatusResponse } from '../../generated/runtime/v1/StatusResponse';
 // Polled by the kubelet every few seconds: RuntimeReady=false makes the node
 // NotReady, NetworkReady=false keeps pod-network pods from starting.
 export const status: Handler<StatusRequest__Output, StatusResponse> = (app, req) => {
-  const c = app.conditions;
   const response: StatusResponse = {
-    status: {
-      conditions: [
-        { type: 'RuntimeReady', status: c.runtimeReady, reason: c.runtimeReason, message: c.runtimeMessage },
-        { type: 'NetworkReady', status: c.networkReady, reason: c.networkReason, message: c.networkMessage },
-      ],
-    },
+    status: { conditions: app.runtimeConditions() },
     runtime_handlers: [
       { name: '', features: { recursive_read_only_mounts: true, user_namespaces: false } },
       ...app.config.runtime.handlers.map((name) => ({ name, features: { recursive_read_only_mounts: true, user_namespaces: false } })),

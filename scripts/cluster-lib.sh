@@ -1,0 +1,218 @@
+# shellcheck shell=bash
+# Shared by scripts/local-up.sh, scripts/local-down.sh and e2e/: the work-directory
+# layout and the teardown. Sourced, never run.
+#
+# Everything a local cluster owns lives under one work directory:
+#
+#   .fakecri-cluster   marker: only a directory carrying it is ever wiped
+#   cluster.env        KUBECONFIG, FAKECRI_SOCKET, … for scripts and shells to source
+#   pids/NAME.pid      one per process started, stopped by this pid only
+#   logs/NAME.log      stdout+stderr of each process
+#   pki/               CA, serving and client certificates, kubeconfigs, SA keys
+#   etcd/              etcd data
+#   mnt/imagefs        tmpfs, fakecri's imagefs (host backend)
+#   mnt/containerfs    tmpfs, fakecri's containerfs (unless shared with imagefs)
+#   nodefs/            kubelet root and pod logs (a tmpfs with --nodefs-size)
+#   fakecri/           config.toml, state/, fakecri.sock
+#   kubelet/           config.yaml, manifests/
+#   saved/             host state to put back at teardown (sysctls, host dirs)
+#   mounts             the mountpoints local-up.sh mounted itself
+
+# shellcheck disable=SC2034 # used by the scripts that source this file
+CLUSTER_MARKER=.fakecri-cluster
+# Stop order: the kubelet first, so it stops calling the runtime and the apiserver;
+# etcd last.
+CLUSTER_COMPONENTS=(kubelet kube-scheduler kube-controller-manager fakecri kube-apiserver etcd)
+# The host sysctls the kubelet's container manager sets (setupKernelTunables):
+# kernel.panic=10, kernel.panic_on_oops=1, vm.overcommit_memory=1.
+CLUSTER_SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory)
+# Host directories the kubelet creates whatever --root-dir says.
+CLUSTER_HOST_DIRS=(/var/lib/kubelet /var/lib/kubelet/device-plugins /var/log/containers)
+
+cl_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+cl_warn() { printf '[%s] WARNING: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# cl_abs PATH: absolute path without requiring it to exist.
+cl_abs() {
+  case "$1" in
+    /*) printf '%s\n' "$1" ;;
+    *) printf '%s/%s\n' "$PWD" "$1" ;;
+  esac
+}
+
+# cl_pid_alive DIR NAME: prints the pid of NAME if its pid file names a live process
+# whose command line mentions the work dir (so a recycled pid is never taken for ours).
+cl_pid_alive() {
+  local dir=$1 name=$2 pid cmd
+  [[ -f $dir/pids/$name.pid ]] || return 1
+  pid=$(<"$dir/pids/$name.pid")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [[ -r /proc/$pid/cmdline ]] || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *"$dir"* ]] || return 1
+  # A zombie is not alive: it has exited and only waits to be reaped.
+  [[ $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null) != Z ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+# cl_any_running DIR: true if any component of the cluster in DIR is alive.
+cl_any_running() {
+  local name
+  for name in "${CLUSTER_COMPONENTS[@]}"; do
+    cl_pid_alive "$1" "$name" >/dev/null && return 0
+  done
+  return 1
+}
+
+# cl_stop DIR NAME [GRACE_SECONDS]: SIGTERM by pid, SIGKILL after the grace period.
+cl_stop() {
+  local dir=$1 name=$2 grace=${3:-15} pid i
+  if ! pid=$(cl_pid_alive "$dir" "$name"); then
+    rm -f "$dir/pids/$name.pid"
+    return 0
+  fi
+  cl_log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < grace * 10; i++)); do
+    cl_pid_alive "$dir" "$name" >/dev/null || break
+    sleep 0.1
+  done
+  if cl_pid_alive "$dir" "$name" >/dev/null; then
+    cl_warn "$name (pid $pid) did not stop within ${grace}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      cl_pid_alive "$dir" "$name" >/dev/null || break
+      sleep 0.1
+    done
+  fi
+  rm -f "$dir/pids/$name.pid"
+}
+
+# cl_mounts_under DIR: mountpoints at or below DIR, deepest first. mountinfo escapes
+# blanks as \040; our paths have none, but decode anyway.
+cl_mounts_under() {
+  local dir=${1%/}
+  awk -v d="$dir" '{
+      mp = $5
+      gsub(/\\040/, " ", mp); gsub(/\\011/, "\t", mp); gsub(/\\012/, "\n", mp); gsub(/\\134/, "\\", mp)
+      if (mp == d || index(mp, d "/") == 1) print length(mp) "\t" mp
+    }' /proc/self/mountinfo | sort -rn | cut -f2-
+}
+
+# cl_unmount_all DIR: unmount everything at or below DIR: our tmpfs mounts, the
+# kubelet's bind mount of its root dir onto itself, and any pod volume (projected
+# service-account tokens are tmpfs) the kubelet left behind.
+cl_unmount_all() {
+  local dir=$1 pass mp left
+  for ((pass = 0; pass < 10; pass++)); do
+    left=$(cl_mounts_under "$dir")
+    [[ -n $left ]] || return 0
+    while IFS= read -r mp; do
+      [[ -n $mp ]] || continue
+      if umount "$mp" 2>/dev/null; then
+        cl_log "unmounted $mp"
+      elif ((pass >= 2)) && umount -l "$mp" 2>/dev/null; then
+        cl_warn "unmounted $mp lazily (it was busy)"
+      fi
+    done <<<"$left"
+  done
+  left=$(cl_mounts_under "$dir")
+  if [[ -n $left ]]; then
+    cl_warn "still mounted under $dir: $(tr '\n' ' ' <<<"$left")"
+    return 1
+  fi
+}
+
+# cl_save_sysctls DIR: remember the values the kubelet will change. Kept if already
+# saved: after a crash the live values may be the kubelet's, not the host's.
+cl_save_sysctls() {
+  local dir=$1 key
+  mkdir -p "$dir/saved"
+  [[ -s $dir/saved/sysctls ]] && return 0
+  : >"$dir/saved/sysctls.tmp"
+  for key in "${CLUSTER_SYSCTLS[@]}"; do
+    printf '%s=%s\n' "$key" "$(<"/proc/sys/${key//.//}")" >>"$dir/saved/sysctls.tmp"
+  done
+  mv "$dir/saved/sysctls.tmp" "$dir/saved/sysctls"
+}
+
+cl_restore_sysctls() {
+  local dir=$1 key value now
+  [[ -s $dir/saved/sysctls ]] || return 0
+  while IFS='=' read -r key value; do
+    [[ -n $key ]] || continue
+    now=$(<"/proc/sys/${key//.//}")
+    if [[ $now != "$value" ]]; then
+      if printf '%s\n' "$value" >"/proc/sys/${key//.//}"; then
+        cl_log "restored sysctl $key=$value (was $now)"
+      else
+        cl_warn "could not restore sysctl $key=$value (it is $now)"
+        return 1
+      fi
+    fi
+  done <"$dir/saved/sysctls"
+  rm -f "$dir/saved/sysctls"
+}
+
+# cl_save_host_dirs DIR: note which of the kubelet's fixed host directories do not
+# exist yet, so teardown removes only those (and only when empty).
+cl_save_host_dirs() {
+  local dir=$1 d
+  mkdir -p "$dir/saved"
+  [[ -e $dir/saved/host-dirs-created ]] && return 0
+  : >"$dir/saved/host-dirs-created.tmp"
+  for d in "${CLUSTER_HOST_DIRS[@]}"; do
+    [[ -e $d ]] || printf '%s\n' "$d" >>"$dir/saved/host-dirs-created.tmp"
+  done
+  mv "$dir/saved/host-dirs-created.tmp" "$dir/saved/host-dirs-created"
+}
+
+cl_clean_host_dirs() {
+  local dir=$1 d link target
+  # Symlinks the kubelet made in /var/log/containers to this cluster's pod logs.
+  if [[ -d /var/log/containers ]]; then
+    for link in /var/log/containers/*; do
+      [[ -L $link ]] || continue
+      target=$(readlink "$link")
+      [[ $target == "$dir"/* ]] && rm -f "$link"
+    done
+  fi
+  [[ -f $dir/saved/host-dirs-created ]] || return 0
+  # The device manager's registration socket, in a directory that was not there before.
+  if grep -qx /var/lib/kubelet/device-plugins "$dir/saved/host-dirs-created"; then
+    [[ -S /var/lib/kubelet/device-plugins/kubelet.sock ]] && rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+  fi
+  # Deepest first; rmdir leaves anything that is not empty.
+  sort -r "$dir/saved/host-dirs-created" | while IFS= read -r d; do
+    [[ -d $d ]] || continue
+    if rmdir "$d" 2>/dev/null; then
+      cl_log "removed $d (created by the kubelet, empty)"
+    else
+      cl_warn "left $d: not empty"
+    fi
+  done
+  rm -f "$dir/saved/host-dirs-created"
+}
+
+# cl_teardown DIR: stop, unmount, restore. Safe to run twice, and on a half-started
+# cluster. Returns non-zero if anything could not be undone.
+cl_teardown() {
+  local dir=$1 rc=0 name
+  for name in "${CLUSTER_COMPONENTS[@]}"; do
+    case $name in
+      kubelet) cl_stop "$dir" "$name" 20 ;;
+      *) cl_stop "$dir" "$name" 15 ;;
+    esac
+  done
+  for name in "${CLUSTER_COMPONENTS[@]}"; do
+    if cl_pid_alive "$dir" "$name" >/dev/null; then
+      cl_warn "$name is still running"
+      rc=1
+    fi
+  done
+  cl_unmount_all "$dir" || rc=1
+  cl_restore_sysctls "$dir" || rc=1
+  cl_clean_host_dirs "$dir" || rc=1
+  rm -f "$dir/mounts" "$dir/fakecri/fakecri.sock"
+  return "$rc"
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { parseQuantity } from '../config/quantity';
+import { parseDuration } from '../domain/duration';
+import type { ErrorCode } from '../domain/errors';
+
+// A fault rule: what calls it matches, and what it does to them. The same
+// shape comes from the config file, the control API and `fakecri ctl fault add`.
+const GRPC_CODES = [
+  'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE',
+  'DATA_LOSS', 'UNAUTHENTICATED',
+] as const satisfies readonly ErrorCode[];
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const bandwidth = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    const n = parseQuantity(typeof v === 'string' ? v.replace(/\/s$/, '') : v);
+    if (n > 0) return n;
+    ctx.addIssue({ code: 'custom', message: 'must be above 0' });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+  return z.NEVER;
+});
+
+export const PULL_ERRORS = ['not-found', 'unauthorized', 'timeout', 'too-many-requests'] as const;
+
+const action = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('error'), code: z.enum(GRPC_CODES), message: z.string().default('injected by fakecri') }).strict(),
+  z.object({ type: z.literal('delay'), delay: duration, jitter: duration.default(0) }).strict(),
+  z.object({ type: z.literal('hang') }).strict(),
+  z.object({ type: z.literal('close') }).strict(),
+  z
+    .object({
+      type: z.literal('not-ready'),
+      condition: z.enum(['RuntimeReady', 'NetworkReady']),
+      reason: z.string().min(1).default('FakecriFault'),
+      message: z.string().default('set not ready by a fakecri fault rule'),
+    })
+    .strict(),
+  z.object({ type: z.literal('pull-error'), kind: z.enum(PULL_ERRORS) }).strict(),
+  z.object({ type: z.literal('throttle'), bandwidth }).strict(),
+]);
+
+export const ruleSchema = z
+  .object({
+    // RPC names (Version, PullImage, …); empty matches every RPC.
+    rpcs: z.array(z.string().min(1)).default([]),
+    // "namespace/name", or "name" in any namespace.
+    pod: z.string().min(1).optional(),
+    container: z.string().min(1).optional(),
+    // An image reference, compared normalised.
+    image: z.string().min(1).optional(),
+    probability: z.number().min(0).max(1).default(1),
+    // Seed for the probability, so that a run can be repeated exactly.
+    seed: z.number().int().optional(),
+    // Counting matching calls: skip the first `after`, then act on every
+    // `every`-th, at most `first` times.
+    after: z.number().int().min(0).default(0),
+    every: z.number().int().min(1).default(1),
+    first: z.number().int().min(1).optional(),
+    // Time window, from the rule's creation.
+    start_after: duration.default(0),
+    duration: duration.optional(),
+    action,
+  })
+  .strict();
+
+export type RuleInput = z.input<typeof ruleSchema>;
+export type RuleSpec = z.output<typeof ruleSchema>;
+export type FaultAction = RuleSpec['action'];
+
+export interface Rule extends RuleSpec {
+  id: string;
+  source: 'config' | 'api';
+  createdAt: string; // ISO
+  matched: number;
+  applied: number;
+}
