@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/config';
+import { registerArtifactCommands } from './artifact';
+import { ctlCommand } from './ctl';
 import { FakecriError } from '../domain/errors';
 import { startServer } from '../serve/serve';
 import { SocketInUseError } from '../serve/socket';
@@ -43,6 +45,9 @@ program
   .action(() => {
     process.stdout.write(`fakecri ${PACKAGE_VERSION}\nCRI runtime.v1 (kubernetes/cri-api v0.35.0)\n`);
   });
+
+registerArtifactCommands(program);
+program.addCommand(ctlCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fakecri: ${err instanceof Error ? err.stack : String(err)}\n`);

@@ -126,9 +126,9 @@ export class FaultEngine {
     });
   }
 
-  // Call when a sandbox is created or loaded: pods with failpoint annotations
-  // make the engine look at their calls. Bad annotations are refused here.
-  watchPod(uid: string, annotations: Record<string, string>): void {
+  // Throws INVALID_ARGUMENT for a failpoint annotation that does not parse;
+  // says whether there is any.
+  checkAnnotations(annotations: Record<string, string>): boolean {
     let any = false;
     for (const [key, value] of Object.entries(annotations)) {
       if (!key.startsWith(FAILPOINT_PREFIX)) continue;
@@ -137,7 +137,13 @@ export class FaultEngine {
       parseFailpoint(value, `annotation "${key}"`);
       any = true;
     }
-    if (any) this.failpointPods.add(uid);
+    return any;
+  }
+
+  // Call when a sandbox is created or loaded: pods with failpoint annotations
+  // make the engine look at their calls.
+  watchPod(uid: string, annotations: Record<string, string>): void {
+    if (this.checkAnnotations(annotations)) this.failpointPods.add(uid);
   }
 
   forgetPod(uid: string): void {

@@ -6,8 +6,8 @@ export function podConfig(name: string, opts: { uid?: string; namespace?: string
     metadata: { name, uid, namespace, attempt: 0 },
     hostname: name,
     log_directory: opts.logDir ?? '',
-    labels: { 'io.kubernetes.pod.name': name, 'io.kubernetes.pod.namespace': namespace, 'io.kubernetes.pod.uid': uid, ...opts.labels },
-    annotations: { 'kubernetes.io/config.source': 'api', 'kubernetes.io/config.seen': '2026-11-22T00:00:00Z' },
+    labels: { 'io.kubernetes.pod.name': name, 'io.kubernetes.pod.namespace': namespace, 'io.kubernetes.pod.uid': uid, ...opts.labels } as Record<string, string>,
+    annotations: { 'kubernetes.io/config.source': 'api', 'kubernetes.io/config.seen': '2026-11-22T00:00:00Z' } as Record<string, string>,
     linux: {
       cgroup_parent: `/kubepods/besteffort/pod${uid}`,
       security_context: { namespace_options: { network: opts.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD' } },
@@ -30,7 +30,7 @@ export function containerConfig(name: string, image: string, opts: { attempt?: n
       'io.kubernetes.pod.namespace': 'default',
       'io.kubernetes.pod.uid': opts.uid ?? 'uid-p',
     },
-    annotations: { 'io.kubernetes.container.hash': 'abc123', 'io.kubernetes.container.restartCount': String(attempt) },
+    annotations: { 'io.kubernetes.container.hash': 'abc123', 'io.kubernetes.container.restartCount': String(attempt) } as Record<string, string>,
     linux: { resources: { cpu_shares: '2', memory_limit_in_bytes: '134217728' }, security_context: { privileged: false } },
   };
 }

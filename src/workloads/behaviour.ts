@@ -125,3 +125,11 @@ export function behaviourFromAnnotations(annotations: Record<string, string>, co
     mine ? parseBehaviour(mine, `annotation "${BEHAVIOUR_ANNOTATION}.${containerName}"`) : undefined,
   );
 }
+
+// Throws INVALID_ARGUMENT, naming the annotation, for any behaviour
+// annotation that does not parse.
+export function checkBehaviourAnnotations(annotations: Record<string, string>): void {
+  for (const [key, value] of Object.entries(annotations)) {
+    if (key === BEHAVIOUR_ANNOTATION || key.startsWith(`${BEHAVIOUR_ANNOTATION}.`)) parseBehaviour(value, `annotation "${key}"`);
+  }
+}

@@ -1,5 +1,6 @@
 import { compact } from '../../domain/compact';
 import { invalidArgument } from '../../domain/errors';
+import { checkBehaviourAnnotations } from '../../workloads/behaviour';
 import type { Handler } from '../handler';
 import { MAX_NAME, MAX_PATH, checkEnum, checkMap, checkString, requireMessage, requireString } from '../validate';
 import type { RunPodSandboxRequest__Output } from '../../generated/runtime/v1/RunPodSandboxRequest';
@@ -22,6 +23,10 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
     checkEnum(nsOptions.pid, 'config.linux.security_context.namespace_options.pid', NAMESPACE_MODES);
     checkEnum(nsOptions.ipc, 'config.linux.security_context.namespace_options.ipc', NAMESPACE_MODES);
   }
+  const annotations = checkMap(config.annotations, 'config.annotations', false);
+  // fakecri's own annotations are checked before anything is created.
+  app.faults.checkAnnotations(annotations);
+  checkBehaviourAnnotations(annotations);
   const sandbox = app.sandboxes.run({
     metadata: {
       name: requireString(meta.name, 'config.metadata.name', MAX_NAME),
@@ -30,7 +35,7 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
       attempt: meta.attempt,
     },
     labels: checkMap(config.labels, 'config.labels', true),
-    annotations: checkMap(config.annotations, 'config.annotations', false),
+    annotations,
     runtimeHandler: handler,
     hostname: checkString(config.hostname, 'config.hostname', MAX_NAME),
     logDirectory,
