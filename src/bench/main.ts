@@ -8,6 +8,7 @@ import { ControlClient } from '../control/client';
 import { defaultControlSocket, routes } from '../control/routes';
 import { CRI_RPC_NAMES } from '../cri/services';
 import { FaultEngine } from '../faults/engine';
+import { crioBench } from './crio';
 import { diskBench } from './disk';
 import { fmt, measure } from './load';
 
@@ -33,14 +34,16 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 
 const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
-// Sections to run: `node dist/bench/main.js [cri] [disk]` (default both).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk'];
+// Sections to run: `node dist/bench/main.js [cri] [disk] [crio]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
   print(`fakecri bench: node ${process.version}; ${cpus().length} CPUs; load average ${loadavg()[0].toFixed(2)}`);
   if (sections.includes('cri')) await criBench(print);
-  if (sections.includes('disk')) await diskBench(dir, print, (args, ready) => startChild([join(__dirname, '..', 'cli', 'main.js'), ...args], ready));
+  const cli = (args: string[], ready: string) => startChild([join(__dirname, '..', 'cli', 'main.js'), ...args], ready);
+  if (sections.includes('disk')) await diskBench(dir, print, cli);
+  if (sections.includes('crio')) await crioBench(dir, print, cli);
   rmSync(dir, { recursive: true, force: true });
 }
 

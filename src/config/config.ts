@@ -3,6 +3,7 @@ import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { parsePodCidr } from '../network/ipam';
 import { parseQuantity } from './quantity';
+import { parseDuration } from '../domain/duration';
 import { registriesSection, seccompSection } from './registry-config';
 import { behaviourSchema } from '../workloads/behaviour';
 import { ruleSchema } from '../faults/rules';
@@ -70,6 +71,26 @@ const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'si
 // Every option has a default, so an empty file (or none) is a full config.
 export const configSchema = z
   .object({
+    // "crio": serve on CRI-O's socket with its HTTP inspect API, cgroups and
+    // storage layout, so that the kubelet takes its cAdvisor stats path.
+    personality: z.enum(['containerd', 'crio']).default('containerd'),
+    crio: z
+      .object({
+        // A connection must show HTTP/2 or HTTP/1.1 within this long.
+        sniff_timeout: z.union([z.string(), z.number()]).default('10s').transform((v, ctx) => {
+          try {
+            return parseDuration(v);
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+            return z.NEVER;
+          }
+        }),
+        // Create CRI-O-style cgroups for running containers (cgroup v1).
+        cgroups: z.boolean().default(true),
+        cgroup_root: z.string().min(1).default('/sys/fs/cgroup'),
+      })
+      .strict()
+      .prefault({}),
     server: z
       .object({
         socket: z.string().min(1).optional(),
@@ -80,8 +101,9 @@ export const configSchema = z
       .prefault({}),
     runtime: z
       .object({
-        // What Version reports as runtime_name.
-        name: z.string().min(1).default('fakecri'),
+        // What Version reports as runtime_name; default "fakecri", or "cri-o"
+        // with the crio personality.
+        name: z.string().min(1).optional(),
         cgroup_driver: z.enum(['systemd', 'cgroupfs']).default('cgroupfs'),
         // The pause image: reported pinned so the kubelet's image GC keeps it.
         sandbox_image: z.string().min(1).default('registry.k8s.io/pause:3.10.1'),
@@ -158,7 +180,8 @@ export const configSchema = z
   })
   .strict();
 
-export type Config = z.infer<typeof configSchema>;
+type ParsedConfig = z.infer<typeof configSchema>;
+export type Config = ParsedConfig & { runtime: ParsedConfig['runtime'] & { name: string } };
 
 export class ConfigError extends Error {}
 
@@ -175,7 +198,8 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     });
     throw new ConfigError(`${source}: ${lines.join('; ')}`);
   }
-  const cfg = result.data;
+  const cfg = result.data as Config;
+  cfg.runtime.name ??= cfg.personality === 'crio' ? 'cri-o' : 'fakecri';
   if (cfg.control.tcp_port && cfg.control.token.length < 16) {
     throw new ConfigError(`${source}: key "control.token" must be at least 16 characters when control.tcp_port is set`);
   }

@@ -7,6 +7,8 @@ import { App } from '../app';
 import type { Config } from '../config/config';
 import { ControlServer } from '../control/server';
 import { defaultControlSocket } from '../control/routes';
+import { startCrioPersonality } from '../crio/personality';
+import { sniff } from '../crio/sniff';
 import { createCriServer } from '../cri/server';
 import { CRI_RPC_NAMES } from '../cri/services';
 import { PACKAGE_VERSION } from '../version';
@@ -30,7 +32,7 @@ export interface RunningServer {
 // Flags win over the config file, which wins over the built-in defaults.
 export async function startServer(config: Config, options: ServeOptions, log?: Logger): Promise<RunningServer> {
   const logger = log ?? pino({ level: options.logLevel ?? config.server.log_level, base: { name: 'fakecri' } }, pino.destination(2));
-  const socket = resolve(options.socket ?? config.server.socket ?? defaultSocket());
+  const socket = resolve(options.socket ?? config.server.socket ?? defaultSocket(config.personality));
   const controlSocket = resolve(config.control.socket ?? defaultControlSocket(socket));
   const stateDir = resolve(options.stateDir ?? config.server.state_dir ?? defaultStateDir());
   for (const path of [socket, controlSocket]) {
@@ -50,10 +52,22 @@ export async function startServer(config: Config, options: ServeOptions, log?: L
     },
   });
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  const listener: NetServer = createServer((conn) => {
+  const crio = config.personality === 'crio' ? startCrioPersonality(app) : undefined;
+  const toGrpc = (conn: Socket) => {
     connections.add(conn);
     conn.on('close', () => connections.delete(conn));
     injector.injectConnection(conn);
+  };
+  // The crio personality serves gRPC and CRI-O's HTTP inspect API on one
+  // socket, telling them apart by the first bytes, as CRI-O does.
+  const listener: NetServer = createServer((conn) => {
+    if (!crio) return toGrpc(conn);
+    sniff(conn, config.crio.sniff_timeout, (protocol) => {
+      if (protocol === 'http2') return toGrpc(conn);
+      crio.inspect.emit('connection', conn);
+      // The HTTP server reads the bytes sniff put back as ordinary data.
+      conn.resume();
+    });
   });
   // The socket is born 0660: no window in which other users could connect.
   const umask = process.umask(0o117);
@@ -68,7 +82,7 @@ export async function startServer(config: Config, options: ServeOptions, log?: L
   await control.listenUnix(controlSocket);
   const controlPort = config.control.tcp_port ? await control.listenTcp(config.control.tcp_port, config.control.token) : undefined;
   app.start();
-  logger.info({ socket, controlSocket, controlPort, stateDir, version: PACKAGE_VERSION, runtimeName: config.runtime.name }, 'fakecri serving');
+  logger.info({ personality: config.personality, socket, controlSocket, controlPort, stateDir, version: PACKAGE_VERSION, runtimeName: config.runtime.name }, 'fakecri serving');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -84,6 +98,7 @@ export async function startServer(config: Config, options: ServeOptions, log?: L
         });
       });
       for (const c of connections) c.destroy();
+      crio?.stop();
       app.stop();
       try {
         unlinkSync(socket);

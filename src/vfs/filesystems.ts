@@ -19,7 +19,10 @@ export type BallastSpec = { percent: number } | { bytes: number };
 
 export const BALLAST_KEY = 'ballast';
 export const layerKey = (digest: string): string => `layers/${digest.replace(':', '-')}`;
-export const writableLayerKey = (containerId: string): string => `containers/${containerId}`;
+// A container's writable layer sits where CRI-O's overlay driver keeps it,
+// <root>/containers/<id>/diff, which is where cAdvisor measures it.
+export const writableLayerKey = (containerId: string): string => `containers/${containerId}/diff/data`;
+export const containerDirKey = (containerId: string): string => `containers/${containerId}`;
 
 export function openFilesystems(config: Config, stateDir: string): Filesystems {
   const open = (name: string, fs: FilesystemConfig): Filesystem => {

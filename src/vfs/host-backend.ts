@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, rmdirSync, statSync, statfsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { type Capacity, type Filesystem, NoSpaceError, type ObjectSize, type Usage, type WriteOptions, paceDelay } from './filesystem';
@@ -94,6 +94,19 @@ export class HostFilesystem implements Filesystem {
     this.objects.delete(key);
     this.used -= entry.bytes;
     this.inodes -= entry.inodes;
+    // Directories the object needed, and nothing else holds, go with it.
+    for (let dir = dirname(this.path(key)); dir.startsWith(`${this.root}/`); dir = dirname(dir)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  // The host directory of `key` (for the crio personality's storage root).
+  hostPath(key: string): string {
+    return this.path(key);
   }
 
   sizeOf(key: string): ObjectSize | undefined {
