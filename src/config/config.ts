@@ -3,19 +3,10 @@ import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { parsePodCidr } from '../network/ipam';
 import { parseQuantity } from './quantity';
-import { parseDuration } from '../domain/duration';
+import { duration, quantity } from './zod-types';
 import { registriesSection, seccompSection } from './registry-config';
 import { behaviourSchema } from '../workloads/behaviour';
 import { ruleSchema } from '../faults/rules';
-
-const quantity = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseQuantity(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
 
 // "90%" of the capacity, or a byte quantity.
 const ballast = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -77,14 +68,7 @@ export const configSchema = z
     crio: z
       .object({
         // A connection must show HTTP/2 or HTTP/1.1 within this long.
-        sniff_timeout: z.union([z.string(), z.number()]).default('10s').transform((v, ctx) => {
-          try {
-            return parseDuration(v);
-          } catch (err) {
-            ctx.addIssue({ code: 'custom', message: (err as Error).message });
-            return z.NEVER;
-          }
-        }),
+        sniff_timeout: duration.default(10_000),
         // Create CRI-O-style cgroups for running containers (cgroup v1).
         cgroups: z.boolean().default(true),
         cgroup_root: z.string().min(1).default('/sys/fs/cgroup'),

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { parseQuantity } from '../config/quantity';
-import { parseDuration } from '../domain/duration';
+import { duration, rate } from '../config/zod-types';
 import type { ErrorCode } from '../domain/errors';
 
 // A fault rule: what calls it matches, and what it does to them. The same
@@ -11,25 +10,7 @@ const GRPC_CODES = [
   'DATA_LOSS', 'UNAUTHENTICATED',
 ] as const satisfies readonly ErrorCode[];
 
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-
-const bandwidth = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    const n = parseQuantity(typeof v === 'string' ? v.replace(/\/s$/, '') : v);
-    if (n > 0) return n;
-    ctx.addIssue({ code: 'custom', message: 'must be above 0' });
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-  return z.NEVER;
-});
+const bandwidth = rate.refine((n) => n > 0, 'must be above 0');
 
 export const PULL_ERRORS = ['not-found', 'unauthorized', 'timeout', 'too-many-requests'] as const;
 

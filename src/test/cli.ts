@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 
 // The built CLI (npm test builds first), run as a real child process.
 export const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -27,4 +29,26 @@ export async function waitFor(check: () => boolean, what: string, ms = 10_000): 
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+// Child processes and temp dirs a test file starts, cleaned up after each test.
+export function useChildren(prefix: string): { tmp(): string; run(args: string[]): Child } {
+  const dirs: string[] = [];
+  const children: Child[] = [];
+  afterEach(() => {
+    for (const c of children.splice(0)) c.proc.kill('SIGKILL');
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    tmp() {
+      const d = mkdtempSync(join(tmpdir(), `fakecri-${prefix}-`));
+      dirs.push(d);
+      return d;
+    },
+    run(args) {
+      const c = runCli(args);
+      children.push(c);
+      return c;
+    },
+  };
 }

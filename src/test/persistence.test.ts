@@ -1,29 +1,14 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Child, runCli, waitFor } from './cli';
+import { describe, expect, it } from 'vitest';
+import { useChildren, waitFor } from './cli';
 import { containerConfig, makeClient, podConfig, startHarness } from './harness';
 
 // State is on disk before an RPC returns; a kill -9 loses nothing that was
 // acknowledged; a damaged state file stops start-up by name.
 describe('state that survives', () => {
-  const dirs: string[] = [];
-  const children: Child[] = [];
-  afterEach(() => {
-    for (const c of children.splice(0)) c.proc.kill('SIGKILL');
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'fakecri-persist-'));
-    dirs.push(d);
-    return d;
-  };
-  const serve = (dir: string) => {
-    const c = runCli(['serve', '--socket', join(dir, 'cri.sock'), '--state-dir', join(dir, 'state'), '--log-level', 'info']);
-    children.push(c);
-    return c;
-  };
+  const { tmp, run } = useChildren('persist');
+  const serve = (dir: string) => run(['serve', '--socket', join(dir, 'cri.sock'), '--state-dir', join(dir, 'state'), '--log-level', 'info']);
 
   it('after kill -9 and a restart, sandboxes, containers, images, IPs and the pod CIDR are all back', async () => {
     const dir = tmp();

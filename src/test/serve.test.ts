@@ -1,28 +1,13 @@
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Child, runCli, waitFor } from './cli';
+import { describe, expect, it } from 'vitest';
+import { useChildren, waitFor } from './cli';
 import { makeClient } from './harness';
 
 describe('fakecri serve', () => {
-  const dirs: string[] = [];
-  const children: Child[] = [];
-  afterEach(() => {
-    for (const c of children.splice(0)) c.proc.kill('SIGKILL');
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'fakecri-serve-'));
-    dirs.push(d);
-    return d;
-  };
-  const start = (args: string[]) => {
-    const c = runCli(args);
-    children.push(c);
-    return c;
-  };
+  const { tmp, run } = useChildren('serve');
+  const start = run;
 
   it('serves on a 0660 socket and shuts down cleanly on SIGTERM, removing the socket', async () => {
     const dir = tmp();

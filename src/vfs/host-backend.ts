@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { type Capacity, type Filesystem, NoSpaceError, type ObjectSize, type Usage, type WriteOptions, paceDelay } from './filesystem';
 import { sleep } from '../domain/sleep';
+import { Accounts } from './accounts';
 
 const CHUNK = 8 * 1024 * 1024;
 const ZEROS = Buffer.alloc(CHUNK);
@@ -14,10 +15,8 @@ const ZEROS = Buffer.alloc(CHUNK);
 // more is a directory holding `data` and empty files.
 export class HostFilesystem implements Filesystem {
   readonly backend = 'host';
-  private readonly objects = new Map<string, ObjectSize>();
+  private readonly accounts = new Accounts();
   private readonly root: string;
-  private used = 0;
-  private inodes = 0;
 
   constructor(
     readonly name: string,
@@ -36,17 +35,13 @@ export class HostFilesystem implements Filesystem {
   }
 
   async write(key: string, bytes: number, options: WriteOptions = {}, inodes = 1): Promise<void> {
-    const existing = this.objects.get(key);
-    const entry = existing ?? { bytes: 0, inodes };
-    const path = this.dataPath(key, entry.inodes);
+    const existing = this.accounts.entry(key);
+    const objectInodes = existing?.inodes ?? inodes;
+    const path = this.dataPath(key, objectInodes);
     const { availableBytes, inodesFree } = this.capacity();
     if (bytes > availableBytes || (!existing && inodes > inodesFree)) throw new NoSpaceError(this.name, path);
-    // Reserve in the accounts first so that concurrent writes see it.
-    this.objects.set(key, entry);
-    entry.bytes += bytes;
-    this.used += bytes;
-    if (!existing) this.inodes += inodes;
-    const startSize = entry.bytes - bytes;
+    const startSize = existing?.bytes ?? 0;
+    const undo = this.accounts.reserve(key, bytes, inodes);
     try {
       if (!existing) this.createObject(key, inodes);
       const handle = await open(path, 'r+');
@@ -66,15 +61,9 @@ export class HostFilesystem implements Filesystem {
       }
     } catch (err) {
       // All or nothing: give back what this write took, on disk and in the accounts.
-      entry.bytes -= bytes;
-      this.used -= bytes;
-      if (existing) {
-        truncate(path, startSize);
-      } else {
-        this.objects.delete(key);
-        this.inodes -= inodes;
-        rmSync(this.path(key), { recursive: true, force: true });
-      }
+      undo();
+      if (existing) truncate(path, startSize);
+      else rmSync(this.path(key), { recursive: true, force: true });
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new NoSpaceError(this.name, path);
       throw err;
     }
@@ -88,12 +77,8 @@ export class HostFilesystem implements Filesystem {
   }
 
   remove(key: string): void {
-    const entry = this.objects.get(key);
-    if (!entry) return;
+    if (!this.accounts.remove(key)) return;
     rmSync(this.path(key), { recursive: true, force: true });
-    this.objects.delete(key);
-    this.used -= entry.bytes;
-    this.inodes -= entry.inodes;
     // Directories the object needed, and nothing else holds, go with it.
     for (let dir = dirname(this.path(key)); dir.startsWith(`${this.root}/`); dir = dirname(dir)) {
       try {
@@ -110,16 +95,15 @@ export class HostFilesystem implements Filesystem {
   }
 
   sizeOf(key: string): ObjectSize | undefined {
-    const e = this.objects.get(key);
-    return e && { ...e };
+    return this.accounts.sizeOf(key);
   }
 
   keys(prefix = ''): string[] {
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix));
+    return this.accounts.keys(prefix);
   }
 
   usage(): Usage {
-    return { usedBytes: this.used, inodesUsed: this.inodes };
+    return this.accounts.usage();
   }
 
   capacity(): Capacity {
@@ -149,9 +133,7 @@ export class HostFilesystem implements Filesystem {
       }
       // A write that finished on disk but was never acknowledged.
       if (actual > size.bytes) truncate(path, size.bytes);
-      this.objects.set(key, { ...size });
-      this.used += size.bytes;
-      this.inodes += size.inodes;
+      this.accounts.adopt(key, size);
     }
     // With problems start-up stops: leave the disk as it is, to be looked at.
     if (problems.length === 0) this.removeUnknown(this.root);
@@ -163,7 +145,7 @@ export class HostFilesystem implements Filesystem {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       const key = relative(this.root, path);
-      if (this.objects.has(key)) continue;
+      if (this.accounts.has(key)) continue;
       if (entry.isDirectory() && parents.has(key)) this.removeUnknown(path, parents);
       else rmSync(path, { recursive: true, force: true });
     }
@@ -171,7 +153,7 @@ export class HostFilesystem implements Filesystem {
 
   private parentDirs(): Set<string> {
     const dirs = new Set<string>();
-    for (const key of this.objects.keys()) {
+    for (const key of this.accounts.keys()) {
       for (let d = dirname(key); d !== '.' && !dirs.has(d); d = dirname(d)) dirs.add(d);
     }
     return dirs;

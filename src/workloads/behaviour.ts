@@ -1,30 +1,11 @@
 import { z } from 'zod';
-import { parseQuantity } from '../config/quantity';
-import { parseDuration } from '../domain/duration';
+import { duration, quantity, rate } from '../config/zod-types';
 import { invalidArgument } from '../domain/errors';
 
 // How a fake container behaves. Declared, most specific last, by the image
 // catalog, the pod annotations fakecri.io/behaviour (every container) and
 // fakecri.io/behaviour.<container-name>, and the control API at run time.
 export const BEHAVIOUR_ANNOTATION = 'fakecri.io/behaviour';
-
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-
-const bytes = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseQuantity(typeof v === 'string' ? v.replace(/\/s$/, '') : v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
 
 // CPU as Kubernetes writes it: "250m" or 0.5 (cores), kept as nanocores.
 const cpu = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -36,7 +17,7 @@ const cpu = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return Math.round(Number(m[1]) * (m[2] === 'm' ? 1e6 : 1e9));
 });
 
-const positive = (what: string) => bytes.refine((n) => n > 0, `${what} must be above 0`);
+const positive = (what: string) => rate.refine((n) => n > 0, `${what} must be above 0`);
 
 export const behaviourSchema = z
   .object({
@@ -78,7 +59,7 @@ export const behaviourSchema = z
       .optional(),
     // Figures for the stats RPCs.
     cpu: cpu.optional(),
-    memory: bytes.optional(),
+    memory: quantity.optional(),
     // On StopContainer: exit at once, after `delay`, or ignore SIGTERM until the timeout.
     stop: z
       .object({ mode: z.enum(['exit', 'delay', 'ignore']).default('exit'), delay: duration.default(0), exit_code: z.number().int().min(0).max(255).default(0) })

@@ -1,0 +1,66 @@
+import type { ObjectSize, Usage } from './filesystem';
+
+// The bookkeeping both backends share: objects by key, and the bytes and
+// inodes they hold. reserve() counts a write before it happens, so that
+// writes under way see each other, and returns how to take it back.
+export class Accounts {
+  private readonly objects = new Map<string, ObjectSize>();
+  private used = 0;
+  private inodes = 0;
+
+  has(key: string): boolean {
+    return this.objects.has(key);
+  }
+
+  // The live entry, or undefined.
+  entry(key: string): Readonly<ObjectSize> | undefined {
+    return this.objects.get(key);
+  }
+
+  sizeOf(key: string): ObjectSize | undefined {
+    const e = this.objects.get(key);
+    return e && { ...e };
+  }
+
+  keys(prefix = ''): string[] {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix));
+  }
+
+  usage(): Usage {
+    return { usedBytes: this.used, inodesUsed: this.inodes };
+  }
+
+  reserve(key: string, bytes: number, inodes: number): () => void {
+    const existing = this.objects.get(key);
+    const entry = existing ?? { bytes: 0, inodes };
+    entry.bytes += bytes;
+    this.used += bytes;
+    if (!existing) {
+      this.objects.set(key, entry);
+      this.inodes += inodes;
+    }
+    return () => {
+      entry.bytes -= bytes;
+      this.used -= bytes;
+      if (!existing) {
+        this.objects.delete(key);
+        this.inodes -= inodes;
+      }
+    };
+  }
+
+  remove(key: string): ObjectSize | undefined {
+    const entry = this.objects.get(key);
+    if (!entry) return undefined;
+    this.objects.delete(key);
+    this.used -= entry.bytes;
+    this.inodes -= entry.inodes;
+    return entry;
+  }
+
+  adopt(key: string, size: ObjectSize): void {
+    this.objects.set(key, { ...size });
+    this.used += size.bytes;
+    this.inodes += size.inodes;
+  }
+}
