@@ -28,7 +28,9 @@ clean:
 # Not part of `make test`. Needs root and the Kubernetes binaries in $(KUBE_BIN_DIR)
 # (default /opt/kube-bin; scripts/get-kube-binaries.sh VERSION DIR downloads them).
 #   make cluster [CLUSTER_ARGS="--control-plane --imagefs-size 2g ..."]   (daemon mode;
-#                 CLUSTER_ARGS=--foreground to stay in the foreground; see --help)
+#                 CLUSTER_ARGS=--foreground to stay in the foreground; quote values
+#                 with < for the shell: CLUSTER_ARGS="--eviction-hard 'imagefs.available<20%'";
+#                 all options: scripts/local-up.sh --help)
 #   make cluster-down
 #   make e2e      the smoke scenario, e2e/smoke.sh (brings its own cluster up and down)
 # WORK_DIR (default /tmp/fakecri-cluster) selects the cluster's work directory.

@@ -67,10 +67,11 @@ e2e_wait() {
 }
 
 # Kubelet log lines at warning or error level that concern the runtime: the CRI
-# client, the runtime manager, PLEG, the CRI stats provider, image and log managers.
+# client, the runtime manager, PLEG, the CRI stats provider, image GC, filesystems,
+# image and log managers.
 e2e_kubelet_cri_complaints() {
   grep -E '^[EW][0-9]{4} ' "$KUBELET_LOG" |
-    grep -E 'log\.go|remote_(runtime|image)|kuberuntime|pleg|generic\.go|cri_stats|image_gc|images/|container_gc|pod_container_deletor|logs/container_log|rpc error|[Rr]untime|[Ss]andbox|CRI' || true
+    grep -E 'log\.go|remote_(runtime|image)|kuberuntime|pleg|generic\.go|cri_stats|image_gc|images/|container_gc|pod_container_deletor|logs/container_log|rpc error|[Rr]untime|[Ss]andbox|CRI|[Ii]mage|garbage collection|filesystem' || true
 }
 
 e2e_dump_debug() {
@@ -129,4 +130,10 @@ e2e_on_exit() {
     e2e_down || rc=1
   fi
   exit "$rc"
+}
+
+# kubelet_get PATH: GET from the kubelet's own API as the admin (the apiserver does not
+# proxy to a loopback node address). e.g. kubelet_get /stats/summary
+kubelet_get() {
+  curl -fsS --cacert "$CLUSTER_PKI/ca.crt" --cert "$CLUSTER_PKI/admin.crt" --key "$CLUSTER_PKI/admin.key" "$KUBELET_URL$1"
 }

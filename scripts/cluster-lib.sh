@@ -13,7 +13,7 @@
 #   mnt/imagefs        tmpfs, fakecri's imagefs (host backend)
 #   mnt/containerfs    tmpfs, fakecri's containerfs (unless shared with imagefs)
 #   nodefs/            kubelet root and pod logs (a tmpfs with --nodefs-size)
-#   fakecri/           config.toml, state/, fakecri.sock
+#   fakecri/           config.toml, state/, fakecri.sock, fakecri-control.sock
 #   kubelet/           config.yaml, manifests/
 #   saved/             host state to put back at teardown (sysctls, host dirs)
 #   mounts             the mountpoints local-up.sh mounted itself

@@ -274,12 +274,11 @@ POD_LOGS=$NODEFS/pod-logs
 KUBELET_DIR=$WORK_DIR/kubelet
 FAKECRI_DIR=$WORK_DIR/fakecri
 FAKECRI_SOCKET=$FAKECRI_DIR/fakecri.sock
-FAKECRI_CONTROL=$FAKECRI_DIR/control.sock
 ADMIN_KUBECONFIG=$PKI/admin.kubeconfig
 ETCD_PEER_PORT=$((ETCD_PORT + 1))
 API_URL=https://127.0.0.1:$APISERVER_PORT
 # sockaddr_un.sun_path is 108 bytes with the NUL.
-((${#FAKECRI_CONTROL} < 108)) || die "work dir path too long for a unix socket: $FAKECRI_CONTROL"
+((${#FAKECRI_SOCKET} + 8 < 108)) || die "work dir path too long for unix sockets: $FAKECRI_SOCKET"
 
 # ---------------------------------------------------------------- previous run
 if [[ -e $WORK_DIR && ! -d $WORK_DIR ]]; then die "$WORK_DIR exists and is not a directory"; fi
@@ -519,6 +518,7 @@ if $START_CM; then
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
     --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
     --service-cluster-ip-range="$SERVICE_CIDR" \
+    --flex-volume-plugin-dir="$KUBELET_DIR/volume-plugins" \
     ${FEATURE_GATES:+--feature-gates="$FEATURE_GATES"} --v=1
 fi
 if $START_SCHED; then
@@ -571,17 +571,17 @@ EOF
     cat "$FAKECRI_CONFIG_EXTRA"
   fi
 } >"$FAKECRI_DIR/config.toml"
-fakecri_args=(serve --socket "$FAKECRI_SOCKET" --state-dir "$FAKECRI_DIR/state"
-  --config "$FAKECRI_DIR/config.toml" --log-level "$FAKECRI_LOG_LEVEL")
-# The control API is newer than this script may be; use it when this fakecri has it.
-if "${FAKECRI_ARGV[@]}" serve --help 2>/dev/null | grep -q -- '--control-socket'; then
-  fakecri_args+=(--control-socket "$FAKECRI_CONTROL")
-else
-  FAKECRI_CONTROL=""
-fi
-start fakecri "${FAKECRI_ARGV[@]}" "${fakecri_args[@]}"
+start fakecri "${FAKECRI_ARGV[@]}" serve --socket "$FAKECRI_SOCKET" --state-dir "$FAKECRI_DIR/state" \
+  --config "$FAKECRI_DIR/config.toml" --log-level "$FAKECRI_LOG_LEVEL"
 CRICTL=("${BIN[crictl]}" --runtime-endpoint "unix://$FAKECRI_SOCKET" --image-endpoint "unix://$FAKECRI_SOCKET" --timeout 10s)
 wait_for fakecri 30 "${CRICTL[@]}" version
+# The control API (fakecri ctl) is newer than some fakecri builds: take its socket from
+# fakecri's start-up log line when it serves one (by default the CRI socket's path with
+# .sock → -control.sock), and say "none" otherwise.
+FAKECRI_CONTROL=$(grep -o '"controlSocket":"[^"]*"' "$LOGS/fakecri.log" | tail -n 1 | cut -d'"' -f4 || true)
+if [[ -z $FAKECRI_CONTROL && -S ${FAKECRI_SOCKET%.sock}-control.sock ]]; then
+  FAKECRI_CONTROL=${FAKECRI_SOCKET%.sock}-control.sock
+fi
 
 cat >"$WORK_DIR/crictl.yaml" <<EOF
 runtime-endpoint: unix://$FAKECRI_SOCKET
@@ -632,7 +632,8 @@ failSwapOn: false
 failCgroupV1: false
 podLogsDir: $POD_LOGS
 staticPodPath: $KUBELET_DIR/manifests
-# Else the kubelet creates /usr/libexec/kubernetes/kubelet-plugins/volume/exec on the host.
+# Else the kubelet (and kube-controller-manager, see --flex-volume-plugin-dir) creates
+# /usr/libexec/kubernetes/kubelet-plugins/volume/exec on the host.
 volumePluginDir: $KUBELET_DIR/volume-plugins
 fileCheckFrequency: 5s
 clusterDomain: cluster.local
@@ -684,6 +685,20 @@ node_ready() {
   [[ $("${KUBECTL[@]}" get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]]
 }
 wait_for kubelet 120 node_ready
+# The kubelet picks spec.podCIDR up at its next node status update and passes it to
+# fakecri (UpdateRuntimeConfig); wait for that, or the first pods get IPs from fakecri's
+# default range.
+if [[ -n $POD_CIDR ]]; then
+  cidr_applied() { grep -qF "\"Updating Pod CIDR\" originalPodCIDR=\"\" newPodCIDR=\"$POD_CIDR\"" "$LOGS/kubelet.log"; }
+  deadline=$((SECONDS + 30))
+  until cidr_applied; do
+    if ((SECONDS >= deadline)); then
+      cl_warn "the kubelet has not applied pod CIDR $POD_CIDR after 30s (see 'UpdateRuntimeConfig'/'pod CIDR' in $LOGS/kubelet.log); going on"
+      break
+    fi
+    sleep 0.5
+  done
+fi
 # The kubelet registers with the node.kubernetes.io/not-ready:NoSchedule taint; the node
 # lifecycle controller removes it once the node is Ready. Without the controller
 # manager we do, so that kube-scheduler (--scheduler) can place pods here.
@@ -705,6 +720,11 @@ export CLUSTER_WORK_DIR=$WORK_DIR
 export KUBE_BIN_DIR=${KUBE_BIN_DIR}
 export KUBELET_LOG=$LOGS/kubelet.log
 export FAKECRI_LOG=$LOGS/fakecri.log
+# The apiserver will not proxy to a loopback node address (nodes/proxy answers "address
+# not allowed"), so ask the kubelet itself, as the admin:
+#   curl --cacert \$CLUSTER_PKI/ca.crt --cert \$CLUSTER_PKI/admin.crt --key \$CLUSTER_PKI/admin.key \$KUBELET_URL/stats/summary
+export KUBELET_URL=https://127.0.0.1:$KUBELET_PORT
+export CLUSTER_PKI=$PKI
 EOF
 
 cat <<EOF
@@ -712,11 +732,15 @@ cat <<EOF
 fakecri cluster is up: node $NODE_NAME Ready in $((SECONDS - T0))s.
   KUBECONFIG=$ADMIN_KUBECONFIG
   fakecri socket:  $FAKECRI_SOCKET   (crictl: CRI_CONFIG_FILE=$WORK_DIR/crictl.yaml)
-  fakecri control: ${FAKECRI_CONTROL:-(none: this fakecri has no control API)}
+  fakecri control: ${FAKECRI_CONTROL:-(none: this fakecri serves no control API)}
   logs:            $LOGS/{etcd,kube-apiserver,fakecri,kubelet}.log
+  kubelet API:     https://127.0.0.1:$KUBELET_PORT (admin client cert in $PKI; see cluster.env)
   environment:     source $WORK_DIR/cluster.env
   pods:            bind them with spec.nodeName: $NODE_NAME$($START_SCHED && echo " (or let kube-scheduler do it)")
 EOF
+if [[ -n $FAKECRI_CONTROL && -z ${FAKECRI_CMD:-} ]]; then
+  echo "  fakecri ctl:     node $REPO_ROOT/dist/cli/main.js ctl status   (after sourcing cluster.env)"
+fi
 if $DAEMON; then
   echo "  stop with:       scripts/local-down.sh --work-dir $WORK_DIR   (or make cluster-down)"
   exit 0
