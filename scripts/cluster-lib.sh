@@ -13,13 +13,17 @@
 #   mnt/imagefs        tmpfs, fakecri's imagefs (host backend)
 #   mnt/containerfs    tmpfs, fakecri's containerfs (unless shared with imagefs)
 #   nodefs/            kubelet root and pod logs (a tmpfs with --nodefs-size)
-#   fakecri/           config.toml, state/, fakecri.sock, fakecri-control.sock
+#   fakecri/           config.toml, state/, fakecri.sock, fakecri-control.sock, sockets
+#                      (the sockets it serves: with --personality crio, CRI-O's
+#                      /var/run/crio/crio.sock and crio-control.sock, outside the work dir)
 #   kubelet/           config.yaml, manifests/
 #   saved/             host state to put back at teardown (sysctls, host dirs)
 #   mounts             the mountpoints local-up.sh mounted itself
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
 CLUSTER_MARKER=.fakecri-cluster
+# CRI-O's socket, which --personality crio serves: cAdvisor dials this literal path.
+CRIO_SOCKET=/var/run/crio/crio.sock
 # Stop order: the kubelet first, so it stops calling the runtime and the apiserver;
 # etcd last.
 CLUSTER_COMPONENTS=(kubelet kube-scheduler kube-controller-manager fakecri kube-apiserver etcd)
@@ -194,6 +198,51 @@ cl_clean_host_dirs() {
   rm -f "$dir/saved/host-dirs-created"
 }
 
+# cl_crio_cgroups DIR: the crio-<id> cgroups (every v1 hierarchy) of the sandboxes and
+# containers in this cluster's fakecri state. fakecri removes a container's cgroup when
+# it stops, but keeps those of what is still running when fakecri itself stops (they
+# come back with it), so teardown removes them.
+cl_crio_cgroups() {
+  local dir=$1 f ids=()
+  for f in "$dir"/fakecri/state/{sandboxes,containers}/*.json; do
+    [[ -e $f ]] || continue
+    f=${f##*/}
+    ids+=("${f%.json}")
+  done
+  ((${#ids[@]})) || return 0
+  find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name 'crio-*' 2>/dev/null |
+    grep -F -f <(printf '/crio-%s\n' "${ids[@]}") || true
+}
+
+# cl_clean_crio DIR: what --personality crio leaves outside the work dir: its sockets
+# (fakecri removes them when it stops cleanly, not after SIGKILL), /var/run/crio if
+# this cluster made it, and fakecri's crio-<id> cgroups.
+cl_clean_crio() {
+  local dir=$1 rc=0 sock cg
+  if [[ -f $dir/fakecri/sockets ]]; then
+    while IFS= read -r sock; do
+      [[ -n $sock && -S $sock && $sock != "$dir"/* ]] || continue
+      # Never one that something (not ours: ours is stopped) still serves.
+      if curl -fsS --max-time 2 --unix-socket "$sock" http://crio/info >/dev/null 2>&1; then
+        cl_warn "left $sock: something still answers on it"
+        rc=1
+      else
+        rm -f "$sock" && cl_log "removed $sock"
+      fi
+    done <"$dir/fakecri/sockets"
+  fi
+  while IFS= read -r cg; do
+    [[ -n $cg ]] || continue
+    rmdir "$cg" 2>/dev/null || { cl_warn "could not remove cgroup $cg"; rc=1; }
+  done < <(cl_crio_cgroups "$dir" | sort -r)
+  if [[ -f $dir/saved/crio-dir-created ]]; then
+    cg=$(<"$dir/saved/crio-dir-created")
+    if [[ -d $cg ]] && rmdir "$cg" 2>/dev/null; then cl_log "removed $cg (created for this cluster, empty)"; fi
+    [[ -d $cg ]] || rm -f "$dir/saved/crio-dir-created"
+  fi
+  return "$rc"
+}
+
 # cl_teardown DIR: stop, unmount, restore. Safe to run twice, and on a half-started
 # cluster. Returns non-zero if anything could not be undone.
 cl_teardown() {
@@ -213,6 +262,7 @@ cl_teardown() {
   cl_unmount_all "$dir" || rc=1
   cl_restore_sysctls "$dir" || rc=1
   cl_clean_host_dirs "$dir" || rc=1
+  cl_clean_crio "$dir" || rc=1
   rm -f "$dir/mounts" "$dir/fakecri/fakecri.sock"
   return "$rc"
 }
