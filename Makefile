@@ -32,9 +32,14 @@ clean:
 #                 with < for the shell: CLUSTER_ARGS="--eviction-hard 'imagefs.available<20%'";
 #                 all options: scripts/local-up.sh --help)
 #   make cluster-down
-#   make e2e      the smoke scenario, e2e/smoke.sh (brings its own cluster up and down)
+#   make e2e      every scenario in e2e/ in turn (e2e/run.sh), each bringing its own
+#                 cluster up and down; E2E_ONLY=imagegc (or "smoke faults") picks some.
+#                 Scenarios: smoke imagegc imagefs-eviction ephemeral-storage faults
+#   make e2e-smoke  just the smoke scenario (a pod runs)
+# Each scenario holds /tmp/fakecri-kubelet.lock while its cluster runs (one kubelet
+# cluster per machine), so concurrent runs wait for each other.
 # WORK_DIR (default /tmp/fakecri-cluster) selects the cluster's work directory.
-.PHONY: cluster cluster-down e2e
+.PHONY: cluster cluster-down e2e e2e-smoke
 
 CLUSTER_ARGS ?=
 
@@ -45,4 +50,7 @@ cluster-down:
 	scripts/local-down.sh
 
 e2e: build
-	e2e/smoke.sh
+	E2E_ONLY="$(E2E_ONLY)" e2e/run.sh
+
+e2e-smoke: build
+	E2E_ONLY=smoke e2e/run.sh

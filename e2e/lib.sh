@@ -36,13 +36,117 @@ e2e_host_snapshot() {
   done
 }
 
+# Only one kubelet cluster can run on a machine at a time (fixed ports, host sysctls,
+# /var/lib/kubelet): every scenario holds this lock from e2e_up to its exit. If we were
+# started under `flock /tmp/fakecri-kubelet.lock CMD`, we inherited that lock's fd and
+# take it over instead of waiting on ourselves.
+E2E_LOCK_FILE=${E2E_LOCK_FILE:-/tmp/fakecri-kubelet.lock}
+E2E_LOCK_FD=""
+e2e_lock() {
+  local fd
+  for fd in /proc/$$/fd/*; do
+    [[ $(readlink "$fd" 2>/dev/null) == "$E2E_LOCK_FILE" ]] || continue
+    if flock -n "${fd##*/}" 2>/dev/null; then
+      E2E_LOCK_FD=${fd##*/}
+      # The wrapper may have waited for it: count from when we got it.
+      E2E_T0=$(date +%s.%N)
+      return 0
+    fi
+  done
+  exec {E2E_LOCK_FD}>>"$E2E_LOCK_FILE"
+  if ! flock -n "$E2E_LOCK_FD"; then
+    e2e_log "waiting for $E2E_LOCK_FILE: another kubelet cluster is running on this machine"
+    flock "$E2E_LOCK_FD"
+    e2e_log "got the lock after $(e2e_elapsed)s; the wall time counts from here"
+    E2E_T0=$(date +%s.%N)
+  fi
+}
+
+# ---- real bytes written. A sampler in the background, every 0.5 s, records for each
+# tmpfs mounted under the work dir the sum of the increases of its statfs "used" (what
+# was written to it, short of writes freed again within half a second) and its peak, and
+# for every cluster process (pids/*.pid) the highest /proc/PID/io write_bytes seen: the
+# bytes it sent to a block device (etcd's WAL, logs, the kubelet's files, fakecri's
+# state and anything it writes off the tmpfs mounts).
+E2E_SAMPLER_PID=""
+E2E_BYTES_DIR=""
+e2e_sample_once() {
+  local mp used prev cum peak pid name wb old
+  while IFS= read -r mp; do
+    [[ $(stat -f -c %T "$mp" 2>/dev/null) == tmpfs ]] || continue
+    used=$(stat -f -c '%b %f %S' "$mp" 2>/dev/null | awk '{ printf "%d", ($1 - $2) * $3 }') || continue
+    [[ -n $used ]] || continue
+    read -r prev cum peak 2>/dev/null <"$E2E_BYTES_DIR/fs.${mp//\//_}" || { prev=0 cum=0 peak=0; }
+    ((used > prev)) && cum=$((cum + used - prev))
+    ((used > peak)) && peak=$used
+    printf '%s %s %s\n' "$used" "$cum" "$peak" >"$E2E_BYTES_DIR/fs.${mp//\//_}"
+  done < <(for mp in "$E2E_WORK_DIR/mnt/imagefs" "$E2E_WORK_DIR/mnt/containerfs" "$E2E_WORK_DIR/nodefs"; do
+    mountpoint -q "$mp" 2>/dev/null && echo "$mp"
+  done)
+  for pid in "$E2E_WORK_DIR"/pids/*.pid; do
+    [[ -f $pid ]] || continue
+    name=$(basename "$pid" .pid)
+    pid=$(<"$pid") || continue
+    wb=$(awk '/^write_bytes:/ { print $2 }' "/proc/$pid/io" 2>/dev/null) || continue
+    [[ -n $wb ]] || continue
+    old=$(cat "$E2E_BYTES_DIR/io.$name.$pid" 2>/dev/null || echo 0)
+    ((wb > old)) && echo "$wb" >"$E2E_BYTES_DIR/io.$name.$pid"
+  done
+  return 0
+}
+e2e_sampler_start() {
+  E2E_BYTES_DIR=$(mktemp -d /tmp/fakecri-e2e-bytes.XXXXXX)
+  (
+    trap 'exit 0' TERM
+    while :; do e2e_sample_once; sleep 0.5; done
+  ) </dev/null >/dev/null 2>&1 &
+  E2E_SAMPLER_PID=$!
+}
+e2e_sampler_stop() {
+  [[ -n $E2E_SAMPLER_PID ]] || return 0
+  kill "$E2E_SAMPLER_PID" 2>/dev/null || true
+  wait "$E2E_SAMPLER_PID" 2>/dev/null || true
+  E2E_SAMPLER_PID=""
+  e2e_sample_once
+}
+# e2e_bytes_summary: "tmpfs written X (imagefs A, …), block device written Y (etcd B, …)"
+e2e_bytes_summary() {
+  [[ -n $E2E_BYTES_DIR && -d $E2E_BYTES_DIR ]] || { echo "not measured"; return 0; }
+  local f tmpfs_total=0 disk_total=0 parts="" dparts="" prev cum peak name v
+  declare -A per=()
+  for f in "$E2E_BYTES_DIR"/fs.*; do
+    [[ -f $f ]] || continue
+    read -r prev cum peak <"$f"
+    name=${f##*_}
+    tmpfs_total=$((tmpfs_total + cum))
+    parts+="${parts:+, }$name $(e2e_human "$cum") (peak $(e2e_human "$peak"))"
+  done
+  for f in "$E2E_BYTES_DIR"/io.*; do
+    [[ -f $f ]] || continue
+    name=${f#"$E2E_BYTES_DIR"/io.}
+    name=${name%.*}
+    v=$(<"$f")
+    per[$name]=$((${per[$name]:-0} + v))
+    disk_total=$((disk_total + v))
+  done
+  for name in "${!per[@]}"; do dparts+="${dparts:+, }$name $(e2e_human "${per[$name]}")"; done
+  E2E_BYTES_TMPFS=$tmpfs_total
+  E2E_BYTES_DISK=$disk_total
+  printf 'tmpfs %s (%s); block device %s (%s)\n' "$(e2e_human "$tmpfs_total")" "$parts" "$(e2e_human "$disk_total")" "$dparts"
+}
+e2e_human() { numfmt --to=iec-i --suffix=B --format='%.1f' "$1" 2>/dev/null || echo "${1}B"; }
+
 e2e_up() {
-  E2E_HOST_BEFORE=$(e2e_host_snapshot)
   trap e2e_on_exit EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  e2e_lock
+  # After the lock: while another cluster runs, the host is in its state, not ours.
+  E2E_HOST_BEFORE=$(e2e_host_snapshot)
   E2E_UP=true
-  "$E2E_REPO_ROOT/scripts/local-up.sh" --daemon --work-dir "$E2E_WORK_DIR" "$@" ||
+  e2e_sampler_start
+  # The lock's fd is not for the cluster's processes: they would hold it after we exit.
+  "$E2E_REPO_ROOT/scripts/local-up.sh" --daemon --work-dir "$E2E_WORK_DIR" "$@" {E2E_LOCK_FD}>&- ||
     e2e_fail "scripts/local-up.sh failed"
   # shellcheck source=/dev/null
   source "$E2E_WORK_DIR/cluster.env"
@@ -96,6 +200,7 @@ e2e_dump_debug() {
 e2e_down() {
   $E2E_UP || return 0
   E2E_UP=false
+  e2e_sampler_stop
   local rc=0 pid cmd after leftovers=()
   "$E2E_REPO_ROOT/scripts/local-down.sh" --work-dir "$E2E_WORK_DIR" || rc=1
   for pid in /proc/[0-9]*; do
@@ -136,4 +241,88 @@ e2e_on_exit() {
 # proxy to a loopback node address). e.g. kubelet_get /stats/summary
 kubelet_get() {
   curl -fsS --cacert "$CLUSTER_PKI/ca.crt" --cert "$CLUSTER_PKI/admin.crt" --key "$CLUSTER_PKI/admin.key" "$KUBELET_URL$1"
+}
+
+# fctl ARGS...: fakecri ctl against this cluster's fakecri.
+fctl() {
+  if [[ -n ${FAKECRI_CMD:-} ]]; then
+    # shellcheck disable=SC2086
+    $FAKECRI_CMD ctl --control "$FAKECRI_CONTROL" "$@"
+  else
+    node "$E2E_REPO_ROOT/dist/cli/main.js" ctl --control "$FAKECRI_CONTROL" "$@"
+  fi
+}
+
+# e2e_kill_fakecri: SIGKILL fakecri by its pid (as a crash would).
+e2e_kill_fakecri() {
+  local pid
+  pid=$(cl_pid_alive "$CLUSTER_WORK_DIR" fakecri) || e2e_fail "fakecri is not running"
+  e2e_sample_once
+  kill -KILL "$pid"
+  while [[ -e /proc/$pid && $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null) != Z ]]; do sleep 0.1; done
+  e2e_log "killed fakecri (pid $pid) with SIGKILL"
+}
+
+# e2e_start_fakecri: start fakecri again exactly as local-up.sh did (logs/fakecri.cmdline,
+# same socket, state dir and config), in its own session, appending to the same log, and
+# wait until it answers Version.
+e2e_start_fakecri() {
+  local logs=$CLUSTER_WORK_DIR/logs pids=$CLUSTER_WORK_DIR/pids i
+  [[ -s $logs/fakecri.cmdline ]] || e2e_fail "no $logs/fakecri.cmdline to restart fakecri from"
+  ! cl_pid_alive "$CLUSTER_WORK_DIR" fakecri >/dev/null || e2e_fail "fakecri is still running"
+  # The command line was written with printf %q, so eval gives back the same words.
+  eval "setsid $(<"$logs/fakecri.cmdline") </dev/null >>\"\$logs/fakecri.log\" 2>&1 {E2E_LOCK_FD}>&- &"
+  echo $! >"$pids/fakecri.pid"
+  for ((i = 0; i < 60; i++)); do
+    cri version >/dev/null 2>&1 && { e2e_log "fakecri started again (pid $(<"$pids/fakecri.pid"))"; return 0; }
+    cl_pid_alive "$CLUSTER_WORK_DIR" fakecri >/dev/null || { tail -n 20 "$logs/fakecri.log" >&2; e2e_fail "fakecri exited at restart"; }
+    sleep 0.5
+  done
+  e2e_fail "fakecri did not answer within 30s of its restart"
+}
+
+# e2e_restart_fakecri: kill -9, then start with the same arguments.
+e2e_restart_fakecri() { e2e_kill_fakecri; e2e_start_fakecri; }
+
+# e2e_pass NAME: tear down (checking it is clean), then print the scenario's wall time
+# and the real bytes written, and record them in $E2E_RESULTS when set (make e2e).
+e2e_pass() {
+  local name=$1 summary wall
+  e2e_down || e2e_fail "teardown left something behind"
+  trap - EXIT
+  summary=$(e2e_bytes_summary)
+  wall=$(e2e_elapsed)
+  echo "$name: real bytes written: $summary"
+  echo "$name: PASS in ${wall}s wall time"
+  if [[ -n ${E2E_RESULTS:-} ]]; then
+    printf '%s\tPASS\t%s\t%s\t%s\n' "$name" "$wall" "${E2E_BYTES_TMPFS:-0}" "${E2E_BYTES_DISK:-0}" >>"$E2E_RESULTS"
+  fi
+  [[ -n $E2E_BYTES_DIR ]] && rm -rf "$E2E_BYTES_DIR"
+  return 0
+}
+
+# pod_phase POD, pod_ready POD, pod_reason POD: from the apiserver.
+pod_phase() { k get pod "$1" -o jsonpath='{.status.phase}' 2>/dev/null; }
+pod_is() { [[ $(pod_phase "$1") == "$2" ]]; }
+pod_ready() { [[ $(k get pod "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]]; }
+node_condition() { k get node "$NODE_NAME" -o jsonpath="{.status.conditions[?(@.type==\"$1\")].status}"; }
+node_condition_is() { [[ $(node_condition "$1") == "$2" ]]; }
+# kubelet_log_since LINE: kubelet log lines after line number LINE (see kubelet_log_mark).
+kubelet_log_mark() { wc -l <"$KUBELET_LOG"; }
+kubelet_log_since() { tail -n +"$(($1 + 1))" "$KUBELET_LOG"; }
+
+# e2e_restart_kubelet: stop the kubelet (SIGTERM, by pid) and start it again with the
+# same command line (logs/kubelet.cmdline), then wait for its healthz and node Ready.
+# Pods keep running in the runtime meanwhile, as on a real node.
+e2e_restart_kubelet() {
+  local logs=$CLUSTER_WORK_DIR/logs pids=$CLUSTER_WORK_DIR/pids port
+  [[ -s $logs/kubelet.cmdline ]] || e2e_fail "no $logs/kubelet.cmdline to restart the kubelet from"
+  e2e_sample_once
+  cl_stop "$CLUSTER_WORK_DIR" kubelet 20
+  eval "setsid $(<"$logs/kubelet.cmdline") </dev/null >>\"\$logs/kubelet.log\" 2>&1 {E2E_LOCK_FD}>&- &"
+  echo $! >"$pids/kubelet.pid"
+  port=$(awk '/^healthzPort:/ { print $2 }' "$CLUSTER_WORK_DIR/kubelet/config.yaml")
+  e2e_wait 60 "the restarted kubelet's healthz" curl -fsS "http://127.0.0.1:${port:-10248}/healthz"
+  e2e_wait 60 "node Ready after the kubelet restart" node_condition_is Ready True
+  e2e_log "kubelet restarted (pid $(<"$pids/kubelet.pid"))"
 }
