@@ -51,6 +51,12 @@ const catalogEntry = z
     annotations: z.record(z.string(), z.string()).default({}),
     // Whether the shared base layer is part of this image.
     base_layer: z.boolean().default(true),
+    // The image config's User ("1002", "www-data", "1003:1003"), which
+    // ImageStatus reports as uid or username.
+    user: z.string().min(1).optional(),
+    // Another reference of the same image: this one resolves to its manifest
+    // and id, as tags pushed from one image do.
+    same_as: z.string().min(1).optional(),
     // How containers of this image behave unless the pod says otherwise,
     // as an ENTRYPOINT would (see README, container behaviour).
     behaviour: behaviourSchema.optional(),
@@ -156,6 +162,9 @@ export const configSchema = z
         base_layer_size: quantity.default(0),
         // Pull speed in bytes per second; 0 is as fast as the disk.
         pull_bandwidth: quantity.default(0),
+        // Time every PullImage takes before anything else, as a registry's
+        // manifest round trip does even for an image already present.
+        pull_latency: duration.default(0),
       })
       .strict()
       .prefault({}),

@@ -81,14 +81,21 @@ export function toContainerStatus(c: Container): ContainerStatus {
   };
 }
 
+// As containerd reports the image config's User: a numeric user (before any
+// ":group") is the uid, anything else the username.
+function imageUser(user = ''): Pick<Image, 'uid' | 'username'> {
+  const name = user.split(':')[0];
+  if (/^\d+$/.test(name)) return { uid: { value: name }, username: '' };
+  return { uid: null, username: name };
+}
+
 export function toImage(app: App, i: ImageRecord): Image {
   return {
     id: i.id,
     repo_tags: i.repoTags,
     repo_digests: i.repoDigests,
     size: String(i.size),
-    uid: null,
-    username: '',
+    ...imageUser(i.user),
     spec: { image: i.id, annotations: i.annotations },
     pinned: app.images.isPinned(i),
   };

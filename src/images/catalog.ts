@@ -14,6 +14,8 @@ export interface ImageManifest {
   layers: { digest: string; size: number }[];
   size: number;
   annotations: Record<string, string>;
+  // The image config's User, if it sets one.
+  user?: string;
 }
 
 export interface CatalogEntry {
@@ -22,6 +24,8 @@ export interface CatalogEntry {
   layers?: number;
   annotations: Record<string, string>;
   base_layer: boolean;
+  user?: string;
+  same_as?: string;
   behaviour?: Behaviour;
 }
 
@@ -51,8 +55,10 @@ export class ImageCatalog {
     for (const [key, size] of Object.entries(options.sizes)) this.entries.push({ matches: matcher(key, 'images.sizes key'), entry: { size } });
   }
 
-  resolve(ref: ImageReference): ImageManifest {
+  resolve(ref: ImageReference, followSameAs = true): ImageManifest {
     const canonical = formatReference(ref);
+    const sameAs = this.entries.find((e) => e.matches(canonical))?.entry.same_as;
+    if (followSameAs && sameAs) return this.resolve(parseReference(sameAs, 'images.catalog same_as'), false);
     const manifestDigest = ref.digest ?? sha256Digest(`fakecri manifest ${repository(ref)}:${ref.tag}`);
     const id = sha256Digest(`fakecri config ${manifestDigest}`);
     const found = this.entries.find((e) => e.matches(canonical))?.entry ?? {};
@@ -66,6 +72,7 @@ export class ImageCatalog {
       layers,
       size: layers.reduce((sum, l) => sum + l.size, 0),
       annotations: found.annotations ?? {},
+      ...(found.user ? { user: found.user } : {}),
     };
   }
 

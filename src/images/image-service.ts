@@ -55,6 +55,7 @@ export class ImageService {
       size: manifest.size,
       layers: manifest.layers,
       annotations: manifest.annotations,
+      ...(manifest.user ? { user: manifest.user } : {}),
       createdAt: this.store.get(manifest.id)?.createdAt ?? nowNanos(),
     });
     this.release(manifest, false);

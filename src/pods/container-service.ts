@@ -172,10 +172,11 @@ export class ContainerService {
   // As containerd stops: the stop signal, then SIGKILL (137) when the
   // timeout runs out; a timeout of 0 is SIGKILL at once. How soon the
   // container obeys the signal is its workload's stop plan (by default at
-  // once, exit code 0). A container that is not running is left as it is.
+  // once, exit code 0). A container that is not running is left as it is;
+  // an unknown one is success too, as StopContainer is idempotent (containerd).
   async stop(idOrPrefix: string, timeoutSeconds: number): Promise<void> {
-    const container = this.store.mustResolve(idOrPrefix);
-    if (container.state !== 'CONTAINER_RUNNING') return;
+    const container = this.store.resolve(idOrPrefix);
+    if (container?.state !== 'CONTAINER_RUNNING') return;
     const plan = timeoutSeconds > 0 ? this.options.stopPlan(container) : undefined;
     if (!plan) return this.exitIfRunning(container.id, SIGKILL_EXIT);
     const timeoutMs = timeoutSeconds * 1000;

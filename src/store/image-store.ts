@@ -8,6 +8,7 @@ export interface ImageRecord {
   layers: { digest: string; size: number }[];
   annotations: Record<string, string>;
   createdAt: string; // first pulled
+  user?: string; // the image config's User, when it sets one
 }
 
 // Images by id, with an index from every tag and digest reference to its id.

@@ -1,4 +1,6 @@
+import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
+import { loadCriProto } from '../cri/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normalizeReference } from '../images/reference';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
@@ -107,3 +109,67 @@ describe('image identity and removal', () => {
     expect((await h.img('ListImages')).images).toEqual([]);
   });
 });
+
+describe('catalog entries describe the image config', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({
+      images: {
+        catalog: [
+          { match: 'example.com/uid:*', user: '1002' },
+          { match: 'example.com/uid-group:*', user: '1003:1003' },
+          { match: 'example.com/name:*', user: 'www-data:www-data' },
+          { match: 'example.com/tags:*', same_as: 'example.com/tags:1' },
+        ],
+      },
+    });
+  });
+  afterEach(() => h.close());
+  const pull = async (image: string) => (await h.img('PullImage', { image: { image } })).image_ref as string;
+  const imageStatus = async (image: string) => (await h.img('ImageStatus', { image: { image } })).image;
+
+  it('user: a numeric user is the uid, a name the username', async () => {
+    for (const i of ['example.com/uid:1', 'example.com/uid-group:1', 'example.com/name:1', 'example.com/none:1']) await pull(i);
+    expect((await imageStatus('example.com/uid:1')).uid).toEqual({ value: '1002' });
+    expect((await imageStatus('example.com/uid-group:1')).uid).toEqual({ value: '1003' });
+    const named = await imageStatus('example.com/name:1');
+    expect([named.uid, named.username]).toEqual([null, 'www-data']);
+    const none = await imageStatus('example.com/none:1');
+    expect([none.uid, none.username]).toEqual([null, '']);
+  });
+
+  it('same_as: several tags of one image, one id with every tag', async () => {
+    const ids = new Set([await pull('example.com/tags:1'), await pull('example.com/tags:2'), await pull('example.com/tags:3')]);
+    expect(ids.size).toBe(1);
+    const image = await imageStatus('example.com/tags:2');
+    expect([...image.repo_tags].sort()).toEqual(['example.com/tags:1', 'example.com/tags:2', 'example.com/tags:3']);
+    expect(await pull('example.com/other:1')).not.toBe([...ids][0]);
+  });
+});
+
+describe('images.pull_latency', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ images: { pull_latency: '200ms' } });
+  });
+  afterEach(() => h.close());
+
+  it('every pull takes it; a deadline shorter than it gives DEADLINE_EXCEEDED (critest "should timeout if requested")', async () => {
+    const t = Date.now();
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    expect(Date.now() - t).toBeGreaterThanOrEqual(390);
+    const proto = loadCriProto();
+    const Ctor = proto.runtime.v1.ImageService as unknown as grpc.ServiceClientConstructor;
+    const client = new Ctor(`unix://${h.socket}`, grpc.credentials.createInsecure());
+    try {
+      const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+        (client as unknown as Record<string, Function>).PullImage({ image: { image: 'busybox' } }, { deadline: Date.now() + 20 }, (e: grpc.ServiceError | null) => resolve(e)),
+      );
+      expect(err?.code).toBe(status.DEADLINE_EXCEEDED);
+    } finally {
+      client.close();
+    }
+  });
+});
+

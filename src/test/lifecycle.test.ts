@@ -63,8 +63,10 @@ describe('pod and container lifecycle', () => {
     expect(err2.code).toBe(status.FAILED_PRECONDITION);
   });
 
-  it('StopPodSandbox and RemovePodSandbox of unknown ids succeed; RemoveContainer is idempotent', async () => {
+  it('StopPodSandbox, RemovePodSandbox and StopContainer of unknown ids succeed; RemoveContainer is idempotent', async () => {
     await h.rt('StopPodSandbox', { pod_sandbox_id: 'f'.repeat(64) });
+    // critest: "StopContainer should not return an error if not found", as containerd.
+    await h.rt('StopContainer', { container_id: 'aa435d14-47c7-4063-a6bd-9c41b9f6aea4', timeout: 0 });
     await h.rt('RemovePodSandbox', { pod_sandbox_id: 'f'.repeat(64) });
     await h.rt('RemoveContainer', { container_id: 'f'.repeat(64) });
     const s = await run('a');

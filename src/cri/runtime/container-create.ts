@@ -1,4 +1,5 @@
 import { compact } from '../../domain/compact';
+import { invalidArgument } from '../../domain/errors';
 import type { Handler } from '../handler';
 import { MAX_NAME, MAX_PATH, checkMap, checkString, requireId, requireMessage, requireString } from '../validate';
 import type { CreateContainerRequest__Output } from '../../generated/runtime/v1/CreateContainerRequest';
@@ -14,6 +15,18 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
   for (const [i, m] of config.mounts.entries()) {
     requireString(m.container_path, `config.mounts[${i}].container_path`, MAX_PATH);
     checkString(m.host_path, `config.mounts[${i}].host_path`, MAX_PATH);
+    // As containerd: a recursive read-only mount must be read-only and private.
+    if (m.recursive_read_only && !m.readonly) {
+      throw invalidArgument(`config.mounts[${i}]: recursive_read_only needs readonly to be set too`);
+    }
+    if (m.recursive_read_only && m.propagation !== 'PROPAGATION_PRIVATE') {
+      throw invalidArgument(`config.mounts[${i}]: recursive_read_only needs propagation PROPAGATION_PRIVATE, not ${m.propagation}`);
+    }
+  }
+  // As containerd: a group needs a user (RunAsUser or RunAsUserName).
+  const sc = config.linux?.security_context;
+  if (sc?.run_as_group && !sc.run_as_user && !sc.run_as_username) {
+    throw invalidArgument(`config.linux.security_context: user group "${sc.run_as_group.value}" is specified without user`);
   }
   const container = await app.containers.create({
     sandboxId,

@@ -1,5 +1,7 @@
 import { failedPrecondition } from '../../domain/errors';
+import { hostname } from 'node:os';
 import { execCommand, execTimeoutError } from '../../workloads/exec';
+import { containerIdentity, podFiles } from '../../workloads/pod-files';
 import type { Handler } from '../handler';
 import { checkInt, requireId } from '../validate';
 import { invalidArgument } from '../../domain/errors';
@@ -30,7 +32,9 @@ export const execSync: Handler<ExecSyncRequest__Output, ExecSyncResponse> = asyn
     .filter((m) => m.container_path && m.host_path)
     .map((m) => ({ container_path: m.container_path!, host_path: m.host_path! }));
   try {
-    const r = await execCommand(req.cmd, { files: app.workloads.current(c.id)?.behaviour.files ?? {}, mounts, signal });
+    const sandbox = app.sandboxes.store.get(c.sandboxId);
+    const files = { ...podFiles(sandbox), ...app.workloads.current(c.id)?.behaviour.files };
+    const r = await execCommand(req.cmd, { files, mounts, signal, hostname: sandbox?.hostname || hostname(), identity: containerIdentity(c.config) });
     return {
       stdout: Buffer.from(r.stdout).subarray(0, MAX_OUTPUT),
       stderr: Buffer.from(r.stderr).subarray(0, MAX_OUTPUT),
