@@ -290,7 +290,9 @@ e2e_pass() {
   local name=$1 summary wall
   e2e_down || e2e_fail "teardown left something behind"
   trap - EXIT
-  summary=$(e2e_bytes_summary)
+  # Not in $(…): it sets E2E_BYTES_TMPFS and E2E_BYTES_DISK for the results below.
+  e2e_bytes_summary >"$E2E_BYTES_DIR/summary"
+  summary=$(<"$E2E_BYTES_DIR/summary")
   wall=$(e2e_elapsed)
   echo "$name: real bytes written: $summary"
   echo "$name: PASS in ${wall}s wall time"
