@@ -101,10 +101,22 @@ e2e_log "d. kubelet_pleg_relist_duration_seconds mean: ${before}s over $n_before
 
 # ---- e. kill -9 and restart of fakecri: nothing lost.
 k delete pod pull-fails crashloop --wait=false >/dev/null
+# Their teardown (StopPodSandbox) must be over, or it carries on against the new process.
+torn_down() {
+  [[ -z $(cri pods -q --state ready --label io.kubernetes.pod.name=crashloop) &&
+    -z $(cri pods -q --state ready --label io.kubernetes.pod.name=pull-fails) ]]
+}
+e2e_wait 90 "the deleted pods' sandboxes to be stopped" torn_down
 snapshot() { # pod name, uid, container id, restart count, for the steady pods
   k get pods steady-a steady-b -o jsonpath='{range .items[*]}{.metadata.name} {.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].state.running.startedAt}{"\n"}{end}'
 }
-fakecri_view() { cri pods -q --state ready | sort; cri ps -q --state running | sort; }
+fakecri_view() { # the steady pods' ready sandboxes and running containers, in fakecri
+  local p
+  for p in steady-a steady-b; do
+    cri pods -q --state ready --label "io.kubernetes.pod.name=$p"
+    cri ps -q --state running --label "io.kubernetes.pod.name=$p"
+  done
+}
 before_k=$(snapshot)
 before_f=$(fakecri_view)
 e2e_log "e. before: $(tr '\n' ';' <<<"$before_k")"
@@ -119,7 +131,9 @@ after_f=$(fakecri_view)
 [[ $after_k == "$before_k" ]] || e2e_fail "the kubelet's view changed across the restart:
 before: $before_k
 after:  $after_k"
-[[ $after_f == "$before_f" ]] || e2e_fail "fakecri's running sandboxes/containers changed across the restart"
+[[ -n $before_f && $after_f == "$before_f" ]] || e2e_fail "fakecri's running sandboxes/containers of the steady pods changed across the restart:
+before: $before_f
+after:  $after_f"
 created=$(fctl calls --json --rpc RunPodSandbox,CreateContainer,StartContainer,StopContainer,StopPodSandbox | jq length)
 ((created == 0)) || e2e_fail "the kubelet made $created sandbox/container lifecycle calls after the restart"
 for p in steady-a steady-b; do pod_ready "$p" || e2e_fail "pod $p is not Ready after the restart"; done
