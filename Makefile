@@ -35,6 +35,7 @@ clean:
 #   make e2e      every scenario in e2e/ in turn (e2e/run.sh), each bringing its own
 #                 cluster up and down; E2E_ONLY=imagegc (or "smoke faults") picks some.
 #                 Scenarios: smoke imagegc imagefs-eviction ephemeral-storage faults
+#                 split-detect split-imagefs split-containerfs split-off (CRI-O personality)
 #   make e2e-smoke  just the smoke scenario (a pod runs)
 # Each scenario holds /tmp/fakecri-kubelet.lock while its cluster runs (one kubelet
 # cluster per machine), so concurrent runs wait for each other.
@@ -54,3 +55,18 @@ e2e: build
 
 e2e-smoke: build
 	E2E_ONLY=smoke e2e/run.sh
+
+# ---------------------------------------------------------------------------
+# critest: the cri-tools validation suite (kubernetes-sigs/cri-tools v1.35.0) against
+# fakecri, on its own socket and state directory. Not part of `make test`; needs no
+# kubelet (run it as root: a few specs mount tmpfs). Needs critest from $KUBE_BIN_DIR
+# (default /opt/kube-bin), $PATH or CRITEST=/path/to/critest; e2e/critest.sh says where
+# it comes from when it is missing (scripts/get-kube-binaries.sh VERSION DIR downloads it
+# with crictl).
+#   make critest [CRITEST_ARGS="--ginkgo.focus=Image --ginkgo.v"]
+# Summary: $CRITEST_WORK_DIR/summary.txt (default /tmp/fakecri-critest), also printed.
+# Expected failures, each with its reason: e2e/critest-expected-failures.txt.
+.PHONY: critest
+
+critest: build
+	e2e/critest.sh

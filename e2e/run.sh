@@ -13,7 +13,7 @@
 # rest after a failure.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ALL=(smoke imagegc imagefs-eviction ephemeral-storage faults)
+ALL=(smoke imagegc imagefs-eviction ephemeral-storage faults split-detect split-imagefs split-containerfs split-off)
 read -r -a selected <<<"${E2E_ONLY:-${ALL[*]}}"
 for s in "${selected[@]}"; do
   [[ -x $here/$s.sh ]] || { echo "e2e/run.sh: no scenario '$s' (have: ${ALL[*]})" >&2; exit 2; }

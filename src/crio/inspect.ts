@@ -86,7 +86,9 @@ function describeInfra(app: App, s: Sandbox) {
     annotations: s.annotations,
     crio_annotations: { 'io.kubernetes.cri-o.SandboxID': s.id, 'io.kubernetes.cri-o.Created': nanosToDate(s.createdAt).toISOString() },
     log_path: '',
-    root: '',
+    // An empty directory (see infraStorage in personality.ts), so that
+    // cAdvisor's measure of <root>/diff finds something.
+    root: `${storageRoot(app)}/${containerDirKey(s.id)}/merged`,
     sandbox: s.id,
     ip_addresses: s.ips ?? [],
   };

@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseToml } from 'smol-toml';
-import { expandSlice } from '../crio/cgroups';
+import pino from 'pino';
+import { CrioCgroups, expandSlice } from '../crio/cgroups';
 import { makeClient } from '../cri/client';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
 import { mountTmpfs, mountUnavailable, type Tmpfs } from './tmpfs';
@@ -221,9 +222,57 @@ describe.skipIf(mountUnavailable)('crio personality on the host backend', () => 
       expect(du).toBeLessThan(3 * 2 ** 20 + 16384);
       const root = JSON.parse(await (await http.request({ method: 'GET', path: '/info' })).body.text()).storage_root;
       expect(root).toBe(join(fs.path, 'fakecri'));
+      // The sandbox's infra container too: an empty diff, not a relative "diff"
+      // that cAdvisor fails to stat every minute.
+      const infra = JSON.parse(await (await http.request({ method: 'GET', path: `/containers/${s}` })).body.text());
+      expect(infra.root).toBe(`${root}/containers/${s}/merged`);
+      expect(existsSync(join(root, 'containers', s, 'diff'))).toBe(true);
+      await h.rt('StopPodSandbox', { pod_sandbox_id: s });
+      await h.rt('RemovePodSandbox', { pod_sandbox_id: s });
+      expect(existsSync(join(root, 'containers', s))).toBe(false);
     } finally {
       await http.close();
       await h.close();
+    }
+  });
+});
+
+// The kubelet's cAdvisor stats provider drops a container whose cgroup shows
+// zero CPU and zero RSS (isContainerTerminated), so a crio cgroup holds one
+// idle process with a little memory charged to it.
+const cgroupV1Writable = (() => {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    const probe = `/sys/fs/cgroup/memory/fakecri-probe-${process.pid}`;
+    mkdirSync(probe);
+    rmdirSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!cgroupV1Writable)('crio cgroups on the real cgroup v1 filesystem', () => {
+  it('each cgroup holds an idle process with RSS > 0, and is removed with it', async () => {
+    const cg = new CrioCgroups('/sys/fs/cgroup', 'cgroupfs', pino({ level: 'silent' }));
+    const id = 'f'.repeat(56) + process.pid.toString(16).padStart(8, '0');
+    const dir = `/sys/fs/cgroup/memory/crio-${id}`;
+    try {
+      cg.create('', id);
+      const pid = cg.holderPid('', id);
+      expect(pid).toBeGreaterThan(0);
+      let rss = 0;
+      for (let i = 0; i < 40 && rss === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        rss = Number(/^total_rss (\d+)$/m.exec(readFileSync(join(dir, 'memory.stat'), 'utf8'))?.[1] ?? 0);
+      }
+      expect(rss).toBeGreaterThan(0);
+      expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toContain(`/crio-${id}`);
+      cg.remove('', id);
+      for (let i = 0; i < 40 && existsSync(dir); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      cg.release();
     }
   });
 });
