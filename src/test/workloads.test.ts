@@ -7,20 +7,10 @@ import { ControlClient } from '../control/client';
 import { routes } from '../control/routes';
 import { loadCriProto } from '../cri/proto';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { sleep, until } from './wait';
 import { mountTmpfs, mountUnavailable, statfsUsed } from './tmpfs';
 
 const MiB = 2 ** 20;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 // Container behaviours, visible where a kubelet looks: ContainerStatus, the
 // stats RPCs, the bytes on disk and the log file.
