@@ -7,9 +7,10 @@
 # nodefs thresholds (nodefs.available<10%), reclaims by deleting dead containers, and
 # ranks pods by logs + volumes + writable layers. A pod "writer" writes 200 MiB into its
 # writable layer, the kubelet sees it (cAdvisor's du of <storage_root>/containers/<id>/diff),
-# then its layer grows past the threshold. Asserted: DiskPressure=True; writer (not the
-# idle pod) evicted, starved resource ephemeral-storage; its container removed; pressure
-# cleared; imagefs untouched; no kubelet complaint about cgroups or cAdvisor's handler.
+# then its layer grows past the threshold. Asserted: DiskPressure=True; the kubelet ranks
+# writer before the idle pod, though writer's priority is the higher (split_pods); writer
+# evicted, starved resource ephemeral-storage; its container removed; pressure cleared;
+# imagefs untouched; no kubelet complaint about cgroups or cAdvisor's handler.
 set -Eeuo pipefail
 # shellcheck source=e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -6,7 +6,9 @@
 # and evict on imagefs.available (<15%): it is a dedicated imagefs (the kubelet's root
 # dir is on another device), ranked by writable layers and images, reclaimed by deleting
 # dead containers and unused images. A pod "writer" grows its writable layer past the
-# threshold; it (not the idle pod) is evicted with starved resource ephemeral-storage.
+# threshold; the kubelet ranks it before the idle pod, though writer's priority is the
+# higher (split_pods), and evicts it with starved resource ephemeral-storage. The same
+# pods under imagefs pressure when split (split-imagefs) are ranked the other way round.
 set -Eeuo pipefail
 # shellcheck source=e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

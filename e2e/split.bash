@@ -64,35 +64,81 @@ split_pass() {
 split_statfs_used() { stat -f -c '%b %f %S' "$1" | awk '{ printf "%d", ($1 - $2) * $3 }'; }
 split_statfs_size() { stat -f -c '%b %S' "$1" | awk '{ printf "%d", $1 * $2 }'; }
 
-# split_writer_eviction FSDIR THRESHOLD_PERCENT FIRST: the upstream split_disk_test, in
-# megabytes. Two pods: "writer" writes FIRST into its writable layer (fakecri behaviour
-# rootfs_write), "idle" writes nothing. Once the kubelet's /stats/summary shows the
-# writer's layer (cAdvisor measures it about once a minute), the writer's layer grows
-# (fakecri ctl container ID write) past the threshold of the filesystem at FSDIR. Then:
-# DiskPressure=True, the writer (not idle) is evicted with starved resource
-# ephemeral-storage, its container is removed (RemoveContainer) and the pressure clears.
-# Sets SPLIT_EVICTION_LOG (the kubelet's eviction lines) and SPLIT_WRITTEN (bytes).
-# Both pods answer the kubelet's SIGTERM as a shell running dd would (exit 143): a pod
-# whose containers all exit 0 ends Succeeded, and the kubelet then drops the Failed/Evicted
-# status its eviction set (generateAPIPodStatus recomputes the phase once terminal).
-split_writer_eviction() {
-  local fsdir=$1 threshold=$2 first=$3 p uid ctr capacity used topup mark seq t0 msg ann log
-  for p in writer idle; do
-    k apply -f - >/dev/null <<YAML
+# split_pods WRITER_TOTAL: PriorityClasses e2e-high (1000) and e2e-low (10), and two pods
+# built so that the kubelet's rankings tell its signals apart:
+#   writer  e2e-high, writes WRITER_TOTAL into its writable layer (fakecri behaviour
+#           rootfs_write), requests nothing;
+#   idle    e2e-low, writes nothing, requests 16Mi of ephemeral-storage.
+# The disk ranking is: over its request first, then lower priority, then larger usage.
+# Where a signal counts writable layers, writer is over its request of 0 and goes first
+# despite its priority; where it does not (imagefs when split), nobody is over a request
+# and idle goes first. Both answer the kubelet's SIGTERM as a shell running dd would
+# (exit 143): a pod whose containers all exit 0 ends Succeeded, and the kubelet then drops
+# the Failed/Evicted status its eviction set (generateAPIPodStatus recomputes the phase
+# once terminal).
+split_pods() {
+  k apply -f - >/dev/null <<YAML
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: e2e-high}
+value: 1000
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: e2e-low}
+value: 10
+---
 apiVersion: v1
 kind: Pod
 metadata:
-  name: $p
+  name: writer
   annotations:
-    fakecri.io/behaviour: '{$([[ $p == writer ]] && echo "\"rootfs_write\": {\"rate\": \"50Mi\", \"total\": \"$first\"}, ")"stop": {"mode": "exit", "exit_code": 143}}'
+    fakecri.io/behaviour: '{"rootfs_write": {"rate": "50Mi", "total": "$1"}, "stop": {"mode": "exit", "exit_code": 143}}'
 spec:
   nodeName: "$NODE_NAME"
+  priorityClassName: e2e-high
   containers:
   - name: app
     image: registry.k8s.io/pause:3.10.1
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: idle
+  annotations:
+    fakecri.io/behaviour: '{"stop": {"mode": "exit", "exit_code": 143}}'
+spec:
+  nodeName: "$NODE_NAME"
+  priorityClassName: e2e-low
+  containers:
+  - name: app
+    image: registry.k8s.io/pause:3.10.1
+    resources:
+      requests: {ephemeral-storage: 16Mi}
 YAML
-  done
+  local p
   for p in writer idle; do e2e_wait 120 "pod $p Running" pod_is "$p" Running; done
+}
+
+# split_ranked MARK: the pods of the kubelet's first "pods ranked for eviction" after log
+# line MARK, as it logs them: ["default/idle","default/writer"].
+split_ranked() {
+  kubelet_log_since "$1" | grep -m1 'Eviction manager: pods ranked for eviction' |
+    sed -n 's/.*pods=\(\[[^]]*\]\).*/\1/p' || true
+}
+
+# split_writer_eviction FSDIR THRESHOLD_PERCENT FIRST: the upstream split_disk_test, in
+# megabytes, with the pods of split_pods (writer writes FIRST). Once the kubelet's
+# /stats/summary shows the writer's layer (cAdvisor measures it about once a minute), the
+# writer's layer grows (fakecri ctl container ID write) past the threshold of the
+# filesystem at FSDIR. Then: DiskPressure=True, the kubelet ranks writer before idle
+# (writable layers count for this signal, and writer is over its request), writer is
+# evicted with starved resource ephemeral-storage, its container is removed
+# (RemoveContainer) and the pressure clears.
+# Sets SPLIT_EVICTION_LOG (the kubelet's eviction lines) and SPLIT_WRITTEN (bytes).
+split_writer_eviction() {
+  local fsdir=$1 threshold=$2 first=$3 uid ctr capacity used topup mark seq t0 msg ann log ranked
+  split_pods "$first"
   split_check_cgroups writer idle
   e2e_log "pods writer and idle Running; cgroups: $SPLIT_CGROUP_LINE"
   local want
@@ -121,6 +167,9 @@ YAML
   e2e_wait 120 "pod writer evicted" evicted writer
   e2e_log "writer evicted after $(($(date +%s) - t0))s"
   ! evicted idle || e2e_fail "pod idle was evicted too: the kubelet did not rank the writer first"
+  ranked=$(split_ranked "$mark")
+  [[ $ranked == '["default/writer","default/idle"]' ]] ||
+    e2e_fail "the kubelet ranked $ranked, not [\"default/writer\",\"default/idle\"]: writer's layer should put it over its request, ahead of idle's lower priority"
   msg=$(k get pod writer -o jsonpath='{.status.message}')
   [[ $msg == "The node was low on resource: ephemeral-storage."* && $msg == *"Container app was using"* ]] ||
     e2e_fail "writer's eviction message: $msg"
