@@ -120,6 +120,9 @@ YAML
   for p in writer idle; do e2e_wait 120 "pod $p Running" pod_is "$p" Running; done
 }
 
+# split_evicted POD: the apiserver shows POD evicted (status.reason Evicted).
+split_evicted() { [[ $(k get pod "$1" -o jsonpath='{.status.reason}' 2>/dev/null) == Evicted ]]; }
+
 # split_ranked MARK: the pods of the kubelet's first "pods ranked for eviction" after log
 # line MARK, as it logs them: ["default/idle","default/writer"].
 split_ranked() {
@@ -163,10 +166,9 @@ split_writer_eviction() {
 
   e2e_wait 60 "node condition DiskPressure=True" node_condition_is DiskPressure True
   e2e_log "DiskPressure=True after $(($(date +%s) - t0))s"
-  evicted() { [[ $(k get pod "$1" -o jsonpath='{.status.reason}' 2>/dev/null) == Evicted ]]; }
-  e2e_wait 120 "pod writer evicted" evicted writer
+  e2e_wait 120 "pod writer evicted" split_evicted writer
   e2e_log "writer evicted after $(($(date +%s) - t0))s"
-  ! evicted idle || e2e_fail "pod idle was evicted too: the kubelet did not rank the writer first"
+  ! split_evicted idle || e2e_fail "pod idle was evicted too: the kubelet did not rank the writer first"
   ranked=$(split_ranked "$mark")
   [[ $ranked == '["default/writer","default/idle"]' ]] ||
     e2e_fail "the kubelet ranked $ranked, not [\"default/writer\",\"default/idle\"]: writer's layer should put it over its request, ahead of idle's lower priority"
