@@ -1,0 +1,60 @@
+import type { ContainerFs } from '../rootfs/types';
+import type { Clock, InStream, OutStream, Process, ProcessTable } from '../procs/types';
+
+// What an applet (ls, dd, grep…) gets: the process it runs as, its
+// arguments, environment and streams, the container's files seen as that
+// process, and the container around it.
+export interface AppletContext {
+  // argv[0] is the name as invoked (`/bin/ls`, `ls`).
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string; // absolute
+  readonly stdin: InStream;
+  readonly stdout: OutStream;
+  readonly stderr: OutStream;
+  readonly fs: ContainerFs; // as this process: its uid, gid, groups and pid
+  readonly proc: Process;
+  readonly container: ContainerInfo;
+  // Sleeps on the container's clock; rejects with Killed if the process is
+  // killed meanwhile.
+  sleep(ms: number): Promise<void>;
+  // Lets the rest of fakecri run. Loops call it between steps (a block of
+  // dd, a line of grep): it returns at once until the step budget of this
+  // turn of the event loop is spent. Rejects with Killed.
+  yield(): Promise<void>;
+  // Runs another command as a child process (xargs, find -exec, env,
+  // timeout, nohup, sh): by name through PATH, an applet, or `sh`. Answers
+  // the wait status. Streams default to this applet's.
+  run(argv: readonly string[], options?: RunOptions): Promise<number>;
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  stdin?: InStream;
+  stdout?: OutStream;
+  stderr?: OutStream;
+  // Called with the child before it starts, e.g. for `timeout` to kill it.
+  onSpawn?: (child: Process) => void;
+}
+
+// The container, as far as applets see it.
+export interface ContainerInfo {
+  readonly id: string;
+  readonly hostname: string;
+  readonly clock: Clock;
+  readonly procs: ProcessTable;
+  // The pod's addresses: nc and wget reach listeners on these and loopback.
+  readonly podIps: readonly string[];
+  // From the CRI resources: nproc, /sys/fs/cgroup.
+  readonly cpus: number;
+  readonly memoryLimitBytes: number; // 0: none
+  // uname -m and friends.
+  readonly arch: string; // "x86_64", "aarch64"
+  readonly kernelRelease: string;
+}
+
+// An applet answers its exit status (0–255). It writes its own messages to
+// stderr in busybox's words; an FsError it does not catch is reported by the
+// caller as `${argv0}: ${err.path}: ${err.message}` with status 1.
+export type Applet = (ctx: AppletContext) => Promise<number>;

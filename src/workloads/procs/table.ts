@@ -1,0 +1,139 @@
+import { DEFAULT_IGNORED, type Identity, Killed, type Process, type ProcessInfo, type ProcessTable, type SignalName, type SpawnOptions } from './types';
+
+// Highest pid handed out before wrapping, as the kernel's pid_max.
+const PID_MAX = 4194304;
+
+class Proc implements Process {
+  readonly ppid: number;
+  readonly argv: readonly string[];
+  readonly uid: number;
+  readonly gid: number;
+  readonly startMs: number;
+  state: ProcessInfo['state'] = 'running';
+  private readonly abort = new AbortController();
+  private dispositions?: Map<SignalName, 'ignore' | 'handle'>;
+  private pending: SignalName[] = [];
+  private listeners?: Set<() => void>;
+  private settle!: (status: number) => void;
+  readonly exited: Promise<number>;
+
+  constructor(
+    private readonly table: Table,
+    readonly pid: number,
+    options: SpawnOptions,
+    now: number,
+  ) {
+    this.ppid = options.parent?.pid ?? 0;
+    this.argv = options.argv;
+    this.identity = options.identity;
+    this.uid = options.identity.uid;
+    this.gid = options.identity.gid;
+    this.startMs = now;
+    this.exited = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  readonly identity: Identity;
+
+  get killed(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  disposition(sig: SignalName): 'default' | 'ignore' | 'handle' {
+    return this.dispositions?.get(sig) ?? 'default';
+  }
+
+  setDisposition(sig: SignalName, d: 'default' | 'ignore' | 'handle'): void {
+    if (sig === 'KILL' || sig === 'STOP') return; // cannot be caught or ignored
+    if (d === 'default') this.dispositions?.delete(sig);
+    else (this.dispositions ??= new Map()).set(sig, d);
+  }
+
+  takeSignals(): SignalName[] {
+    const taken = this.pending;
+    this.pending = [];
+    return taken;
+  }
+
+  onSignal(listener: () => void): () => void {
+    (this.listeners ??= new Set()).add(listener);
+    return () => this.listeners?.delete(listener);
+  }
+
+  // What the signal does to this process, then does it.
+  deliver(sig: SignalName): void {
+    if (this.state === 'zombie') return;
+    if (sig === 'KILL') return this.terminate(sig);
+    const d = this.disposition(sig);
+    if (d === 'ignore') return;
+    if (d === 'handle') {
+      this.pending.push(sig);
+      for (const l of [...(this.listeners ?? [])]) l();
+      return;
+    }
+    // The kernel gives a namespace's init no default actions.
+    if (this.pid === 1 || DEFAULT_IGNORED.has(sig)) return;
+    this.terminate(sig);
+  }
+
+  private terminate(sig: SignalName): void {
+    if (!this.abort.signal.aborted) this.abort.abort(new Killed(sig));
+  }
+
+  exit(status: number): void {
+    if (this.state === 'zombie') return;
+    this.state = 'zombie';
+    this.listeners = undefined;
+    this.settle(status);
+    this.table.reap(this);
+  }
+}
+
+// pids count up from 1 per container, as in a fresh pid namespace.
+class Table implements ProcessTable {
+  private readonly procs = new Map<number, Proc>();
+  private lastPid = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  spawn(options: SpawnOptions): Process {
+    const pid = this.nextPid();
+    const p = new Proc(this, pid, options, this.now());
+    this.procs.set(pid, p);
+    return p;
+  }
+
+  private nextPid(): number {
+    for (;;) {
+      this.lastPid = this.lastPid >= PID_MAX ? 2 : this.lastPid + 1;
+      if (!this.procs.has(this.lastPid)) return this.lastPid;
+    }
+  }
+
+  reap(p: Proc): void {
+    this.procs.delete(p.pid);
+  }
+
+  get(pid: number): Process | undefined {
+    return this.procs.get(pid);
+  }
+
+  list(): ProcessInfo[] {
+    return [...this.procs.values()].map(({ pid, ppid, argv, uid, gid, startMs, state }) => ({ pid, ppid, argv, uid, gid, startMs, state }));
+  }
+
+  kill(pid: number, sig: SignalName | 0, sender: Identity): 'ok' | 'ESRCH' | 'EPERM' {
+    const p = this.procs.get(pid);
+    if (!p) return 'ESRCH';
+    if (sender.uid !== 0 && sender.uid !== p.uid) return 'EPERM';
+    if (sig !== 0) p.deliver(sig);
+    return 'ok';
+  }
+
+  killAll(): void {
+    for (const p of [...this.procs.values()]) p.deliver('KILL');
+  }
+}
+
+export function newProcessTable(now: () => number = Date.now): ProcessTable {
+  return new Table(now);
+}

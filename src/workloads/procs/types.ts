@@ -1,0 +1,126 @@
+import type { Chunk } from '../rootfs/types';
+
+// The processes of one container, as its program, ExecSync and exec see
+// them: pids, signals, pipes and time. Nothing here runs a real process.
+
+export const SIGNALS = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  WINCH: 28,
+} as const;
+export type SignalName = keyof typeof SIGNALS;
+
+// What a signal does to a process that neither traps nor ignores it.
+// STOP and TSTP are not modelled: they are ignored.
+export const DEFAULT_IGNORED: ReadonlySet<SignalName> = new Set(['CHLD', 'CONT', 'WINCH', 'STOP', 'TSTP']);
+
+// The wait status as sh shows it: the exit code, or 128 + the signal.
+export const killedStatus = (sig: SignalName): number => 128 + SIGNALS[sig];
+
+// Raised inside a process that a signal terminates (or SIGKILL); whatever it
+// awaits rejects with it, so it unwinds without running more of its code.
+export class Killed extends Error {
+  constructor(readonly signal: SignalName) {
+    super(`killed by SIG${signal}`);
+    this.name = 'Killed';
+  }
+}
+
+// A byte stream a process reads: its stdin, a pipe, a file, /dev/zero.
+export interface InStream {
+  // The next bytes, at most `max` when given; null at end of input. Waits
+  // for a writer on a pipe; rejects with Killed if the process is killed.
+  read(max?: number): Promise<Chunk | null>;
+}
+
+// A byte stream a process writes: stdout, stderr, a pipe, a file. Strings
+// are UTF-8. Waits while a pipe is full; rejects with an FsError EPIPE when
+// nobody reads any more, ENOSPC or EROFS from a file.
+export interface OutStream {
+  write(data: Chunk | string): Promise<void>;
+  // A terminal (exec -t): applets like ls change their output for it.
+  readonly isTTY?: boolean;
+}
+
+// Time as the container sees it. Normally the wall clock; while a program is
+// replayed after a restart of fakecri, a virtual clock that runs ahead to
+// the present (see replaying).
+export interface Clock {
+  now(): number; // ms since the epoch
+  // Resolves after `ms` on this clock; rejects with signal.reason when it aborts.
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  // True while the program re-runs what it already did before a restart:
+  // its output and its file writes are dropped then, as they happened already.
+  replaying(): boolean;
+}
+
+export interface Identity {
+  uid: number;
+  gid: number;
+  groups: readonly number[]; // supplementary, besides gid
+  user?: string; // the user name, when the image's /etc/passwd or the CRI says it
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  argv: readonly string[];
+  uid: number;
+  gid: number;
+  startMs: number;
+  state: 'running' | 'sleeping' | 'zombie';
+}
+
+// One process. What it runs is its owner's business (the shell's evaluator,
+// an applet); the table only keeps its identity, its signals and its end.
+export interface Process extends ProcessInfo {
+  readonly identity: Identity;
+  // Aborted with a Killed reason when a signal terminates the process (its
+  // default action, or SIGKILL). Pass it to every wait.
+  readonly killed: AbortSignal;
+  // How the process disposes of each signal. 'default' terminates it (or is
+  // ignored, see DEFAULT_IGNORED); for the container's pid 1 'default' is
+  // ignored too, as the kernel does for a namespace's init, except KILL.
+  // 'handle' queues the signal for the owner: see takeSignals/onSignal.
+  disposition(sig: SignalName): 'default' | 'ignore' | 'handle';
+  setDisposition(sig: SignalName, d: 'default' | 'ignore' | 'handle'): void;
+  // Handled signals received and not yet taken, oldest first.
+  takeSignals(): SignalName[];
+  // Called when a handled signal arrives (a shell's `wait` wakes on it).
+  onSignal(listener: () => void): () => void;
+  // Ends the process with a wait status; the table then drops it once its
+  // parent has had the status (or at once, when nobody waits).
+  exit(status: number): void;
+  readonly exited: Promise<number>;
+}
+
+export interface SpawnOptions {
+  argv: readonly string[];
+  parent?: Process; // none for the container's first process and for ExecSync
+  identity: Identity;
+}
+
+// The process table of one container: pid 1 is its program. ExecSync and
+// exec start processes beside it; `kill`, `ps` and /proc see them all.
+export interface ProcessTable {
+  spawn(options: SpawnOptions): Process;
+  get(pid: number): Process | undefined;
+  list(): ProcessInfo[];
+  // kill(2): ESRCH is an unknown pid, EPERM a process of another user
+  // (unless root). Answers what happened, for the kill applet's message.
+  kill(pid: number, sig: SignalName | 0, sender: Identity): 'ok' | 'ESRCH' | 'EPERM';
+  // Every process gets SIGKILL: the container stops.
+  killAll(): void;
+}
