@@ -23,8 +23,12 @@ export interface AppletContext {
   // turn of the event loop is spent. Rejects with Killed.
   yield(): Promise<void>;
   // Runs another command as a child process (xargs, find -exec, env,
-  // timeout, nohup, sh): by name through PATH, an applet, or `sh`. Answers
-  // the wait status. Streams default to this applet's.
+  // timeout, nohup, the shell's external commands): argv[0] is a path, or a
+  // name looked up through PATH; an applet, a `#!` script, or a program of
+  // the image. Answers the wait status (128+n when a signal killed it).
+  // Rejects before starting anything with FsError ENOENT (not found) or
+  // EACCES (not executable), so the caller words the message. Streams
+  // default to this applet's.
   run(argv: readonly string[], options?: RunOptions): Promise<number>;
 }
 
@@ -34,8 +38,12 @@ export interface RunOptions {
   stdin?: InStream;
   stdout?: OutStream;
   stderr?: OutStream;
-  // Called with the child before it starts, e.g. for `timeout` to kill it.
+  // Called with the child before it starts, e.g. for `timeout` to kill it,
+  // or for the shell's `cmd &` to learn $!.
   onSpawn?: (child: Process) => void;
+  // Run in the calling process instead of a child (the shell's `exec`, and
+  // applets busybox ash runs without forking: echo, printf, test, kill).
+  inProcess?: boolean;
 }
 
 // The container, as far as applets see it.
