@@ -44,6 +44,13 @@ export interface RunOptions {
   // Run in the calling process instead of a child (the shell's `exec`, and
   // applets busybox ash runs without forking: echo, printf, test, kill).
   inProcess?: boolean;
+  // The process the command runs for, when not the caller's own: the shell
+  // runs commands from subshells it forked itself (pipeline stages,
+  // background jobs, $(...)), each a Process of its own. It is then the
+  // child's parent and the process whose kill ends the wait; with inProcess
+  // the command runs as it (ash's fork-then-exec: `sleep 9 &` is one
+  // process, $! is its pid, and `kill $!` stops the sleep).
+  process?: Process;
 }
 
 // The container, as far as applets see it.

@@ -1,0 +1,187 @@
+import type { Applet, AppletContext } from '../applets/types';
+import { chunkBuffer } from '../procs/streams';
+import { resolvePath } from '../rootfs/path';
+import { isFsError } from '../rootfs/types';
+import { parseOptions, readText } from './builtins';
+import { parseCached } from './cache';
+import { evalNode, evaluator } from './eval';
+import { parseLine } from './parser';
+import { EXIT, ExitSignal, type Root, Shell, ShellError } from './shell';
+
+// The `sh` applet (busybox ash):
+//   sh [-eux...] [-o opt] -c SCRIPT [NAME [ARGS...]]
+//   sh [opts] FILE [ARGS...]          the script from the container's files
+//   sh [opts] [-s] [ARGS...]          the script from stdin, a line at a time
+// Answers the shell's exit status: the last command's, 2 after a syntax or
+// fatal error, 127 when the script file cannot be opened, 128+n when a
+// signal killed it.
+export const sh: Applet = async (ctx) => {
+  const argv = ctx.argv;
+  const interactiveHint = !!ctx.stdout.isTTY;
+  const root: { -readonly [K in keyof Root]: Root[K] } = { ctx, evaluator, rootPid: ctx.proc.pid, aliases: new Map(), interactive: false };
+  const shell = new Shell(root, ctx.proc, argv[0] ?? 'sh', false);
+  let status: number;
+  try {
+    status = await start(shell, root, argv, interactiveHint);
+    status = await shell.exit(status);
+  } catch (err) {
+    status = await shell.settle(err);
+  }
+  shell.close();
+  return status;
+};
+
+async function start(shell: Shell, root: { interactive: boolean }, argv: readonly string[], tty: boolean): Promise<number> {
+  const args = argv.slice();
+  const r = await parseOptions(shell, args, 1, true);
+  let next = r.next;
+  if (r.c) {
+    shell.opts.c = true;
+    const script = args[next++];
+    if (script === undefined) await shell.fail('-c requires an argument');
+    if (next < args.length) {
+      shell.arg0 = args[next++];
+      shell.cmdName = shell.arg0;
+    }
+    shell.params = args.slice(next);
+    return runText(shell, script!);
+  }
+  if (!r.s && next < args.length) {
+    const file = args[next++];
+    shell.arg0 = file;
+    shell.params = args.slice(next);
+    let text: string;
+    try {
+      text = readText(shell, resolvePath(shell.cwd, file));
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      await shell.msg(`can't open '${file}': ${err.message}`);
+      return 127;
+    }
+    shell.cmdName = file;
+    return runText(shell, text);
+  }
+  shell.opts.s = true;
+  shell.params = args.slice(next);
+  root.interactive = r.i ?? tty;
+  shell.opts.i = root.interactive;
+  return runStdin(shell);
+}
+
+// A script given whole: parsed once (cached by its text), run line by
+// line; a syntax error ends it at its line, after the lines before ran.
+async function runText(sh: Shell, text: string): Promise<number> {
+  const script = parseCached(text);
+  const lines = script.lines;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (sh.opts.v) await sh.writeErr(text.slice(line.start, line.end));
+    if (!line.node) continue;
+    const last = i === lines.length - 1 && !script.error;
+    await evalNode(sh, line.node, last ? EXIT : 0);
+  }
+  if (script.error) {
+    sh.lineno = script.error.line;
+    await sh.msg(script.error.message);
+    return 2;
+  }
+  return sh.status;
+}
+
+// A script read from stdin: each line runs before the next is read, and
+// what follows it stays in stdin for the commands (as bash reads a pipe).
+async function runStdin(sh: Shell): Promise<number> {
+  let buf = '';
+  let eof = false;
+  let line = 1;
+  const interactive = sh.root.interactive;
+  let prompted = false;
+  for (;;) {
+    if (interactive && !prompted) {
+      await sh.writeErr(prompt(sh, buf === '' ? 'PS1' : 'PS2'));
+      prompted = true;
+    }
+    const nl = buf.indexOf('\n');
+    if (nl >= 0 || (eof && buf !== '')) {
+      const r = parseLine(buf, line);
+      if ('eof' in r) {
+        buf = '';
+        if (eof) break;
+        continue;
+      }
+      if ('error' in r) {
+        if (r.error.atEof && !eof) {
+          if (!(await more())) eof = true;
+          prompted = !interactive;
+          if (interactive) await sh.writeErr(prompt(sh, 'PS2'));
+          continue;
+        }
+        sh.lineno = r.error.line;
+        await sh.msg(r.error.message);
+        if (!interactive) return 2;
+        sh.status = 2;
+        buf = '';
+        line++;
+        prompted = false;
+        continue;
+      }
+      if (sh.opts.v) await sh.writeErr(buf.slice(0, r.end));
+      const rest = buf.slice(r.end);
+      buf = '';
+      line = r.nextLine;
+      // The rest goes back to stdin, for the commands to read.
+      sh.fds[0]?.unread(Buffer.from(rest));
+      if (r.node) {
+        try {
+          await evalNode(sh, r.node, 0);
+        } catch (err) {
+          if (!(interactive && err instanceof ShellError)) throw err;
+          sh.status = err.status;
+        }
+      }
+      prompted = false;
+      if (!(await more())) eof = true;
+      continue;
+    }
+    if (eof) break;
+    if (!(await more())) eof = true;
+  }
+  return sh.status;
+
+  async function more(): Promise<boolean> {
+    const f = sh.fds[0];
+    if (!f?.input) return false;
+    const c = await sh.guard(f.read(64 * 1024));
+    if (c === null) return false;
+    buf += chunkBuffer(c).toString('utf8');
+    return true;
+  }
+}
+
+// PS1/PS2 with the escapes of busybox's fancy prompt that matter here.
+function prompt(sh: Shell, which: 'PS1' | 'PS2'): string {
+  const root = sh.proc.uid === 0;
+  const raw = sh.vars.get(which) ?? (which === 'PS1' ? '\\w \\$ ' : '> ');
+  const home = sh.vars.get('HOME');
+  return raw.replace(/\\([wW$uhn\\])/g, (_, c: string) => {
+    switch (c) {
+      case 'w':
+        return home && (sh.cwd === home || sh.cwd.startsWith(home + '/')) && home !== '/' ? '~' + sh.cwd.slice(home.length) : sh.cwd;
+      case 'W':
+        return sh.cwd === '/' ? '/' : sh.cwd.slice(sh.cwd.lastIndexOf('/') + 1);
+      case '$':
+        return root ? '#' : '$';
+      case 'u':
+        return sh.proc.identity.user ?? String(sh.proc.uid);
+      case 'h':
+        return sh.ctx.container.hostname.split('.')[0];
+      case 'n':
+        return '\n';
+      default:
+        return '\\';
+    }
+  });
+}
+
+export { ExitSignal };
+export type { AppletContext };

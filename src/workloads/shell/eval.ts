@@ -1,0 +1,362 @@
+import { Pipe } from '../procs/pipe';
+import { Collector, emptyIn } from '../procs/streams';
+import type { Process } from '../procs/types';
+import type { Node, Simple, Word } from './ast';
+import { type BuiltinKind, builtinKind, runBuiltin } from './builtins';
+import { expandArgs, expandPattern, expandString } from './expand';
+import { runExternal } from './external';
+import { Fd, streamFd } from './fds';
+import { matchPattern } from './pattern';
+import { applyRedirs, restoreRedirs } from './redirect';
+import { EXIT, type Evaluator, ExitSignal, LIMITS, LoopSignal, ReturnSignal, type Shell, ShellError, TESTED } from './shell';
+import { EXPORT, type Saved } from './vars';
+import { traceCommand } from './xtrace';
+
+// The evaluator: ash's evaltree and friends over the parsed tree.
+
+export const evaluator: Evaluator = { evalNode, substitute };
+
+export async function evalNode(sh: Shell, n: Node, flags: number): Promise<number> {
+  await sh.step();
+  if (sh.opts.n && !sh.root.interactive) return sh.status;
+  let status: number;
+  let checkexit = false;
+  switch (n.t) {
+    case 'simple':
+      status = await evalSimple(sh, n, flags);
+      checkexit = true;
+      break;
+    case 'seq': {
+      const last = n.list.length - 1;
+      for (let i = 0; i < last; i++) await evalNode(sh, n.list[i], flags & TESTED);
+      status = await evalNode(sh, n.list[last], flags);
+      break;
+    }
+    case 'and':
+    case 'or': {
+      const left = await evalNode(sh, n.left, TESTED);
+      status = (left === 0) === (n.t === 'and') ? await evalNode(sh, n.right, flags) : left;
+      break;
+    }
+    case 'not':
+      status = (await evalNode(sh, n.body, TESTED)) === 0 ? 1 : 0;
+      break;
+    case 'pipe':
+      status = await evalPipe(sh, n.cmds, false, '');
+      checkexit = true;
+      break;
+    case 'bg':
+      if (n.body.t === 'pipe') await evalPipe(sh, n.body.cmds, true, n.text);
+      else await evalBackground(sh, n.body, n.text);
+      status = 0;
+      checkexit = true;
+      break;
+    case 'sub':
+      sh.lineno = n.line;
+      status = await evalSubshell(sh, n.body, flags);
+      checkexit = true;
+      break;
+    case 'redir': {
+      sh.lineno = n.line;
+      const saved = await applyRedirs(sh, n.redirs, false);
+      if (saved === null) status = 1;
+      else {
+        try {
+          status = await evalNode(sh, n.body, flags & TESTED);
+        } finally {
+          restoreRedirs(sh, saved);
+        }
+      }
+      break;
+    }
+    case 'if':
+      if ((await evalNode(sh, n.cond, TESTED)) === 0) status = await evalNode(sh, n.then, flags);
+      else if (n.else) status = await evalNode(sh, n.else, flags);
+      else status = 0;
+      break;
+    case 'while':
+    case 'until':
+      status = await evalLoop(sh, n.t === 'while', n.cond, n.body, flags);
+      break;
+    case 'for':
+      status = await evalFor(sh, n.name, n.words, n.body, n.line, flags);
+      break;
+    case 'case':
+      status = await evalCase(sh, n, flags);
+      break;
+    case 'func':
+      sh.funcs.set(n.name, n.body);
+      status = 0;
+      break;
+  }
+  sh.status = status;
+  if (checkexit && status !== 0 && !(flags & TESTED) && sh.opts.e) throw new ExitSignal(status);
+  return status;
+}
+
+async function evalLoop(sh: Shell, isWhile: boolean, cond: Node, body: Node, flags: number): Promise<number> {
+  let status = 0;
+  sh.loopDepth++;
+  try {
+    for (;;) {
+      let c: number;
+      try {
+        c = await evalNode(sh, cond, TESTED);
+      } catch (err) {
+        if (!(err instanceof LoopSignal) || err.n > 1) throw lower(err);
+        if (err.kind === 'break') break;
+        continue;
+      }
+      if ((c === 0) !== isWhile) break;
+      try {
+        status = await evalNode(sh, body, flags & TESTED);
+      } catch (err) {
+        if (!(err instanceof LoopSignal) || err.n > 1) throw lower(err);
+        if (err.kind === 'break') break;
+      }
+    }
+  } finally {
+    sh.loopDepth--;
+  }
+  return status;
+}
+
+// A break/continue for an outer loop: one level fewer after this one.
+function lower(err: unknown): unknown {
+  return err instanceof LoopSignal ? new LoopSignal(err.kind, err.n - 1) : err;
+}
+
+async function evalFor(sh: Shell, name: string, words: readonly Word[] | null, body: Node, line: number, flags: number): Promise<number> {
+  sh.lineno = line;
+  const items = words === null ? sh.params.slice() : await expandArgs(sh, words);
+  let status = 0;
+  sh.loopDepth++;
+  try {
+    for (const item of items) {
+      if (sh.vars.isReadonly(name)) await sh.fail(`${name}: is read only`);
+      sh.vars.set(name, item, sh.opts.a ? EXPORT : 0);
+      try {
+        status = await evalNode(sh, body, flags & TESTED);
+      } catch (err) {
+        if (!(err instanceof LoopSignal) || err.n > 1) throw lower(err);
+        if (err.kind === 'break') break;
+      }
+    }
+  } finally {
+    sh.loopDepth--;
+  }
+  return status;
+}
+
+async function evalCase(sh: Shell, n: Extract<Node, { t: 'case' }>, flags: number): Promise<number> {
+  sh.lineno = n.line;
+  const subject = await expandString(sh, n.word, true);
+  for (const item of n.items) {
+    for (const p of item.patterns) {
+      const pat = await expandPattern(sh, p);
+      if (matchPattern(pat, subject)) return item.body ? evalNode(sh, item.body, flags) : 0;
+    }
+  }
+  return 0;
+}
+
+async function evalSubshell(sh: Shell, body: Node, flags: number): Promise<number> {
+  // The last command of a process needs no fork (ash's nofork), unless
+  // traps must not see the subshell's exit.
+  if (flags & EXIT && !hasTraps(sh)) return evalNode(sh, body, flags);
+  const { done } = await sh.fork((sub) => evalNode(sub, body, EXIT | (flags & TESTED)));
+  return sh.guard(done);
+}
+
+export const hasTraps = (sh: Shell) => sh.traps.some((t) => t);
+
+async function evalBackground(sh: Shell, body: Node, text: string): Promise<void> {
+  const { proc, done } = await sh.fork(async (sub) => {
+    backgroundStdio(sub);
+    return evalNode(sub, body, EXIT);
+  });
+  sh.bgPid = proc.pid;
+  sh.addJob(proc, [proc.pid], done, text);
+}
+
+// A background job without job control reads /dev/null and ignores
+// SIGINT and SIGQUIT, as ash's forkchild does.
+function backgroundStdio(sub: Shell): void {
+  sub.setFd(0, streamFd(emptyIn, undefined));
+  sub.proc.setDisposition('INT', 'ignore');
+  sub.proc.setDisposition('QUIT', 'ignore');
+  sub.traps[2] = '';
+  sub.traps[3] = '';
+}
+
+// Every stage in a process of its own, connected by pipes.
+async function evalPipe(sh: Shell, cmds: readonly Node[], background: boolean, text: string): Promise<number> {
+  const stages: { pid: number; done: Promise<number>; proc: Process }[] = [];
+  let prevRead: Fd | undefined;
+  for (let i = 0; i < cmds.length; i++) {
+    const pipe = i < cmds.length - 1 ? new Pipe() : undefined;
+    const readEnd = prevRead;
+    const writeEnd = pipe ? new Fd(undefined, pipe.writer, () => pipe.writer.close(), true) : undefined;
+    prevRead = pipe ? new Fd(pipe.reader, undefined, () => pipe.reader.close()) : undefined;
+    let forked;
+    try {
+      forked = await sh.fork(async (sub) => {
+        if (readEnd) sub.setFd(0, readEnd);
+        else if (background) backgroundStdio(sub);
+        if (writeEnd) sub.setFd(1, writeEnd);
+        return evalNode(sub, cmds[i], EXIT);
+      });
+    } catch (err) {
+      // Ends no stage took: the stage before sees its reader gone.
+      readEnd?.hold().release();
+      pipe?.reader.close();
+      pipe?.writer.close();
+      if (stages.length > 0 && !background) await Promise.allSettled(stages.map((s) => s.done));
+      throw err;
+    }
+    stages.push({ pid: forked.proc.pid, done: forked.done, proc: forked.proc });
+  }
+  const last = stages[stages.length - 1];
+  if (background) {
+    sh.bgPid = last.pid;
+    sh.addJob(last.proc, stages.map((s) => s.pid), Promise.all(stages.map((s) => s.done)).then((st) => st[st.length - 1]), text);
+    return 0;
+  }
+  const statuses = await sh.guard(Promise.all(stages.map((s) => s.done)));
+  if (sh.opts.pipefail) {
+    for (let i = statuses.length - 1; i >= 0; i--) if (statuses[i] !== 0) return statuses[i];
+    return 0;
+  }
+  return statuses[statuses.length - 1];
+}
+
+// $(...): the output of the body, run in a subshell.
+export async function substitute(sh: Shell, body: Node | null): Promise<string> {
+  if (body === null) {
+    sh.substStatus = 0;
+    return '';
+  }
+  const out = new Collector(LIMITS.bytes);
+  const fd = new Fd(undefined, out);
+  const { done } = await sh.fork(async (sub) => {
+    sub.setFd(1, fd);
+    return evalNode(sub, body, EXIT);
+  });
+  const status = await sh.guard(done);
+  sh.substStatus = status;
+  sh.status = status;
+  if (out.total > LIMITS.bytes) {
+    await sh.msg('out of memory');
+    throw new ShellError(2);
+  }
+  return out.text();
+}
+
+async function evalSimple(sh: Shell, n: Simple, flags: number): Promise<number> {
+  sh.lineno = n.line;
+  sh.substStatus = 0;
+  const argv = n.words.length > 0 ? await expandArgs(sh, n.words) : [];
+  if (argv.length === 0) return assignOnly(sh, n);
+  const name = argv[0];
+  const kind: BuiltinKind | 'function' | 'external' = builtinKind(name, sh);
+
+  const saved = n.redirs.length > 0 ? await applyRedirs(sh, n.redirs, kind === 'special') : undefined;
+  if (saved === null) return 1;
+  let frame: Saved | undefined;
+  try {
+    // Assignments before the command: permanent for special builtins; for
+    // the duration of the command otherwise, exported to it.
+    const assigns: [string, string][] = [];
+    for (const a of n.assigns) assigns.push([a.name, await expandString(sh, a.value, 'assign')]);
+    if (sh.opts.x) await traceCommand(sh, assigns, argv);
+    let env: Record<string, string> | undefined;
+    if (kind === 'special') {
+      for (const [k, v] of assigns) await setVar(sh, k, v);
+    } else if (kind === 'external') {
+      if (assigns.length > 0) {
+        for (const [k] of assigns) if (sh.vars.isReadonly(k)) await sh.fail(`${k}: is read only`);
+        env = { ...sh.vars.env() };
+        for (const [k, v] of assigns) env[k] = v;
+      }
+    } else if (assigns.length > 0) {
+      frame = new Map();
+      for (const [k, v] of assigns) {
+        if (sh.vars.isReadonly(k)) await sh.fail(`${k}: is read only`);
+        sh.vars.save(frame, k);
+        sh.vars.set(k, v, EXPORT);
+      }
+    }
+    switch (kind) {
+      case 'function':
+        return await callFunction(sh, sh.funcs.get(name)!, argv, flags);
+      case 'external':
+        return await runExternal(sh, argv, env, !!(flags & EXIT) && !hasTraps(sh));
+      default: {
+        const status = await runBuiltin(sh, kind, argv);
+        // `exec` with only redirections makes them permanent.
+        if (name === 'exec' && argv.length === 1 && saved) {
+          keepRedirs(sh, saved);
+          return status;
+        }
+        return status;
+      }
+    }
+  } finally {
+    if (frame) sh.vars.restore(frame);
+    if (saved && !(name === 'exec' && argv.length === 1)) restoreRedirs(sh, saved);
+  }
+}
+
+function keepRedirs(sh: Shell, saved: (Fd | undefined)[]): void {
+  // The old entries lose the reference the saved table had.
+  for (let i = 0; i < saved.length; i++) if (saved[i] !== sh.fds[i]) saved[i]?.release();
+}
+
+// NAME=value with no command: assigned in the shell; redirections are
+// done (files created) and undone. The status is the last $(...)'s.
+async function assignOnly(sh: Shell, n: Simple): Promise<number> {
+  if (n.redirs.length > 0) {
+    const saved = await applyRedirs(sh, n.redirs, false);
+    if (saved === null) return 1;
+    restoreRedirs(sh, saved);
+  }
+  const assigns: [string, string][] = [];
+  for (const a of n.assigns) {
+    const v = await expandString(sh, a.value, 'assign');
+    assigns.push([a.name, v]);
+    await setVar(sh, a.name, v);
+  }
+  if (sh.opts.x && assigns.length > 0) await traceCommand(sh, assigns, []);
+  return sh.substStatus;
+}
+
+export async function setVar(sh: Shell, name: string, value: string, flags = 0): Promise<void> {
+  if (sh.vars.isReadonly(name)) await sh.fail(`${name}: is read only`);
+  if (value.length > LIMITS.bytes) await sh.fail('out of memory');
+  sh.vars.set(name, value, flags | (sh.opts.a ? EXPORT : 0));
+}
+
+export async function callFunction(sh: Shell, body: Node, argv: string[], flags: number): Promise<number> {
+  if (sh.depth >= LIMITS.depth) await sh.fail('nesting level too deep');
+  const savedParams = sh.params;
+  const savedLoop = sh.loopDepth;
+  const frame: Saved = new Map();
+  sh.params = argv.slice(1);
+  sh.locals.push(frame);
+  sh.depth++;
+  sh.loopDepth = 0;
+  try {
+    return await evalNode(sh, body, flags & TESTED);
+  } catch (err) {
+    if (err instanceof ReturnSignal) return err.status;
+    throw err;
+  } finally {
+    sh.depth--;
+    sh.loopDepth = savedLoop;
+    sh.locals.pop();
+    sh.vars.restore(frame);
+    sh.params = savedParams;
+  }
+}
+
+export type { BuiltinKind };

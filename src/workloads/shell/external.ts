@@ -1,0 +1,47 @@
+import type { RunOptions } from '../applets/types';
+import { isFsError } from '../rootfs/types';
+import { badIn, badOut } from './fds';
+import type { Shell } from './shell';
+
+// Commands the shell does not do itself: applets and programs, run through
+// the AppletContext's run().
+
+function options(sh: Shell, env: Record<string, string> | undefined, inProcess: boolean): RunOptions {
+  const proc = sh.proc !== sh.ctx.proc ? sh.proc : undefined;
+  return {
+    env: env ?? sh.vars.env(),
+    cwd: sh.cwd,
+    stdin: sh.fds[0]?.in ?? badIn,
+    // In this process, a write to a pipe nobody reads kills it with
+    // SIGPIPE (sh.out does it); a child process gets the plain streams.
+    stdout: inProcess ? sh.out(1) : (sh.fds[1]?.out ?? badOut),
+    stderr: inProcess ? sh.out(2) : (sh.fds[2]?.out ?? badOut),
+    inProcess: inProcess || undefined,
+    process: proc,
+  };
+}
+
+// Runs argv as a command found through PATH: in a child process, or in
+// this process when it is the last thing this process does (`inPlace`, as
+// ash execs the last command of `sh -c` instead of forking).
+export async function runExternal(sh: Shell, argv: string[], env: Record<string, string> | undefined, inPlace: boolean): Promise<number> {
+  return run(sh, argv, options(sh, env, inPlace));
+}
+
+// The applets busybox ash runs as builtins (echo, printf, test, [, kill):
+// in this process.
+export async function runApplet(sh: Shell, argv: string[]): Promise<number> {
+  return run(sh, argv, options(sh, undefined, true));
+}
+
+async function run(sh: Shell, argv: string[], opts: RunOptions): Promise<number> {
+  try {
+    return await sh.guard(sh.ctx.run(argv, opts));
+  } catch (err) {
+    if (!isFsError(err)) throw err;
+    // Not found, or not executable: the command never started.
+    const notFound = err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP' || err.code === 'ENAMETOOLONG';
+    await sh.msg(`${argv[0]}: ${notFound ? 'not found' : err.message}`);
+    return notFound ? 127 : 126;
+  }
+}

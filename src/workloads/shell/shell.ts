@@ -1,0 +1,505 @@
+import type { AppletContext } from '../applets/types';
+import { Killed, type OutStream, type Process, type ProcessTable, SIGNALS, killedStatus } from '../procs/types';
+import type { Node } from './ast';
+import { parseCached } from './cache';
+import { type Fd, type FdTable, NFDS, badOut, streamFd } from './fds';
+import { NSIG, modelled } from './signals';
+import { type Saved, Vars } from './vars';
+
+// The state of one running shell (or subshell) and what every part of the
+// evaluator shares: variables, options, the fd table, traps, jobs, and the
+// process it runs as. Kept small: a shell waiting in `sleep 5` holds this
+// and its await chain, nothing per iteration.
+
+// Evaluation flags, as ash's EV_TESTED and EV_EXIT.
+export const TESTED = 1; // the status is tested: set -e does not apply
+export const EXIT = 2; // the last command of this process: it may run in place
+
+// `exit`, the end of the script, `exec`: unwinds to the shell's top.
+export class ExitSignal {
+  constructor(
+    readonly status: number,
+    // exec: the process is replaced, so no EXIT trap runs.
+    readonly replaced = false,
+  ) {}
+}
+
+// An error busybox ash raises (EXERROR): the message is printed; a
+// non-interactive shell exits with the status.
+export class ShellError {
+  constructor(readonly status = 2) {}
+}
+
+export class ReturnSignal {
+  constructor(readonly status: number) {}
+}
+
+export class LoopSignal {
+  constructor(
+    readonly kind: 'break' | 'continue',
+    readonly n: number,
+  ) {}
+}
+
+export interface Evaluator {
+  evalNode(sh: Shell, n: Node, flags: number): Promise<number>;
+  // $(...): the body's output.
+  substitute(sh: Shell, body: Node | null): Promise<string>;
+}
+
+export interface Job {
+  id: number;
+  proc: Process; // the last process of the job ($!, what `wait` reports)
+  pids: number[];
+  done: Promise<number>;
+  status?: number;
+  text: string;
+}
+
+export interface Options {
+  e: boolean;
+  u: boolean;
+  x: boolean;
+  f: boolean;
+  n: boolean;
+  v: boolean;
+  C: boolean;
+  a: boolean;
+  i: boolean;
+  m: boolean;
+  s: boolean;
+  c: boolean;
+  pipefail: boolean;
+}
+
+export const defaultOptions = (): Options => ({
+  e: false,
+  u: false,
+  x: false,
+  f: false,
+  n: false,
+  v: false,
+  C: false,
+  a: false,
+  i: false,
+  m: false,
+  s: false,
+  c: false,
+  pipefail: false,
+});
+
+// Bounds against runaway scripts.
+export const LIMITS = {
+  // Live processes the shells of one container may fork (subshells,
+  // pipeline stages, background jobs, $(...)).
+  procs: 1024,
+  // After hitting the cap, forks fail for this long: a fork bomb's
+  // processes die out instead of churning at the cap.
+  forkBlockMs: 2000,
+  // A variable, a word, a here-document, a $(...) output.
+  bytes: 16 * 1024 * 1024,
+  // Function calls, `.` and eval nested in one another.
+  depth: 1000,
+};
+
+interface ContainerState {
+  live: number;
+  blockedUntil: number;
+}
+const containers = new WeakMap<ProcessTable, ContainerState>();
+
+function containerState(t: ProcessTable): ContainerState {
+  let s = containers.get(t);
+  if (!s) containers.set(t, (s = { live: 0, blockedUntil: 0 }));
+  return s;
+}
+
+// What all the shells of one `sh` invocation share.
+export interface Root {
+  readonly ctx: AppletContext;
+  readonly evaluator: Evaluator;
+  readonly rootPid: number;
+  readonly aliases: Map<string, string>;
+  readonly interactive: boolean;
+}
+
+export class Shell {
+  vars: Vars;
+  params: string[];
+  funcs: Map<string, Node>;
+  opts: Options;
+  status = 0;
+  // The status of the last $(...) of the current command (ash's back_exitstatus).
+  substStatus = 0;
+  bgPid = 0;
+  // Trap actions by signal number; '' ignores; undefined: default.
+  traps: (string | undefined)[];
+  fds: FdTable;
+  cwd: string;
+  jobs: Job[] = [];
+  private nextJob = 1;
+  loopDepth = 0;
+  depth = 0;
+  locals: Saved[] = [];
+  lineno = 0;
+  // ash's commandname: messages are "arg0: [cmd: ]line N: text" when set.
+  cmdName: string | undefined;
+  umask = 0o022;
+  inTrap = 0;
+  // The status before the trap action that is running (exit without a number).
+  trapStatus = -1;
+  private sigPending = false;
+  private unlisten?: () => void;
+  random: number;
+
+  constructor(
+    readonly root: Root,
+    public proc: Process,
+    public arg0: string,
+    readonly subshell: boolean,
+    init?: Shell,
+  ) {
+    const ctx = root.ctx;
+    if (init) {
+      this.vars = init.vars.clone();
+      this.params = init.params.slice();
+      this.funcs = new Map(init.funcs);
+      this.opts = { ...init.opts, i: false };
+      this.status = init.status;
+      this.bgPid = init.bgPid;
+      this.fds = init.fds.map((f) => f?.hold());
+      this.cwd = init.cwd;
+      this.umask = init.umask;
+      this.lineno = init.lineno;
+      this.cmdName = init.cmdName;
+      this.random = init.random;
+      // A subshell keeps ignored signals ignored and resets trapped ones.
+      this.traps = init.traps.map((t) => (t === '' ? '' : undefined));
+      for (let n = 1; n < NSIG; n++) {
+        const sig = modelled(n);
+        if (sig && this.traps[n] === '') proc.setDisposition(sig, 'ignore');
+      }
+    } else {
+      this.vars = new Vars(ctx.env);
+      this.params = [];
+      this.funcs = new Map();
+      this.opts = defaultOptions();
+      this.fds = new Array<Fd | undefined>(NFDS);
+      this.fds[0] = streamFd(ctx.stdin, undefined).hold();
+      this.fds[1] = streamFd(undefined, ctx.stdout).hold();
+      this.fds[2] = streamFd(undefined, ctx.stderr).hold();
+      this.cwd = ctx.cwd;
+      this.traps = [];
+      this.random = seed(proc.pid, ctx.container.id);
+    }
+  }
+
+  get ctx(): AppletContext {
+    return this.root.ctx;
+  }
+
+  get evaluator(): Evaluator {
+    return this.root.evaluator;
+  }
+
+  // --- messages ---
+
+  // Writes an error in ash's shape to the shell's stderr.
+  async msg(text: string): Promise<void> {
+    let prefix = `${this.arg0}: `;
+    if (this.cmdName !== undefined) {
+      if (this.cmdName !== this.arg0) prefix += `${this.cmdName}: `;
+      if (!this.root.interactive) prefix += `line ${this.lineno}: `;
+    }
+    await this.writeErr(prefix + text + '\n');
+  }
+
+  // An error that ends a non-interactive shell (ash's EXERROR).
+  async fail(text: string, status = 2): Promise<never> {
+    await this.msg(text);
+    throw new ShellError(status);
+  }
+
+  async writeErr(text: string): Promise<void> {
+    try {
+      await this.out(2).write(text);
+    } catch (err) {
+      if (err instanceof Killed) throw err;
+    }
+  }
+
+  // The stream of an output fd (for the shell's own writes and builtins).
+  out(fd: number): OutStream {
+    const f = this.fds[fd];
+    if (!f?.out) return badOut;
+    if (!f.pipe) return f.out;
+    // A write to a pipe nobody reads raises SIGPIPE in this process.
+    const raw = f.out;
+    return {
+      write: async (data) => {
+        try {
+          await raw.write(data);
+        } catch (err) {
+          if (err instanceof Error && (err as { code?: string }).code === 'EPIPE') this.sigpipe();
+          throw err;
+        }
+      },
+    };
+  }
+
+  private sigpipe(): void {
+    this.ctx.container.procs.kill(this.proc.pid, 'PIPE', this.proc.identity);
+    if (this.proc.killed.aborted) throw this.proc.killed.reason;
+  }
+
+  // --- time slices and signals ---
+
+  // Between steps: gives fakecri its turn, stops a killed process, runs
+  // the traps of signals that arrived.
+  async step(): Promise<void> {
+    const killed = this.proc.killed;
+    if (killed.aborted) throw killed.reason;
+    if (this.proc === this.ctx.proc) await this.ctx.yield();
+    else {
+      try {
+        await this.ctx.yield();
+      } catch (err) {
+        // The parent was killed; this subshell lives on.
+        if (!(err instanceof Killed)) throw err;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    if (killed.aborted) throw killed.reason;
+    if (this.sigPending) await this.runTraps();
+  }
+
+  // Awaits `p`, or rejects when this process is killed meanwhile.
+  guard<T>(p: Promise<T>): Promise<T> {
+    const killed = this.proc.killed;
+    if (killed.aborted) return Promise.reject(killed.reason);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(killed.reason);
+      killed.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          killed.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e) => {
+          killed.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  // Like guard, but also ends early (answering the signal number) when a
+  // trapped signal arrives: `wait` and `read`.
+  async interruptible<T>(p: Promise<T>): Promise<{ value: T } | { signal: number }> {
+    if (this.sigPending) return { signal: this.firstPendingSignal() };
+    let off: (() => void) | undefined;
+    const sig = new Promise<{ signal: number }>((resolve) => {
+      off = this.proc.onSignal(() => resolve({ signal: 0 }));
+    });
+    try {
+      const r = await this.guard(Promise.race([p.then((value) => ({ value })), sig]));
+      if ('signal' in r) return { signal: this.firstPendingSignal() };
+      return r;
+    } finally {
+      off?.();
+    }
+  }
+
+  private pendingSignals: number[] = [];
+
+  private firstPendingSignal(): number {
+    this.collectSignals();
+    return this.pendingSignals[0] ?? 0;
+  }
+
+  private collectSignals(): void {
+    for (const s of this.proc.takeSignals()) this.pendingSignals.push(SIGNALS[s]);
+  }
+
+  // Sets what a signal does: a trap action, '' to ignore, undefined for the
+  // default.
+  setTrap(n: number, action: string | undefined): void {
+    this.traps[n] = action;
+    const sig = modelled(n);
+    if (!sig) return;
+    this.proc.setDisposition(sig, action === undefined ? 'default' : action === '' ? 'ignore' : 'handle');
+    if (action && !this.unlisten) this.unlisten = this.proc.onSignal(() => (this.sigPending = true));
+  }
+
+  // Runs the actions of the trapped signals that arrived, oldest first;
+  // $? is kept across them unless an action exits.
+  async runTraps(): Promise<void> {
+    this.sigPending = false;
+    this.collectSignals();
+    while (this.pendingSignals.length > 0) {
+      const n = this.pendingSignals.shift()!;
+      const action = this.traps[n];
+      if (!action) continue;
+      const saved = this.status;
+      const savedTrap = this.trapStatus;
+      this.trapStatus = saved;
+      this.inTrap++;
+      try {
+        await this.evalString(action);
+      } finally {
+        this.inTrap--;
+        this.trapStatus = savedTrap;
+      }
+      this.status = saved;
+    }
+  }
+
+  // Parses and runs a string in this shell (eval, traps).
+  async evalString(text: string): Promise<number> {
+    const script = parseCached(text);
+    let status = 0;
+    for (const line of script.lines) {
+      if (line.node) status = await this.evaluator.evalNode(this, line.node, 0);
+    }
+    if (script.error) {
+      this.lineno = script.error.line;
+      await this.fail(script.error.message);
+    }
+    return status;
+  }
+
+  dropSignalListener(): void {
+    this.unlisten?.();
+    this.unlisten = undefined;
+  }
+
+  // --- processes ---
+
+  // Starts a subshell in a new process (a child of this one) running
+  // `body`; answers the process and its exit status to come. Throws a
+  // ShellError ("can't fork") when the container has too many.
+  async fork(body: (sub: Shell) => Promise<number>, argv?: readonly string[]): Promise<{ proc: Process; done: Promise<number>; sub: Shell }> {
+    const procs = this.ctx.container.procs;
+    const state = containerState(procs);
+    const now = Date.now();
+    if (state.live >= LIMITS.procs || now < state.blockedUntil) {
+      if (state.live >= LIMITS.procs) state.blockedUntil = now + LIMITS.forkBlockMs;
+      await this.fail("can't fork: Resource temporarily unavailable");
+    }
+    const child = procs.spawn({ argv: argv ?? this.proc.argv, parent: this.proc, identity: this.proc.identity });
+    state.live++;
+    const sub = new Shell(this.root, child, this.arg0, true, this);
+    const done = sub.runAsProcess(body).finally(() => state.live--);
+    return { proc: child, done, sub };
+  }
+
+  // Runs `body` as the whole life of this (sub)shell's process: ends the
+  // process with its status, runs the EXIT trap, releases the fds.
+  async runAsProcess(body: (sh: Shell) => Promise<number>): Promise<number> {
+    let status: number;
+    // Let the parent finish what it does before the child starts, as after fork().
+    await Promise.resolve();
+    try {
+      status = await body(this);
+      status = await this.exit(status);
+    } catch (err) {
+      status = await this.settle(err);
+    }
+    this.close();
+    this.proc.exit(status);
+    return status;
+  }
+
+  // The status an error or signal ends the shell with; runs the EXIT trap
+  // where it should run.
+  async settle(err: unknown): Promise<number> {
+    if (err instanceof Killed) return killedStatus(err.signal);
+    if (err instanceof ExitSignal) return err.replaced ? err.status : this.exit(err.status);
+    if (err instanceof ShellError) return this.exit(err.status);
+    if (err instanceof ReturnSignal) return this.exit(err.status);
+    if (err instanceof LoopSignal) return this.exit(this.status);
+    throw err;
+  }
+
+  // Runs the EXIT trap once; answers the shell's final status.
+  async exit(status: number): Promise<number> {
+    const action = this.traps[0];
+    if (!action) return status;
+    this.traps[0] = undefined;
+    this.status = status;
+    try {
+      this.inTrap++;
+      await this.evalString(action);
+    } catch (err) {
+      if (err instanceof Killed) return killedStatus(err.signal);
+      if (err instanceof ExitSignal) return err.status;
+      if (err instanceof ShellError) return err.status;
+      if (!(err instanceof ReturnSignal || err instanceof LoopSignal)) throw err;
+    } finally {
+      this.inTrap--;
+    }
+    return status;
+  }
+
+  // Points fd n at `f` (taking a reference), letting go of what it was.
+  setFd(n: number, f: Fd | undefined): void {
+    f?.hold();
+    this.fds[n]?.release();
+    this.fds[n] = f;
+  }
+
+  close(): void {
+    this.dropSignalListener();
+    for (let i = 0; i < this.fds.length; i++) {
+      this.fds[i]?.release();
+      this.fds[i] = undefined;
+    }
+  }
+
+  // --- jobs ---
+
+  addJob(proc: Process, pids: number[], done: Promise<number>, text: string): Job {
+    const job: Job = { id: this.nextJob++, proc, pids, done, text };
+    done.then((s) => (job.status = s));
+    this.jobs.push(job);
+    return job;
+  }
+
+  // Forgets jobs that ended and were reported (or never will be asked for).
+  pruneJobs(): void {
+    if (this.jobs.length > 64) this.jobs = this.jobs.filter((j) => j.status === undefined);
+    if (this.jobs.length === 0) this.nextJob = 1;
+  }
+
+  // --- misc ---
+
+  // $RANDOM: deterministic per pid and container, 0..32767.
+  nextRandom(): number {
+    // xorshift32
+    let x = this.random | 0 || 1;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.random = x;
+    return (x >>> 0) % 32768;
+  }
+
+  ifs(): string {
+    const v = this.vars.get('IFS');
+    return v === undefined ? ' \t\n' : v;
+  }
+
+  // $-: the set options' letters.
+  optionLetters(): string {
+    let s = '';
+    for (const l of ['u', 'a', 'C', 'v', 'x', 'c', 's', 'n', 'm', 'i', 'f', 'e'] as const) if (this.opts[l]) s += l;
+    return s;
+  }
+}
+
+
+function seed(pid: number, id: string): number {
+  let h = 2166136261 ^ pid;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return h | 0 || 1;
+}
