@@ -48,7 +48,6 @@ async function start(shell: Shell, root: { interactive: boolean }, argv: readonl
   }
   if (!r.s && next < args.length) {
     const file = args[next++];
-    shell.arg0 = file;
     shell.params = args.slice(next);
     let text: string;
     try {
@@ -58,6 +57,7 @@ async function start(shell: Shell, root: { interactive: boolean }, argv: readonl
       await shell.msg(`can't open '${file}': ${err.message}`);
       return 127;
     }
+    shell.arg0 = file;
     shell.cmdName = file;
     return runText(shell, text);
   }
@@ -97,6 +97,7 @@ async function runStdin(sh: Shell): Promise<number> {
   const interactive = sh.root.interactive;
   let prompted = false;
   for (;;) {
+    await sh.slice();
     if (interactive && !prompted) {
       await sh.writeErr(prompt(sh, buf === '' ? 'PS1' : 'PS2'));
       prompted = true;

@@ -25,9 +25,10 @@ export const KEYWORD_NAMES = new Set(['!', 'case', 'do', 'done', 'elif', 'else',
 // Builtins whose NAME=value arguments are expanded as assignments.
 export const ASSIGN_BUILTINS = new Set(['export', 'readonly', 'local', 'alias']);
 
+// ash looks functions up first, even over special builtins (`:(){ ...; }`).
 export function builtinKind(name: string, sh: Shell, noFunctions = false): BuiltinKind | 'function' | 'external' {
-  if (SPECIAL.has(name)) return 'special';
   if (!noFunctions && sh.funcs.has(name)) return 'function';
+  if (SPECIAL.has(name)) return 'special';
   if (APPLETS.has(name)) return 'applet';
   if (Object.prototype.hasOwnProperty.call(REGULAR, name)) return 'regular';
   return 'external';

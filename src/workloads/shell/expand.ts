@@ -109,6 +109,7 @@ class Fields {
 
   // "$@": each parameter a field of its own, even an empty one.
   quotedList(list: readonly string[]): void {
+    if (list.length === 0) return;
     for (let i = 0; i < list.length; i++) {
       if (i > 0) this.push();
       this.quoted(list[i]);

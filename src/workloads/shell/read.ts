@@ -105,6 +105,7 @@ export async function readBuiltin(sh: Shell, argv: string[]): Promise<number> {
   };
 
   while (!done) {
+    await sh.slice();
     const r = await nextChunk(sh, f, deadline);
     if (r === 'timeout') return 1;
     if (typeof r === 'number') return 128 + r;

@@ -257,6 +257,12 @@ export class Shell {
   // Between steps: gives fakecri its turn, stops a killed process, runs
   // the traps of signals that arrived.
   async step(): Promise<void> {
+    await this.slice();
+    if (this.sigPending) await this.runTraps();
+  }
+
+  // A time slice for fakecri inside a builtin's loop; no traps run.
+  async slice(): Promise<void> {
     const killed = this.proc.killed;
     if (killed.aborted) throw killed.reason;
     if (this.proc === this.ctx.proc) await this.ctx.yield();
@@ -270,7 +276,6 @@ export class Shell {
       }
     }
     if (killed.aborted) throw killed.reason;
-    if (this.sigPending) await this.runTraps();
   }
 
   // Awaits `p`, or rejects when this process is killed meanwhile.

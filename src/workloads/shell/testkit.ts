@@ -208,9 +208,12 @@ export class Kit {
   }
 
   // Runs argv as a new process to its end, collecting its output.
-  async exec(argv: string[], opts: { input?: string; stdin?: InStream; env?: Record<string, string>; cwd?: string; pid1?: boolean; onStart?: (p: Process) => void } = {}): Promise<Result> {
-    const stdout = new Collector();
-    const stderr = new Collector();
+  async exec(
+    argv: string[],
+    opts: { input?: string; stdin?: InStream; env?: Record<string, string>; cwd?: string; onStart?: (p: Process) => void; stdout?: Collector; stderr?: Collector } = {},
+  ): Promise<Result> {
+    const stdout = opts.stdout ?? new Collector();
+    const stderr = opts.stderr ?? new Collector();
     const proc = this.procs.spawn({ argv, identity: ROOT });
     opts.onStart?.(proc);
     const io: Io = {
@@ -226,7 +229,7 @@ export class Kit {
   }
 
   // Starts `sh -c script` as a process and answers it with its end.
-  start(script: string, opts: { env?: Record<string, string> } = {}): { proc: Process; done: Promise<Result> } {
+  start(script: string, opts: { env?: Record<string, string>; stdout?: Collector; stderr?: Collector } = {}): { proc: Process; done: Promise<Result> } {
     let proc!: Process;
     const done = this.exec(['sh', '-c', script], { ...opts, onStart: (p) => (proc = p) });
     return { proc, done };

@@ -1,0 +1,305 @@
+import { describe, expect, it } from 'vitest';
+import { Kit } from './testkit';
+
+// The language as busybox ash runs it: each script's stdout, stderr and
+// status are what `busybox sh -c SCRIPT` gives (checked against ash.c's
+// behaviour and messages).
+
+type Case = [script: string, stdout: string, status?: number, stderr?: string];
+
+async function check(cases: Case[]): Promise<void> {
+  for (const [script, stdout, status = 0, stderr = ''] of cases) {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-c', script]);
+    expect({ script, ...r }).toEqual({ script, stdout, status, stderr });
+  }
+}
+
+describe('sh -c', () => {
+  it("runs upstream's eviction loop: variables, [ ], dd, sleep and $((...))", async () => {
+    const k = new Kit();
+    k.fs.mkdir('/test-mnt');
+    const script = 'i=0; while [ $i -lt 3 ]; do dd if=/dev/urandom of=/test-mnt/file${i} bs=1048576 count=1 2>/dev/null; sleep .01; i=$(($i+1)); done; echo "wrote $i"';
+    expect(await k.exec(['sh', '-c', script])).toEqual({ status: 0, stdout: 'wrote 3\n', stderr: '' });
+    expect(k.fs.readdir('/test-mnt').sort()).toEqual(['file0', 'file1', 'file2']);
+    expect(k.fs.stat('/test-mnt/file2').size).toBe(1048576);
+  });
+
+  it('quotes, escapes and field splitting', async () => {
+    await check([
+      ['echo a   b "c   d" \'e   f\'', 'a b c   d e   f\n'],
+      ['x="a  b c"; set -- $x; echo $#; set -- "$x"; echo $#', '3\n1\n'],
+      ['a=" x  y "; echo "[$a]" [$a]', '[ x  y ] [ x y ]\n'],
+      ['echo \\$HOME "\\$HOME" \'$HOME\' "a\\b" "a\\\\b" a\\\\b', '$HOME $HOME $HOME a\\b a\\b a\\b\n'],
+      ["echo $'a\\tb' $'\\x41\\101'", 'a\tb AA\n'],
+      ['IFS=:; x=a:b::c; set -- $x; echo $#; IFS=" :"; x=" a : b "; set -- $x; echo $#', '4\n2\n'],
+      ['x=""; set -- $x "$x" ""$x; echo $#', '2\n'],
+      ['set -- a "b c"; for a in "$@"; do echo "<$a>"; done; for a in $@; do echo "($a)"; done; echo "$*"', '<a>\n<b c>\n(a)\n(b)\n(c)\na b c\n'],
+      ['set --; set -- "$@"; echo $#; set -- ""; set -- "$@"; echo $#', '0\n1\n'],
+      ['IFS=,; set -- a b; echo "$*"; x="$@"; echo "$x"', 'a,b\na,b\n'],
+      ['echo "${x:-a b}" ${x:-a b}; set -- ${x:-a b}; echo $#', 'a b a b\n2\n'],
+      ['echo "$(echo "nested \\"quotes\\"")"', 'nested "quotes"\n'],
+      ['echo one\\\ntwo', 'onetwo\n'],
+      ['echo a#b # comment', 'a#b\n'],
+    ]);
+  });
+
+  it('parameter expansion: every POSIX form and ash\'s additions', async () => {
+    await check([
+      ['echo ${x:-def} ${x-unset} ${x:+alt}x; x=; echo ${x:-def} [${x-unset}] ${x+alt}', 'def unset x\ndef [] alt\n'],
+      ['echo ${x:=set} $x; y=; echo ${y=kept}[$y]', 'set set\n[]\n'],
+      ['f=hello.tar.gz; echo ${f%.*} ${f%%.*} ${f#*.} ${f##*.} ${#f}', 'hello.tar hello tar.gz gz 12\n'],
+      ['p=/usr/local/bin; echo ${p##*/} ${p%/*} ${p#/}', 'bin /usr/local usr/local/bin\n'],
+      ['v=hello; echo ${v/l/L} ${v//l/L} ${v/x/y} ${v//[aeiou]/_}', 'heLlo heLLo hello h_ll_\n'],
+      ['v=abcdef; echo ${v:1:3} ${v:2} ${v: -2} ${v:1:-1} ${v:10}x ${v:$((1+1)):1}', 'bcd cdef ef bcde x c\n'],
+      ['x="a*"; echo ${x#"a*"}y ${x#a\\*}z', 'y z\n'],
+      ['echo ${#} ${#PATH} ${10-ten}; set -- 1 2 3 4 5 6 7 8 9 10; echo ${10} $10', '0 4 ten\n10 10\n'],
+      ['echo ${x?boom}', '', 2, 'sh: x: boom\n'],
+      ['echo ${y:?}', '', 2, 'sh: y: parameter not set or null\n'],
+      ['echo ${y?}', '', 2, 'sh: y: parameter not set\n'],
+      ['echo ${a~}', '', 2, 'sh: syntax error: bad substitution\n'],
+    ]);
+  });
+
+  it('special parameters', async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-c', 'echo $$ $0 $1 $# "$@"; false; echo $?; echo ${!-none}; sleep 0 & echo ${!}; echo $-', 'myname', 'one', 'two']);
+    expect(r).toEqual({ status: 0, stdout: '1 myname one 2 one two\n1\nnone\n2\nc\n', stderr: '' });
+    expect((await k.exec(['sh', '-euc', 'echo $-'])).stdout).toBe('uce\n');
+  });
+
+  it('command substitution and arithmetic', async () => {
+    await check([
+      ['echo $(echo a; echo b) "$(echo c)" `echo d`', 'a b c d\n'],
+      ['x=$(printf "a\\n\\n\\n"); echo "[$x]"', '[a]\n'],
+      ['x=$(exit 4); echo $?; x=$(false) y=1; echo $?', '4\n1\n'],
+      ['echo $(( $(echo 3) + 4 )) $((2**10)) $((7/2)) $((-7%3)) $((1<<4)) $((0x10)) $((010)) $((2#101)) $((36#z))', '7 1024 3 -1 16 16 8 5 35\n'],
+      ['echo $((a=5, a*2)) $a $((a++)) $a $((++a)) $((a+=10)) $((1?2:3)) $((0&&1/0)) $((1||1/0))', '10 5 5 6 7 17 2 0 1\n'],
+      ['x=3; y=x; echo $((y*2)) $((x>2 && x<4)) $(( ~0 )) $((9223372036854775807+1))', '6 1 -1 -9223372036854775808\n'],
+      ['i=0; while [ $i -lt 3 ]; do i=$(($i+1)); done; echo $i', '3\n'],
+      ['echo $((1/0))', '', 2, 'sh: divide by zero\n'],
+      ['echo $((1+))', '', 2, 'sh: arithmetic syntax error\n'],
+      ['a=b; b=a; echo $((a))', '', 2, 'sh: expression recursion loop detected\n'],
+    ]);
+  });
+
+  it('pathname expansion against the container files; tilde', async () => {
+    const k = new Kit();
+    k.fs.write('/tmp/a1', '');
+    k.fs.write('/tmp/a2', '');
+    k.fs.write('/tmp/.hidden', '');
+    k.fs.write('/tmp/b', '');
+    const r = await k.exec(['sh', '-c', 'cd /tmp; echo a* "a*" ? [ab]? *x; echo /tmp/a[!1] .h*; set -f; echo a*; echo ~ ~root ~nosuch; x=~/a:~/b; echo $x']);
+    expect(r).toEqual({ status: 0, stdout: 'a1 a2 a* b a1 a2 *x\n/tmp/a2 .hidden\na*\n/root /root ~nosuch\n/root/a:/root/b\n', stderr: '' });
+  });
+
+  it('control flow: if, while, until, for, case, break and continue', async () => {
+    await check([
+      ['if false; then echo a; elif true; then echo b; else echo c; fi', 'b\n'],
+      ['n=0; until [ $n -ge 2 ]; do n=$((n+1)); echo $n; done', '1\n2\n'],
+      ['for i in 1 2 3; do [ $i = 2 ] && continue; echo $i; done', '1\n3\n'],
+      ['for i in 1 2; do for j in a b; do [ $j = b ] && break 2; echo $i$j; done; done; echo end', '1a\nend\n'],
+      ['set -- x y; for a; do echo $a; done', 'x\ny\n'],
+      ['for x in; do echo no; done; echo $?', '0\n'],
+      ['case abc in a|b) echo 1;; a*) echo 2;; *) echo 3;; esac', '2\n'],
+      ['case "x*" in x\\*) echo lit;; esac; case y in (y) echo paren;; esac; case z in *) ;; esac; echo $?', 'lit\nparen\n0\n'],
+      ['x=b; case $x in [abc]) echo class;; esac', 'class\n'],
+      ['while true; do break; done; echo $?', '0\n'],
+      ['false; if false; then :; fi; echo $?', '0\n'],
+    ]);
+  });
+
+  it('pipelines, lists, subshells and groups', async () => {
+    await check([
+      ['echo a && echo b || echo c; false && echo x || echo y', 'a\nb\ny\n'],
+      ['false | true; echo $?; true | false; echo $?; ! true | false; echo $?', '0\n1\n0\n'],
+      ['printf "a\\nb\\n" | while read l; do echo "[$l]"; done', '[a]\n[b]\n'],
+      ['x=1; (x=2; echo $x); echo $x; { x=3; }; echo $x', '2\n1\n3\n'],
+      ['echo a | (read x; echo got $x); echo b | { read y; echo $y; }', 'got a\nb\n'],
+      ['x=1; echo | x=2; echo $x', '1\n'],
+      ['{ echo a; echo b; } | wc', '2\n'],
+      ['(exit 3); echo $?', '3\n'],
+    ]);
+  });
+
+  it('functions, local and return', async () => {
+    await check([
+      ['f() { echo "f:$1:$#"; return 3; }; f a b; echo $?', 'f:a:2\n3\n'],
+      ['x=1; f() { local x=2; echo $x; }; f; echo $x', '2\n1\n'],
+      ['f() { local y; y=5; }; y=1; f; echo $y', '1\n'],
+      ['f() { echo $1; shift; [ $# -gt 0 ] && f "$@"; }; f a b c', 'a\nb\nc\n', 1],
+      ['f() { x=inner; }; f; echo $x', 'inner\n'],
+      ['v=1 f() { echo $v; }; f', '', 2, 'sh: syntax error: unexpected "("\n'],
+      ['f() { echo "[$v]"; }; v=tmp f; echo "[$v]"', '[tmp]\n[]\n'],
+      ['local x', '', 2, 'sh: local: line 1: not in a function\n'],
+      ['f() { f; }; f', '', 2, 'sh: nesting level too deep\n'],
+    ]);
+  });
+
+  it('redirections and here-documents', async () => {
+    const k = new Kit();
+    const script = [
+      'echo a > /tmp/f; echo b >> /tmp/f; cat /tmp/f; cat < /tmp/f',
+      'echo err >&2 2>/dev/null',
+      'echo hidden 2>&1 >/dev/null',
+      '{ echo to-null; echo to-out >&2; } 2>&1 >/dev/null',
+      '{ echo out; echo err >&2; } > /tmp/both 2>&1; cat /tmp/both',
+      'echo x &>/tmp/amp; cat /tmp/amp',
+      'exec 3>/tmp/three; echo via3 >&3; exec 3>&-; cat /tmp/three',
+      'echo closed >&3; echo "status $?"',
+      'cat <<EOF\nhi $HOME $((1+1))\n  "q" \\$x\nEOF',
+      "cat <<'EOF'\nno $expand\nEOF",
+      'cat <<-EOF\n\t\ttabs gone\n\tEOF',
+      'cat <<A; cat <<B\na\nA\nb\nB',
+      'echo > /nonexistent/x; echo "status $?"',
+      'cat < /nonexistent',
+      'echo to-stderr >/dev/stderr',
+    ].join('\n');
+    const r = await k.exec(['sh', '-c', script]);
+    expect(r.stdout).toBe(
+      ['a', 'b', 'a', 'b', 'to-out', 'out', 'err', 'x', 'via3', 'status 1', 'hi /root 2', '  "q" $x', 'no $expand', 'tabs gone', 'a', 'b', 'status 1', ''].join('\n'),
+    );
+    expect(r.stderr).toBe(
+      'err\nsh: 3: Bad file descriptor\nsh: can\'t create /nonexistent/x: nonexistent directory\nsh: can\'t open /nonexistent: no such file\nto-stderr\n',
+    );
+    expect(r.status).toBe(0);
+  });
+
+  it('exec runs in place or redirects the shell for good', async () => {
+    await check([
+      ['echo a; exec echo b; echo c', 'a\nb\n'],
+      ['exec >/tmp/o; echo hidden; exec >&2; cat /tmp/o', '', 0, 'hidden\n'],
+      ['exec nosuch; echo after', '', 127, 'sh: exec: line 1: nosuch: not found\n'],
+    ]);
+  });
+
+  it('set -e, -u, -x, -f and pipefail', async () => {
+    await check([
+      ['set -e; echo a; false; echo b', 'a\n', 1],
+      ['set -e; false || true; if false; then :; fi; ! true; false && true; echo survived', 'survived\n'],
+      ['set -e; f() { false; echo no; }; f; echo no', '', 1],
+      ['set -e; (false); echo no', '', 1],
+      ['set -u; echo $nope', '', 2, 'sh: nope: parameter not set\n'],
+      ['set -u; echo ${nope-ok} "$@" $#', 'ok 0\n'],
+      ['set -x; x=1; echo "$x" \'a b\'', '1 a b\n', 0, "+ x=1\n+ echo 1 'a b'\n"],
+      ['set -o pipefail; false | true; echo $?; set +o pipefail; false | true; echo $?', '1\n0\n'],
+      ['set -o >/dev/null; set +x; echo $-', 'c\n'],
+      ['set -- a b; echo $#; set --; echo $#', '2\n0\n'],
+    ]);
+  });
+
+  it('read: IFS splitting, -r, -d, -n; the rest of the input stays', async () => {
+    await check([
+      ['read a b <<EOF\none two three\nEOF\necho "[$a] [$b]"', '[one] [two three]\n'],
+      ['IFS=: read a b c <<EOF\nx:y\nEOF\necho "[$a][$b][$c]"', '[x][y][]\n'],
+      ["read -r a <<'EOF'\nback\\\\slash\nEOF\necho \"$a\"; read a <<'EOF'\nback\\\\slash\nEOF\necho \"$a\"", 'back\\\\slash\nback\\slash\n'],
+      ['read -n 3 a <<EOF\nabcdef\nEOF\necho $a', 'abc\n'],
+      ['read -d , a <<EOF\nx,y\nEOF\necho $a', 'x\n'],
+      ['echo no-newline | { read a; echo "$a"; }', 'no-newline\n'],
+      ['read -t 0.05 a < /dev/zero; echo $?', '1\n'],
+    ]);
+    const k = new Kit();
+    const r = await k.exec(['sh', '-c', 'read a; echo "1:$a"; read b; echo "2:$b"; cat; read c; echo "3:$c $?"'], { input: 'l1\nl2\nrest\n' });
+    expect(r).toEqual({ status: 0, stdout: '1:l1\n2:l2\nrest\n3: 1\n', stderr: '' });
+    expect((await k.exec(['sh', '-c', 'read; echo "[$REPLY]"'], { input: '  keep  \n' })).stdout).toBe('[  keep  ]\n');
+  });
+
+  it('builtins: cd pwd export unset shift eval . type command umask getopts', async () => {
+    const k = new Kit();
+    k.fs.mkdir('/work');
+    k.fs.write('/bin/lib.sh', 'libvar="from lib $1"\nreturn 4\necho never\n', 0o644);
+    const r = await k.exec([
+      'sh',
+      '-c',
+      [
+        'cd /work; pwd; echo $PWD; cd ..; pwd; cd -',
+        'export A=1; sh -c "echo \\$A"; unset A; echo "[${A-unset}]"',
+        'set -- a b c; shift; echo $@; shift 2; echo $#',
+        'eval "x=1; echo \\$x"; cmd="echo evaluated"; eval $cmd',
+        '. lib.sh arg; echo "$? $libvar"',
+        'type echo cd : lsx 2>&1; f() { :; }; type f; command -v sh cd',
+        'umask; umask 077; umask; umask -S',
+        'while getopts ab:c o -a -b val -c rest; do echo "$o ${OPTARG-}"; done; echo $OPTIND',
+        'true; false; echo $?',
+      ].join('\n'),
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      [
+        '/work',
+        '/work',
+        '/',
+        '/work',
+        '1',
+        '[unset]',
+        'b c',
+        '0',
+        '1',
+        'evaluated',
+        '4 from lib arg',
+        'echo is a shell builtin',
+        'cd is a shell builtin',
+        ': is a special shell builtin',
+        'lsx: not found',
+        'f is a function',
+        '/bin/sh',
+        'cd',
+        '0022',
+        '0077',
+        'u=rwx,g=,o=',
+        'a ',
+        'b val',
+        'c ',
+        '5',
+        '1',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('errors read as busybox ash words them', async () => {
+    await check([
+      ['foo', '', 127, 'sh: foo: not found\n'],
+      ['foo; echo $?', '127\n', 0, 'sh: foo: not found\n'],
+      ['/bin/nosuch', '', 127, 'sh: /bin/nosuch: not found\n'],
+      ['exit 7', '', 7],
+      ['exit 256', '', 0],
+      ['exit foo', '', 2, 'sh: exit: line 1: Illegal number: foo\n'],
+      ['shift 5', '', 2, "sh: shift: line 1: can't shift that many\n"],
+      ['readonly r=1; r=2; echo not reached', '', 2, 'sh: r: is read only\n'],
+      ['readonly r=1; export r=2', '', 2, 'sh: export: line 1: r: is read only\n'],
+      ['cd /nope; echo $?', '2\n', 0, "sh: cd: line 1: can't cd to /nope: No such file or directory\n"],
+      ['set -q', '', 2, 'sh: set: line 1: illegal option -q\n'],
+      ['echo a; fi', '', 2, 'sh: syntax error: unexpected "fi"\n'],
+      ['echo a\nfi', 'a\n', 2, 'sh: syntax error: unexpected "fi"\n'],
+      ['if true; then', '', 2, 'sh: syntax error: unexpected end of file (expecting "fi")\n'],
+      ['while true; do done', '', 2, 'sh: syntax error: unexpected "done"\n'],
+      ['echo done)', '', 2, 'sh: syntax error: unexpected ")"\n'],
+      ['echo "unterminated', '', 2, 'sh: syntax error: unterminated quoted string\n'],
+      ['{ }', '', 2, 'sh: syntax error: unexpected "}"\n'],
+      ['case x in x) echo;; y', '', 2, 'sh: syntax error: unexpected end of file (expecting ")")\n'],
+      ['echo $(( 1 + 2', '', 2, "sh: syntax error: missing '))'\n"],
+      ['echo ${x', '', 2, "sh: syntax error: missing '}'\n"],
+      ['for 1 in a; do :; done', '', 2, 'sh: syntax error: bad for loop variable\n'],
+      ['fi foo', '', 2, 'sh: syntax error: unexpected "fi"\n'],
+      ['if true; then :; fi foo', '', 2, 'sh: syntax error: unexpected word\n'],
+    ]);
+  });
+
+  it('a named -c script and a script file report the line', async () => {
+    const k = new Kit();
+    k.fs.write('/s.sh', 'echo one\nnosuch\nexit 3\n');
+    expect(await k.exec(['sh', '-c', 'echo a\nfoo', 'myname'])).toEqual({ status: 127, stdout: 'a\n', stderr: 'myname: line 2: foo: not found\n' });
+    expect(await k.exec(['sh', '/s.sh'])).toEqual({ status: 3, stdout: 'one\n', stderr: '/s.sh: line 2: nosuch: not found\n' });
+    expect(await k.exec(['sh', '/missing.sh'])).toEqual({ status: 127, stdout: '', stderr: "sh: can't open '/missing.sh': No such file or directory\n" });
+    expect(await k.exec(['/bin/sh', '-c'])).toEqual({ status: 2, stdout: '', stderr: '/bin/sh: -c requires an argument\n' });
+  });
+
+  it('runs a script from stdin a line at a time, leaving the rest to the commands', async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh'], { input: 'echo start\nread x\nthis line is data\necho "x=$x"\nif true; then\n  echo multi\nfi\nexit 4\necho never\n' });
+    expect(r).toEqual({ status: 4, stdout: 'start\nx=this line is data\nmulti\n', stderr: '' });
+    const s = await k.exec(['sh', '-s', 'a', 'b'], { input: 'echo $# $1\nfoo\n' });
+    expect(s).toEqual({ status: 127, stdout: '2 a\n', stderr: 'sh: foo: not found\n' });
+  });
+});

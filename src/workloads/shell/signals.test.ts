@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { Collector } from '../procs/streams';
+import { until } from '../../test/wait';
+import { Kit } from './testkit';
+
+// Traps, signals, background jobs and the bounds that keep a shell from
+// blocking fakecri, on a small test container.
+
+const running = (k: Kit, argv0: string) => k.procs.list().filter((p) => p.argv[0] === argv0);
+
+describe('signals and traps', () => {
+  it("a trapped TERM runs `exit 0` after the foreground sleep ends", async () => {
+    const k = new Kit();
+    const out = new Collector();
+    const { proc, done } = k.start("trap 'echo trapped; exit 0' TERM; echo ready; sleep 0.3; echo after", { stdout: out });
+    await until('the shell to be in its sleep', async () => out.text() === 'ready\n' && running(k, 'sleep').length === 1);
+    expect(k.procs.kill(proc.pid, 'TERM', proc.identity)).toBe('ok');
+    // The sleep goes on: the trap waits for the foreground command.
+    expect(running(k, 'sleep')).toHaveLength(1);
+    expect(out.text()).toBe('ready\n');
+    const r = await done;
+    expect(r).toMatchObject({ status: 0, stdout: 'ready\ntrapped\n' });
+  });
+
+  it('a TERM with no trap kills a shell that is not pid 1 (143); pid 1 ignores it', async () => {
+    const k = new Kit();
+    const init = k.start('while true; do sleep 0.05; done');
+    const other = k.start('echo up; while true; do sleep 0.05; done');
+    expect(init.proc.pid).toBe(1);
+    await until('both loops', async () => running(k, 'sleep').length === 2);
+    k.procs.kill(other.proc.pid, 'TERM', other.proc.identity);
+    expect((await other.done).status).toBe(143);
+    k.procs.kill(1, 'TERM', init.proc.identity);
+    await until('a few more sleeps of pid 1', async () => k.runs > 20);
+    expect(init.proc.state).not.toBe('zombie');
+    k.procs.kill(1, 'KILL', init.proc.identity);
+    expect((await init.done).status).toBe(137);
+  });
+
+  it('SIGKILL ends the shell at once without its EXIT trap', async () => {
+    const k = new Kit();
+    const { proc, done } = k.start("trap 'echo exit-trap' EXIT; sleep 100");
+    await until('the sleep', async () => running(k, 'sleep').length === 1);
+    k.procs.kill(proc.pid, 'KILL', proc.identity);
+    expect(await done).toMatchObject({ status: 137, stdout: '' });
+    k.procs.killAll();
+  });
+
+  it('wait is interrupted by a trapped signal: 128+n, then the trap', async () => {
+    const k = new Kit();
+    const out = new Collector();
+    const { proc, done } = k.start("trap 'echo usr1' USR1; sleep 100 & echo bg; wait; echo \"wait=$?\"", { stdout: out });
+    // The background job is a process of its own that runs sleep in place.
+    await until('the background job', async () => out.text() === 'bg\n' && k.procs.list().length === 2);
+    k.procs.kill(proc.pid, 'USR1', proc.identity);
+    expect(await done).toMatchObject({ status: 0, stdout: 'bg\nusr1\nwait=138\n' });
+    k.procs.killAll();
+  });
+
+  it('EXIT trap runs at the end of the script, on exit, and after a trap that exits', async () => {
+    const k = new Kit();
+    expect(await k.exec(['sh', '-c', "trap 'echo bye $?' EXIT; echo hi"])).toMatchObject({ stdout: 'hi\nbye 0\n', status: 0 });
+    expect(await k.exec(['sh', '-c', "trap 'echo bye' 0; exit 3"])).toMatchObject({ stdout: 'bye\n', status: 3 });
+    const { proc, done } = k.start("trap 'echo bye' EXIT; trap 'exit 5' HUP; echo ready; while :; do sleep 0.02; done");
+    await until('ready', async () => running(k, 'sleep').length === 1);
+    k.procs.kill(proc.pid, 'HUP', proc.identity);
+    expect(await done).toMatchObject({ status: 5, stdout: 'ready\nbye\n' });
+  });
+
+  it("trap '' ignores, trap - restores, trap lists", async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-c', "trap '' INT; trap 'echo t' SIGTERM 1; trap; trap - TERM; trap; kill -INT $$; echo alive; trap x NOSUCH; echo $?"]);
+    expect(r.stdout).toBe("trap -- 'echo t' HUP\ntrap -- '' INT\ntrap -- 'echo t' TERM\ntrap -- 'echo t' HUP\ntrap -- '' INT\nalive\n1\n");
+    expect(r.stderr).toBe('sh: trap: line 1: NOSUCH: invalid signal specification\n');
+  });
+
+  it('kill %1 and $! reach the background job; wait reports its status', async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-c', 'sleep 100 & sleep 100 & kill %1; wait %1; echo "one=$?"; kill $!; wait $!; echo "two=$?"; wait 99999; echo "unknown=$?"']);
+    expect(r).toMatchObject({ status: 0, stdout: 'one=143\ntwo=143\nunknown=127\n' });
+    expect(running(k, 'sleep')).toHaveLength(0);
+  });
+});
+
+describe('bounds', () => {
+  it('a busy loop takes time slices, not the event loop, and dies of SIGKILL', async () => {
+    const k = new Kit();
+    const { proc, done } = k.start('while true; do :; done');
+    // A timer fires while the loop runs.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(proc.state).toBe('running');
+    k.procs.kill(proc.pid, 'KILL', proc.identity);
+    expect((await done).status).toBe(137);
+  });
+
+  it("yes | head -n 3 ends: the writer dies of SIGPIPE", async () => {
+    const k = new Kit();
+    expect(await k.exec(['sh', '-c', 'yes | head -n 3; echo "status=$?"'])).toMatchObject({ stdout: 'y\ny\ny\nstatus=0\n' });
+    const r = await k.exec(['sh', '-c', 'set -o pipefail; while :; do echo y; done | head -n 2; echo "status=$?"']);
+    expect(r.stdout).toBe('y\ny\nstatus=141\n');
+  });
+
+  it('the fork bomb ends with "can\'t fork" errors and frees its processes', async () => {
+    const k = new Kit();
+    const err = new Collector();
+    const r = await k.exec(['sh', '-c', ':(){ :|:& };:'], { stderr: err });
+    expect(r.status).toBe(0);
+    await until('the bomb to die out', async () => k.procs.list().length === 0, 60_000);
+    expect(err.text()).toContain("sh: can't fork: Resource temporarily unavailable\n");
+  }, 90_000);
+});
