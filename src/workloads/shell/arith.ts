@@ -100,17 +100,13 @@ class Evaluator {
     if (!this.eat('?')) return cond;
     const take = cond.v !== 0n;
     if (!take) this.skip++;
-    const a = this.assignOrComma();
+    const a = this.assign();
     if (!take) this.skip--;
     if (!this.eat(':')) throw new ArithError('malformed ?: operator');
     if (take) this.skip++;
     const b = this.assign();
     if (take) this.skip--;
     return { v: take ? a.v : b.v };
-  }
-
-  private assignOrComma(): Val {
-    return this.assign();
   }
 
   private logOr(): Val {
@@ -211,6 +207,15 @@ class Evaluator {
   }
 
   private unary(): Val {
+    if (++this.depth > MAX_DEPTH) throw new ArithError('arithmetic syntax error');
+    try {
+      return this.unaryInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private unaryInner(): Val {
     this.ws();
     if (this.eat('++')) return this.incdec(1n, true);
     if (this.eat('--')) return this.incdec(-1n, true);

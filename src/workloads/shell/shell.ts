@@ -4,7 +4,7 @@ import type { Node } from './ast';
 import { parseCached } from './cache';
 import { type Fd, type FdTable, NFDS, badOut, streamFd } from './fds';
 import { NSIG, modelled } from './signals';
-import { type Saved, Vars } from './vars';
+import { EXPORT, type Saved, Vars } from './vars';
 
 // The state of one running shell (or subshell) and what every part of the
 // evaluator shares: variables, options, the fd table, traps, jobs, and the
@@ -191,6 +191,9 @@ export class Shell {
       this.cwd = ctx.cwd;
       this.traps = [];
       this.random = seed(proc.pid, ctx.container.id);
+      // As ash's init(): PWD (exported) names the working directory, PPID the parent.
+      if (this.vars.get('PWD') !== this.cwd) this.vars.set('PWD', this.cwd, EXPORT);
+      this.vars.set('PPID', String(proc.ppid));
     }
   }
 
@@ -258,7 +261,9 @@ export class Shell {
   // the traps of signals that arrived.
   async step(): Promise<void> {
     await this.slice();
-    if (this.sigPending) await this.runTraps();
+    // Traps do not nest: a signal that comes during a trap's action runs
+    // its own after it.
+    if (this.sigPending && this.inTrap === 0) await this.runTraps();
   }
 
   // A time slice for fakecri inside a builtin's loop; no traps run.
@@ -339,10 +344,11 @@ export class Shell {
   // Runs the actions of the trapped signals that arrived, oldest first;
   // $? is kept across them unless an action exits.
   async runTraps(): Promise<void> {
-    this.sigPending = false;
-    this.collectSignals();
-    while (this.pendingSignals.length > 0) {
-      const n = this.pendingSignals.shift()!;
+    for (;;) {
+      this.sigPending = false;
+      this.collectSignals();
+      const n = this.pendingSignals.shift();
+      if (n === undefined) return;
       const action = this.traps[n];
       if (!action) continue;
       const saved = this.status;
