@@ -291,7 +291,7 @@ export class Lexer {
         if (h.strip) lineText = lineText.replace(/^\t+/, '');
         if (lineText === h.delim) break;
         body += lineText + '\n';
-        if (body.length > MAX_HEREDOC) this.fail('here-document too large');
+        if (body.length > MAX_HEREDOC) throw new SyntaxError(`here-document over ${MAX_HEREDOC >> 20} MiB`, this.line);
       }
       h.redir.target = h.quoted ? { parts: [{ t: 'q', s: body }] } : heredocWord(body, this.hooks, startLine);
     }

@@ -90,14 +90,16 @@ export async function readBuiltin(sh: Shell, argv: string[]): Promise<number> {
   let nchars = opts.nchars;
   let status = 0;
   let done = false;
-  const push = (b: number) => {
+  // Keeps a byte; false when the line outgrows the shell's bound.
+  const push = (b: number): boolean => {
     if (pos === buf.length) {
-      if (buf.length >= LIMITS.bytes) throw new Error('read: line too long');
+      if (buf.length >= LIMITS.bytes) return false;
       const nb = Buffer.alloc(buf.length * 2);
       buf.copy(nb);
       buf = nb;
     }
     buf[pos++] = b;
+    return true;
   };
   const assign = async (name: string, value: string) => {
     if (sh.vars.isReadonly(name)) await sh.fail(`${name}: is read only`);
@@ -150,7 +152,7 @@ export async function readBuiltin(sh: Shell, argv: string[]): Promise<number> {
           }
         }
       }
-      push(c);
+      if (!push(c)) await sh.fail('out of memory');
       if (nchars > 0 && --nchars === 0) done = true;
     }
     // What came after the line is for the next reader.

@@ -392,7 +392,7 @@ export class Shell {
   async fork(body: (sub: Shell) => Promise<number>, argv?: readonly string[]): Promise<{ proc: Process; done: Promise<number>; sub: Shell }> {
     const procs = this.ctx.container.procs;
     const state = containerState(procs);
-    const now = Date.now();
+    const now = this.ctx.container.clock.now();
     if (state.live >= LIMITS.procs || now < state.blockedUntil) {
       if (state.live >= LIMITS.procs) state.blockedUntil = now + LIMITS.forkBlockMs;
       await this.fail("can't fork: Resource temporarily unavailable");
@@ -414,7 +414,13 @@ export class Shell {
       status = await body(this);
       status = await this.exit(status);
     } catch (err) {
-      status = await this.settle(err);
+      try {
+        status = await this.settle(err);
+      } catch (bug) {
+        // Not the script's doing: the process ends, fakecri goes on.
+        await this.writeErr(`${this.arg0}: internal error: ${bug instanceof Error ? bug.message : String(bug)}\n`).catch(() => {});
+        status = 2;
+      }
     }
     this.close();
     this.proc.exit(status);
@@ -470,16 +476,20 @@ export class Shell {
   // --- jobs ---
 
   addJob(proc: Process, pids: number[], done: Promise<number>, text: string): Job {
+    // A loop that starts jobs and never waits must not keep them all:
+    // past a hundred, the ended ones but the last few are forgotten.
+    if (this.jobs.length >= 100) {
+      const keep = this.jobs.slice(-10);
+      this.jobs = this.jobs.filter((j) => j.status === undefined || keep.includes(j));
+    }
+    if (this.jobs.length === 0) this.nextJob = 1;
     const job: Job = { id: this.nextJob++, proc, pids, done, text };
-    done.then((s) => (job.status = s));
+    done.then(
+      (s) => (job.status = s),
+      () => (job.status = 2),
+    );
     this.jobs.push(job);
     return job;
-  }
-
-  // Forgets jobs that ended and were reported (or never will be asked for).
-  pruneJobs(): void {
-    if (this.jobs.length > 64) this.jobs = this.jobs.filter((j) => j.status === undefined);
-    if (this.jobs.length === 0) this.nextJob = 1;
   }
 
   // --- misc ---
