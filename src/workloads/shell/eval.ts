@@ -2,7 +2,9 @@ import { Pipe } from '../procs/pipe';
 import { Collector, emptyIn } from '../procs/streams';
 import type { Process } from '../procs/types';
 import type { Node, Simple, Word } from './ast';
-import { type BuiltinKind, builtinKind, runBuiltin } from './builtins';
+import { runBuiltin } from './builtins';
+import { ASSIGN_BUILTINS, type BuiltinKind, builtinKind } from './kinds';
+import { assignment } from './parser';
 import { expandArgs, expandPattern, expandString } from './expand';
 import { runExternal } from './external';
 import { Fd, streamFd } from './fds';
@@ -255,7 +257,7 @@ export async function substitute(sh: Shell, body: Node | null): Promise<string> 
 async function evalSimple(sh: Shell, n: Simple, flags: number): Promise<number> {
   sh.lineno = n.line;
   sh.substStatus = 0;
-  const argv = n.words.length > 0 ? await expandArgs(sh, n.words) : [];
+  const argv = n.words.length > 0 ? await commandWords(sh, n.words) : [];
   if (argv.length === 0) return assignOnly(sh, n);
   const name = argv[0];
   const kind: BuiltinKind | 'function' | 'external' = builtinKind(name, sh);
@@ -305,6 +307,22 @@ async function evalSimple(sh: Shell, n: Simple, flags: number): Promise<number> 
     if (frame) sh.vars.restore(frame);
     if (saved && !(name === 'exec' && argv.length === 1)) restoreRedirs(sh, saved);
   }
+}
+
+// A command's words. The NAME=value arguments of export, readonly, local
+// and alias are expanded as assignments: not split, not globbed.
+async function commandWords(sh: Shell, words: readonly Word[]): Promise<string[]> {
+  const w0 = words[0];
+  if (w0.lit !== undefined && !ASSIGN_BUILTINS.has(w0.lit)) return expandArgs(sh, words);
+  const first = await expandArgs(sh, [w0]);
+  if (!(first.length === 1 && ASSIGN_BUILTINS.has(first[0]) && !sh.funcs.has(first[0]))) return first.concat(await expandArgs(sh, words.slice(1)));
+  const out = first;
+  for (let i = 1; i < words.length; i++) {
+    const a = assignment(words[i]);
+    if (a) out.push(`${a.name}=${await expandString(sh, a.value, 'assign')}`);
+    else out.push(...(await expandArgs(sh, [words[i]])));
+  }
+  return out;
 }
 
 function keepRedirs(sh: Shell, saved: (Fd | undefined)[]): void {

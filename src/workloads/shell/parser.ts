@@ -324,8 +324,8 @@ class Parser implements Hooks {
 
 const EMPTY: Word = { parts: [], lit: '' };
 
-// NAME=value at the start of a simple command.
-function assignment(w: Word): Assign | undefined {
+// A word written NAME=value, as its name and value.
+export function assignment(w: Word): Assign | undefined {
   const first = w.parts[0];
   if (!first || first.t !== 'lit') return undefined;
   const eq = first.s.indexOf('=');

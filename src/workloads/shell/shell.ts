@@ -223,6 +223,28 @@ export class Shell {
     throw new ShellError(status);
   }
 
+  // Output of a builtin, on fd 1.
+  async print(text: string): Promise<void> {
+    if (text) await this.out(1).write(text);
+  }
+
+  // ash's number(): a non-negative decimal, or "Illegal number".
+  async number(s: string): Promise<number> {
+    if (!/^[0-9]+$/.test(s) || s.length > 18) await this.fail(`Illegal number: ${s}`);
+    return Number(s);
+  }
+
+  // Runs fn one level deeper (eval, `.`), failing past the bound.
+  async nested<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.depth >= LIMITS.depth) await this.fail('nesting level too deep');
+    this.depth++;
+    try {
+      return await fn();
+    } finally {
+      this.depth--;
+    }
+  }
+
   async writeErr(text: string): Promise<void> {
     try {
       await this.out(2).write(text);

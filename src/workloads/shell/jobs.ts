@@ -1,0 +1,84 @@
+import type { Job, Shell } from './shell';
+
+// Background jobs: %job specs, wait, jobs.
+
+// The job a %spec names, or undefined.
+function findJob(sh: Shell, spec: string): Job | undefined {
+  const s = spec.slice(1);
+  if (s === '' || s === '%' || s === '+') return sh.jobs[sh.jobs.length - 1];
+  if (s === '-') return sh.jobs[sh.jobs.length - 2];
+  if (/^[0-9]+$/.test(s)) return sh.jobs.find((j) => j.id === Number(s));
+  const found = sh.jobs.filter((j) => (s[0] === '?' ? j.text.includes(s.slice(1)) : j.text.startsWith(s)));
+  return found.length === 1 ? found[0] : undefined;
+}
+
+
+export async function killArgs(sh: Shell, argv: string[]): Promise<string[]> {
+  if (argv[1] === '-l' || argv[1] === '-L') return argv;
+  const out: string[] = [argv[0]];
+  for (const a of argv.slice(1)) {
+    if (a[0] !== '%') {
+      out.push(a);
+      continue;
+    }
+    const job = findJob(sh, a);
+    if (!job) {
+      const saved = sh.cmdName;
+      sh.cmdName = 'kill';
+      try {
+        await sh.fail(`${a}: no such job`);
+      } finally {
+        sh.cmdName = saved;
+      }
+    }
+    for (const pid of job!.pids) if (sh.ctx.container.procs.get(pid)) out.push(String(pid));
+  }
+  return out;
+}
+
+
+export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
+  const args = argv.slice(1);
+  if (args.length === 0) {
+    for (;;) {
+      const running = sh.jobs.filter((j) => j.status === undefined);
+      if (running.length === 0) break;
+      const r = await sh.interruptible(Promise.race(running.map((j) => j.done)));
+      if ('signal' in r) return 128 + r.signal;
+    }
+    sh.jobs = [];
+    return 0;
+  }
+  let status = 127;
+  for (const a of args) {
+    let job: Job | undefined;
+    if (a[0] === '%') {
+      job = findJob(sh, a);
+      if (!job) await sh.fail(`${a}: no such job`);
+    } else {
+      const pid = await sh.number(a);
+      job = sh.jobs.find((j) => j.proc.pid === pid);
+      if (!job) {
+        status = 127;
+        continue;
+      }
+    }
+    const r = await sh.interruptible(job!.done);
+    if ('signal' in r) return 128 + r.signal;
+    status = r.value;
+    sh.jobs = sh.jobs.filter((j) => j !== job);
+  }
+  return status;
+}
+
+export async function jobsCmd(sh: Shell): Promise<number> {
+  let text = '';
+  const last = sh.jobs[sh.jobs.length - 1];
+  for (const j of sh.jobs) {
+    const state = j.status === undefined ? 'Running' : j.status === 0 ? 'Done' : `Done(${j.status})`;
+    text += `[${j.id}]${j === last ? '+' : ' '}  ${state.padEnd(24)}${j.text}\n`;
+  }
+  sh.jobs = sh.jobs.filter((j) => j.status === undefined);
+  await sh.print(text);
+  return 0;
+}
