@@ -1,14 +1,23 @@
 import type { RunOptions } from '../applets/types';
+import type { SignalName } from '../procs/types';
 import { isFsError } from '../rootfs/types';
 import { badIn, badOut } from './fds';
 import type { Shell } from './shell';
+import { modelled } from './signals';
 
 // Commands the shell does not do itself: applets and programs, run through
 // the AppletContext's run().
 
 function options(sh: Shell, env: Record<string, string> | undefined, inProcess: boolean): RunOptions {
   const proc = sh.proc !== sh.ctx.proc ? sh.proc : undefined;
+  // Signals the shell ignores stay ignored in the commands it starts.
+  const ignored: SignalName[] = [];
+  for (let n = 1; n < sh.traps.length; n++) {
+    const sig = sh.traps[n] === '' ? modelled(n) : undefined;
+    if (sig) ignored.push(sig);
+  }
   return {
+    onSpawn: ignored.length > 0 && !inProcess ? (child) => ignored.forEach((s) => child.setDisposition(s, 'ignore')) : undefined,
     env: env ?? sh.vars.env(),
     cwd: sh.cwd,
     stdin: sh.fds[0]?.in ?? badIn,

@@ -1,4 +1,5 @@
 import type { Node, Param, ParamOp, Part, Redir, RedirOp, Word } from './ast';
+import { hasMeta } from './pattern';
 
 // Tokens as busybox ash's readtoken() gives them. Keywords are words the
 // parser recognises where it expects a command.
@@ -691,7 +692,7 @@ function countNl(s: string, from: number, to: number): number {
 // A word needs no expansion when it is one plain literal without glob or
 // tilde characters.
 export function makeWord(parts: Part[]): Word {
-  if (parts.length === 1 && parts[0].t === 'lit' && !/[*?[~]/.test(parts[0].s)) return { parts, lit: parts[0].s };
+  if (parts.length === 1 && parts[0].t === 'lit' && !/[*?~]/.test(parts[0].s) && !hasMeta(parts[0].s)) return { parts, lit: parts[0].s };
   if (parts.length === 0) return EMPTY_WORD;
   return { parts };
 }

@@ -39,6 +39,15 @@ describe('parser', () => {
     expect(s.lines[1].node).toMatchObject({ t: 'simple', line: 6 });
   });
 
+  it('passes && and || inside [[ ]] as words; knows bash\'s function keyword', () => {
+    const s = parseScript('[[ $a = 1 && $b ]] || echo no\nfunction f { :; }\n');
+    const n = s.lines[0].node!;
+    if (n.t !== 'or' || n.left.t !== 'simple') throw new Error('shape');
+    expect(n.left.words.map((w) => w.lit)).toEqual(['[[', undefined, '=', '1', '&&', undefined, ']]']);
+    expect(s.lines[1].node).toMatchObject({ t: 'func', name: 'f' });
+    expect(parseScript('function').error?.message).toBe('syntax error: unexpected end of file (expecting word)');
+  });
+
   it('tells an incomplete line from a wrong one', () => {
     expect(parseLine('if true; then\n', 1)).toMatchObject({ error: { atEof: true } });
     expect(parseLine('echo "open\n', 1)).toMatchObject({ error: { atEof: true } });

@@ -4,7 +4,7 @@ import { type Hooks, Lexer, SyntaxError, T, isName, makeWord, tokenName } from '
 // The grammar of busybox ash (shell/ash.c: list, andor, pipeline,
 // parse_command, simplecmd), with its error messages.
 
-const KEYWORDS = new Set(['!', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'if', 'in', 'then', 'until', 'while', '{', '}']);
+const KEYWORDS = new Set(['!', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'function', 'if', 'in', 'then', 'until', 'while', '{', '}']);
 
 // Tokens that end a list where a keyword may close it (ash's tokendlist).
 const END_KEYWORDS = new Set(['do', 'done', 'elif', 'else', 'esac', 'fi', 'then', '}']);
@@ -34,7 +34,9 @@ class Parser implements Hooks {
   private unexpected(expecting?: string): never {
     const lx: Lexer = this.lx;
     const got = this.k() !== undefined ? `"${this.k()}"` : tokenName(lx.tok);
-    lx.fail(`unexpected ${got}${expecting ? ` (expecting "${expecting}")` : ''}`, lx.tok === T.EOF);
+    // ash quotes token names but end of file, newline, redirection and word.
+    const want = expecting === 'word' ? 'word' : `"${expecting}"`;
+    lx.fail(`unexpected ${got}${expecting ? ` (expecting ${want})` : ''}`, lx.tok === T.EOF);
   }
 
   private expectKw(kw: string): void {
@@ -155,6 +157,17 @@ class Parser implements Hooks {
       case 'case':
         n = this.caseClause(line);
         break;
+      case 'function': {
+        // bash's `function name [()] body`, which ash accepts too.
+        if (this.read(false) !== T.WORD || lx.plain === undefined) this.unexpected('word');
+        const name = lx.plain!;
+        if (this.read(false) === T.LP) {
+          if (this.read(false) !== T.RP) this.unexpected(')');
+        } else lx.pushBack();
+        const body = this.command(true);
+        lx.leave();
+        return { t: 'func', name, body };
+      }
       case '(': {
         const body = this.body(')');
         if (this.read(false, true) !== T.RP) this.unexpected(')');
@@ -263,10 +276,16 @@ class Parser implements Hooks {
     const assigns: Assign[] = [];
     const words: Word[] = [];
     const redirs: Redir[] = [];
+    // Inside [[ ]], && and || are words for the test (as ash's BASH_TEST2).
+    let brackets = false;
     for (;;) {
       const t = this.read(false);
-      if (t === T.WORD) {
+      if ((t === T.AND || t === T.OR) && brackets) {
+        words.push({ parts: [{ t: 'lit', s: t === T.AND ? '&&' : '||' }], lit: t === T.AND ? '&&' : '||' });
+      } else if (t === T.WORD) {
         const w = lx.word!;
+        if (lx.plain === '[[') brackets = true;
+        else if (lx.plain === ']]') brackets = false;
         const a = words.length === 0 ? assignment(w) : undefined;
         if (a) assigns.push(a);
         else words.push(w);

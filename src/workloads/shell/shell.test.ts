@@ -131,6 +131,8 @@ describe('sh -c', () => {
       ['f() { x=inner; }; f; echo $x', 'inner\n'],
       ['v=1 f() { echo $v; }; f', '', 2, 'sh: syntax error: unexpected "("\n'],
       ['f() { echo "[$v]"; }; v=tmp f; echo "[$v]"', '[tmp]\n[]\n'],
+      ['function f { echo F $1; }; f x; function g() { echo G; }; g', 'F x\nG\n'],
+      ['export X=$(echo "a  b") Y=~/y; echo "[$X] $Y"; f() { local z=$(echo p q); echo "[$z]"; }; f', '[a  b] /root/y\n[p q]\n'],
       ['local x', '', 2, 'sh: local: line 1: not in a function\n'],
       ['f() { f; }; f', '', 2, 'sh: nesting level too deep\n'],
     ]);
@@ -293,6 +295,9 @@ describe('sh -c', () => {
     expect(await k.exec(['sh', '/s.sh'])).toEqual({ status: 3, stdout: 'one\n', stderr: '/s.sh: line 2: nosuch: not found\n' });
     expect(await k.exec(['sh', '/missing.sh'])).toEqual({ status: 127, stdout: '', stderr: "sh: can't open '/missing.sh': No such file or directory\n" });
     expect(await k.exec(['/bin/sh', '-c'])).toEqual({ status: 2, stdout: '', stderr: '/bin/sh: -c requires an argument\n' });
+    k.fs.write('/bin/lib.sh', 'echo in lib\nnosuch\n');
+    expect(await k.exec(['sh', '-c', '. lib.sh; echo $?'])).toEqual({ status: 0, stdout: 'in lib\n127\n', stderr: 'sh: /bin/lib.sh: line 2: nosuch: not found\n' });
+    expect(await k.exec(['sh', '-c', '. nolib.sh'])).toEqual({ status: 2, stdout: '', stderr: 'sh: .: line 1: nolib.sh: not found\n' });
   });
 
   it('runs a script from stdin a line at a time, leaving the rest to the commands', async () => {

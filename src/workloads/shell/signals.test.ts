@@ -74,6 +74,16 @@ describe('signals and traps', () => {
     expect(r.stderr).toBe('sh: trap: line 1: NOSUCH: invalid signal specification\n');
   });
 
+  it('signals the shell ignores stay ignored in the commands it starts', async () => {
+    const k = new Kit();
+    const out = new Collector();
+    const { done } = k.start("trap '' TERM; sleep 0.3; echo slept", { stdout: out });
+    await until('the sleep', async () => running(k, 'sleep').length === 1);
+    const sleep = running(k, 'sleep')[0];
+    k.procs.kill(sleep.pid, 'TERM', { uid: 0, gid: 0, groups: [] });
+    expect(await done).toMatchObject({ status: 0, stdout: 'slept\n' });
+  });
+
   it('kill %1 and $! reach the background job; wait reports its status', async () => {
     const k = new Kit();
     const r = await k.exec(['sh', '-c', 'sleep 100 & sleep 100 & kill %1; wait %1; echo "one=$?"; kill $!; wait $!; echo "two=$?"; wait 99999; echo "unknown=$?"']);

@@ -28,7 +28,7 @@ export function maybeQuote(s: string): string {
   return s;
 }
 
-const KEYWORDS = new Set(['!', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'if', 'in', 'then', 'until', 'while', '{', '}']);
+const KEYWORDS = new Set(['!', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'function', 'if', 'in', 'then', 'until', 'while', '{', '}']);
 
 export async function traceCommand(sh: Shell, assigns: [string, string][], argv: string[]): Promise<void> {
   const parts: string[] = [];
