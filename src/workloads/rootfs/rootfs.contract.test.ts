@@ -291,7 +291,7 @@ describe.each(kinds)('container files on the %s backend', (kind, skipReason) => 
     expect(u.stat('/tmp/ok')).toMatchObject({ uid: 1000, gid: 1000, mode: 0o640 });
   });
 
-  maybe.skipIf(Boolean(mountUnavailable))('a full emptyDir gives ENOSPC to the writer and keeps nothing of the write', () => {
+  (mountUnavailable ? it.skip : it)('a full emptyDir gives ENOSPC to the writer and keeps nothing of the write', () => {
     const small = mountTmpfs('1m', 'emptydir');
     tmpfs.push(small);
     f.container('c1', { mounts: [{ container_path: '/cache', host_path: small.path }] });
