@@ -28,18 +28,17 @@ const TMPFS_INODES = 1 << 20;
 // Device numbers (st_dev) of the container's filesystems.
 const DEV = { overlay: 0x30, proc: 0x05, sysfs: 0x16, cgroup: 0x1a, dev: 0x31, devpts: 0x33, mqueue: 0x19, shm: 0x32, etc: 0x34 };
 
-// What one container's files come from, besides its record.
-export interface ContainerSources {
-  record(): Container;
-  sandbox(): Sandbox | undefined;
-  lower(): MemTree; // the image's files
-  layer(): WritableLayer;
-  pod(): PodFiles;
-  procs(): ProcSource | undefined;
-  stats(): { memoryBytes: number; cpuUsageUsec: number } | undefined;
+// What one container's files come from, besides its record (the store).
+export interface RootfsHost {
+  record(id: string): Container;
+  sandbox(id: string): Sandbox | undefined;
+  lower(id: string): MemTree; // the image's files
+  layer(id: string): WritableLayer;
+  pod(sandboxId: string): PodFiles;
+  procs(id: string): ProcSource | undefined;
+  stats(id: string): { memoryBytes: number; cpuUsageUsec: number } | undefined;
   // Where containerd would keep the sandbox's files (for /proc/mounts).
   stateMount(): string;
-  now(): number;
 }
 
 // /dev as runc makes it, the same for every container: kept once.
@@ -73,7 +72,7 @@ export class PodFiles {
 
   constructor(private readonly sandbox: () => Sandbox | undefined) {}
 
-  etcFile(name: 'hostname' | 'hosts' | 'resolv.conf'): Backend {
+  etcMount(name: 'hostname' | 'hosts' | 'resolv.conf', readonly: boolean): Backend {
     if (!this.etc) {
       const s = this.sandbox();
       this.etc = new MemTree({ dev: DEV.etc });
@@ -81,11 +80,7 @@ export class PodFiles {
       writeFile(this.etc, '/hosts', etcHosts());
       writeFile(this.etc, '/resolv.conf', etcResolvConf(s));
     }
-    return this.etc;
-  }
-
-  etcNode(name: string) {
-    return this.etc!.lookup(this.etc!.root(), name)!;
+    return new Bind(this.etc, this.etc.lookup(this.etc.root(), name)!, readonly);
   }
 
   shm(): MemTree {
@@ -112,12 +107,6 @@ class TmpfsUpper implements UpperLayer {
   statfs(): StatFs {
     return this.space.statfs();
   }
-}
-
-interface Slot {
-  entry(): MountEntry;
-  make(): Backend;
-  backend?: Backend;
 }
 
 interface ConfigView {
@@ -147,18 +136,77 @@ function hashSeed(id: string): number {
   return h >>> 0 || 1;
 }
 
+const securityOf = (c: Container) => (c.config as ConfigView | undefined)?.linux?.security_context;
+
+// The mounts every container has, in the order runc mounts them: the OCI
+// defaults, then containerd's sandbox files. Shared: a container keeps only
+// the backends of those it entered.
+interface StaticMount {
+  target: string;
+  entry(c: ContainerRootfs): MountEntry;
+  make(c: ContainerRootfs): Backend;
+}
+
+const fixed = (source: string, target: string, type: string, options: string | ((c: ContainerRootfs) => string), make: (c: ContainerRootfs) => Backend): StaticMount => ({
+  target,
+  entry: (c) => ({ source, target, type, options: (typeof options === 'string' ? options : options(c)).split(',') }),
+  make,
+});
+const devNode = (name: string) => sharedDevTree().lookup(sharedDevTree().root(), name)!;
+const etcFile = (name: 'hostname' | 'hosts' | 'resolv.conf'): StaticMount => ({
+  target: `/etc/${name}`,
+  entry: (c) => ({ ...hostMountOf(c.host.stateMount()), target: `/etc/${name}`, options: [c.readonlyRoot ? 'ro' : 'rw', 'relatime'] }),
+  make: (c) => c.host.pod(c.record.sandboxId).etcMount(name, c.readonlyRoot),
+});
+
+const STATIC: StaticMount[] = [
+  fixed('proc', '/proc', 'proc', 'rw,nosuid,nodev,noexec,relatime', (c) => new SynthFs(procRoot(c.procContext()), DEV.proc, 'proc')),
+  fixed('tmpfs', '/dev', 'tmpfs', 'rw,nosuid,size=65536k,mode=755', () => new Overlay(sharedDevTree(), new TmpfsUpper(DEV.dev), DEV.dev, false)),
+  fixed('devpts', '/dev/pts', 'devpts', 'rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=666', () => new Bind(sharedDevTree(), devNode('pts'), true, 'devpts')),
+  fixed('mqueue', '/dev/mqueue', 'mqueue', 'rw,nosuid,nodev,noexec,relatime', () => new Bind(sharedDevTree(), devNode('mqueue'), true, 'mqueue')),
+  fixed('sysfs', '/sys', 'sysfs', 'ro,nosuid,nodev,noexec,relatime', () => new SynthFs(sysRoot(), DEV.sysfs, 'sysfs')),
+  fixed('cgroup', '/sys/fs/cgroup', 'cgroup2', (c) => `${securityOf(c.record)?.privileged ? 'rw' : 'ro'},nosuid,nodev,noexec,relatime`, (c) => new SynthFs(cgroupRoot(c.cgroupContext()), DEV.cgroup, 'cgroup2')),
+  etcFile('hostname'),
+  etcFile('hosts'),
+  etcFile('resolv.conf'),
+  fixed('shm', '/dev/shm', 'tmpfs', 'rw,nosuid,nodev,noexec,relatime,size=65536k', (c) => {
+    const shm = c.host.pod(c.record.sandboxId).shm();
+    return new Bind(shm, shm.root(), false);
+  }),
+];
+const STATIC_AT = new Map(STATIC.map((m) => [m.target, m]));
+
+interface CriSlot {
+  target: string;
+  mount: CriMount;
+}
+const NO_MOUNTS: CriSlot[] = [];
+
+const parentOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
+const baseOf = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+
 // One container's files: the image under its writable layer, and the mounts
 // containerd and the kubelet give it. Built lazily: a container whose
-// program never touches a file costs this object and nothing more.
+// program never touches a file costs this object and nothing more; one that
+// does keeps its overlay and the backends of the mounts it entered.
 export class ContainerRootfs implements FsSpace {
   private overlay?: Overlay;
-  private table?: Map<string, Slot>;
+  private mounted?: Map<string, Backend>;
+  private cri?: CriSlot[];
   private randomSource?: RandomSource;
 
   constructor(
     readonly id: string,
-    private readonly src: ContainerSources,
+    readonly host: RootfsHost,
   ) {}
+
+  get record(): Container {
+    return this.host.record(this.id);
+  }
+
+  get readonlyRoot(): boolean {
+    return Boolean(securityOf(this.record)?.readonly_rootfs);
+  }
 
   // The container's files as the process `caller` sees them.
   view(caller: Caller): ContainerFs {
@@ -166,121 +214,98 @@ export class ContainerRootfs implements FsSpace {
   }
 
   root(): Backend {
-    if (!this.overlay) {
-      const sc = (this.src.record().config as ConfigView | undefined)?.linux?.security_context;
-      this.overlay = new Overlay(this.src.lower(), this.src.layer(), DEV.overlay, Boolean(sc?.readonly_rootfs));
-    }
-    return this.overlay;
+    return (this.overlay ??= new Overlay(this.host.lower(this.id), this.host.layer(this.id), DEV.overlay, this.readonlyRoot));
   }
 
   mountAt(path: string): Backend | undefined {
-    const slot = this.slots().get(path);
-    if (!slot) return undefined;
-    return (slot.backend ??= slot.make());
+    const cri = this.criSlots();
+    const slot = cri.length ? cri.find((m) => m.target === path) : undefined;
+    const fixedMount = slot ? undefined : STATIC_AT.get(path);
+    if (!slot && !fixedMount) return undefined;
+    let b = this.mounted?.get(path);
+    if (!b) {
+      b = slot ? hostMount(slot) : fixedMount!.make(this);
+      (this.mounted ??= new Map()).set(path, b);
+    }
+    return b;
   }
 
   mountsUnder(path: string): string[] {
-    const names: string[] = [];
-    const prefix = path === '/' ? '/' : `${path}/`;
-    for (const target of this.slots().keys()) {
-      if (target.startsWith(prefix) && !target.slice(prefix.length).includes('/')) names.push(target.slice(prefix.length));
-    }
-    return names;
+    const names = new Set<string>();
+    for (const m of STATIC) if (parentOf(m.target) === path) names.add(baseOf(m.target));
+    for (const m of this.criSlots()) if (parentOf(m.target) === path) names.add(baseOf(m.target));
+    return [...names];
   }
 
   mounts(): MountEntry[] {
-    const sc = (this.src.record().config as ConfigView | undefined)?.linux?.security_context;
     const root: MountEntry = {
       source: 'overlay',
       target: '/',
       type: 'overlay',
-      options: [sc?.readonly_rootfs ? 'ro' : 'rw', 'relatime', `upperdir=${this.src.stateMount()}/fakecri/containers/${this.id}/diff`],
+      options: [this.readonlyRoot ? 'ro' : 'rw', 'relatime', `upperdir=${this.host.stateMount()}/fakecri/containers/${this.id}/diff`],
     };
-    return [root, ...[...this.slots().values()].map((s) => s.entry())];
+    const cri = this.criSlots();
+    const replaced = new Set(cri.map((m) => m.target));
+    return [
+      root,
+      ...STATIC.filter((m) => !replaced.has(m.target)).map((m) => m.entry(this)),
+      ...cri.map(({ target, mount }) => ({
+        ...hostMountOf(mount.host_path!),
+        target,
+        options: [mount.readonly ? 'ro' : 'rw', 'relatime', PROPAGATION[mount.propagation ?? ''] ?? 'rprivate'],
+      })),
+    ];
   }
 
   random(): RandomSource {
     return (this.randomSource ??= new RandomSource(hashSeed(this.id)));
   }
 
-  // The mount table, in the order runc mounts it: the OCI defaults,
-  // containerd's sandbox files, then the CRI mounts, shallowest first.
-  private slots(): Map<string, Slot> {
-    if (this.table) return this.table;
-    const record = this.src.record();
-    const sc = (record.config as ConfigView | undefined)?.linux?.security_context;
-    const ro = Boolean(sc?.readonly_rootfs);
-    const priv = Boolean(sc?.privileged);
-    const table = new Map<string, Slot>();
-    const fixed = (source: string, target: string, type: string, options: string, make: () => Backend) =>
-      table.set(target, { entry: () => ({ source, target, type, options: options.split(',') }), make });
-    const dev = sharedDevTree();
-    const devNode = (name: string) => dev.lookup(dev.root(), name)!;
-    fixed('proc', '/proc', 'proc', 'rw,nosuid,nodev,noexec,relatime', () => new SynthFs(procRoot(this.procContext()), DEV.proc, 'proc'));
-    fixed('tmpfs', '/dev', 'tmpfs', 'rw,nosuid,size=65536k,mode=755', () => new Overlay(dev, new TmpfsUpper(DEV.dev), DEV.dev, false));
-    fixed('devpts', '/dev/pts', 'devpts', 'rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=666', () => new Bind(dev, devNode('pts'), true, 'devpts'));
-    fixed('mqueue', '/dev/mqueue', 'mqueue', 'rw,nosuid,nodev,noexec,relatime', () => new Bind(dev, devNode('mqueue'), true, 'mqueue'));
-    fixed('sysfs', '/sys', 'sysfs', 'ro,nosuid,nodev,noexec,relatime', () => new SynthFs(sysRoot(), DEV.sysfs, 'sysfs'));
-    fixed('cgroup', '/sys/fs/cgroup', 'cgroup2', `${priv ? 'rw' : 'ro'},nosuid,nodev,noexec,relatime`, () => new SynthFs(cgroupRoot(this.cgroupContext()), DEV.cgroup, 'cgroup2'));
-    const state = () => hostMountOf(this.src.stateMount());
-    for (const name of ['hostname', 'hosts', 'resolv.conf'] as const) {
-      table.set(`/etc/${name}`, {
-        entry: () => ({ ...state(), target: `/etc/${name}`, options: [ro ? 'ro' : 'rw', 'relatime'] }),
-        make: () => {
-          const pod = this.src.pod();
-          return new Bind(pod.etcFile(name), pod.etcNode(name), ro);
-        },
-      });
-    }
-    fixed('shm', '/dev/shm', 'tmpfs', 'rw,nosuid,nodev,noexec,relatime,size=65536k', () => {
-      const shm = this.src.pod().shm();
-      return new Bind(shm, shm.root(), false);
-    });
-    const cri = ((record.mounts ?? []) as CriMount[])
-      .filter((m) => m.container_path && m.host_path)
-      .map((m) => ({ ...m, target: normalise(m.container_path!) }))
-      .sort((a, b) => a.target.split('/').length - b.target.split('/').length);
-    for (const m of cri) {
-      // A CRI mount replaces what containerd would have put there.
-      table.delete(m.target);
-      const options = [m.readonly ? 'ro' : 'rw', 'relatime', PROPAGATION[m.propagation ?? ''] ?? 'rprivate'];
-      table.set(m.target, {
-        entry: () => ({ ...hostMountOf(m.host_path!), target: m.target, options }),
-        make: () => {
-          let real: string;
-          try {
-            real = realpathSync(m.host_path!);
-          } catch (err) {
-            throw hostError(err, m.target);
-          }
-          return new HostDir(real, Boolean(m.readonly));
-        },
-      });
-    }
-    this.table = table;
-    return table;
+  // The CRI mounts, shallowest first; one replaces what containerd would
+  // have put at its path.
+  private criSlots(): CriSlot[] {
+    if (this.cri) return this.cri;
+    const mounts = (this.record.mounts ?? []) as CriMount[];
+    this.cri = mounts.length
+      ? mounts
+          .filter((m) => m.container_path && m.host_path)
+          .map((mount) => ({ target: normalise(mount.container_path!), mount }))
+          .sort((a, b) => a.target.split('/').length - b.target.split('/').length)
+      : NO_MOUNTS;
+    return this.cri;
   }
 
-  private procContext(): ProcContext {
-    const sandboxConfig = () => (this.src.sandbox()?.config ?? {}) as { linux?: { sysctls?: Record<string, string> } | null };
+  procContext(): ProcContext {
+    const sandboxConfig = () => (this.host.sandbox(this.record.sandboxId)?.config ?? {}) as { linux?: { sysctls?: Record<string, string> } | null };
     return {
-      procs: () => this.src.procs(),
+      procs: () => this.host.procs(this.id),
       privileges: () => {
-        const r = this.src.record();
-        return privileges((r.config as ConfigView | undefined)?.linux?.security_context, Boolean(r.seccomp?.spec));
+        const r = this.record;
+        return privileges(securityOf(r), Boolean(r.seccomp?.spec));
       },
       mounts: () => this.mounts(),
       sysctls: () => sandboxConfig().linux?.sysctls ?? {},
-      hostname: () => this.src.sandbox()?.hostname ?? '',
+      hostname: () => this.host.sandbox(this.record.sandboxId)?.hostname ?? '',
     };
   }
 
-  private cgroupContext(): CgroupContext {
+  cgroupContext(): CgroupContext {
     return {
-      resources: () => (this.src.record().resources ?? {}) as ResourcesView,
-      pids: () => this.src.procs()?.list().map((p) => p.pid) ?? [],
-      memoryBytes: () => this.src.stats()?.memoryBytes ?? 0,
-      cpuUsageUsec: () => this.src.stats()?.cpuUsageUsec ?? 0,
+      resources: () => (this.record.resources ?? {}) as ResourcesView,
+      pids: () => this.host.procs(this.id)?.list().map((p) => p.pid) ?? [],
+      memoryBytes: () => this.host.stats(this.id)?.memoryBytes ?? 0,
+      cpuUsageUsec: () => this.host.stats(this.id)?.cpuUsageUsec ?? 0,
     };
   }
+}
+
+// A CRI mount: the real host_path, resolved once as the kernel's bind does.
+function hostMount({ target, mount }: CriSlot): Backend {
+  let real: string;
+  try {
+    real = realpathSync(mount.host_path!);
+  } catch (err) {
+    throw hostError(err, target);
+  }
+  return new HostDir(real, Boolean(mount.readonly));
 }

@@ -8,12 +8,12 @@ import type { Sandbox } from '../../store/sandbox';
 import { type Filesystem, NoSpaceError, type ObjectSize, type WriteOptions, paceDelay } from '../../vfs/filesystem';
 import { writableLayerKey } from '../../vfs/filesystems';
 import type { HostFilesystem } from '../../vfs/host-backend';
-import { ContainerRootfs, PodFiles } from './container';
+import { ContainerRootfs, PodFiles, type RootfsHost } from './container';
 import { type ImageFiles, populateImage } from './image-root';
 import { HostLayer, MemoryLayer, type WritableLayer } from './layer';
 import { MemTree } from './memory-tree';
 import type { ProcSource } from './proc';
-import { type Caller, type ContainerFs, isFsError } from './types';
+import { type Caller, type ContainerFs, FsError, isFsError } from './types';
 
 // busybox's applets that a busybox-like image links in /bin (issue 14's list).
 export const BUSYBOX_APPLETS = (
@@ -51,7 +51,7 @@ export function defaultImageFiles(image: ImageRecord | undefined): ImageFiles {
 // Every container's files: writable layers (created, grown, measured,
 // removed with the container), the shared image trees, each sandbox's own
 // files, and the ContainerRootfs the integration asks for.
-export class RootfsStore {
+export class RootfsStore implements RootfsHost {
   private readonly layers = new Map<string, WritableLayer>();
   private readonly open = new Map<string, ContainerRootfs>();
   private readonly lowers = new Map<string, MemTree>();
@@ -72,21 +72,8 @@ export class RootfsStore {
   get(containerId: string): ContainerRootfs {
     let fs = this.open.get(containerId);
     if (fs) return fs;
-    const first = this.o.container(containerId);
-    if (!first) throw new Error(`container "${containerId}" not found: it has no files`);
-    let last = first;
-    const record = () => (last = this.o.container(containerId) ?? last);
-    fs = new ContainerRootfs(containerId, {
-      record,
-      sandbox: () => this.o.sandbox(record().sandboxId),
-      lower: () => this.lower(record().imageId),
-      layer: () => this.layer(containerId),
-      pod: () => this.pod(record().sandboxId),
-      procs: () => this.o.procs?.(containerId),
-      stats: () => this.o.stats?.(containerId),
-      stateMount: () => this.o.containerfs.mountpoint,
-      now: () => this.now(),
-    });
+    if (!this.o.container(containerId)) throw new Error(`container "${containerId}" not found: it has no files`);
+    fs = new ContainerRootfs(containerId, this);
     this.open.set(containerId, fs);
     return fs;
   }
@@ -203,7 +190,52 @@ export class RootfsStore {
     this.timer = undefined;
   }
 
-  private layer(containerId: string): WritableLayer {
+  // RootfsHost: what a ContainerRootfs asks of the store.
+  record(containerId: string): Container {
+    const c = this.o.container(containerId);
+    // Removed while something still held its files: they are gone.
+    if (!c) throw new FsError('ENOENT', `container ${containerId}`);
+    return c;
+  }
+
+  sandbox(sandboxId: string): Sandbox | undefined {
+    return this.o.sandbox(sandboxId);
+  }
+
+  procs(containerId: string): ProcSource | undefined {
+    return this.o.procs?.(containerId);
+  }
+
+  stats(containerId: string): { memoryBytes: number; cpuUsageUsec: number } | undefined {
+    return this.o.stats?.(containerId);
+  }
+
+  stateMount(): string {
+    return this.o.containerfs.mountpoint;
+  }
+
+  lower(containerId: string): MemTree {
+    const imageId = this.record(containerId).imageId;
+    let tree = this.lowers.get(imageId);
+    if (!tree) {
+      const image = this.o.image(imageId);
+      tree = new MemTree({ dev: 0x2f, readonly: true, now: () => this.now() });
+      populateImage(tree, (this.o.imageFiles ?? defaultImageFiles)(image));
+      this.lowers.set(imageId, tree);
+    }
+    return tree;
+  }
+
+  pod(sandboxId: string): PodFiles {
+    let pod = this.pods.get(sandboxId);
+    if (!pod) {
+      pod = new PodFiles(() => this.o.sandbox(sandboxId));
+      this.pods.set(sandboxId, pod);
+    }
+    return pod;
+  }
+
+  layer(containerId: string): WritableLayer {
     let layer = this.layers.get(containerId);
     if (!layer) {
       layer = this.makeLayer(containerId);
@@ -227,26 +259,6 @@ export class RootfsStore {
       }, this.o.flushIntervalMs ?? 3000);
       this.timer.unref();
     }
-  }
-
-  private lower(imageId: string): MemTree {
-    let tree = this.lowers.get(imageId);
-    if (!tree) {
-      const image = this.o.image(imageId);
-      tree = new MemTree({ dev: 0x2f, readonly: true, now: () => this.now() });
-      populateImage(tree, (this.o.imageFiles ?? defaultImageFiles)(image));
-      this.lowers.set(imageId, tree);
-    }
-    return tree;
-  }
-
-  private pod(sandboxId: string): PodFiles {
-    let pod = this.pods.get(sandboxId);
-    if (!pod) {
-      pod = new PodFiles(() => this.o.sandbox(sandboxId));
-      this.pods.set(sandboxId, pod);
-    }
-    return pod;
   }
 
   private file(containerId: string): string {
