@@ -8,7 +8,7 @@ import { BLOCK } from './content';
 import { HostDir, hostError } from './host-dir';
 import { MemTree } from './memory-tree';
 import { HIDDEN_WRITE, type UpperLayer } from './overlay';
-import { isPersistedTree, loadTree, serializeTree } from './persist';
+import { isPersistedTree, loadTree, serializeTree, usageOf } from './persist';
 import type { Space } from './space';
 import { FsError, type StatFs } from './types';
 
@@ -91,7 +91,7 @@ export class MemoryLayer implements WritableLayer {
   // fakecri's record says (`rootfsBytes` written by rootfs_write).
   static measure(file: string, recordBytes: number): ObjectSize {
     const data = readPersisted(file);
-    if (data) return { ...data.usage };
+    if (data) return usageOf(data);
     return recordBytes > 0 ? { bytes: Math.ceil(recordBytes / BLOCK) * BLOCK, inodes: 2 } : { bytes: 0, inodes: 1 };
   }
 

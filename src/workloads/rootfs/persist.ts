@@ -91,5 +91,22 @@ export function loadTree(tree: MemTree, data: PersistedTree): void {
   }
 }
 
+// What a persisted tree takes, counted from its nodes as the live tree
+// counts: each inode once, files by the 4 KiB blocks their extents touch.
+export function usageOf(data: PersistedTree): { bytes: number; inodes: number } {
+  let blocks = 0;
+  for (const n of data.nodes) {
+    let last = 0; // blocks before `last` are counted
+    for (const [start, d] of n.x ?? []) {
+      const len = typeof d === 'string' ? Buffer.byteLength(d, 'base64') : d.length;
+      const from = Math.max(Math.floor(start / 4096), last);
+      const to = Math.ceil((start + len) / 4096);
+      if (to > from) blocks += to - from;
+      last = Math.max(last, to);
+    }
+  }
+  return { bytes: blocks * 4096, inodes: data.nodes.length };
+}
+
 export const isPersistedTree = (v: unknown): v is PersistedTree =>
   typeof v === 'object' && v !== null && (v as PersistedTree).version === 1 && Array.isArray((v as PersistedTree).nodes);
