@@ -60,6 +60,14 @@ const catalogEntry = z
     // How containers of this image behave unless the pod says otherwise,
     // as an ENTRYPOINT would (see README, container behaviour).
     behaviour: behaviourSchema.optional(),
+    // The image config's Entrypoint, Cmd, Env ("K=v"), WorkingDir and
+    // StopSignal, and which files it holds (see README, inside a container).
+    entrypoint: z.array(z.string().max(4096)).max(256).optional(),
+    cmd: z.array(z.string().max(4096)).max(256).optional(),
+    env: z.array(z.string().regex(/^[^=]+=/, 'KEY=value').max(65536)).max(1024).optional(),
+    working_dir: z.string().regex(/^\//, 'an absolute path').max(4096).optional(),
+    stop_signal: z.string().regex(/^(SIG)?[A-Z0-9]+$/, 'a signal name like SIGTERM').optional(),
+    userland: z.enum(['busybox', 'opaque']).optional(),
   })
   .strict();
 
