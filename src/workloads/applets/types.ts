@@ -51,6 +51,9 @@ export interface RunOptions {
   // the command runs as it (ash's fork-then-exec: `sleep 9 &` is one
   // process, $! is its pid, and `kill $!` stops the sleep).
   process?: Process;
+  // The file mode creation mask the command starts with: the shell's, after
+  // its `umask` builtin. Default: the caller's.
+  umask?: number;
 }
 
 // The container, as far as applets see it.

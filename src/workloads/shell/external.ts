@@ -27,6 +27,7 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
     stderr: inProcess ? sh.out(2) : (sh.fds[2]?.out ?? badOut),
     inProcess: inProcess || undefined,
     process: proc,
+    umask: sh.umask,
   };
 }
 

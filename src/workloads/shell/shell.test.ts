@@ -85,10 +85,10 @@ describe('sh -c', () => {
 
   it('pathname expansion against the container files; tilde', async () => {
     const k = new Kit();
-    k.fs.write('/tmp/a1', '');
-    k.fs.write('/tmp/a2', '');
-    k.fs.write('/tmp/.hidden', '');
-    k.fs.write('/tmp/b', '');
+    k.write('/tmp/a1', '');
+    k.write('/tmp/a2', '');
+    k.write('/tmp/.hidden', '');
+    k.write('/tmp/b', '');
     const r = await k.exec(['sh', '-c', 'cd /tmp; echo a* "a*" ? [ab]? *x; echo /tmp/a[!1] .h*; set -f; echo a*; echo ~ ~root ~nosuch; x=~/a:~/b; echo $x']);
     expect(r).toEqual({ status: 0, stdout: 'a1 a2 a* b a1 a2 *x\n/tmp/a2 .hidden\na*\n/root /root ~nosuch\n/root/a:/root/b\n', stderr: '' });
   });
@@ -209,7 +209,7 @@ describe('sh -c', () => {
   it('builtins: cd pwd export unset shift eval . type command umask getopts', async () => {
     const k = new Kit();
     k.fs.mkdir('/work');
-    k.fs.write('/bin/lib.sh', 'libvar="from lib $1"\nreturn 4\necho never\n', 0o644);
+    k.write('/bin/lib.sh', 'libvar="from lib $1"\nreturn 4\necho never\n', 0o644);
     const r = await k.exec([
       'sh',
       '-c',
@@ -290,12 +290,12 @@ describe('sh -c', () => {
 
   it('a named -c script and a script file report the line', async () => {
     const k = new Kit();
-    k.fs.write('/s.sh', 'echo one\nnosuch\nexit 3\n');
+    k.write('/s.sh', 'echo one\nnosuch\nexit 3\n');
     expect(await k.exec(['sh', '-c', 'echo a\nfoo', 'myname'])).toEqual({ status: 127, stdout: 'a\n', stderr: 'myname: line 2: foo: not found\n' });
     expect(await k.exec(['sh', '/s.sh'])).toEqual({ status: 3, stdout: 'one\n', stderr: '/s.sh: line 2: nosuch: not found\n' });
     expect(await k.exec(['sh', '/missing.sh'])).toEqual({ status: 127, stdout: '', stderr: "sh: can't open '/missing.sh': No such file or directory\n" });
     expect(await k.exec(['/bin/sh', '-c'])).toEqual({ status: 2, stdout: '', stderr: '/bin/sh: -c requires an argument\n' });
-    k.fs.write('/bin/lib.sh', 'echo in lib\nnosuch\n');
+    k.write('/bin/lib.sh', 'echo in lib\nnosuch\n');
     expect(await k.exec(['sh', '-c', '. lib.sh; echo $?'])).toEqual({ status: 0, stdout: 'in lib\n127\n', stderr: 'sh: /bin/lib.sh: line 2: nosuch: not found\n' });
     expect(await k.exec(['sh', '-c', '. nolib.sh'])).toEqual({ status: 2, stdout: '', stderr: 'sh: .: line 1: nolib.sh: not found\n' });
   });

@@ -4,177 +4,16 @@ import { realClock } from '../procs/clock';
 import { Collector, bytesIn, chunkBuffer, emptyIn } from '../procs/streams';
 import { newProcessTable } from '../procs/table';
 import { type Identity, type InStream, Killed, type OutStream, type Process, type ProcessTable, SIGNALS, type SignalName } from '../procs/types';
-import { resolvePath } from '../rootfs/path';
-import { type Chunk, type ContainerFs, type FileHandle, FsError, type OpenFlags, type Stat, isFsError } from '../rootfs/types';
+import { DEFAULT_PATH, findInPath, resolvePath } from '../rootfs/path';
+import { testRoot } from '../rootfs/image-root';
+import { Rootfs } from '../rootfs/rootfs';
+import { type Chunk, type ContainerFs, FsError, isFsError } from '../rootfs/types';
 import { sh } from './applet';
 
-// A small container for the shell's tests: an in-memory file tree, a
-// process table, and a handful of applets written here, so the shell is
-// tested on its own. (The real applets and files are tested where they live.)
-
-interface MemNode {
-  type: 'file' | 'dir' | 'chardev';
-  data: Buffer;
-  children?: Map<string, MemNode>;
-  mode: number;
-  dev?: 'null' | 'zero';
-}
-
-export class MemFs implements ContainerFs {
-  readonly root: MemNode = { type: 'dir', data: Buffer.alloc(0), children: new Map(), mode: 0o755 };
-
-  constructor() {
-    for (const d of ['/bin', '/tmp', '/dev', '/etc', '/root']) this.mkdir(d);
-    this.add('/dev/null', { type: 'chardev', data: Buffer.alloc(0), mode: 0o666, dev: 'null' });
-    this.add('/dev/zero', { type: 'chardev', data: Buffer.alloc(0), mode: 0o666, dev: 'zero' });
-    this.write('/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n');
-  }
-
-  private lookup(path: string): MemNode | undefined {
-    let n: MemNode | undefined = this.root;
-    for (const part of path.split('/').filter(Boolean)) {
-      if (!n || n.type !== 'dir') return undefined;
-      n = n.children!.get(part);
-    }
-    return n;
-  }
-
-  private need(path: string): MemNode {
-    const n = this.lookup(path);
-    if (!n) throw new FsError('ENOENT', path);
-    return n;
-  }
-
-  private parent(path: string): { dir: MemNode; name: string } {
-    const dir = this.lookup(posix.dirname(path));
-    if (!dir) throw new FsError('ENOENT', path);
-    if (dir.type !== 'dir') throw new FsError('ENOTDIR', path);
-    return { dir, name: posix.basename(path) };
-  }
-
-  private add(path: string, node: MemNode): void {
-    const { dir, name } = this.parent(path);
-    dir.children!.set(name, node);
-  }
-
-  write(path: string, text: string | Buffer, mode = 0o644): void {
-    this.add(path, { type: 'file', data: Buffer.from(text), mode });
-  }
-
-  read(path: string): string {
-    return this.need(path).data.toString('utf8');
-  }
-
-  exists(path: string): boolean {
-    return this.lookup(path) !== undefined;
-  }
-
-  stat(path: string): Stat {
-    const n = this.need(path);
-    const size = n.type === 'file' ? n.data.byteLength : 0;
-    return { type: n.type, mode: n.mode, uid: 0, gid: 0, size, nlink: 1, ino: 1, dev: 1, rdev: 0, blocks: Math.ceil(size / 512), blksize: 4096, atimeMs: 0, mtimeMs: 0, ctimeMs: 0 };
-  }
-  lstat(path: string): Stat {
-    return this.stat(path);
-  }
-  access(path: string, mode: number): void {
-    const n = this.need(path);
-    if (mode & 1 && n.type === 'file' && !(n.mode & 0o111)) throw new FsError('EACCES', path);
-  }
-  readdir(path: string): string[] {
-    const n = this.need(path);
-    if (n.type !== 'dir') throw new FsError('ENOTDIR', path);
-    return [...n.children!.keys()];
-  }
-  mkdir(path: string): void {
-    if (this.lookup(path)) throw new FsError('EEXIST', path);
-    this.add(path, { type: 'dir', data: Buffer.alloc(0), children: new Map(), mode: 0o755 });
-  }
-  rmdir(path: string): void {
-    this.unlink(path);
-  }
-  unlink(path: string): void {
-    const { dir, name } = this.parent(path);
-    if (!dir.children!.delete(name)) throw new FsError('ENOENT', path);
-  }
-  rename(): void {
-    throw new FsError('ENOTSUP');
-  }
-  link(): void {
-    throw new FsError('ENOTSUP');
-  }
-  symlink(): void {
-    throw new FsError('ENOTSUP');
-  }
-  readlink(path: string): string {
-    throw new FsError('EINVAL', path);
-  }
-  realpath(path: string): string {
-    this.need(path);
-    return path;
-  }
-  chmod(path: string, mode: number): void {
-    this.need(path).mode = mode;
-  }
-  chown(): void {}
-  utimes(): void {}
-  truncate(path: string, size: number): void {
-    const n = this.need(path);
-    n.data = Buffer.concat([n.data, Buffer.alloc(Math.max(0, size - n.data.length))]).subarray(0, size);
-  }
-  statfs(): never {
-    throw new FsError('ENOTSUP');
-  }
-  mounts(): [] {
-    return [];
-  }
-
-  open(path: string, flags: OpenFlags, mode = 0o644): FileHandle {
-    let n = this.lookup(path);
-    if (!n) {
-      if (!flags.create) throw new FsError('ENOENT', path);
-      const { dir, name } = this.parent(path);
-      n = { type: 'file', data: Buffer.alloc(0), mode };
-      dir.children!.set(name, n);
-    } else if (flags.exclusive && flags.create) throw new FsError('EEXIST', path);
-    if (n.type === 'dir' && flags.write) throw new FsError('EISDIR', path);
-    if (flags.truncate && n.type === 'file') n.data = Buffer.alloc(0);
-    const node = n;
-    let offset = 0;
-    return {
-      path,
-      read(length: number): Chunk | null {
-        if (node.dev === 'null') return null;
-        if (node.dev === 'zero') return { fill: 'zero', length, seed: 0, offset: 0 };
-        if (offset >= node.data.length) return null;
-        const b = node.data.subarray(offset, offset + length);
-        offset += b.length;
-        return Buffer.from(b);
-      },
-      write(data: Chunk): number {
-        if (node.dev) return 'length' in data && !(data instanceof Uint8Array) ? data.length : (data as Uint8Array).byteLength;
-        const b = chunkBuffer(data);
-        const at = flags.append ? node.data.length : offset;
-        const end = at + b.length;
-        if (end > node.data.length) node.data = Buffer.concat([node.data, Buffer.alloc(end - node.data.length)]);
-        b.copy(node.data, at);
-        offset = end;
-        return b.length;
-      },
-      stat: () => this.stat(path),
-      truncate: (size: number) => this.truncate(path, size),
-      allocate: () => {},
-      seek(o: number) {
-        offset = o;
-      },
-      get offset() {
-        return offset;
-      },
-      sync: () => {},
-      close: () => {},
-    };
-  }
-}
+// A small container for the shell's tests: the container's files on a
+// memory tree (rootfs' testRoot), a process table, and a handful of applets
+// written here, so the shell is tested on its own. (The real applets are
+// tested where they live.)
 
 const ROOT: Identity = { uid: 0, gid: 0, groups: [], user: 'root' };
 
@@ -194,17 +33,21 @@ export interface Result {
 
 // A container: its files, processes, and applets by name.
 export class Kit {
-  readonly fs = new MemFs();
+  readonly applets = new Map<string, Applet>([...Object.entries(APPLETS), ['sh', sh]]);
+  readonly fs: ContainerFs = new Rootfs(testRoot([...this.applets.keys()]), [], 42).view({ uid: 0, gid: 0, groups: [], pid: 1 });
   readonly procs: ProcessTable = newProcessTable();
-  readonly applets = new Map<string, Applet>(Object.entries(APPLETS));
   readonly info: ContainerInfo;
   runs = 0;
 
   constructor(info: Partial<ContainerInfo> = {}) {
     this.info = { id: 'c1', hostname: 'pod', clock: realClock, podIps: [], cpus: 1, memoryLimitBytes: 0, arch: 'x86_64', kernelRelease: '6.1', ...info, procs: this.procs };
-    for (const name of this.applets.keys()) this.fs.write(`/bin/${name}`, '', 0o755);
-    this.fs.write('/bin/sh', '', 0o755);
-    this.applets.set('sh', sh);
+  }
+
+  write(path: string, text: string, mode = 0o644): void {
+    const h = this.fs.open(path, { write: true, create: true, truncate: true }, mode);
+    h.write(Buffer.from(text));
+    h.close();
+    this.fs.chmod(path, mode);
   }
 
   // Runs argv as a new process to its end, collecting its output.
@@ -273,7 +116,9 @@ export class Kit {
   private async run(caller: Process, argv: readonly string[], io: Io, o: RunOptions): Promise<number> {
     this.runs++;
     const name = argv[0] ?? '';
-    if (!this.applets.has(posix.basename(name)) || (name.includes('/') && !this.fs.exists(resolvePath(io.cwd, name)))) throw new FsError('ENOENT', name);
+    const path = findInPath(this.fs, name, o.env?.PATH ?? io.env.PATH ?? DEFAULT_PATH, o.cwd ?? io.cwd);
+    if (path === undefined || !this.applets.has(posix.basename(name))) throw new FsError('ENOENT', name);
+    this.fs.access(path, 1);
     const childIo: Io = { env: o.env ?? io.env, cwd: o.cwd ?? io.cwd, stdin: o.stdin ?? io.stdin, stdout: o.stdout ?? io.stdout, stderr: o.stderr ?? io.stderr };
     const owner = o.process ?? caller;
     if (o.inProcess) return this.runIn(owner, argv, childIo);
