@@ -1,4 +1,4 @@
-import type { Applet, AppletContext } from '../applets/types';
+import type { Applet } from '../applets/types';
 import { chunkBuffer } from '../procs/streams';
 import { resolvePath } from '../rootfs/path';
 import { isFsError } from '../rootfs/types';
@@ -7,7 +7,7 @@ import { parseOptions } from './options';
 import { parseCached } from './cache';
 import { evalNode, evaluator } from './eval';
 import { parseLine } from './parser';
-import { EXIT, ExitSignal, type Root, Shell, ShellError } from './shell';
+import { EXIT, type Root, Shell, ShellError } from './shell';
 
 // The `sh` applet (busybox ash):
 //   sh [-eux...] [-o opt] -c SCRIPT [NAME [ARGS...]]
@@ -20,7 +20,7 @@ export const sh: Applet = async (ctx) => {
   const argv = ctx.argv;
   const interactiveHint = !!ctx.stdout.isTTY;
   const root: { -readonly [K in keyof Root]: Root[K] } = { ctx, evaluator, rootPid: ctx.proc.pid, aliases: new Map(), interactive: false };
-  const shell = new Shell(root, ctx.proc, argv[0] ?? 'sh', false);
+  const shell = new Shell(root, ctx.proc, argv[0] ?? 'sh');
   let status: number;
   try {
     status = await start(shell, root, argv, interactiveHint);
@@ -184,6 +184,3 @@ function prompt(sh: Shell, which: 'PS1' | 'PS2'): string {
     }
   });
 }
-
-export { ExitSignal };
-export type { AppletContext };

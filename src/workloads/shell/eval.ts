@@ -244,9 +244,9 @@ export async function substitute(sh: Shell, body: Node | null): Promise<string> 
     sub.setFd(1, fd);
     return evalNode(sub, body, EXIT);
   });
-  const status = await sh.guard(done);
-  sh.substStatus = status;
-  sh.status = status;
+  // $? stays until the command ends; a command of assignments alone ends
+  // with this status (ash's back_exitstatus).
+  sh.substStatus = await sh.guard(done);
   if (out.total > LIMITS.bytes) {
     await sh.msg('out of memory');
     throw new ShellError(2);
@@ -376,5 +376,3 @@ export async function callFunction(sh: Shell, body: Node, argv: string[], flags:
     sh.params = savedParams;
   }
 }
-
-export type { BuiltinKind };

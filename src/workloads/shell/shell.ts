@@ -156,7 +156,7 @@ export class Shell {
     readonly root: Root,
     public proc: Process,
     public arg0: string,
-    readonly subshell: boolean,
+    // The shell a subshell is forked from.
     init?: Shell,
   ) {
     const ctx = root.ctx;
@@ -191,9 +191,13 @@ export class Shell {
       this.cwd = ctx.cwd;
       this.traps = [];
       this.random = seed(proc.pid, ctx.container.id);
-      // As ash's init(): PWD (exported) names the working directory, PPID the parent.
-      if (this.vars.get('PWD') !== this.cwd) this.vars.set('PWD', this.cwd, EXPORT);
+      // As ash's init(): PATH when none came, PPID, SHLVL and PWD (both
+      // exported), HOSTNAME.
+      if (this.vars.get('PATH') === undefined) this.vars.set('PATH', '/sbin:/usr/sbin:/bin:/usr/bin');
       this.vars.set('PPID', String(proc.ppid));
+      this.vars.set('SHLVL', String((Number(this.vars.get('SHLVL')) | 0) + 1), EXPORT);
+      if (this.vars.get('HOSTNAME') === undefined) this.vars.set('HOSTNAME', ctx.container.hostname);
+      if (this.vars.get('PWD') !== this.cwd) this.vars.set('PWD', this.cwd, EXPORT);
     }
   }
 
@@ -421,7 +425,7 @@ export class Shell {
     }
     const child = procs.spawn({ argv: argv ?? this.proc.argv, parent: this.proc, identity: this.proc.identity });
     state.live++;
-    const sub = new Shell(this.root, child, this.arg0, true, this);
+    const sub = new Shell(this.root, child, this.arg0, this);
     const done = sub.runAsProcess(body).finally(() => state.live--);
     return { proc: child, done, sub };
   }
