@@ -110,6 +110,13 @@ describe('bounds', () => {
     expect(r.stdout).toBe('y\ny\nstatus=141\n');
   });
 
+  it('a variable or here-document past 16 MiB is a clear error, not a crash', async () => {
+    const k = new Kit();
+    expect(await k.exec(['sh', '-c', 'x=a; while :; do x="$x$x"; done'])).toEqual({ status: 2, stdout: '', stderr: 'sh: out of memory\n' });
+    const doc = 'cat <<EOF\n' + 'y'.repeat(1023).concat('\n').repeat(17 * 1024) + 'EOF\necho never\n';
+    expect(await k.exec(['sh', '-c', doc])).toEqual({ status: 2, stdout: '', stderr: 'sh: here-document over 16 MiB\n' });
+  });
+
   it('the fork bomb ends with "can\'t fork" errors and frees its processes', async () => {
     const k = new Kit();
     const err = new Collector();
