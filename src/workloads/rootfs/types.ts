@@ -25,6 +25,7 @@ export type FsErrorCode =
   | 'EMFILE'
   | 'EIO'
   | 'ENXIO'
+  | 'ENODEV'
   | 'ESPIPE'
   | 'EPIPE'
   | 'ETXTBSY'
@@ -52,6 +53,7 @@ export const STRERROR: Record<FsErrorCode, string> = {
   EMFILE: 'No file descriptors available',
   EIO: 'I/O error',
   ENXIO: 'No such device or address',
+  ENODEV: 'No such device',
   ESPIPE: 'Illegal seek',
   EPIPE: 'Broken pipe',
   ETXTBSY: 'Text file busy',
@@ -166,6 +168,8 @@ export interface Caller {
   groups: readonly number[];
   // The calling process, for /proc/self.
   pid: number;
+  // Bits taken from the mode of files and directories it creates (022 when absent).
+  umask?: number;
 }
 
 export interface ContainerFs {

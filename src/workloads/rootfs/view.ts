@@ -1,0 +1,423 @@
+import type { Attr, Backend, FileIo, Node } from './backend';
+import { openDevice, type RandomSource } from './devices';
+import { Handle } from './handle';
+import {
+  type Caller,
+  type ContainerFs,
+  type FileHandle,
+  FsError,
+  type FsErrorCode,
+  type MountEntry,
+  type OpenFlags,
+  type Stat,
+  type StatFs,
+} from './types';
+
+// What a view needs of its container: the root, the mounts by container
+// path, and the devices' random stream.
+export interface FsSpace {
+  root(): Backend;
+  mountAt(path: string): Backend | undefined;
+  // Names of mount points directly under `path` (they show in its listing).
+  mountsUnder(path: string): string[];
+  mounts(): MountEntry[];
+  random(): RandomSource;
+}
+
+const R = 4;
+const W = 2;
+const X = 1;
+const MAX_LINKS = 40;
+const NAME_MAX = 255;
+const PATH_MAX = 4096;
+
+// A place in the container's tree: the backend, its node, and the canonical
+// container path that leads there (no symlinks, no dots).
+interface Loc {
+  b: Backend;
+  n: Node;
+  path: string;
+  a?: Attr;
+}
+
+interface Walked {
+  dir: Loc; // the directory holding the last component
+  name: string; // the last component: '.' for the root or a path ending in . or ..
+  loc?: Loc; // what the path names, if it exists
+  mustBeDir: boolean; // the path ended with a slash
+}
+
+const attrOf = (l: Loc): Attr => (l.a ??= l.b.attr(l.n));
+const fail = (code: FsErrorCode, path: string): never => {
+  throw new FsError(code, path);
+};
+const childPath = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
+
+// The container's files as one process sees them: every path component is
+// resolved here, in container space, with that process's permissions.
+export class View implements ContainerFs {
+  private readonly umask: number;
+
+  constructor(
+    private readonly space: FsSpace,
+    private readonly caller: Caller,
+  ) {
+    this.umask = caller.umask ?? 0o022;
+  }
+
+  stat(path: string): Stat {
+    return this.statOf(this.existing(path, true));
+  }
+
+  lstat(path: string): Stat {
+    return this.statOf(this.existing(path, false));
+  }
+
+  access(path: string, mode: number): void {
+    const loc = this.existing(path, true);
+    const a = attrOf(loc);
+    if (mode & W && loc.b.readonly && (a.type === 'file' || a.type === 'dir' || a.type === 'symlink')) fail('EROFS', path);
+    this.permit(a, mode & 7, path);
+  }
+
+  readdir(path: string): string[] {
+    const loc = this.existing(path, true);
+    const a = attrOf(loc);
+    if (a.type !== 'dir') fail('ENOTDIR', path);
+    this.permit(a, R, path);
+    const names = loc.b.readdir(loc.n);
+    const mounts = this.space.mountsUnder(loc.path);
+    if (mounts.length === 0) return names;
+    const seen = new Set(names);
+    return [...names, ...mounts.filter((m) => !seen.has(m))];
+  }
+
+  mkdir(path: string, mode = 0o777): void {
+    const w = this.walk(path, false);
+    if (w.loc) fail('EEXIST', path);
+    const parent = this.writableDir(w, path);
+    const pa = attrOf(parent);
+    const setgid = pa.mode & 0o2000;
+    parent.b.create(parent.n, w.name, {
+      type: 'dir',
+      mode: (mode & ~this.umask & 0o777) | (mode & 0o1000) | setgid,
+      uid: this.caller.uid,
+      gid: setgid ? pa.gid : this.caller.gid,
+    });
+  }
+
+  rmdir(path: string): void {
+    const w = this.walk(path, false);
+    if (w.name === '.') fail(w.loc!.path === '/' ? 'EBUSY' : 'EINVAL', path);
+    if (w.name === '..') fail('ENOTEMPTY', path);
+    const loc = w.loc ?? fail('ENOENT', path);
+    if (attrOf(loc).type !== 'dir') fail('ENOTDIR', path);
+    if (this.isMountPoint(loc)) fail('EBUSY', path);
+    if (loc.b.readdir(loc.n).length > 0 || this.space.mountsUnder(loc.path).length > 0) fail('ENOTEMPTY', path);
+    this.removable(w, loc, path);
+    w.dir.b.remove(w.dir.n, w.name);
+  }
+
+  unlink(path: string): void {
+    const w = this.walk(path, false);
+    const loc = w.loc ?? fail('ENOENT', path);
+    if (w.name === '.' || w.name === '..' || attrOf(loc).type === 'dir') fail('EISDIR', path);
+    if (w.mustBeDir) fail('ENOTDIR', path);
+    if (this.isMountPoint(loc)) fail('EBUSY', path);
+    this.removable(w, loc, path);
+    w.dir.b.remove(w.dir.n, w.name);
+  }
+
+  rename(from: string, to: string): void {
+    const src = this.walk(from, false);
+    const dst = this.walk(to, false);
+    if (src.name === '.' || src.name === '..' || dst.name === '.' || dst.name === '..') fail('EBUSY', from);
+    const sloc = src.loc ?? fail('ENOENT', from);
+    const sa = attrOf(sloc);
+    if (src.mustBeDir && sa.type !== 'dir') fail('ENOTDIR', from);
+    if (this.isMountPoint(sloc) || (dst.loc && this.isMountPoint(dst.loc))) fail('EBUSY', from);
+    if (src.dir.b !== dst.dir.b) fail('EXDEV', to);
+    if (dst.loc) {
+      const da = attrOf(dst.loc);
+      if (da.ino === sa.ino) return; // two names of one file: nothing to do
+      if (sa.type === 'dir' && da.type !== 'dir') fail('ENOTDIR', to);
+      if (sa.type !== 'dir' && da.type === 'dir') fail('EISDIR', to);
+      if (da.type === 'dir' && (dst.loc.b.readdir(dst.loc.n).length > 0 || this.space.mountsUnder(dst.loc.path).length > 0)) {
+        fail('ENOTEMPTY', to);
+      }
+    } else if (dst.mustBeDir && sa.type !== 'dir') {
+      fail('ENOTDIR', to);
+    }
+    const target = childPath(dst.dir.path, dst.name);
+    if (sa.type === 'dir' && (target === sloc.path || target.startsWith(`${sloc.path}/`))) fail('EINVAL', to);
+    this.removable(src, sloc, from);
+    if (dst.loc) this.removable(dst, dst.loc, to);
+    else this.writableDir(dst, to);
+    // A directory moving to another parent rewrites its `..`.
+    if (sa.type === 'dir' && src.dir.path !== dst.dir.path) this.permit(sa, W, from);
+    src.dir.b.rename(src.dir.n, src.name, dst.dir.n, dst.name);
+  }
+
+  link(existing: string, path: string): void {
+    const src = this.existing(existing, false);
+    const sa = attrOf(src);
+    if (sa.type === 'dir') fail('EPERM', existing);
+    const w = this.walk(path, false);
+    if (w.loc) fail('EEXIST', path);
+    if (w.dir.b !== src.b) fail('EXDEV', path);
+    this.writableDir(w, path);
+    // protected_hardlinks: only the owner, or one who may read and write it.
+    if (this.caller.uid !== 0 && this.caller.uid !== sa.uid && (sa.type !== 'file' || !this.allows(sa, R | W))) {
+      fail('EPERM', existing);
+    }
+    w.dir.b.link(w.dir.n, w.name, src.n);
+  }
+
+  symlink(target: string, path: string): void {
+    if (target === '') fail('ENOENT', path);
+    const w = this.walk(path, false);
+    if (w.loc) fail('EEXIST', path);
+    const parent = this.writableDir(w, path);
+    parent.b.create(parent.n, w.name, { type: 'symlink', mode: 0o777, uid: this.caller.uid, gid: this.caller.gid, target });
+  }
+
+  readlink(path: string): string {
+    const loc = this.existing(path, false);
+    if (attrOf(loc).type !== 'symlink') fail('EINVAL', path);
+    return loc.b.readlink(loc.n);
+  }
+
+  realpath(path: string): string {
+    return this.existing(path, true).path;
+  }
+
+  chmod(path: string, mode: number): void {
+    const loc = this.existing(path, true);
+    const a = attrOf(loc);
+    this.owns(a, path);
+    if (loc.b.readonly) fail('EROFS', path);
+    let bits = mode & 0o7777;
+    if (this.caller.uid !== 0 && a.type !== 'dir' && !this.inGroup(a.gid)) bits &= ~0o2000;
+    loc.b.setattr(loc.n, { mode: bits });
+  }
+
+  chown(path: string, uid: number, gid: number): void {
+    const loc = this.existing(path, true);
+    const a = attrOf(loc);
+    const newUid = uid === -1 ? a.uid : uid;
+    const newGid = gid === -1 ? a.gid : gid;
+    if (this.caller.uid !== 0) {
+      if (newUid !== a.uid || this.caller.uid !== a.uid || (newGid !== a.gid && !this.inGroup(newGid))) fail('EPERM', path);
+    }
+    if (loc.b.readonly) fail('EROFS', path);
+    let mode = a.mode;
+    // A change of owner drops setuid, and setgid where it means group exec.
+    if (a.type !== 'dir' && (uid !== -1 || gid !== -1)) mode &= ~(0o4000 | (a.mode & 0o10 ? 0o2000 : 0));
+    loc.b.setattr(loc.n, { uid: newUid, gid: newGid, ...(mode !== a.mode ? { mode } : {}) });
+  }
+
+  utimes(path: string, atimeMs: number, mtimeMs: number): void {
+    const loc = this.existing(path, true);
+    this.owns(attrOf(loc), path);
+    if (loc.b.readonly) fail('EROFS', path);
+    loc.b.setattr(loc.n, { atimeMs, mtimeMs });
+  }
+
+  truncate(path: string, size: number): void {
+    if (size < 0) fail('EINVAL', path);
+    const loc = this.existing(path, true);
+    const a = attrOf(loc);
+    if (a.type === 'dir') fail('EISDIR', path);
+    if (a.type !== 'file') fail('EINVAL', path);
+    if (loc.b.readonly) fail('EROFS', path);
+    this.permit(a, W, path);
+    const io = loc.b.open(loc.n, true);
+    try {
+      io.truncate(size);
+    } finally {
+      io.close();
+    }
+  }
+
+  open(path: string, flags: OpenFlags, mode = 0o666): FileHandle {
+    const read = flags.read ?? !flags.write;
+    const write = Boolean(flags.write);
+    const excl = Boolean(flags.create && flags.exclusive);
+    const w = this.walk(path, !(flags.noFollow || excl));
+    let loc = w.loc;
+    if (loc && excl) fail('EEXIST', path);
+    if (!loc) {
+      if (!flags.create) fail('ENOENT', path);
+      if (w.mustBeDir) fail('EISDIR', path);
+      const parent = this.writableDir(w, path);
+      const pa = attrOf(parent);
+      const node = parent.b.create(parent.n, w.name, {
+        type: 'file',
+        mode: mode & ~this.umask & 0o7777,
+        uid: this.caller.uid,
+        gid: pa.mode & 0o2000 ? pa.gid : this.caller.gid,
+      });
+      loc = { b: parent.b, n: node, path: childPath(parent.path, w.name) };
+      return this.handle(path, loc, loc.b.open(loc.n, write), { read, write, append: Boolean(flags.append), dir: false });
+    }
+    const a = attrOf(loc);
+    if (a.type === 'symlink') fail('ELOOP', path);
+    if (flags.directory && a.type !== 'dir') fail('ENOTDIR', path);
+    if (a.type === 'dir') {
+      if (write || flags.truncate) fail('EISDIR', path);
+      this.permit(a, R, path);
+      return this.handle(path, loc, noIo, { read, write: false, append: false, dir: true });
+    }
+    if (w.mustBeDir) fail('ENOTDIR', path);
+    if (write && loc.b.readonly && a.type === 'file') fail('EROFS', path);
+    this.permit(a, (read ? R : 0) | (write ? W : 0), path);
+    if (a.type === 'chardev') {
+      const io = openDevice(a.rdev, () => this.space.random());
+      return this.handle(path, loc, io, { read, write, append: false, dir: false });
+    }
+    if (a.type !== 'file') fail('ENXIO', path);
+    const io = loc.b.open(loc.n, write);
+    if (flags.truncate && write) {
+      try {
+        io.truncate(0);
+      } catch (err) {
+        io.close();
+        throw err;
+      }
+    }
+    return this.handle(path, loc, io, { read, write, append: Boolean(flags.append), dir: false });
+  }
+
+  statfs(path: string): StatFs {
+    return this.existing(path, true).b.statfs();
+  }
+
+  mounts(): MountEntry[] {
+    return this.space.mounts();
+  }
+
+  private handle(path: string, loc: Loc, io: FileIo, mode: ConstructorParameters<typeof Handle>[2]): Handle {
+    return new Handle(path, io, mode, () => this.statOf({ ...loc, a: undefined }));
+  }
+
+  private statOf(loc: Loc): Stat {
+    const a = attrOf(loc);
+    return { ...a, dev: loc.b.dev, blksize: 4096 };
+  }
+
+  private existing(path: string, follow: boolean): Loc {
+    const w = this.walk(path, follow);
+    return w.loc ?? fail('ENOENT', path);
+  }
+
+  // The parent directory of a new entry, after the checks creating one needs.
+  private writableDir(w: Walked, path: string): Loc {
+    if (w.name === '.' || w.name === '..') fail('EEXIST', path);
+    if (w.dir.b.readonly) fail('EROFS', path);
+    this.permit(attrOf(w.dir), W | X, path);
+    return w.dir;
+  }
+
+  // The checks for taking the name `w.name` out of its directory.
+  private removable(w: Walked, loc: Loc, path: string): void {
+    if (w.dir.b.readonly) fail('EROFS', path);
+    const da = attrOf(w.dir);
+    this.permit(da, W | X, path);
+    const uid = this.caller.uid;
+    if (da.mode & 0o1000 && uid !== 0 && uid !== da.uid && uid !== attrOf(loc).uid) fail('EPERM', path);
+  }
+
+  private isMountPoint(loc: Loc): boolean {
+    return loc.path === '/' || this.space.mountAt(loc.path) !== undefined;
+  }
+
+  private owns(a: Attr, path: string): void {
+    if (this.caller.uid !== 0 && this.caller.uid !== a.uid) fail('EPERM', path);
+  }
+
+  private inGroup(gid: number): boolean {
+    return this.caller.gid === gid || this.caller.groups.includes(gid);
+  }
+
+  private allows(a: Attr, want: number): boolean {
+    const c = this.caller;
+    if (c.uid === 0) return !(want & X) || a.type === 'dir' || (a.mode & 0o111) !== 0;
+    const bits = c.uid === a.uid ? a.mode >> 6 : this.inGroup(a.gid) ? a.mode >> 3 : a.mode;
+    return (bits & want) === want;
+  }
+
+  private permit(a: Attr, want: number, path: string): void {
+    if (want && !this.allows(a, want)) fail('EACCES', path);
+  }
+
+  // Resolves `path` one component at a time, in container space: symlinks
+  // restart from the container's root or the link's directory, `..` never
+  // climbs above the root, mounts are entered by their container path.
+  private walk(path: string, followLast: boolean): Walked {
+    if (path === '') fail('ENOENT', path);
+    if (path.length >= PATH_MAX) fail('ENAMETOOLONG', path);
+    const rootB = this.space.root();
+    const root: Loc = { b: rootB, n: rootB.root(), path: '/' };
+    let stack: Loc[] = [root];
+    const pending = path.split('/').reverse();
+    let mustBeDir = path.endsWith('/');
+    let links = 0;
+    while (pending.length) {
+      const name = pending.pop()!;
+      const isLast = !pending.some((p) => p !== '');
+      if (name === '' || name === '.' || name === '..') {
+        if (name === '') continue;
+        if (attrOf(stack[stack.length - 1]).type !== 'dir') fail('ENOTDIR', path);
+        if (name === '..' && stack.length > 1) stack.pop();
+        const top = stack[stack.length - 1];
+        if (isLast) return { dir: top, name, loc: top, mustBeDir };
+        continue;
+      }
+      if (name.length > NAME_MAX) fail('ENAMETOOLONG', path);
+      const cur = stack[stack.length - 1];
+      const ca = attrOf(cur);
+      if (ca.type !== 'dir') fail('ENOTDIR', path);
+      this.permit(ca, X, path);
+      const child = this.lookup(cur, name);
+      if (!child) {
+        if (isLast) return { dir: cur, name, mustBeDir };
+        fail('ENOENT', path);
+      }
+      const kind = attrOf(child!).type;
+      if (kind === 'symlink' && (!isLast || followLast || mustBeDir)) {
+        if (++links > MAX_LINKS) fail('ELOOP', path);
+        const target = child!.b.readlink(child!.n);
+        if (target === '') fail('ENOENT', path);
+        if (target.startsWith('/')) stack = [root];
+        if (isLast && target.endsWith('/')) mustBeDir = true;
+        pending.push(...target.split('/').reverse());
+        continue;
+      }
+      if (isLast) {
+        if (mustBeDir && kind !== 'dir') fail('ENOTDIR', path);
+        return { dir: cur, name, loc: child, mustBeDir };
+      }
+      stack.push(child!);
+    }
+    const top = stack[stack.length - 1];
+    return { dir: stack.length > 1 ? stack[stack.length - 2] : top, name: '.', loc: top, mustBeDir };
+  }
+
+  private lookup(dir: Loc, name: string): Loc | undefined {
+    const path = childPath(dir.path, name);
+    const mounted = this.space.mountAt(path);
+    if (mounted) return { b: mounted, n: mounted.root(), path };
+    const n = dir.b.lookup(dir.n, name);
+    return n && { b: dir.b, n, path };
+  }
+}
+
+const noIo: FileIo = {
+  read: () => null,
+  write: () => {},
+  size: () => 0,
+  truncate: () => {},
+  allocate: () => {},
+  sync: () => {},
+  close: () => {},
+};
