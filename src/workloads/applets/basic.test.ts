@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { until } from '../../test/wait';
+import { FsError } from '../rootfs/types';
 import { applets } from './index';
 import { memoryContainer } from './test-context';
 
@@ -110,7 +112,7 @@ describe('seq, yes, basename, dirname, true, false', () => {
       stdout: {
         write: async (d) => {
           n += typeof d === 'string' ? d.length : 'length' in d ? d.length : 0;
-          if (n > 100000) throw new (await import('../rootfs/types')).FsError('EPIPE');
+          if (n > 100000) throw new FsError('EPIPE');
         },
       },
     });
@@ -191,7 +193,6 @@ describe('cat, head, tail, tac, wc, tee', () => {
       onSpawn: (p) => (pid = p.pid),
       stdout: { write: async (d) => void (got += typeof d === 'string' ? d : Buffer.from(d as Uint8Array).toString()) },
     });
-    const { until } = await import('../../test/wait');
     await until('first line', async () => got === 'one\n');
     const h = fs.open('/tmp/log', { write: true, append: true });
     h.write(Buffer.from('two\n'));
