@@ -280,8 +280,7 @@ export const cp = applet(async (t) => {
       }
     } else if (has('T')) return t.usage();
   }
-  const d = await cpMvStat(t, last);
-  if (d !== 3) return t.die(`'${last}' is not a directory`);
+  // Into `last` as a directory; copy_file says it if it is not one.
   let status = 0;
   for (const s of ops) {
     const dest = posix.join(last, lastComponent(s));

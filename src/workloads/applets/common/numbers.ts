@@ -64,9 +64,15 @@ export function parseUnsigned(s: string, suffixes: Suffixes = {}, lower = 0, upp
 // GNU dd also takes products: 2x512, 1Kx4.
 export function parseProduct(s: string, suffixes: Suffixes, lower = 0, upper = Number.MAX_SAFE_INTEGER): number {
   const parts = s.split('x');
-  if (parts.length === 1) return parseUnsigned(s, suffixes, lower, upper);
+  if (parts.length === 1 || parts.some((p) => !/^\d/.test(p))) return parseUnsigned(s, suffixes, lower, upper);
   let n = 1;
-  for (const p of parts) n *= parseUnsigned(p, suffixes);
+  for (const p of parts) {
+    try {
+      n *= parseUnsigned(p, suffixes);
+    } catch {
+      throw new NumberError(`invalid number '${s}'`);
+    }
+  }
   if (!Number.isSafeInteger(n) || n < lower || n > upper) throw new NumberError(`number ${s} is not in ${lower}..${upper} range`);
   return n;
 }
