@@ -1,9 +1,13 @@
 import { basename, dirname, echo, falseApplet, pwd, seq, sleep, trueApplet, usleep, yes } from './basic';
+import { cut, tr } from './columns';
 import { dd } from './dd';
 import { df, du, mount } from './disk';
 import { chgrp, chmod, chown, cp, fallocate, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
+import { grep } from './grep';
 import { ls } from './ls';
 import { printf } from './printf';
+import { sed } from './sed';
+import { sort, uniq } from './sort';
 import { stat } from './stat';
 import { test } from './test';
 import { cat, head, tac, tail, tee, wc } from './text';
@@ -19,13 +23,17 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['chmod', chmod],
   ['chown', chown],
   ['cp', cp],
+  ['cut', cut],
   ['dd', dd],
   ['df', df],
   ['dirname', dirname],
   ['du', du],
   ['echo', echo],
+  ['egrep', grep],
   ['fallocate', fallocate],
   ['false', falseApplet],
+  ['fgrep', grep],
+  ['grep', grep],
   ['head', head],
   ['ln', ln],
   ['ls', ls],
@@ -39,8 +47,10 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['realpath', realpath],
   ['rm', rm],
   ['rmdir', rmdir],
+  ['sed', sed],
   ['seq', seq],
   ['sleep', sleep],
+  ['sort', sort],
   ['stat', stat],
   ['sync', sync],
   ['tac', tac],
@@ -48,8 +58,10 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['tee', tee],
   ['test', test],
   ['touch', touch],
+  ['tr', tr],
   ['true', trueApplet],
   ['truncate', truncate],
+  ['uniq', uniq],
   ['usleep', usleep],
   ['wc', wc],
   ['yes', yes],

@@ -12,7 +12,8 @@ export class UsageError extends Error {
 }
 
 export interface OptSpec {
-  // Short options, getopt style: "ab:c" (b takes an argument).
+  // Short options, getopt style: "ab:c" (b takes an argument), "i::" (an
+  // optional one, only attached).
   short?: string;
   // Long name → key ("recursive": "r"); a trailing ":" on the key means it
   // takes an argument, "::" an optional one (only as --name=value).
@@ -32,12 +33,13 @@ export interface Parsed {
 }
 
 export function parseArgs(args: readonly string[], spec: OptSpec): Parsed {
-  const shortArg = new Map<string, boolean>();
+  // Short option → 'no' | 'required' | 'optional' (only attached: -i.bak).
+  const shortArg = new Map<string, 'no' | 'required' | 'optional'>();
   const s = spec.short ?? '';
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (c === ':') continue;
-    shortArg.set(c, s[i + 1] === ':');
+    shortArg.set(c, s[i + 1] !== ':' ? 'no' : s[i + 2] === ':' ? 'optional' : 'required');
   }
   const longs = new Map<string, { key: string; arg: 'no' | 'required' | 'optional' }>();
   for (const [name, key] of Object.entries(spec.long ?? {})) {
@@ -85,11 +87,12 @@ export function parseArgs(args: readonly string[], spec: OptSpec): Parsed {
           if (a.startsWith('--')) throw new UsageError(`unrecognized option '${a}'`);
           throw new UsageError(`invalid option -- '${c}'`);
         }
-        if (!takes) {
+        if (takes === 'no') {
           seen.push({ key: c });
           continue;
         }
         if (j + 1 < a.length) seen.push({ key: c, value: a.slice(j + 1) });
+        else if (takes === 'optional') seen.push({ key: c });
         else if (i + 1 < args.length) seen.push({ key: c, value: args[++i] });
         else throw new UsageError(`option requires an argument -- '${c}'`);
         break;

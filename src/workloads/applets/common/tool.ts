@@ -87,6 +87,8 @@ export class BufferedOut {
 export class Tool {
   readonly name: string;
   readonly out: BufferedOut;
+  // The status of a usage error (grep's is 2).
+  usageStatus = 1;
 
   constructor(readonly ctx: AppletContext) {
     this.name = posix.basename(ctx.argv[0] ?? 'busybox');
@@ -122,7 +124,7 @@ export class Tool {
     await this.flushQuietly();
     const u = USAGE[this.name];
     await this.ctx.stderr.write(`${BANNER} multi-call binary.\n\nUsage: ${this.name}${u ? ' ' + u : ''}\n`);
-    throw new Exit(1);
+    throw new Exit(this.usageStatus);
   }
 
   private async flushQuietly(): Promise<void> {
@@ -330,7 +332,7 @@ export function applet(body: (t: Tool) => Promise<number>): Applet {
       if (err instanceof UsageError) {
         await t.error(err.message);
         await t.usage().catch(() => {});
-        return 1;
+        return t.usageStatus;
       }
       if (err instanceof Exit) {
         await t.out.flush().catch(() => {});
