@@ -2,6 +2,8 @@ import { basename, dirname, echo, falseApplet, pwd, seq, sleep, trueApplet, usle
 import { cut, tr } from './columns';
 import { dd } from './dd';
 import { df, du, mount } from './disk';
+import { base64, cmp, od } from './encode';
+import { expr } from './expr';
 import { chgrp, chmod, chown, cp, fallocate, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
 import { find } from './find';
 import { grep } from './grep';
@@ -14,6 +16,7 @@ import { sed } from './sed';
 import { sort, uniq } from './sort';
 import { stat } from './stat';
 import { date, env, free, hostname, id, nice, nohup, nproc, printenv, stty, timeout, uname, which, whoami } from './system';
+import { tar } from './tar';
 import { test } from './test';
 import { cat, head, tac, tail, tee, wc } from './text';
 import type { Applet } from './types';
@@ -23,12 +26,14 @@ import { xargs } from './xargs';
 export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['[', test],
   ['[[', test],
+  ['base64', base64],
   ['basename', basename],
   ['cat', cat],
   ['chgrp', chgrp],
   ['chmod', chmod],
   ['chown', chown],
   ['cksum', cksum],
+  ['cmp', cmp],
   ['cp', cp],
   ['cut', cut],
   ['date', date],
@@ -39,6 +44,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['echo', echo],
   ['egrep', grep],
   ['env', env],
+  ['expr', expr],
   ['fallocate', fallocate],
   ['false', falseApplet],
   ['fgrep', grep],
@@ -61,6 +67,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['nice', nice],
   ['nohup', nohup],
   ['nproc', nproc],
+  ['od', od],
   ['printenv', printenv],
   ['printf', printf],
   ['ps', ps],
@@ -81,6 +88,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['sync', sync],
   ['tac', tac],
   ['tail', tail],
+  ['tar', tar],
   ['tee', tee],
   ['test', test],
   ['timeout', timeout],
