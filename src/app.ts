@@ -22,8 +22,9 @@ import { ImageStore, type ImageRecord } from './store/image-store';
 import { ObjectStore } from './store/object-store';
 import { RecordDir, StateFileError } from './store/persist';
 import type { ObjectSize } from './vfs/filesystem';
-import { Ballast, type BallastRecord, type Filesystems, layerKey, openFilesystems, writableLayerKey } from './vfs/filesystems';
+import { Ballast, type BallastRecord, type Filesystems, layerKey, openFilesystems } from './vfs/filesystems';
 import type { Sandbox } from './store/sandbox';
+import { RootfsStore } from './workloads/rootfs/store';
 
 // What the kubelet set through UpdateRuntimeConfig; survives restarts.
 interface RuntimeSettings {
@@ -69,6 +70,8 @@ export class App {
   readonly execScripts = new ExecScripts();
   readonly ballast: Ballast;
   readonly seccomp: SeccompResolver;
+  // The containers' files: writable layers, image trees, mounts.
+  readonly rootfs: RootfsStore;
 
   // rpcNames: every RPC of the CRI, for checking fault rules.
   constructor(
@@ -91,7 +94,15 @@ export class App {
 
     this.fs = openFilesystems(config, stateDir);
     this.ballast = new Ballast(this.fs, new RecordDir<BallastRecord>(join(stateDir, 'vfs'), 'ballast'));
-    restoreFilesystems(this.fs, this.ballast, images, containers);
+    this.rootfs = new RootfsStore({
+      containerfs: this.fs.containerfs,
+      stateDir,
+      container: (id) => containerStore.get(id),
+      sandbox: (id) => sandboxStore.get(id),
+      image: (id) => imageStore.get(id),
+      log,
+    });
+    restoreFilesystems(this.fs, this.ballast, images, this.rootfs.measure(containers));
 
     const catalog = new ImageCatalog({
       defaultMinSize: config.images.default_min_size,
@@ -119,7 +130,7 @@ export class App {
       containerStore,
       sandboxStore,
       (ref) => this.images.find(ref),
-      this.fs.containerfs,
+      this.rootfs,
       this.events,
       { startLogLine: config.runtime.start_log_line, stopPlan: (c) => this.workloads.stopPlan(c), seccomp: this.seccomp },
       log,
@@ -136,7 +147,10 @@ export class App {
     // Pods with failpoint annotations are watched by the fault engine.
     this.events.onSandbox((e) => {
       if (e.type === 'CREATED') this.faults.watchPod(e.sandbox.metadata.uid, e.sandbox.annotations);
-      if (e.type === 'DELETED') this.faults.forgetPod(e.sandbox.metadata.uid);
+      if (e.type === 'DELETED') {
+        this.faults.forgetPod(e.sandbox.metadata.uid);
+        this.rootfs.removeSandbox(e.sandbox.id);
+      }
     });
     for (const s of sandboxes) {
       try {
@@ -185,6 +199,7 @@ export class App {
 
   stop(): void {
     this.workloads.stop();
+    this.rootfs.close();
   }
 
   // The Status conditions: the configured ones, and-ed with fault rules.
@@ -202,11 +217,12 @@ export class App {
 
   containerUsage(c: Container): ContainerUsage {
     const u = this.workloads.usage(c);
+    const layer = this.rootfs.usage(c.id);
     return {
       cpuCoreNanoSeconds: u.cpuCoreNanoSeconds,
       cpuNanoCores: u.cpuNanoCores,
       memoryWorkingSetBytes: u.memoryBytes,
-      writableLayer: { mountpoint: this.fs.containerfs.mountpoint, usedBytes: c.rootfsBytes ?? 0, inodesUsed: 1 },
+      writableLayer: { mountpoint: this.fs.containerfs.mountpoint, usedBytes: layer.bytes, inodesUsed: layer.inodes },
     };
   }
 
@@ -218,19 +234,24 @@ export class App {
 }
 
 // The objects the state says each filesystem holds; the backends check them
-// against the disk. A missing or short file stops start-up by name.
-function restoreFilesystems(fs: Filesystems, ballast: Ballast, images: ImageRecord[], containers: Container[]): void {
+// against the disk. A missing or short file stops start-up by name. The
+// writable layers are directory trees, measured from what is there.
+function restoreFilesystems(
+  fs: Filesystems,
+  ballast: Ballast,
+  images: ImageRecord[],
+  layers: { objects: Map<string, ObjectSize>; trees: Set<string> },
+): void {
   const imageObjects = new Map<string, ObjectSize>();
   for (const image of images) for (const l of image.layers) imageObjects.set(layerKey(l.digest), { bytes: l.size, inodes: 1 });
-  const containerObjects = new Map<string, ObjectSize>();
-  for (const c of containers) containerObjects.set(writableLayerKey(c.id), { bytes: c.rootfsBytes ?? 0, inodes: 1 });
+  const containerObjects = new Map(layers.objects);
   const imageBallast = ballast.expected('imagefs');
   const containerBallast = ballast.expected('containerfs');
   if (imageBallast) imageObjects.set(...imageBallast);
   if (containerBallast) containerObjects.set(...containerBallast);
   const problems = fs.shared
-    ? fs.imagefs.restore(new Map([...imageObjects, ...containerObjects]))
-    : [...fs.imagefs.restore(imageObjects), ...fs.containerfs.restore(containerObjects)];
+    ? fs.imagefs.restore(new Map([...imageObjects, ...containerObjects]), layers.trees)
+    : [...fs.imagefs.restore(imageObjects), ...fs.containerfs.restore(containerObjects, layers.trees)];
   if (problems.length) {
     throw new StateFileError(`the filesystems do not match the state: ${problems.join('; ')}`);
   }

@@ -11,6 +11,7 @@ import { FaultEngine } from '../faults/engine';
 import { crioBench } from './crio';
 import { diskBench } from './disk';
 import { fmt, measure } from './load';
+import { rootfsBench } from './rootfs';
 
 // `make bench`: fakecri against a plain grpc-js baseline measured in the same
 // run, so the ratios mean something on whatever machine runs it. Prints
@@ -42,8 +43,8 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 
 const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
-// Sections to run: `node dist/bench/main.js [cri] [disk] [crio]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio'];
+// Sections to run: `node dist/bench/main.js [cri] [disk] [crio] [rootfs]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio', 'rootfs'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -52,6 +53,7 @@ async function main() {
   const cli = (args: string[], ready: string) => startChild([join(__dirname, '..', 'cli', 'main.js'), ...args], ready);
   if (sections.includes('disk')) await diskBench(dir, print, cli);
   if (sections.includes('crio')) await crioBench(dir, print, cli);
+  if (sections.includes('rootfs')) await rootfsBench(dir, print);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -8,8 +8,7 @@ import type { ImageRecord } from '../store/image-store';
 import type { ObjectStore } from '../store/object-store';
 import { type Container, setContainerState, stateWord } from '../store/container';
 import type { Sandbox, StringMap } from '../store/sandbox';
-import type { Filesystem, WriteOptions } from '../vfs/filesystem';
-import { writableLayerKey } from '../vfs/filesystems';
+import type { ObjectSize, WriteOptions } from '../vfs/filesystem';
 import type { PodEvents } from './events';
 import type { SeccompRequest, SeccompSetup } from './seccomp-hook';
 
@@ -43,6 +42,16 @@ export interface ContainerServiceOptions {
 
 const SIGKILL_EXIT = 137;
 
+// Containers' writable layers on containerfs (src/workloads/rootfs keeps
+// them): they exist from CreateContainer to RemoveContainer.
+export interface WritableLayers {
+  create(containerId: string): void;
+  remove(containerId: string): void;
+  // More bytes in the layer, all or nothing: RESOURCE_EXHAUSTED when full.
+  grow(containerId: string, bytes: number, options?: WriteOptions): Promise<void>;
+  usage(containerId: string): ObjectSize;
+}
+
 // Containers: names, the CREATED → RUNNING → EXITED machine, and the log file.
 export class ContainerService {
   // containerd's reserved name: <name>_<pod>_<namespace>_<uid>_<attempt>.
@@ -55,7 +64,7 @@ export class ContainerService {
     private readonly sandboxes: ObjectStore<Sandbox>,
     // By any name the user may give: tag, digest, id.
     private readonly findImage: (ref: string) => ImageRecord | undefined,
-    private readonly containerfs: Filesystem,
+    private readonly layers: WritableLayers,
     private readonly events: PodEvents,
     private readonly options: ContainerServiceOptions,
     private readonly log: Logger,
@@ -120,11 +129,11 @@ export class ContainerService {
     try {
       if (this.options.seccomp) container.seccomp = await this.options.seccomp.setup(seccompRequest(input, sandbox, image));
       // The writable layer exists from creation on, as a snapshot does.
-      await this.containerfs.write(writableLayerKey(container.id), 0);
+      this.layers.create(container.id);
       this.store.add(container);
     } catch (err) {
       this.names.delete(name);
-      this.containerfs.remove(writableLayerKey(container.id));
+      this.layers.remove(container.id);
       throw err;
     }
     this.index(container);
@@ -203,7 +212,7 @@ export class ContainerService {
     if (!container) return;
     if (container.state === 'CONTAINER_RUNNING') this.exit(container.id, SIGKILL_EXIT);
     this.store.remove(container.id);
-    this.containerfs.remove(writableLayerKey(container.id));
+    this.layers.remove(container.id);
     this.bySandbox.get(container.sandboxId)?.delete(container.id);
     const sandbox = this.sandboxes.get(container.sandboxId);
     if (sandbox) this.names.delete(containerName(container.metadata, sandbox));
@@ -224,11 +233,11 @@ export class ContainerService {
     if (container.state === 'CONTAINER_EXITED') {
       throw failedPrecondition(`container "${container.id}" is exited: nothing writes to its root filesystem`);
     }
-    await this.containerfs.write(writableLayerKey(container.id), bytes, options);
-    // The record follows the bytes: after a crash in between, restore trims
-    // the file back to what the record says.
+    await this.layers.grow(container.id, bytes, options);
+    // The record follows the layer's bytes (all it holds, as du counts).
+    const used = this.layers.usage(container.id).bytes;
     return this.store.update(container.id, (c) => {
-      c.rootfsBytes = (c.rootfsBytes ?? 0) + bytes;
+      c.rootfsBytes = used;
     });
   }
 

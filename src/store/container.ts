@@ -53,7 +53,8 @@ export interface Container {
   labels: StringMap;
   annotations: StringMap;
   logPath: string; // absolute
-  // Bytes written into the writable layer (on containerfs).
+  // The writable layer's bytes (as du counts them, on containerfs) after
+  // the last rootfs_write; live usage is App.containerUsage's.
   rootfsBytes: number;
   pid: number;
   // Echoed or inspected parts of ContainerConfig (mounts, resources, linux

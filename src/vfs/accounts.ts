@@ -49,6 +49,19 @@ export class Accounts {
     };
   }
 
+  // Adds to an object's bytes and inodes (negative: takes away), creating it.
+  add(key: string, bytes: number, inodes: number): void {
+    const entry = this.objects.get(key);
+    if (entry) {
+      entry.bytes += bytes;
+      entry.inodes += inodes;
+    } else {
+      this.objects.set(key, { bytes, inodes });
+    }
+    this.used += bytes;
+    this.inodes += inodes;
+  }
+
   remove(key: string): ObjectSize | undefined {
     const entry = this.objects.get(key);
     if (!entry) return undefined;

@@ -36,6 +36,12 @@ export interface Filesystem {
   // it. All or nothing: when the space runs out nothing of this write stays,
   // and the error is RESOURCE_EXHAUSTED "no space left on device".
   write(key: string, bytes: number, options?: WriteOptions, inodes?: number): Promise<void>;
+  // Counts bytes and inodes that their owner writes (or frees, negative)
+  // in object `key`, a directory tree it manages itself: a container's
+  // writable layer. Synchronous. A charge that does not fit is refused
+  // whole with NoSpaceError: the memory backend checks its capacity; on the
+  // host backend the owner wrote real bytes, and the disk already decided.
+  charge(key: string, bytes: number, inodes: number): void;
   remove(key: string): void;
   sizeOf(key: string): ObjectSize | undefined;
   keys(prefix?: string): string[];
@@ -43,7 +49,9 @@ export interface Filesystem {
   capacity(): Capacity;
   // After a restart: adopt objects the state says exist. Returns what is
   // wrong (missing or short files); removes what the state does not know.
-  restore(expected: Map<string, ObjectSize>): string[];
+  // `trees` are keys of directory trees charged by their owner, who measured
+  // them: adopted as given, their contents kept.
+  restore(expected: Map<string, ObjectSize>, trees?: ReadonlySet<string>): string[];
 }
 
 export class NoSpaceError extends FakecriError {

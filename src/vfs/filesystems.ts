@@ -20,8 +20,9 @@ export type BallastSpec = { percent: number } | { bytes: number };
 export const BALLAST_KEY = 'ballast';
 export const layerKey = (digest: string): string => `layers/${digest.replace(':', '-')}`;
 // A container's writable layer sits where CRI-O's overlay driver keeps it,
-// <root>/containers/<id>/diff, which is where cAdvisor measures it.
-export const writableLayerKey = (containerId: string): string => `containers/${containerId}/diff/data`;
+// <root>/containers/<id>/diff, which is where cAdvisor measures it: a
+// directory tree its files are written in (src/workloads/rootfs).
+export const writableLayerKey = (containerId: string): string => `containers/${containerId}/diff`;
 export const containerDirKey = (containerId: string): string => `containers/${containerId}`;
 
 export function openFilesystems(config: Config, stateDir: string): Filesystems {

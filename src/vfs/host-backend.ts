@@ -76,6 +76,11 @@ export class HostFilesystem implements Filesystem {
     for (let i = 0; i < inodes - 2; i++) closeSync(openSync(join(path, `f${i}`), 'w'));
   }
 
+  // The owner wrote (or freed) these bytes on this disk already.
+  charge(key: string, bytes: number, inodes: number): void {
+    this.accounts.add(key, bytes, inodes);
+  }
+
   remove(key: string): void {
     if (!this.accounts.remove(key)) return;
     rmSync(this.path(key), { recursive: true, force: true });
@@ -116,9 +121,14 @@ export class HostFilesystem implements Filesystem {
     };
   }
 
-  restore(expected: Map<string, ObjectSize>): string[] {
+  restore(expected: Map<string, ObjectSize>, trees: ReadonlySet<string> = new Set()): string[] {
     const problems: string[] = [];
     for (const [key, size] of expected) {
+      if (trees.has(key)) {
+        mkdirSync(this.path(key), { recursive: true });
+        this.accounts.adopt(key, size);
+        continue;
+      }
       const path = this.dataPath(key, size.inodes);
       let actual: number;
       try {

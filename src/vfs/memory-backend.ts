@@ -37,6 +37,14 @@ export class MemoryFilesystem implements Filesystem {
     }
   }
 
+  charge(key: string, bytes: number, inodes: number): void {
+    const { usedBytes, inodesUsed } = this.accounts.usage();
+    if ((bytes > 0 && usedBytes + bytes > this.capacityBytes) || (inodes > 0 && inodesUsed + inodes > this.inodeCount)) {
+      throw new NoSpaceError(this.name, join(this.mountpoint, key));
+    }
+    this.accounts.add(key, bytes, inodes);
+  }
+
   remove(key: string): void {
     this.accounts.remove(key);
   }

@@ -1,4 +1,4 @@
-import type { Chunk, FileType, StatFs } from './types';
+import type { Caller, Chunk, FileType, StatFs } from './types';
 
 // What the container's path walk (view.ts) asks of one mounted filesystem:
 // the memory tree, the overlay of an image and a writable layer, a host
@@ -65,7 +65,8 @@ export interface Backend {
   remove(dir: Node, name: string): void;
   // Moves an entry, replacing what `toName` held (of a compatible type).
   rename(fromDir: Node, fromName: string, toDir: Node, toName: string): void;
-  readlink(node: Node): string;
+  // `caller` for links that depend on who asks (/proc/self).
+  readlink(node: Node, caller?: Caller): string;
   setattr(node: Node, change: AttrChange): void;
   open(node: Node, write: boolean): FileIo;
   statfs(): StatFs;

@@ -45,6 +45,11 @@ export interface MemTreeOptions {
   readonly?: boolean;
   // Inode numbers start here (the overlay keeps upper and lower apart).
   firstIno?: number;
+  // Whether the root directory takes an inode from the space (a writable
+  // layer's root was counted when the container was created).
+  chargeRoot?: boolean;
+  // Called after every change (a persisted tree marks itself dirty).
+  onChange?: () => void;
 }
 
 // A filesystem held in memory, as tmpfs: contents as extents of bytes and
@@ -52,7 +57,8 @@ export interface MemTreeOptions {
 export class MemTree implements Backend {
   readonly dev: number;
   readonly readonly: boolean;
-  readonly space: Space;
+  space: Space;
+  onChange?: () => void;
   private readonly now: () => number;
   private nextIno: number;
   private readonly rootNode: MemInode;
@@ -64,7 +70,8 @@ export class MemTree implements Backend {
     this.now = options.now ?? Date.now;
     this.nextIno = options.firstIno ?? 2;
     this.rootNode = new MemInode(this.nextIno++, 'dir', 0o755, 0, 0, this.now());
-    this.space.charge(0, 1);
+    if (options.chargeRoot !== false) this.space.charge(0, 1);
+    this.onChange = options.onChange;
   }
 
   root(): MemInode {
@@ -161,6 +168,7 @@ export class MemTree implements Backend {
     if (change.atimeMs !== undefined) n.atimeMs = change.atimeMs;
     if (change.mtimeMs !== undefined) n.mtimeMs = change.mtimeMs;
     n.ctimeMs = this.now();
+    this.onChange?.();
   }
 
   open(node: Node, _write: boolean): FileIo {
@@ -176,6 +184,7 @@ export class MemTree implements Backend {
         this.space.charge(n.content!.growth(offset, length) * BLOCK, 0);
         n.content!.allocate(offset, length);
         n.ctimeMs = this.now();
+        this.onChange?.();
       },
       sync: () => {},
       close: () => {
@@ -198,12 +207,14 @@ export class MemTree implements Backend {
     this.space.charge(n.content!.growth(position, len) * BLOCK, 0);
     n.content!.write(position, data);
     n.mtimeMs = n.ctimeMs = this.now();
+    this.onChange?.();
   }
 
   truncateTo(n: MemInode, size: number): void {
     const freed = n.content!.truncate(size);
     if (freed) this.space.credit(freed * BLOCK, 0);
     n.mtimeMs = n.ctimeMs = this.now();
+    this.onChange?.();
   }
 
   // An inode nothing names and nobody has open gives its space back.
@@ -221,6 +232,7 @@ export class MemTree implements Backend {
 
   private touch(dir: MemInode): void {
     dir.mtimeMs = dir.ctimeMs = this.now();
+    this.onChange?.();
   }
 }
 

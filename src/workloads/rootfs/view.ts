@@ -184,7 +184,7 @@ export class View implements ContainerFs {
   readlink(path: string): string {
     const loc = this.existing(path, false);
     if (attrOf(loc).type !== 'symlink') fail('EINVAL', path);
-    return loc.b.readlink(loc.n);
+    return loc.b.readlink(loc.n, this.caller);
   }
 
   realpath(path: string): string {
@@ -386,7 +386,7 @@ export class View implements ContainerFs {
       const kind = attrOf(child!).type;
       if (kind === 'symlink' && (!isLast || followLast || mustBeDir)) {
         if (++links > MAX_LINKS) fail('ELOOP', path);
-        const target = child!.b.readlink(child!.n);
+        const target = child!.b.readlink(child!.n, this.caller);
         if (target === '') fail('ENOENT', path);
         if (target.startsWith('/')) stack = [root];
         if (isLast && target.endsWith('/')) mustBeDir = true;

@@ -1,0 +1,311 @@
+import { realpathSync } from 'node:fs';
+import type { Container } from '../../store/container';
+import type { Sandbox } from '../../store/sandbox';
+import type { Backend } from './backend';
+import { Bind } from './bind';
+import { type CgroupContext, type ResourcesView, cgroupRoot, sysRoot } from './cgroup';
+import { RandomSource } from './devices';
+import { etcHostname, etcHosts, etcResolvConf } from './etc-files';
+import { HostDir, hostError } from './host-dir';
+import { hostMountOf } from './host-mounts';
+import { populateDev, writeFile } from './image-root';
+import type { WritableLayer } from './layer';
+import { MemTree } from './memory-tree';
+import { Overlay, type UpperLayer } from './overlay';
+import { type ProcContext, type ProcSource, procRoot } from './proc';
+import { type SecurityView, privileges } from './security';
+import { CapacitySpace } from './space';
+import { SynthFs } from './synthetic';
+import type { Caller, ContainerFs, MountEntry, StatFs } from './types';
+import { type FsSpace, View } from './view';
+
+const MiB = 2 ** 20;
+// containerd's defaultShmSize, and runc's /dev tmpfs.
+const SHM_BYTES = 64 * MiB;
+const DEV_BYTES = 64 * MiB;
+const TMPFS_INODES = 1 << 20;
+
+// Device numbers (st_dev) of the container's filesystems.
+const DEV = { overlay: 0x30, proc: 0x05, sysfs: 0x16, cgroup: 0x1a, dev: 0x31, devpts: 0x33, mqueue: 0x19, shm: 0x32, etc: 0x34 };
+
+// What one container's files come from, besides its record (the store).
+export interface RootfsHost {
+  record(id: string): Container;
+  sandbox(id: string): Sandbox | undefined;
+  lower(id: string): MemTree; // the image's files
+  layer(id: string): WritableLayer;
+  pod(sandboxId: string): PodFiles;
+  procs(id: string): ProcSource | undefined;
+  stats(id: string): { memoryBytes: number; cpuUsageUsec: number } | undefined;
+  // Where containerd would keep the sandbox's files (for /proc/mounts).
+  stateMount(): string;
+}
+
+// /dev as runc makes it, the same for every container: kept once.
+let devTree: MemTree | undefined;
+export function sharedDevTree(): MemTree {
+  if (!devTree) {
+    devTree = new MemTree({ dev: DEV.dev, readonly: true });
+    populateDev(devTree);
+    const root = devTree.root();
+    devTree.create(root, 'mqueue', { type: 'dir', mode: 0o1777, uid: 0, gid: 0 });
+    for (const [name, target] of [
+      ['fd', '/proc/self/fd'],
+      ['stdin', '/proc/self/fd/0'],
+      ['stdout', '/proc/self/fd/1'],
+      ['stderr', '/proc/self/fd/2'],
+      ['core', '/proc/kcore'],
+      ['ptmx', 'pts/ptmx'],
+    ]) {
+      devTree.create(root, name, { type: 'symlink', mode: 0o777, uid: 0, gid: 0, target });
+    }
+    devTree.create(devTree.lookup(root, 'pts')!, 'ptmx', { type: 'chardev', mode: 0o666, uid: 0, gid: 0, rdev: (5 << 8) | 2 });
+  }
+  return devTree;
+}
+
+// A sandbox's own files, shared by its containers: /dev/shm, and the
+// /etc/hostname, /etc/hosts and /etc/resolv.conf containerd writes for it.
+export class PodFiles {
+  private etc?: MemTree;
+  private shmTree?: MemTree;
+
+  constructor(private readonly sandbox: () => Sandbox | undefined) {}
+
+  etcMount(name: 'hostname' | 'hosts' | 'resolv.conf', readonly: boolean): Backend {
+    if (!this.etc) {
+      const s = this.sandbox();
+      this.etc = new MemTree({ dev: DEV.etc });
+      writeFile(this.etc, '/hostname', etcHostname(s));
+      writeFile(this.etc, '/hosts', etcHosts());
+      writeFile(this.etc, '/resolv.conf', etcResolvConf(s));
+    }
+    return new Bind(this.etc, this.etc.lookup(this.etc.root(), name)!, readonly);
+  }
+
+  shm(): MemTree {
+    if (!this.shmTree) {
+      this.shmTree = new MemTree({ dev: DEV.shm, space: new CapacitySpace(SHM_BYTES, TMPFS_INODES) });
+      this.shmTree.root().mode = 0o1777;
+    }
+    return this.shmTree;
+  }
+}
+
+// A tmpfs upper layer made on the first write (a container's /dev).
+class TmpfsUpper implements UpperLayer {
+  private tree?: MemTree;
+  private readonly space = new CapacitySpace(DEV_BYTES, TMPFS_INODES);
+
+  constructor(private readonly dev: number) {}
+
+  backend(create: boolean): Backend | undefined {
+    if (!this.tree && create) this.tree = new MemTree({ dev: this.dev, space: this.space, firstIno: 1 << 24 });
+    return this.tree;
+  }
+
+  statfs(): StatFs {
+    return this.space.statfs();
+  }
+}
+
+interface ConfigView {
+  linux?: {
+    security_context?: (SecurityView & { readonly_rootfs?: boolean }) | null;
+  } | null;
+}
+
+interface CriMount {
+  container_path?: string;
+  host_path?: string;
+  readonly?: boolean;
+  propagation?: string;
+}
+
+const PROPAGATION: Record<string, string> = {
+  PROPAGATION_PRIVATE: 'rprivate',
+  PROPAGATION_HOST_TO_CONTAINER: 'rslave',
+  PROPAGATION_BIDIRECTIONAL: 'rshared',
+};
+
+const normalise = (p: string): string => `/${p.split('/').filter((s) => s && s !== '.').join('/')}`;
+
+function hashSeed(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0 || 1;
+}
+
+const securityOf = (c: Container) => (c.config as ConfigView | undefined)?.linux?.security_context;
+
+// The mounts every container has, in the order runc mounts them: the OCI
+// defaults, then containerd's sandbox files. Shared: a container keeps only
+// the backends of those it entered.
+interface StaticMount {
+  target: string;
+  entry(c: ContainerRootfs): MountEntry;
+  make(c: ContainerRootfs): Backend;
+}
+
+const fixed = (source: string, target: string, type: string, options: string | ((c: ContainerRootfs) => string), make: (c: ContainerRootfs) => Backend): StaticMount => ({
+  target,
+  entry: (c) => ({ source, target, type, options: (typeof options === 'string' ? options : options(c)).split(',') }),
+  make,
+});
+const devNode = (name: string) => sharedDevTree().lookup(sharedDevTree().root(), name)!;
+const etcFile = (name: 'hostname' | 'hosts' | 'resolv.conf'): StaticMount => ({
+  target: `/etc/${name}`,
+  entry: (c) => ({ ...hostMountOf(c.host.stateMount()), target: `/etc/${name}`, options: [c.readonlyRoot ? 'ro' : 'rw', 'relatime'] }),
+  make: (c) => c.host.pod(c.record.sandboxId).etcMount(name, c.readonlyRoot),
+});
+
+const STATIC: StaticMount[] = [
+  fixed('proc', '/proc', 'proc', 'rw,nosuid,nodev,noexec,relatime', (c) => new SynthFs(procRoot(c.procContext()), DEV.proc, 'proc')),
+  fixed('tmpfs', '/dev', 'tmpfs', 'rw,nosuid,size=65536k,mode=755', () => new Overlay(sharedDevTree(), new TmpfsUpper(DEV.dev), DEV.dev, false)),
+  fixed('devpts', '/dev/pts', 'devpts', 'rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=666', () => new Bind(sharedDevTree(), devNode('pts'), true, 'devpts')),
+  fixed('mqueue', '/dev/mqueue', 'mqueue', 'rw,nosuid,nodev,noexec,relatime', () => new Bind(sharedDevTree(), devNode('mqueue'), true, 'mqueue')),
+  fixed('sysfs', '/sys', 'sysfs', 'ro,nosuid,nodev,noexec,relatime', () => new SynthFs(sysRoot(), DEV.sysfs, 'sysfs')),
+  fixed('cgroup', '/sys/fs/cgroup', 'cgroup2', (c) => `${securityOf(c.record)?.privileged ? 'rw' : 'ro'},nosuid,nodev,noexec,relatime`, (c) => new SynthFs(cgroupRoot(c.cgroupContext()), DEV.cgroup, 'cgroup2')),
+  etcFile('hostname'),
+  etcFile('hosts'),
+  etcFile('resolv.conf'),
+  fixed('shm', '/dev/shm', 'tmpfs', 'rw,nosuid,nodev,noexec,relatime,size=65536k', (c) => {
+    const shm = c.host.pod(c.record.sandboxId).shm();
+    return new Bind(shm, shm.root(), false);
+  }),
+];
+const STATIC_AT = new Map(STATIC.map((m) => [m.target, m]));
+
+interface CriSlot {
+  target: string;
+  mount: CriMount;
+}
+const NO_MOUNTS: CriSlot[] = [];
+
+const parentOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
+const baseOf = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+
+// One container's files: the image under its writable layer, and the mounts
+// containerd and the kubelet give it. Built lazily: a container whose
+// program never touches a file costs this object and nothing more; one that
+// does keeps its overlay and the backends of the mounts it entered.
+export class ContainerRootfs implements FsSpace {
+  private overlay?: Overlay;
+  private mounted?: Map<string, Backend>;
+  private cri?: CriSlot[];
+  private randomSource?: RandomSource;
+
+  constructor(
+    readonly id: string,
+    readonly host: RootfsHost,
+  ) {}
+
+  get record(): Container {
+    return this.host.record(this.id);
+  }
+
+  get readonlyRoot(): boolean {
+    return Boolean(securityOf(this.record)?.readonly_rootfs);
+  }
+
+  // The container's files as the process `caller` sees them.
+  view(caller: Caller): ContainerFs {
+    return new View(this, caller);
+  }
+
+  root(): Backend {
+    return (this.overlay ??= new Overlay(this.host.lower(this.id), this.host.layer(this.id), DEV.overlay, this.readonlyRoot));
+  }
+
+  mountAt(path: string): Backend | undefined {
+    const cri = this.criSlots();
+    const slot = cri.length ? cri.find((m) => m.target === path) : undefined;
+    const fixedMount = slot ? undefined : STATIC_AT.get(path);
+    if (!slot && !fixedMount) return undefined;
+    let b = this.mounted?.get(path);
+    if (!b) {
+      b = slot ? hostMount(slot) : fixedMount!.make(this);
+      (this.mounted ??= new Map()).set(path, b);
+    }
+    return b;
+  }
+
+  mountsUnder(path: string): string[] {
+    const names = new Set<string>();
+    for (const m of STATIC) if (parentOf(m.target) === path) names.add(baseOf(m.target));
+    for (const m of this.criSlots()) if (parentOf(m.target) === path) names.add(baseOf(m.target));
+    return [...names];
+  }
+
+  mounts(): MountEntry[] {
+    const root: MountEntry = {
+      source: 'overlay',
+      target: '/',
+      type: 'overlay',
+      options: [this.readonlyRoot ? 'ro' : 'rw', 'relatime', `upperdir=${this.host.stateMount()}/fakecri/containers/${this.id}/diff`],
+    };
+    const cri = this.criSlots();
+    const replaced = new Set(cri.map((m) => m.target));
+    return [
+      root,
+      ...STATIC.filter((m) => !replaced.has(m.target)).map((m) => m.entry(this)),
+      ...cri.map(({ target, mount }) => ({
+        ...hostMountOf(mount.host_path!),
+        target,
+        options: [mount.readonly ? 'ro' : 'rw', 'relatime', PROPAGATION[mount.propagation ?? ''] ?? 'rprivate'],
+      })),
+    ];
+  }
+
+  random(): RandomSource {
+    return (this.randomSource ??= new RandomSource(hashSeed(this.id)));
+  }
+
+  // The CRI mounts, shallowest first; one replaces what containerd would
+  // have put at its path.
+  private criSlots(): CriSlot[] {
+    if (this.cri) return this.cri;
+    const mounts = (this.record.mounts ?? []) as CriMount[];
+    this.cri = mounts.length
+      ? mounts
+          .filter((m) => m.container_path && m.host_path)
+          .map((mount) => ({ target: normalise(mount.container_path!), mount }))
+          .sort((a, b) => a.target.split('/').length - b.target.split('/').length)
+      : NO_MOUNTS;
+    return this.cri;
+  }
+
+  procContext(): ProcContext {
+    const sandboxConfig = () => (this.host.sandbox(this.record.sandboxId)?.config ?? {}) as { linux?: { sysctls?: Record<string, string> } | null };
+    return {
+      procs: () => this.host.procs(this.id),
+      privileges: () => {
+        const r = this.record;
+        return privileges(securityOf(r), Boolean(r.seccomp?.spec));
+      },
+      mounts: () => this.mounts(),
+      sysctls: () => sandboxConfig().linux?.sysctls ?? {},
+      hostname: () => this.host.sandbox(this.record.sandboxId)?.hostname ?? '',
+    };
+  }
+
+  cgroupContext(): CgroupContext {
+    return {
+      resources: () => (this.record.resources ?? {}) as ResourcesView,
+      pids: () => this.host.procs(this.id)?.list().map((p) => p.pid) ?? [],
+      memoryBytes: () => this.host.stats(this.id)?.memoryBytes ?? 0,
+      cpuUsageUsec: () => this.host.stats(this.id)?.cpuUsageUsec ?? 0,
+    };
+  }
+}
+
+// A CRI mount: the real host_path, resolved once as the kernel's bind does.
+function hostMount({ target, mount }: CriSlot): Backend {
+  let real: string;
+  try {
+    real = realpathSync(mount.host_path!);
+  } catch (err) {
+    throw hostError(err, target);
+  }
+  return new HostDir(real, Boolean(mount.readonly));
+}

@@ -1,0 +1,82 @@
+import type { Identity } from '../procs/types';
+import { type ContainerFs, isFill } from './types';
+
+// Who a container's processes run as, as containerd decides it: the CRI
+// run_as_username or run_as_user (with run_as_group), else the image's
+// User; names and the primary group come from the container's /etc/passwd,
+// further groups from /etc/group (WithAdditionalGIDs), then the pod's
+// supplemental_groups.
+
+interface SecurityContextView {
+  run_as_user?: { value?: string | number } | null;
+  run_as_group?: { value?: string | number } | null;
+  run_as_username?: string;
+  supplemental_groups?: (string | number)[];
+}
+
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+function readText(fs: ContainerFs, path: string): string {
+  try {
+    const h = fs.open(path, { read: true });
+    try {
+      let out = '';
+      for (let c = h.read(65536); c; c = h.read(65536)) out += isFill(c) ? '' : Buffer.from(c).toString();
+      return out;
+    } finally {
+      h.close();
+    }
+  } catch {
+    return '';
+  }
+}
+
+const isNumber = (s: string): boolean => /^[0-9]+$/.test(s);
+
+function passwd(fs: ContainerFs): PasswdEntry[] {
+  return readText(fs, '/etc/passwd')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 4 && isNumber(f[2]) && isNumber(f[3]))
+    .map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]) }));
+}
+
+function groups(fs: ContainerFs): GroupEntry[] {
+  return readText(fs, '/etc/group')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 3 && isNumber(f[2]))
+    .map((f) => ({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
+}
+
+// `fs` is the container's files seen by root; `imageUser` the image
+// config's User ("name", "uid", "name:group", "uid:gid").
+export function resolveIdentity(fs: ContainerFs, config: unknown, imageUser = ''): Identity {
+  const sc = ((config ?? {}) as { linux?: { security_context?: SecurityContextView | null } | null }).linux?.security_context ?? {};
+  const runAsUser = sc.run_as_user?.value;
+  const runAsGroup = sc.run_as_group?.value;
+  let user = sc.run_as_username || (runAsUser !== undefined && runAsUser !== null ? String(runAsUser) : '');
+  let group = runAsGroup !== undefined && runAsGroup !== null ? String(runAsGroup) : '';
+  if (!user) [user = '', group = ''] = imageUser.split(':');
+  const users = passwd(fs);
+  const entry = !user ? users.find((u) => u.uid === 0) : isNumber(user) ? users.find((u) => u.uid === Number(user)) : users.find((u) => u.name === user);
+  const uid = !user ? 0 : isNumber(user) ? Number(user) : (entry?.uid ?? 0);
+  const all = groups(fs);
+  let gid = entry?.gid ?? 0;
+  if (group) gid = isNumber(group) ? Number(group) : (all.find((g) => g.name === group)?.gid ?? gid);
+  const name = entry?.name;
+  const extra = name ? all.filter((g) => g.members.includes(name)).map((g) => g.gid) : [];
+  const supplemental = (sc.supplemental_groups ?? []).map(Number);
+  const list = [...new Set([...extra, ...supplemental])].filter((g) => g !== gid);
+  return { uid, gid, groups: list, ...(name ? { user: name } : {}) };
+}
