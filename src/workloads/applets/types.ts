@@ -1,5 +1,6 @@
 import type { ContainerFs } from '../rootfs/types';
 import type { Clock, InStream, OutStream, Process, ProcessTable } from '../procs/types';
+import type { PodNetwork } from './net/types';
 
 // What an applet (ls, dd, grep…) gets: the process it runs as, its
 // arguments, environment and streams, the container's files seen as that
@@ -70,6 +71,8 @@ export interface ContainerInfo {
   // uname -m and friends.
   readonly arch: string; // "x86_64", "aarch64"
   readonly kernelRelease: string;
+  // The pod's network (nc, wget); none: they find nothing listening.
+  readonly net?: PodNetwork;
 }
 
 // An applet answers its exit status (0–255). It writes its own messages to

@@ -7,6 +7,11 @@ export const SIGNALS = {
   HUP: 1,
   INT: 2,
   QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  BUS: 7,
+  FPE: 8,
   KILL: 9,
   USR1: 10,
   SEGV: 11,
@@ -14,17 +19,28 @@ export const SIGNALS = {
   PIPE: 13,
   ALRM: 14,
   TERM: 15,
+  STKFLT: 16,
   CHLD: 17,
   CONT: 18,
   STOP: 19,
   TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
   WINCH: 28,
+  IO: 29,
+  PWR: 30,
+  SYS: 31,
 } as const;
 export type SignalName = keyof typeof SIGNALS;
 
 // What a signal does to a process that neither traps nor ignores it.
-// STOP and TSTP are not modelled: they are ignored.
-export const DEFAULT_IGNORED: ReadonlySet<SignalName> = new Set(['CHLD', 'CONT', 'WINCH', 'STOP', 'TSTP']);
+// STOP, TSTP, TTIN and TTOU are not modelled: they are ignored.
+export const DEFAULT_IGNORED: ReadonlySet<SignalName> = new Set(['CHLD', 'CONT', 'WINCH', 'URG', 'STOP', 'TSTP', 'TTIN', 'TTOU']);
 
 // The wait status as sh shows it: the exit code, or 128 + the signal.
 export const killedStatus = (sig: SignalName): number => 128 + SIGNALS[sig];

@@ -1,0 +1,328 @@
+import { chunkBuffer } from '../procs/streams';
+import { isFsError } from '../rootfs/types';
+import { type Input, type Tool, applet } from './common/tool';
+import { openInput } from './text';
+
+// base64, od and cmp: bytes shown another way.
+
+export const base64 = applet(async (t) => {
+  const p = t.parse({ short: 'dw:i', long: { decode: 'd', wrap: 'w:', 'ignore-garbage': 'i' } });
+  if (p.operands.length > 1) return t.usage();
+  const wrapStr = p.value('w') ?? '76';
+  if (!/^\d+$/.test(wrapStr)) return t.die(`invalid number '${wrapStr}'`);
+  const wrap = Number(wrapStr);
+  const input = await openInput(t, p.operands[0] ?? '-', 'cant');
+  if (!input) return 1;
+  try {
+    if (p.has('d')) {
+      let carry = '';
+      for (let b = await input.bytes(); b !== null; b = await input.bytes()) {
+        let s = carry + b.toString('latin1').replace(/[\r\n \t]/g, '');
+        if (p.has('i')) s = s.replace(/[^A-Za-z0-9+/=]/g, '');
+        if (/[^A-Za-z0-9+/=]/.test(s) || /=[^=]/.test(s)) return t.die('invalid input');
+        const whole = s.length - (s.length % 4);
+        await t.out.chunk(Buffer.from(s.slice(0, whole), 'base64'));
+        carry = s.slice(whole);
+        if (s.slice(0, whole).includes('=')) carry = '';
+      }
+      if (carry) {
+        if (carry.length === 1) return t.die('invalid input');
+        await t.out.chunk(Buffer.from(carry, 'base64'));
+      }
+      return 0;
+    }
+    let col = 0;
+    let pending: Buffer = Buffer.alloc(0);
+    const emit = async (text: string) => {
+      if (wrap === 0) return t.out.text(text);
+      let out = '';
+      for (let i = 0; i < text.length; ) {
+        const n = Math.min(wrap - col, text.length - i);
+        out += text.slice(i, i + n);
+        i += n;
+        col += n;
+        if (col === wrap) {
+          out += '\n';
+          col = 0;
+        }
+      }
+      return t.out.text(out);
+    };
+    for (let b = await input.bytes(); b !== null; b = await input.bytes()) {
+      const all = Buffer.concat([pending, b]);
+      const whole = all.length - (all.length % 3);
+      await emit(all.subarray(0, whole).toString('base64'));
+      pending = all.subarray(whole);
+    }
+    await emit(pending.toString('base64'));
+    if (wrap !== 0 && col !== 0) await t.out.text('\n');
+    return 0;
+  } finally {
+    input.close();
+  }
+});
+
+interface OdFormat {
+  kind: 'o' | 'x' | 'd' | 'u' | 'c' | 'a' | 'f';
+  size: number;
+}
+
+const OD_NAMED = ['nul', 'soh', 'stx', 'etx', 'eot', 'enq', 'ack', 'bel', 'bs', 'ht', 'nl', 'vt', 'ff', 'cr', 'so', 'si', 'dle', 'dc1', 'dc2', 'dc3', 'dc4', 'nak', 'syn', 'etb', 'can', 'em', 'sub', 'esc', 'fs', 'gs', 'rs', 'us', 'sp'];
+
+// Width of one field (without its leading space) per format.
+function fieldWidth(f: OdFormat): number {
+  if (f.kind === 'c' || f.kind === 'a') return 3;
+  const max = 2n ** BigInt(f.size * 8) - 1n;
+  if (f.kind === 'o') return max.toString(8).length;
+  if (f.kind === 'x') return max.toString(16).length;
+  if (f.kind === 'u') return max.toString(10).length;
+  if (f.kind === 'd') return (max / 2n).toString(10).length + 1;
+  return f.size === 4 ? 14 : 23;
+}
+
+function odField(f: OdFormat, b: Buffer, at: number): string {
+  if (f.kind === 'c') {
+    const c = b[at];
+    const esc: Record<number, string> = { 0: '\\0', 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r' };
+    if (esc[c]) return esc[c];
+    if (c >= 32 && c < 127) return String.fromCharCode(c);
+    return c.toString(8).padStart(3, '0');
+  }
+  if (f.kind === 'a') {
+    const c = b[at] & 0x7f;
+    if (c <= 32) return OD_NAMED[c];
+    if (c === 127) return 'del';
+    return String.fromCharCode(c);
+  }
+  if (f.kind === 'f') return f.size === 4 ? b.readFloatLE(at).toExponential(7) : b.readDoubleLE(at).toExponential(16);
+  let v = 0n;
+  for (let k = f.size - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[at + k] ?? 0);
+  if (f.kind === 'd') v = BigInt.asIntN(f.size * 8, v);
+  const base = f.kind === 'o' ? 8 : f.kind === 'x' ? 16 : 10;
+  const s = v.toString(base);
+  return f.kind === 'o' || f.kind === 'x' ? s.padStart(fieldWidth(f), '0') : s;
+}
+
+export const od = applet(async (t) => {
+  const p = t.parse({
+    short: 'A:N:j:t:S:w::vabcdfhilosxDeFHILOX',
+    long: { 'address-radix': 'A:', 'read-bytes': 'N:', 'skip-bytes': 'j:', format: 't:', 'output-duplicates': 'v', width: 'w::' },
+  });
+  const formats: OdFormat[] = [];
+  const sizes: Record<string, number> = { C: 1, S: 2, I: 4, L: 8 };
+  for (const o of p.seen) {
+    switch (o.key) {
+      case 'a':
+        formats.push({ kind: 'a', size: 1 });
+        break;
+      case 'b':
+        formats.push({ kind: 'o', size: 1 });
+        break;
+      case 'c':
+        formats.push({ kind: 'c', size: 1 });
+        break;
+      case 'd':
+        formats.push({ kind: 'u', size: 2 });
+        break;
+      case 'D':
+        formats.push({ kind: 'u', size: 4 });
+        break;
+      case 'o':
+        formats.push({ kind: 'o', size: 2 });
+        break;
+      case 'O':
+        formats.push({ kind: 'o', size: 4 });
+        break;
+      case 's':
+        formats.push({ kind: 'd', size: 2 });
+        break;
+      case 'i':
+      case 'I':
+        formats.push({ kind: 'd', size: 4 });
+        break;
+      case 'l':
+      case 'L':
+        formats.push({ kind: 'd', size: 8 });
+        break;
+      case 'x':
+      case 'h':
+        formats.push({ kind: 'x', size: 2 });
+        break;
+      case 'X':
+      case 'H':
+        formats.push({ kind: 'x', size: 4 });
+        break;
+      case 'f':
+        formats.push({ kind: 'f', size: 4 });
+        break;
+      case 'F':
+        formats.push({ kind: 'f', size: 8 });
+        break;
+      case 't': {
+        let spec = o.value!;
+        while (spec) {
+          const m = /^([acdfoux])(\d+|[CSILFD])?/.exec(spec);
+          if (!m) return t.die(`invalid type string '${o.value}'`);
+          const kind = m[1] as OdFormat['kind'];
+          let size = kind === 'a' || kind === 'c' ? 1 : kind === 'f' ? 8 : 4;
+          if (m[2]) size = /^\d+$/.test(m[2]) ? Number(m[2]) : m[2] === 'F' ? 4 : m[2] === 'D' ? 8 : sizes[m[2]];
+          if (![1, 2, 4, 8].includes(size)) return t.die(`invalid type string '${o.value}'`);
+          formats.push({ kind, size });
+          spec = spec.slice(m[0].length);
+        }
+        break;
+      }
+    }
+  }
+  if (formats.length === 0) formats.push({ kind: 'o', size: 2 });
+  const radix = p.value('A') ?? 'o';
+  if (!'doxn'.includes(radix) || radix.length !== 1) return t.die(`bad output address radix '${radix}' (must be [doxn])`);
+  const num = (s: string | undefined, dflt: number) => {
+    if (s === undefined) return dflt;
+    const m = /^(0x[0-9a-f]+|0[0-7]*|\d+)([bkmKM]?)$/i.exec(s);
+    if (!m) return NaN;
+    const v = m[1].startsWith('0x') ? parseInt(m[1], 16) : m[1].length > 1 && m[1][0] === '0' ? parseInt(m[1], 8) : Number(m[1]);
+    return v * ({ '': 1, b: 512, k: 1024, K: 1024, m: 1048576, M: 1048576 } as Record<string, number>)[m[2]];
+  };
+  let skip = num(p.value('j'), 0);
+  const limit = num(p.value('N'), Infinity);
+  const width = p.has('w') ? num(p.value('w') || '32', 32) : 16;
+  if ([skip, limit, width].some((n) => Number.isNaN(n))) return t.die('invalid number');
+  const addr = (n: number) => (radix === 'n' ? '' : radix === 'd' ? String(n).padStart(7, '0') : radix === 'x' ? n.toString(16).padStart(6, '0') : n.toString(8).padStart(7, '0'));
+  const files = p.operands.length ? p.operands : ['-'];
+  let status = 0;
+  let offset = skip;
+  let left = limit;
+  let prev: Buffer | undefined;
+  let starred = false;
+  let buf: Buffer = Buffer.alloc(0);
+  const line = async (b: Buffer) => {
+    if (!p.has('v') && prev && b.length === width && prev.equals(b)) {
+      if (!starred) await t.out.text('*\n');
+      starred = true;
+      offset += b.length;
+      return;
+    }
+    starred = false;
+    prev = Buffer.from(b);
+    let out = '';
+    formats.forEach((f, i) => {
+      const w = fieldWidth(f);
+      // Every format gets the same columns per byte: the widest one.
+      const per = Math.max(...formats.map((g) => (fieldWidth(g) + 1) / g.size));
+      const cell = Math.round(per * f.size);
+      let s = i === 0 ? addr(offset) : ' '.repeat(addr(0).length);
+      for (let k = 0; k < b.length; k += f.size) s += odField(f, b, k).padStart(Math.max(w, cell - 1)).padStart(cell);
+      out += s + '\n';
+    });
+    await t.out.text(out);
+    offset += b.length;
+  };
+  for (const f of files) {
+    if (left <= 0) break;
+    const input: Input | undefined = await openInput(t, f);
+    if (!input) {
+      status = 1;
+      continue;
+    }
+    try {
+      for (let c = await input.block(); c !== null && left > 0; c = await input.block()) {
+        let b = chunkBuffer(c);
+        if (skip > 0) {
+          const s = Math.min(skip, b.length);
+          b = b.subarray(s);
+          skip -= s;
+        }
+        if (b.length > left) b = b.subarray(0, left);
+        left -= b.length;
+        buf = Buffer.concat([buf, b]);
+        while (buf.length >= width) {
+          await line(buf.subarray(0, width));
+          buf = buf.subarray(width);
+        }
+      }
+    } catch (err) {
+      if (!isFsError(err) || err.code === 'EPIPE') throw err;
+      await t.perror(f, err);
+      status = 1;
+    } finally {
+      input.close();
+    }
+  }
+  if (buf.length) {
+    const maxSize = Math.max(...formats.map((f) => f.size));
+    const padded = Buffer.concat([buf, Buffer.alloc((maxSize - (buf.length % maxSize)) % maxSize)]);
+    prev = undefined;
+    const saved = offset;
+    await line(padded);
+    offset = saved + buf.length;
+  }
+  if (radix !== 'n') await t.out.text(addr(offset) + '\n');
+  return status;
+});
+
+export const cmp = applet(async (t) => {
+  const p = t.parse({ short: 'lsn:', long: { verbose: 'l', silent: 's', quiet: 's', bytes: 'n:' } });
+  const ops = p.operands;
+  if (ops.length < 1 || ops.length > 4) return t.usage();
+  const names = [ops[0], ops[1] ?? '-'];
+  const skips = [Number(ops[2] ?? 0), Number(ops[3] ?? 0)];
+  const limit = p.has('n') ? Number(p.value('n')) : Infinity;
+  if ([...skips, limit].some((n) => Number.isNaN(n))) return t.die('invalid number');
+  const inputs: Input[] = [];
+  for (const n of names) {
+    try {
+      inputs.push(t.input(n));
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      for (const i of inputs) i.close();
+      if (!p.has('s')) await t.perror(n, err);
+      return 2;
+    }
+  }
+  const reader = (i: number) => {
+    let buf: Buffer = Buffer.alloc(0);
+    let eof = false;
+    return async (): Promise<number | null> => {
+      while (buf.length === 0 && !eof) {
+        const b = await inputs[i].bytes();
+        if (b === null) eof = true;
+        else buf = b;
+      }
+      if (buf.length === 0) return null;
+      const c = buf[0];
+      buf = buf.subarray(1);
+      return c;
+    };
+  };
+  const r = [reader(0), reader(1)];
+  try {
+    for (let k = 0; k < 2; k++) for (let s = 0; s < skips[k]; s++) if ((await r[k]()) === null) break;
+    let pos = 1;
+    let line = 1;
+    let differ = false;
+    for (; pos <= limit; pos++) {
+      const a = await r[0]();
+      const b = await r[1]();
+      if (a === null || b === null) {
+        if (a === b) break;
+        if (!p.has('s')) await t.error(`EOF on ${a === null ? names[0] : names[1]}`);
+        return 1;
+      }
+      if (a !== b) {
+        differ = true;
+        if (p.has('s')) return 1;
+        if (!p.has('l')) {
+          await t.out.text(`${names[0]} ${names[1]} differ: char ${pos}, line ${line}\n`);
+          return 1;
+        }
+        await t.out.text(`${String(pos).padStart(7)} ${a.toString(8).padStart(3)} ${b.toString(8).padStart(3)}\n`);
+      }
+      if (a === 10) line++;
+      if (pos % 65536 === 0) await t.yield();
+    }
+    return differ ? 1 : 0;
+  } finally {
+    for (const i of inputs) i.close();
+  }
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { Pipe } from '../procs/pipe';
+import { applets } from './index';
+import { memoryContainer } from './test-context';
+
+const setup = () => memoryContainer(applets);
+
+describe('expr', () => {
+  it('computes, compares, matches, and sets the status', async () => {
+    const { container: c } = setup();
+    const e = async (...a: string[]) => c.exec(['expr', ...a]);
+    expect(await e('1', '+', '2', '*', '3')).toMatchObject({ status: 0, stdout: '7\n' });
+    expect(await e('(', '1', '+', '2', ')', '*', '3')).toMatchObject({ stdout: '9\n' });
+    expect(await e('7', '/', '2')).toMatchObject({ stdout: '3\n' });
+    expect(await e('7', '%', '2')).toMatchObject({ stdout: '1\n' });
+    expect(await e('0', '+', '0')).toMatchObject({ status: 1, stdout: '0\n' });
+    expect(await e('abc', '<', 'abd')).toMatchObject({ stdout: '1\n' });
+    expect(await e('10', '>', '9')).toMatchObject({ stdout: '1\n' });
+    expect(await e('hello.txt', ':', '\\(.*\\)\\.txt')).toMatchObject({ stdout: 'hello\n' });
+    expect(await e('hello', ':', 'hel')).toMatchObject({ stdout: '3\n' });
+    expect(await e('length', 'hello')).toMatchObject({ stdout: '5\n' });
+    expect(await e('substr', 'hello', '2', '3')).toMatchObject({ stdout: 'ell\n' });
+    expect(await e('index', 'hello', 'l')).toMatchObject({ stdout: '3\n' });
+    expect(await e('', '|', 'x')).toMatchObject({ stdout: 'x\n' });
+    expect(await e('a', '&', '')).toMatchObject({ status: 1, stdout: '0\n' });
+    expect(await e('1', '/', '0')).toMatchObject({ status: 2, stderr: 'expr: division by zero\n' });
+    expect(await e('a', '+', '1')).toMatchObject({ status: 2, stderr: 'expr: non-numeric argument\n' });
+    expect(await e('1', '2')).toMatchObject({ status: 2, stderr: 'expr: syntax error\n' });
+    expect(await e()).toMatchObject({ status: 2, stderr: 'expr: too few arguments\n' });
+  });
+});
+
+describe('base64, od, cmp', () => {
+  it('base64 encodes with wrapping and decodes', async () => {
+    const { container: c } = setup();
+    expect((await c.exec(['base64'], { input: 'hello world' })).stdout).toBe('aGVsbG8gd29ybGQ=\n');
+    expect((await c.exec(['base64', '-w', '4'], { input: 'hello' })).stdout).toBe('aGVs\nbG8=\n');
+    expect((await c.exec(['base64', '-d'], { input: 'aGVsbG8g\nd29ybGQ=\n' })).stdout).toBe('hello world');
+    expect(await c.exec(['base64', '-d'], { input: 'a$b' })).toMatchObject({ status: 1, stderr: 'base64: invalid input\n' });
+  });
+
+  it('od dumps in the usual formats', async () => {
+    const { container: c } = setup();
+    expect((await c.exec(['od'], { input: 'AB' })).stdout).toBe('0000000 041101\n0000002\n');
+    expect((await c.exec(['od', '-c'], { input: 'a\n' })).stdout).toBe('0000000   a  \\n\n0000002\n');
+    expect((await c.exec(['od', '-A', 'x', '-t', 'x1'], { input: 'abc' })).stdout).toBe('000000 61 62 63\n000003\n');
+    expect((await c.exec(['od', '-An', '-tx1'], { input: Buffer.from([0, 255]) })).stdout).toBe(' 00 ff\n');
+    const z = await c.exec(['od', '-A', 'd', '-t', 'x2'], { input: Buffer.alloc(64) });
+    expect(z.stdout).toBe('0000000 0000 0000 0000 0000 0000 0000 0000 0000\n*\n0000064\n');
+  });
+
+  it('cmp says where files differ', async () => {
+    const { container: c } = setup();
+    await c.exec(['tee', '/tmp/a'], { input: 'one\ntwo\n' });
+    await c.exec(['tee', '/tmp/b'], { input: 'one\ntwX\n' });
+    await c.exec(['tee', '/tmp/c'], { input: 'one\n' });
+    expect((await c.exec(['cmp', '/tmp/a', '/tmp/a'])).status).toBe(0);
+    expect(await c.exec(['cmp', '/tmp/a', '/tmp/b'])).toMatchObject({ status: 1, stdout: '/tmp/a /tmp/b differ: char 7, line 2\n' });
+    expect(await c.exec(['cmp', '-s', '/tmp/a', '/tmp/b'])).toMatchObject({ status: 1, stdout: '' });
+    expect(await c.exec(['cmp', '/tmp/a', '/tmp/c'])).toMatchObject({ status: 1, stderr: 'cmp: EOF on /tmp/c\n' });
+    expect(await c.exec(['cmp', '/tmp/a', '/nope'])).toMatchObject({ status: 2, stderr: 'cmp: /nope: No such file or directory\n' });
+  });
+});
+
+describe('tar', () => {
+  it('round-trips a tree through a pipe, as kubectl cp does', async () => {
+    const src = setup();
+    const dst = setup();
+    const s = src.container;
+    await s.exec(['mkdir', '-p', '/data/sub/deeper']);
+    await s.exec(['tee', '/data/a.txt'], { input: 'alpha\n' });
+    await s.exec(['tee', '/data/sub/deeper/b.txt'], { input: 'beta\n' });
+    await s.exec(['dd', 'if=/dev/urandom', 'of=/data/sub/rand', 'bs=1000', 'count=3', 'status=none']);
+    await s.exec(['ln', '-s', 'a.txt', '/data/link']);
+    await s.exec(['chmod', '640', '/data/a.txt']);
+    const long = 'x'.repeat(120);
+    await s.exec(['touch', `/data/${long}`]);
+    const pipe = new Pipe();
+    const packing = s.start(['tar', 'cf', '-', '-C', '/', 'data'], { stdout: pipe.writer }).finally(() => pipe.writer.close());
+    const r = await dst.container.exec(['tar', '--no-same-permissions', '--no-same-owner', '-xmf', '-', '-C', '/tmp'], { stdin: pipe.reader });
+    expect(await packing).toBe(0);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    const d = dst.container;
+    expect((await d.exec(['cat', '/tmp/data/a.txt', '/tmp/data/sub/deeper/b.txt'])).stdout).toBe('alpha\nbeta\n');
+    expect(dst.fs.readlink('/tmp/data/link')).toBe('a.txt');
+    expect(dst.fs.stat(`/tmp/data/${long}`).type).toBe('file');
+    const h1 = (await s.exec(['md5sum', '/data/sub/rand'])).stdout.split(' ')[0];
+    const h2 = (await d.exec(['md5sum', '/tmp/data/sub/rand'])).stdout.split(' ')[0];
+    expect(h2).toBe(h1);
+  });
+
+  it('lists, keeps modes and times, and extracts from a file with -z', async () => {
+    const { container: c, fs } = setup();
+    await c.exec(['mkdir', '/w']);
+    await c.exec(['tee', '/w/f'], { input: 'data' });
+    await c.exec(['chmod', '750', '/w/f']);
+    await c.exec(['touch', '-d', '2020-05-06 07:08:09', '/w/f']);
+    expect((await c.exec(['tar', '-czf', '/tmp/a.tgz', '-C', '/', 'w'])).status).toBe(0);
+    expect((await c.exec(['tar', 'tzf', '/tmp/a.tgz'])).stdout).toBe('w/\nw/f\n');
+    expect((await c.exec(['tar', '-tvzf', '/tmp/a.tgz'])).stdout).toContain('-rwxr-x--- root/root         4 2020-05-06 07:08:09 w/f\n');
+    await c.exec(['mkdir', '/out']);
+    expect((await c.exec(['tar', '-xzf', '/tmp/a.tgz', '-C', '/out'])).status).toBe(0);
+    expect(fs.stat('/out/w/f')).toMatchObject({ mode: 0o750, mtimeMs: Date.UTC(2020, 4, 6, 7, 8, 9), size: 4 });
+    expect((await c.exec(['tar', '-xOf', '/tmp/a.tgz', '-z', 'w/f'])).stdout).toBe('data');
+    expect(await c.exec(['tar', '-xzf', '/tmp/a.tgz', 'nothere'])).toMatchObject({ status: 1, stderr: 'tar: nothere: not found in archive\n' });
+    expect(await c.exec(['tar', '-xf', '/nope'])).toMatchObject({ status: 1, stderr: "tar: can't open '/nope': No such file or directory\n" });
+    expect(await c.exec(['tar', '-xf', '/etc/passwd'])).toMatchObject({ status: 1, stderr: 'tar: short read\n' });
+    await c.exec(['dd', 'if=/dev/urandom', 'of=/tmp/junk', 'bs=1k', 'count=2', 'status=none']);
+    expect(await c.exec(['tar', '-xf', '/tmp/junk'])).toMatchObject({ status: 1, stderr: 'tar: invalid tar magic\n' });
+  });
+});

@@ -1,0 +1,111 @@
+import { basename, dirname, echo, falseApplet, pwd, seq, sleep, trueApplet, usleep, yes } from './basic';
+import { cut, tr } from './columns';
+import { dd } from './dd';
+import { df, du, mount } from './disk';
+import { base64, cmp, od } from './encode';
+import { expr } from './expr';
+import { chgrp, chmod, chown, cp, fallocate, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
+import { find } from './find';
+import { grep } from './grep';
+import { cksum, md5sum, sha1sum, sha256sum, sha512sum } from './hash';
+import { ls } from './ls';
+import { nc, wget } from './net';
+import { printf } from './printf';
+import { kill, ps, top } from './procs';
+import { sed } from './sed';
+import { sort, uniq } from './sort';
+import { stat } from './stat';
+import { date, env, free, hostname, id, nice, nohup, nproc, printenv, stty, timeout, uname, which, whoami } from './system';
+import { tar } from './tar';
+import { test } from './test';
+import { cat, head, tac, tail, tee, wc } from './text';
+import type { Applet } from './types';
+import { xargs } from './xargs';
+
+// Every applet by name: what /bin holds in a busybox image.
+export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
+  ['[', test],
+  ['[[', test],
+  ['base64', base64],
+  ['basename', basename],
+  ['cat', cat],
+  ['chgrp', chgrp],
+  ['chmod', chmod],
+  ['chown', chown],
+  ['cksum', cksum],
+  ['cmp', cmp],
+  ['cp', cp],
+  ['cut', cut],
+  ['date', date],
+  ['dd', dd],
+  ['df', df],
+  ['dirname', dirname],
+  ['du', du],
+  ['echo', echo],
+  ['egrep', grep],
+  ['env', env],
+  ['expr', expr],
+  ['fallocate', fallocate],
+  ['false', falseApplet],
+  ['fgrep', grep],
+  ['find', find],
+  ['free', free],
+  ['grep', grep],
+  ['head', head],
+  ['hostname', hostname],
+  ['id', id],
+  ['kill', kill],
+  ['ln', ln],
+  ['ls', ls],
+  ['md5sum', md5sum],
+  ['mkdir', mkdir],
+  ['mktemp', mktemp],
+  ['mount', mount],
+  ['mv', mv],
+  ['nc', nc],
+  ['netcat', nc],
+  ['nice', nice],
+  ['nohup', nohup],
+  ['nproc', nproc],
+  ['od', od],
+  ['printenv', printenv],
+  ['printf', printf],
+  ['ps', ps],
+  ['pwd', pwd],
+  ['readlink', readlink],
+  ['realpath', realpath],
+  ['rm', rm],
+  ['rmdir', rmdir],
+  ['sed', sed],
+  ['seq', seq],
+  ['sha1sum', sha1sum],
+  ['sha256sum', sha256sum],
+  ['sha512sum', sha512sum],
+  ['sleep', sleep],
+  ['sort', sort],
+  ['stat', stat],
+  ['stty', stty],
+  ['sync', sync],
+  ['tac', tac],
+  ['tail', tail],
+  ['tar', tar],
+  ['tee', tee],
+  ['test', test],
+  ['timeout', timeout],
+  ['top', top],
+  ['touch', touch],
+  ['tr', tr],
+  ['true', trueApplet],
+  ['truncate', truncate],
+  ['uname', uname],
+  ['uniq', uniq],
+  ['usleep', usleep],
+  ['wc', wc],
+  ['wget', wget],
+  ['which', which],
+  ['whoami', whoami],
+  ['xargs', xargs],
+  ['yes', yes],
+]);
+
+export const appletNames: readonly string[] = [...applets.keys()].sort();

@@ -1,0 +1,189 @@
+import type { ProcessInfo } from '../procs/types';
+import { signalList, signalName, signalNumber } from './common/signals';
+import { type Tool, applet } from './common/tool';
+import { Names } from './common/users';
+
+// kill, ps, top: the container's own process table.
+
+export const kill = applet(async (t) => {
+  let args = [...t.args];
+  let sig = 15;
+  if (args.length === 0 || args[0][0] !== '-') return killPids(t, args, sig);
+  if (args[0] === '-l') {
+    args = args.slice(1);
+    if (args.length === 0) {
+      await t.out.text(signalList());
+      return 0;
+    }
+    for (const a of args) {
+      if (/^\d+$/.test(a)) {
+        const name = signalName(Number(a) & 0x7f);
+        await t.out.text(`${name ?? Number(a) & 0x7f}\n`);
+      } else {
+        const n = signalNumber(a);
+        if (n === undefined) return t.die(`unknown signal '${a}'`);
+        await t.out.text(`${n}\n`);
+      }
+    }
+    return 0;
+  }
+  let arg = args[0].slice(1);
+  if (arg === '-') return killPids(t, args.slice(1), sig);
+  if ((arg === 's' || arg === 'n') && args.length > 1) {
+    args = args.slice(1);
+    arg = args[0];
+  }
+  const n = signalNumber(arg);
+  if (n === undefined) return t.die(`bad signal name '${arg}'`);
+  sig = n;
+  return killPids(t, args.slice(1), sig);
+});
+
+async function killPids(t: Tool, pids: string[], sig: number): Promise<number> {
+  if (pids.length === 0) return t.die('you need to specify whom to kill');
+  const name = sig === 0 ? 0 : signalName(sig);
+  let errors = 0;
+  const procs = t.ctx.container.procs;
+  const me = t.ctx.proc.identity;
+  for (const a of pids) {
+    if (!/^-?\d+$/.test(a.trim())) {
+      await t.error(`invalid number '${a}'`);
+      errors++;
+      continue;
+    }
+    const pid = Number(a.trim());
+    // A process group, 0 or -1: every process we may signal.
+    const targets = pid > 0 ? [pid] : procs.list().map((p) => p.pid).filter((p) => pid !== -1 || p !== t.ctx.proc.pid);
+    let ok = false;
+    let last: 'ESRCH' | 'EPERM' = 'ESRCH';
+    for (const target of targets) {
+      const r = name === undefined ? procs.kill(target, 0, me) : procs.kill(target, name, me);
+      if (r === 'ok') ok = true;
+      else last = r;
+    }
+    if (!ok) {
+      await t.error(`can't kill pid ${pid}: ${last === 'ESRCH' ? 'No such process' : 'Operation not permitted'}`);
+      errors++;
+    }
+  }
+  // The signal may have been for us: let it land before we go on.
+  await t.yield();
+  return errors;
+}
+
+const fmtTime = (secs: number): string => {
+  let ff = secs % 60;
+  let tt = Math.floor(secs / 60);
+  if (tt < 60) return `${String(tt).padStart(2)}:${String(ff).padStart(2, '0')}`;
+  ff = tt % 60;
+  tt = Math.floor(tt / 60);
+  if (tt < 24) return `${String(tt).padStart(2)}h${String(ff).padStart(2, '0')}`;
+  ff = tt % 24;
+  tt = Math.floor(tt / 24);
+  return `${String(tt).padStart(2)}d${String(ff).padStart(2, '0')}`;
+};
+
+interface Column {
+  width: number;
+  header: string;
+  value: (p: ProcessInfo) => string;
+}
+
+export const ps = applet(async (t) => {
+  // BSD-style "ps aux" and unknown letters are taken and ignored.
+  const opts: string[] = [];
+  const args = t.args;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-o' && i + 1 < args.length) opts.push(args[++i]);
+    else if (args[i].startsWith('-o')) opts.push(args[i].slice(2));
+  }
+  const names = new Names(t.ctx.fs);
+  const now = t.ctx.container.clock.now();
+  const specs: Record<string, Column> = {
+    user: { width: 8, header: 'USER', value: (p) => names.user(p.uid) ?? String(p.uid) },
+    group: { width: 8, header: 'GROUP', value: (p) => names.group(p.gid) ?? String(p.gid) },
+    comm: { width: 16, header: 'COMMAND', value: (p) => (p.argv[0] ?? '').split('/').pop()!.slice(0, 15) },
+    args: { width: 0, header: 'COMMAND', value: (p) => (p.state === 'zombie' ? `[${p.argv[0] ?? ''}]` : p.argv.join(' ')) },
+    pid: { width: 5, header: 'PID', value: (p) => String(p.pid).padStart(5) },
+    ppid: { width: 5, header: 'PPID', value: (p) => String(p.ppid).padStart(5) },
+    pgid: { width: 5, header: 'PGID', value: (p) => String(p.pid).padStart(5) },
+    etime: { width: 7, header: 'ELAPSED', value: (p) => fmtTime(Math.max(0, Math.floor((now - p.startMs) / 1000))) },
+    nice: { width: 5, header: 'NI', value: () => '0'.padStart(5) },
+    ruser: { width: 8, header: 'RUSER', value: (p) => names.user(p.uid) ?? String(p.uid) },
+    rgroup: { width: 8, header: 'RGROUP', value: (p) => names.group(p.gid) ?? String(p.gid) },
+    time: { width: 5, header: 'TIME', value: () => fmtTime(0) },
+    tty: { width: 6, header: 'TT', value: () => '' },
+    vsz: { width: 4, header: 'VSZ', value: () => '0'.padStart(4) },
+    sid: { width: 5, header: 'SID', value: () => '1'.padStart(5) },
+    stat: { width: 4, header: 'STAT', value: (p) => (p.state === 'zombie' ? 'Z' : p.state === 'running' ? 'R' : 'S') },
+    rss: { width: 4, header: 'RSS', value: () => '0'.padStart(4) },
+  };
+  const cols: Column[] = [];
+  for (const o of opts.length ? opts : ['pid,user,time,args']) {
+    let rest = o;
+    while (rest) {
+      const comma = rest.indexOf(',');
+      const eq = rest.indexOf('=');
+      let name: string;
+      let header: string | undefined;
+      if (comma >= 0 && (eq < 0 || eq > comma)) {
+        name = rest.slice(0, comma);
+        rest = rest.slice(comma + 1);
+      } else if (eq >= 0) {
+        name = rest.slice(0, eq);
+        const after = rest.slice(eq + 1);
+        const c2 = after.indexOf(',');
+        header = c2 < 0 ? after : after.slice(0, c2);
+        rest = c2 < 0 ? '' : after.slice(c2 + 1);
+      } else {
+        name = rest;
+        rest = '';
+      }
+      const spec = specs[name];
+      if (!spec) return t.die(`bad -o argument '${name}', supported arguments: ${Object.keys(specs).join(',')}`);
+      const col = { ...spec };
+      if (header !== undefined) {
+        col.header = header;
+        if (header) col.width = header.length;
+      }
+      cols.push(col);
+    }
+  }
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(cols[i].width) + ' '))
+      .join('')
+      .trimEnd();
+  if (cols.some((c) => c.header)) await t.out.text(line(cols.map((c) => c.header)) + '\n');
+  for (const p of t.ctx.container.procs.list().sort((a, b) => a.pid - b.pid)) {
+    await t.out.text(line(cols.map((c) => c.value(p) || '-')) + '\n');
+  }
+  return 0;
+});
+
+export const top = applet(async (t) => {
+  const p = t.parse({ short: 'bn:d:mHs' });
+  const count = p.has('n') ? Number(p.value('n')) : Infinity;
+  const delay = p.has('d') ? Number(p.value('d')) : 5;
+  if (!Number.isFinite(delay) || delay < 0) return t.die(`invalid number '${p.value('d')}'`);
+  const names = new Names(t.ctx.fs);
+  const c = t.ctx.container;
+  const total = Math.floor((c.memoryLimitBytes > 0 ? c.memoryLimitBytes : 8 * 1024 * 1024 * 1024) / 1024);
+  for (let i = 0; i < count; i++) {
+    const list = c.procs.list().sort((a, b) => a.pid - b.pid);
+    let s = p.has('b') || !t.ctx.stdout.isTTY ? '' : '\x1b[H\x1b[J';
+    s += `Mem: ${4096}K used, ${total - 4096}K free, 0K shrd, 0K buff, 0K cached\n`;
+    s += 'CPU:   0% usr   0% sys   0% nic 100% idle   0% io   0% irq   0% sirq\n';
+    s += `Load average: 0.00 0.00 0.00 1/${list.length} ${list.length ? list[list.length - 1].pid : 0}\n`;
+    s += '  PID  PPID USER     STAT   VSZ %VSZ %CPU COMMAND\n';
+    for (const q of list) {
+      const user = (names.user(q.uid) ?? String(q.uid)).slice(0, 8).padEnd(8);
+      const st = q.state === 'zombie' ? 'Z' : q.state === 'running' ? 'R' : 'S';
+      s += `${String(q.pid).padStart(5)} ${String(q.ppid).padStart(5)} ${user} ${st.padEnd(4)} ${'0'.padStart(5)}   0%   0% ${q.argv.join(' ')}\n`;
+    }
+    await t.out.text(s);
+    await t.out.flush();
+    if (i + 1 < count) await t.ctx.sleep(delay * 1000);
+  }
+  return 0;
+});

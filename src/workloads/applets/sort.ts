@@ -1,0 +1,301 @@
+import { isFsError } from '../rootfs/types';
+import { MAX_SLURP, type Tool, applet, toBin } from './common/tool';
+import { openInput } from './text';
+
+// sort and uniq. sort holds its input in memory, up to MAX_SLURP bytes.
+
+interface Key {
+  // 1-based field and char of the start and end; 0: not given.
+  f1: number;
+  c1: number;
+  f2: number;
+  c2: number;
+  flags: string;
+}
+
+const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
+
+function getKey(str: string, key: Key, flags: string, sep: string | undefined): string {
+  if (key.f1 === 1 && !key.c1 && !key.f2 && !key.c2 && !/[bdfi]/.test(flags) && !flags.includes('B')) return str;
+  const len = str.length;
+  let start = 0;
+  let end = 0;
+  for (let j = 0; j < 2; j++) {
+    const field = j === 0 ? key.f1 : key.f2;
+    if (!field) end = len;
+    else {
+      let ch = '';
+      end = 0;
+      for (let i = 1; i < field + j; i++) {
+        if (sep !== undefined) {
+          while (end < len) {
+            ch = str[end++];
+            if (ch === sep) break;
+          }
+          if (end >= len && ch !== sep) ch = '';
+        } else {
+          while (isSpace(str[end])) end++;
+          while (end < len && !isSpace(str[end])) end++;
+        }
+      }
+      if (j && ch) end--;
+    }
+    if (!j) start = end;
+  }
+  if (flags.includes('b')) while (isSpace(str[start])) start++;
+  if (flags.includes('B')) while (end > start && isSpace(str[end - 1])) end--;
+  if (key.c2) end = Math.min(key.c2, len);
+  if (key.c1) start = Math.min(start + key.c1 - 1, len);
+  if (end < start) end = start;
+  let s = str.slice(start, end);
+  if (flags.includes('d')) s = s.replace(/[^ \t\n\v\f\r0-9A-Za-z]/g, '');
+  if (flags.includes('i')) s = s.replace(/[^\x20-\x7e]/g, '');
+  if (flags.includes('f')) s = s.toUpperCase();
+  return s;
+}
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+
+// strtod-like prefix for -n: blanks, sign, digits, one point.
+function numPrefix(s: string): number {
+  const m = /^[ \t]*(-?(\d+\.?\d*|\.\d+))/.exec(s);
+  return m ? Number(m[1]) : 0;
+}
+
+function generalNum(s: string): number {
+  const m = /^[ \t]*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?inf(inity)?|[+-]?nan)/i.exec(s);
+  if (!m) return -Infinity;
+  const v = Number(m[1].replace(/inf(inity)?/i, 'Infinity'));
+  return Number.isNaN(v) ? -Infinity : v;
+}
+
+function humanNum(s: string): number {
+  const m = /^[ \t]*(-?\d+\.?\d*)([KMGTPEZY]?)/i.exec(s);
+  if (!m) return 0;
+  const exp = ' KMGTPEZY'.indexOf(m[2].toUpperCase());
+  return Number(m[1]) * Math.pow(1024, Math.max(0, exp));
+}
+
+function versionCmp(a: string, b: string): number {
+  const re = /(\d+|\D+)/g;
+  const pa = a.match(re) ?? [];
+  const pb = b.match(re) ?? [];
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i];
+    const y = pb[i];
+    const d = /^\d/.test(x) && /^\d/.test(y) ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0;
+    if (d) return d;
+  }
+  return pa.length - pb.length;
+}
+
+const byteCmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export const sort = applet(async (t) => {
+  const p = t.parse({
+    short: 'nrugMcCszbdfiVo:k:t:hT:S:',
+    long: {
+      'numeric-sort': 'n',
+      reverse: 'r',
+      unique: 'u',
+      'general-numeric-sort': 'g',
+      'month-sort': 'M',
+      check: 'c',
+      stable: 's',
+      'zero-terminated': 'z',
+      'ignore-leading-blanks': 'b',
+      'dictionary-order': 'd',
+      'ignore-case': 'f',
+      'ignore-nonprinting': 'i',
+      'version-sort': 'V',
+      output: 'o:',
+      key: 'k:',
+      'field-separator': 't:',
+      'human-numeric-sort': 'h',
+    },
+  });
+  const global = 'nrgMbdfiVh'
+    .split('')
+    .filter((f) => p.has(f))
+    .join('');
+  let sep: string | undefined;
+  if (p.has('t')) {
+    const v = toBin(p.value('t')!);
+    if (v.length !== 1) return t.die('bad -t parameter');
+    sep = v;
+  }
+  const keys: Key[] = [];
+  for (const k of p.values('k')) {
+    const m = /^(\d+)(?:\.(\d+))?([bdfgiMnrhVR]*)(?:,(\d+)(?:\.(\d+))?([bdfgiMnrhVR]*))?$/.exec(k);
+    if (!m || m[1] === '0' || m[2] === '0') return t.die('bad field specification');
+    let flags = (m[3] ?? '') + (m[6] ?? '').replace(/b/g, 'B');
+    if (!flags) flags = global;
+    keys.push({ f1: Number(m[1]), c1: Number(m[2] ?? 0), f2: Number(m[4] ?? 0), c2: Number(m[5] ?? 0), flags });
+  }
+  if (keys.length === 0) keys.push({ f1: 1, c1: 0, f2: 0, c2: 0, flags: global });
+  const recSep = p.has('z') ? '\0' : '\n';
+
+  const compareKey = (a: string, b: string, key: Key): number => {
+    const fl = key.flags;
+    const x = getKey(a, key, fl, sep);
+    const y = getKey(b, key, fl, sep);
+    let d: number;
+    if (fl.includes('n')) d = numPrefix(x) - numPrefix(y);
+    else if (fl.includes('g')) {
+      const u = generalNum(x);
+      const v = generalNum(y);
+      d = u < v ? -1 : u > v ? 1 : 0;
+    } else if (fl.includes('h')) d = humanNum(x) - humanNum(y);
+    else if (fl.includes('M')) d = MONTHS.indexOf(x.trim().slice(0, 3).toUpperCase()) - MONTHS.indexOf(y.trim().slice(0, 3).toUpperCase());
+    else if (fl.includes('V')) d = versionCmp(x, y);
+    else d = byteCmp(x, y);
+    d = Math.sign(d);
+    return fl.includes('r') ? -d : d;
+  };
+  const compare = (a: string, b: string): number => {
+    for (const k of keys) {
+      const d = compareKey(a, b, k);
+      if (d) return d;
+    }
+    if (p.has('u') || p.has('s')) return 0;
+    const d = byteCmp(a, b);
+    return global.includes('r') ? -d : d;
+  };
+
+  const files = p.operands.length ? p.operands : ['-'];
+  const lines: string[] = [];
+  let size = 0;
+  for (const f of files) {
+    const input = await openInput(t, f);
+    if (!input) return 2;
+    try {
+      for (let l = await input.record(recSep); l !== null; l = await input.record(recSep)) {
+        size += l.length + 1;
+        if (size > MAX_SLURP) return t.die(`input over ${MAX_SLURP} bytes`, 2);
+        lines.push(l);
+      }
+    } catch (err) {
+      if (!isFsError(err) || err.code === 'EPIPE') throw err;
+      return t.die(`${f}: ${err.message}`, 2);
+    } finally {
+      input.close();
+    }
+  }
+  if (p.has('c') || p.has('C')) {
+    for (let i = 1; i < lines.length; i++) {
+      const d = compare(lines[i - 1], lines[i]);
+      if (d > 0 || (p.has('u') && d === 0)) {
+        if (!p.has('C')) await t.error(`-:${i + 1}: disorder: ${Buffer.from(lines[i], 'latin1').toString()}`);
+        return 1;
+      }
+    }
+    return 0;
+  }
+  // Array.prototype.sort is stable: ties keep their input order.
+  lines.sort(compare);
+  let outLines = lines;
+  if (p.has('u')) outLines = lines.filter((l, i) => i === 0 || compare(lines[i - 1], l) !== 0);
+  const write = async (emit: (s: string) => Promise<void>) => {
+    let buf = '';
+    for (const l of outLines) {
+      buf += l + recSep;
+      if (buf.length > 32768) {
+        await emit(buf);
+        buf = '';
+        await t.yield();
+      }
+    }
+    await emit(buf);
+  };
+  if (p.has('o')) {
+    const name = p.value('o')!;
+    let o;
+    try {
+      o = t.output(name, { create: true, truncate: true });
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      return t.die(`can't open '${name}': ${err.message}`, 2);
+    }
+    try {
+      await write((s) => o.stream.write(Buffer.from(s, 'latin1')));
+    } finally {
+      o.close();
+    }
+    return 0;
+  }
+  await write((s) => t.out.bin(s));
+  return 0;
+});
+
+export const uniq = applet(async (t) => {
+  const p = t.parse({
+    short: 'cduf:s:w:iz',
+    long: { count: 'c', repeated: 'd', unique: 'u', 'skip-fields': 'f:', 'skip-chars': 's:', 'check-chars': 'w:', 'ignore-case': 'i', 'zero-terminated': 'z' },
+  });
+  const num = async (k: string, dflt: number) => {
+    const v = p.value(k);
+    if (v === undefined) return dflt;
+    if (!/^\d+$/.test(v)) return t.die(`invalid number '${v}'`);
+    return Number(v);
+  };
+  const skipFields = await num('f', 0);
+  const skipChars = await num('s', 0);
+  const maxChars = await num('w', Infinity);
+  if (p.operands.length > 2) return t.usage();
+  const inName = p.operands[0] ?? '-';
+  let input;
+  try {
+    input = t.input(inName);
+  } catch (err) {
+    if (!isFsError(err)) throw err;
+    return t.die(`can't open '${inName}': ${err.message}`);
+  }
+  let emit = (s: string) => t.out.bin(s);
+  let close = () => {};
+  const outName = p.operands[1];
+  if (outName !== undefined && outName !== '-') {
+    try {
+      const o = t.output(outName, { create: true, truncate: true });
+      emit = (s) => o.stream.write(Buffer.from(s, 'latin1'));
+      close = o.close;
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      input.close();
+      return t.die(`can't open '${outName}': ${err.message}`);
+    }
+  }
+  const eol = p.has('z') ? '\0' : '\n';
+  const keyOf = (l: string) => {
+    let s = l;
+    for (let i = 0; i < skipFields; i++) s = s.replace(/^[ \t\n\v\f\r]*[^ \t\n\v\f\r]*/, '');
+    s = s.slice(skipChars);
+    if (maxChars !== Infinity) s = s.slice(0, maxChars);
+    return p.has('i') ? s.toLowerCase() : s;
+  };
+  try {
+    let prev: string | null = null;
+    let prevKey = '';
+    let dups = 0;
+    const flush = async () => {
+      if (prev === null) return;
+      const show = dups ? !p.has('u') : !p.has('d');
+      if (show) await emit(`${p.has('c') ? String(dups + 1).padStart(7) + ' ' : ''}${prev}${eol}`);
+    };
+    for (let l = await input.record(eol); l !== null; l = await input.record(eol)) {
+      const k = keyOf(l);
+      if (prev !== null && k === prevKey) {
+        dups++;
+        continue;
+      }
+      await flush();
+      prev = l;
+      prevKey = k;
+      dups = 0;
+    }
+    await flush();
+  } finally {
+    input.close();
+    close();
+  }
+  return 0;
+});

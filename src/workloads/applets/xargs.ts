@@ -1,0 +1,196 @@
+import { emptyIn } from '../procs/streams';
+import { isFsError } from '../rootfs/types';
+import { type Input, applet, fromBin } from './common/tool';
+
+// xargs: items from stdin (blank-separated with quotes, lines with -I,
+// NUL-separated with -0), commands run one after another, busybox's exit
+// codes (123 some failed, 124 one exited 255, 125 killed, 126/127 not run).
+
+const MAX_CHARS = 128 * 1024;
+
+// The next item in the default syntax: blanks separate, quotes and
+// backslash protect. Answers null at the end.
+async function nextWord(input: Input, state: { buf: string; eof: boolean }): Promise<string | null> {
+  for (;;) {
+    const m = /^[ \t\n\v\f\r]*/.exec(state.buf)!;
+    state.buf = state.buf.slice(m[0].length);
+    if (state.buf === '' && !state.eof) {
+      const b = await input.bytes();
+      if (b === null) state.eof = true;
+      else state.buf += b.toString('latin1');
+      continue;
+    }
+    if (state.buf === '') return null;
+    let word = '';
+    let quote = '';
+    let i = 0;
+    for (;;) {
+      if (i >= state.buf.length) {
+        if (state.eof) {
+          if (quote) throw new XargsError(`unmatched ${quote === '"' ? 'double' : 'single'} quote; by default quotes are special to xargs unless you use the -0 option`);
+          state.buf = '';
+          return word;
+        }
+        const b = await input.bytes();
+        if (b === null) state.eof = true;
+        else state.buf += b.toString('latin1');
+        continue;
+      }
+      const c = state.buf[i];
+      if (quote) {
+        if (c === quote) quote = '';
+        else word += c;
+        i++;
+        continue;
+      }
+      if (c === '"' || c === "'") {
+        quote = c;
+        i++;
+        continue;
+      }
+      if (c === '\\' && i + 1 < state.buf.length) {
+        word += state.buf[i + 1];
+        i += 2;
+        continue;
+      }
+      if (/[ \t\n\v\f\r]/.test(c)) {
+        state.buf = state.buf.slice(i);
+        return word;
+      }
+      word += c;
+      i++;
+    }
+  }
+}
+
+class XargsError extends Error {}
+
+export const xargs = applet(async (t) => {
+  const p = t.parse({
+    short: 'trn:s:e::E:opx0I:i::P:a:d:L:',
+    long: {
+      verbose: 't',
+      'no-run-if-empty': 'r',
+      'max-args': 'n:',
+      'max-chars': 's:',
+      eof: 'e::',
+      interactive: 'p',
+      exit: 'x',
+      null: '0',
+      'max-procs': 'P:',
+      'arg-file': 'a:',
+      delimiter: 'd:',
+      'max-lines': 'L:',
+    },
+    stopAtOperand: true,
+  });
+  const num = async (k: string) => {
+    const v = p.value(k)!;
+    if (!/^\d+$/.test(v) || Number(v) === 0) return t.die(`invalid number '${v}'`);
+    return Number(v);
+  };
+  const maxArgs = p.has('n') ? await num('n') : Infinity;
+  const maxLines = p.has('L') ? await num('L') : 0;
+  const maxChars = p.has('s') ? await num('s') : MAX_CHARS;
+  const repl = p.has('I') ? p.value('I')! : p.has('i') ? p.value('i') || '{}' : undefined;
+  const eofStr = p.value('E') ?? p.value('e');
+  const cmd = p.operands.length ? p.operands : ['echo'];
+  let input: Input;
+  try {
+    input = p.has('a') ? t.input(p.value('a')!) : t.input('-');
+  } catch (err) {
+    if (!isFsError(err)) throw err;
+    return t.die(`can't open '${p.value('a')}': ${err.message}`);
+  }
+
+  let exitcode = 0;
+  // Runs one command; false stops xargs.
+  const exec = async (items: string[]): Promise<boolean> => {
+    const argv = repl !== undefined ? cmd.map((w) => w.split(repl).join(items[0] ?? '')) : [...cmd, ...items];
+    if (p.has('t')) await t.ctx.stderr.write(argv.join(' ') + '\n');
+    await t.out.flush();
+    let status: number;
+    try {
+      status = await t.ctx.run(argv, { stdin: emptyIn });
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      await t.perror(argv[0], err);
+      exitcode = err.code === 'ENOENT' ? 127 : 126;
+      return false;
+    }
+    if (status > 128 && status < 160) {
+      await t.error(`'${argv[0]}' terminated by signal ${status - 128}`);
+      exitcode = 125;
+      return false;
+    }
+    if (status === 255) {
+      await t.error(`${argv[0]}: exited with status 255; aborting`);
+      exitcode = 124;
+      return false;
+    }
+    if (status !== 0) exitcode = 123;
+    return true;
+  };
+
+  // Items: by delimiter (-0, -d), by line (-I, -L), or words.
+  const state = { buf: '', eof: false };
+  const delim = p.has('0') ? '\0' : p.has('d') ? p.value('d')!.replace(/^\\n$/, '\n').replace(/^\\t$/, '\t') : undefined;
+  const nextItem = async (): Promise<string | null> => {
+    if (delim !== undefined) return input.record(delim);
+    if (repl !== undefined) {
+      for (;;) {
+        const l = await input.line();
+        if (l === null) return null;
+        const s = l.replace(/^[ \t]+/, '');
+        if (s !== '') return s;
+      }
+    }
+    return nextWord(input, state);
+  };
+
+  let ran = false;
+  try {
+    let batch: string[] = [];
+    let chars = cmd.join(' ').length;
+    let lines = 0;
+    for (;;) {
+      const raw = await nextItem();
+      if (raw === null) break;
+      const item = fromBin(raw);
+      if (eofStr !== undefined && eofStr !== '' && item === eofStr) break;
+      if (repl !== undefined) {
+        ran = true;
+        if (!(await exec([item]))) return exitcode;
+        continue;
+      }
+      if (batch.length > 0 && chars + item.length + 1 > maxChars) {
+        if (p.has('x')) return t.die('argument line too long');
+        ran = true;
+        if (!(await exec(batch))) return exitcode;
+        batch = [];
+        chars = cmd.join(' ').length;
+      }
+      batch.push(item);
+      chars += item.length + 1;
+      lines++;
+      if (batch.length >= maxArgs || (maxLines && lines >= maxLines)) {
+        ran = true;
+        if (!(await exec(batch))) return exitcode;
+        batch = [];
+        chars = cmd.join(' ').length;
+        lines = 0;
+      }
+      await t.yield();
+    }
+    if (batch.length > 0 || (!ran && !p.has('r'))) {
+      if (!(await exec(batch))) return exitcode;
+    }
+  } catch (err) {
+    if (err instanceof XargsError) return t.die(err.message);
+    throw err;
+  } finally {
+    input.close();
+  }
+  return exitcode;
+});
+
