@@ -11,6 +11,10 @@ import { ContainerService } from './pods/container-service';
 import { PodEvents } from './pods/events';
 import { ExecScripts } from './workloads/exec-scripts';
 import { WorkloadRunner } from './workloads/runner';
+import { Programs } from './workloads/programs';
+import { PodNetworks } from './workloads/userland/pod-networks';
+import { commandNames, commands } from './workloads/userland/commands';
+import { imagePrograms } from './workloads/userland/image-program';
 import { SandboxService } from './pods/sandbox-service';
 import { RegistryImageSource } from './oci/image-source';
 import { registryOptions } from './oci/setup';
@@ -100,6 +104,8 @@ export class App {
       container: (id) => containerStore.get(id),
       sandbox: (id) => sandboxStore.get(id),
       image: (id) => imageStore.get(id),
+      imageFiles: (image) => ({ applets: commandNames, programs: imagePrograms(image) }),
+      procs: (id) => this.workloads.programs.procs(id),
       log,
     });
     restoreFilesystems(this.fs, this.ballast, images, this.rootfs.measure(containers));
@@ -132,11 +138,30 @@ export class App {
       (ref) => this.images.find(ref),
       this.rootfs,
       this.events,
-      { startLogLine: config.runtime.start_log_line, stopPlan: (c) => this.workloads.stopPlan(c), seccomp: this.seccomp },
+      {
+        startLogLine: config.runtime.start_log_line,
+        stopPlan: (c) => this.workloads.stopPlan(c),
+        checkStart: (c) => this.workloads.checkStart(c),
+        stopProgram: (c, timeoutMs) => this.workloads.stopProgram(c, timeoutMs),
+        seccomp: this.seccomp,
+      },
       log,
     );
     this.sandboxes = new SandboxService(sandboxStore, this.containers, this.ipam, this.events, log);
-    this.workloads = new WorkloadRunner(this.containers, sandboxStore, (image) => catalog.behaviourFor(image), this.events, log);
+    const networks = new PodNetworks(this.events);
+    const programs = new Programs({
+      container: (id) => containerStore.get(id),
+      sandbox: (id) => sandboxStore.get(id),
+      image: (id) => imageStore.get(id),
+      rootfs: this.rootfs,
+      applets: commands,
+      net: (s) => networks.of(s),
+      exited: (id, status) => {
+        if (containerStore.get(id)?.state === 'CONTAINER_RUNNING') this.containers.exit(id, status);
+      },
+      log,
+    });
+    this.workloads = new WorkloadRunner(this.containers, sandboxStore, (image) => catalog.behaviourFor(image), programs, this.events, log);
     this.containers.restore();
     this.sandboxes.restore();
     // Containers that resolved the same profile share it in memory again.

@@ -36,11 +36,20 @@ export interface ContainerServiceOptions {
   startLogLine: string;
   // How a running container answers a graceful stop (its workload decides).
   stopPlan: (c: Container) => StopPlan;
+  // Checks, before StartContainer changes anything, that the container's
+  // program can start; throws with the runtime's words if not.
+  checkStart?: (c: Container) => void;
+  // A container whose program answers the stop signal itself: sends it and
+  // resolves when the program has ended or timeoutMs is up. undefined: the
+  // stop plan decides.
+  stopProgram?: (c: Container, timeoutMs: number) => Promise<void> | undefined;
   // Resolves the container's seccomp profile at creation; none: unconfined.
   seccomp?: SeccompSetup;
 }
 
 const SIGKILL_EXIT = 137;
+// containerd's exit code and reason for a task that failed to start.
+const START_ERROR_EXIT = 128;
 
 // Containers' writable layers on containerfs (src/workloads/rootfs keeps
 // them): they exist from CreateContainer to RemoveContainer.
@@ -148,6 +157,20 @@ export class ContainerService {
     if (!sandbox || sandbox.state !== 'SANDBOX_READY') {
       throw failedPrecondition(`container "${current.id}" cannot start: its pod sandbox "${current.sandboxId}" is not ready`);
     }
+    try {
+      this.options.checkStart?.(current);
+    } catch (err) {
+      // containerd marks a container whose task failed to start exited.
+      this.store.update(current.id, (c) => {
+        setContainerState(c, 'CONTAINER_EXITED');
+        c.finishedAt = nowNanos();
+        c.exitCode = START_ERROR_EXIT;
+        c.reason = 'StartError';
+        c.message = (err as Error).message;
+      });
+      this.events.container('STOPPED', this.store.get(current.id)!);
+      throw err;
+    }
     if (current.logPath) createLogFile(current.logPath);
     const started = this.store.update(current.id, (c) => {
       setContainerState(c, 'CONTAINER_RUNNING');
@@ -186,9 +209,14 @@ export class ContainerService {
   async stop(idOrPrefix: string, timeoutSeconds: number): Promise<void> {
     const container = this.store.resolve(idOrPrefix);
     if (container?.state !== 'CONTAINER_RUNNING') return;
-    const plan = timeoutSeconds > 0 ? this.options.stopPlan(container) : undefined;
-    if (!plan) return this.exitIfRunning(container.id, SIGKILL_EXIT);
+    if (timeoutSeconds <= 0) return this.exitIfRunning(container.id, SIGKILL_EXIT);
     const timeoutMs = timeoutSeconds * 1000;
+    const program = this.options.stopProgram?.(container, timeoutMs);
+    if (program) {
+      await program;
+      return this.exitIfRunning(container.id, SIGKILL_EXIT);
+    }
+    const plan = this.options.stopPlan(container);
     if (plan.mode === 'exit') return this.exitIfRunning(container.id, plan.exitCode);
     const obeys = plan.mode === 'delay' && plan.delayMs <= timeoutMs;
     await new Promise((r) => setTimeout(r, obeys ? plan.delayMs : timeoutMs));

@@ -12,14 +12,15 @@ describe("a container's command", () => {
   beforeEach(async () => {
     h = await startHarness({ runtime: { start_log_line: '' } });
     await h.img('PullImage', { image: { image: 'busybox' } });
+    await h.img('PullImage', { image: { image: 'registry.example.com/app:1' } });
   });
   afterEach(() => h.close());
 
-  async function run(name: string, command: string[], podAnnotations: Record<string, string> = {}) {
+  async function run(name: string, command: string[], podAnnotations: Record<string, string> = {}, image = 'busybox') {
     const cfg = podConfig(`pod-${name}`, { logDir: join(h.dir, 'logs', name) });
     Object.assign(cfg.annotations, podAnnotations);
     const sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id;
-    const cc = { ...containerConfig(name, 'busybox'), command, args: [] };
+    const cc = { ...containerConfig(name, image), command, args: [] };
     const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: cc, sandbox_config: cfg })).container_id as string;
     await h.rt('StartContainer', { container_id: id });
     return id;
@@ -55,13 +56,16 @@ describe("a container's command", () => {
     expect(Date.now() - t).toBeGreaterThanOrEqual(290);
   });
 
-  it('top and unknown commands run until stopped', async () => {
-    const a = await run('top', ['top']);
-    const b = await run('server', ['/app/server', '--port', '80']);
-    await sleep(200);
-    for (const id of [a, b]) expect((await cstatus(id)).state).toBe('CONTAINER_RUNNING');
-    await h.rt('StopContainer', { container_id: a, timeout: 10 });
-    expect((await cstatus(a)).exit_code).toBe(0);
+  it("an image's own program runs until stopped and exits 0 on SIGTERM; in busybox a missing one fails the start as runc's exec", async () => {
+    const id = await run('server', ['/app/server', '--port', '80'], {}, 'registry.example.com/app:1');
+    expect((await cstatus(id)).state).toBe('CONTAINER_RUNNING');
+    await h.rt('StopContainer', { container_id: id, timeout: 10 });
+    expect((await cstatus(id)).exit_code).toBe(0);
+    const err = await run('missing', ['/app/server']).catch((e) => e);
+    expect(err.details).toMatch(/exec: "\/app\/server": stat \/app\/server: no such file or directory/);
+    const failed = (await h.rt('ListContainers', {})).containers.find((c: { metadata: { name: string } }) => c.metadata.name === 'missing');
+    const st = await cstatus(failed.id);
+    expect([st.state, st.exit_code, st.reason]).toEqual(['CONTAINER_EXITED', 128, 'StartError']);
   });
 
   it('a logging loop writes until stopped, and keeps writing after ReopenContainerLog', async () => {

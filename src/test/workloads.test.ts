@@ -158,7 +158,9 @@ describe('container behaviour', () => {
     };
     expect(await exec(['cat', '/tmp/ready'])).toEqual([0, 'yes\n', '']);
     expect(await exec(['sh', '-c', 'test -f /tmp/ready && echo ok'])).toEqual([0, 'ok\n', '']);
-    expect(await exec(['wget', '-q', 'x'])).toEqual([127, '', 'sh: wget: command not found\n']);
+    expect(await exec(['sh', '-c', 'nosuch'])).toEqual([127, '', 'sh: nosuch: not found\n']);
+    const missing = await h.rt('ExecSync', { container_id: id, cmd: ['nosuch'], timeout: 5 }).catch((e) => e);
+    expect(missing.details).toMatch(/exec: "nosuch": executable file not found in \$PATH/);
     const t = Date.now();
     const err = await h.rt('ExecSync', { container_id: id, cmd: ['sleep', '10'], timeout: 1 }).catch((e) => e);
     expect(err.code).toBe(status.DEADLINE_EXCEEDED);

@@ -10,9 +10,7 @@ import type { Container } from '../store/container';
 import type { ObjectStore } from '../store/object-store';
 import type { Sandbox } from '../store/sandbox';
 import { type Behaviour, behaviourFromAnnotations, mergeBehaviours } from './behaviour';
-import { hostname } from 'node:os';
-import { containerArgv, interpretable, runProgram } from './command';
-import { containerIdentity, podFiles } from './pod-files';
+import type { Programs } from './programs';
 
 const TICK_MS = 100;
 const ZEROS = Buffer.alloc(1024 * 1024);
@@ -40,33 +38,36 @@ interface Active {
 export class WorkloadRunner {
   private readonly active = new Map<string, Active>();
   private readonly overrides = new Map<string, Behaviour>();
-  // Containers whose own command is being interpreted (command.ts).
-  private readonly programs = new Map<string, AbortController>();
   private ticker?: NodeJS.Timeout;
 
   constructor(
     private readonly containers: ContainerService,
     private readonly sandboxes: ObjectStore<Sandbox>,
     private readonly imageBehaviour: (image: string) => Behaviour | undefined,
+    readonly programs: Programs,
     events: PodEvents,
     private readonly log: Logger,
   ) {
     events.onContainer((e) => {
       if (e.type === 'STARTED') {
+        const files = this.resolve(e.container).files;
+        if (files) this.programs.writeFiles(e.container, files);
         this.start(e.container);
         this.startProgram(e.container);
       } else if (e.type === 'STOPPED') {
         this.halt(e.container.id);
-        this.stopProgram(e.container.id);
+        this.programs.halt(e.container.id);
       } else if (e.type === 'DELETED') {
         this.halt(e.container.id);
-        this.stopProgram(e.container.id);
+        this.programs.halt(e.container.id);
         this.overrides.delete(e.container.id);
       }
     });
   }
 
-  // Containers that were running before a restart carry on.
+  // Containers that were running before a restart carry on: their programs
+  // run again from their start, fast up to now, without doing twice what
+  // they did (see userland/replay.ts).
   restore(): void {
     const now = Date.now();
     for (const c of this.containers.store.values()) {
@@ -76,53 +77,28 @@ export class WorkloadRunner {
     }
   }
 
-  // Interprets the container's command, unless its behaviour decides when it
-  // exits. After a restart of fakecri (replayUntilMs), the program is replayed
-  // from the container's start without writing again what it wrote before.
-  private startProgram(c: Container, replayUntilMs?: number): void {
-    const argv = containerArgv(c.config);
-    if (!interpretable(argv) || this.programs.has(c.id)) return;
-    const b = this.resolve(c);
-    if (b.exit_after !== undefined || b.crash_loop || b.oom_after !== undefined) return;
-    const ac = new AbortController();
-    this.programs.set(c.id, ac);
-    const sandbox = this.sandboxes.get(c.sandboxId);
-    const mounts = (c.mounts as MountView[])
-      .filter((m) => m.container_path && m.host_path)
-      .map((m) => ({ container_path: m.container_path!, host_path: m.host_path! }));
-    runProgram(argv, {
-      startedMs: Number(BigInt(c.startedAt) / 1_000_000n),
-      replayUntilMs,
-      files: { ...podFiles(sandbox), ...b.files },
-      mounts,
-      hostname: sandbox?.hostname || hostname(),
-      identity: containerIdentity(c.config),
-      signal: ac.signal,
-      line: (stream, text) => {
-        if (!c.logPath) return;
-        try {
-          appendLog(c.logPath, formatLogLine(nowNanos(), stream, text));
-        } catch (err) {
-          this.log.warn({ container: c.id, err: (err as Error).message }, 'log write failed');
-        }
-      },
-    }).then(
-      (code) => {
-        if (this.programs.get(c.id) !== ac) return;
-        this.programs.delete(c.id);
-        this.exitNow(c.id, code);
-      },
-      (err: unknown) => {
-        if (!ac.signal.aborted) this.log.warn({ container: c.id, err: (err as Error).message }, 'container command failed');
-      },
-    );
+  // Before StartContainer changes anything: the program must be there,
+  // unless a behaviour decides the container's life instead.
+  checkStart(c: Container): void {
+    if (!this.decidesExit(this.resolve(c))) this.programs.check(c);
   }
 
-  private stopProgram(id: string): void {
-    const ac = this.programs.get(id);
-    if (!ac) return;
-    this.programs.delete(id);
-    ac.abort(new Error('container stopped'));
+  // A behaviour that says when the container exits replaces its program.
+  private decidesExit(b: Behaviour): boolean {
+    return b.exit_after !== undefined || Boolean(b.crash_loop) || b.oom_after !== undefined;
+  }
+
+  private startProgram(c: Container, replayUntilMs?: number): void {
+    if (this.decidesExit(this.resolve(c))) return;
+    this.programs.start(c, replayUntilMs);
+  }
+
+  // StopContainer for a container whose program answers the stop signal
+  // itself; undefined when a behaviour's `stop` says how it stops (it wins
+  // over the program) or no program runs.
+  stopProgram(c: Container, timeoutMs: number): Promise<void> | undefined {
+    if (this.resolve(c).stop || !this.programs.has(c.id)) return undefined;
+    return this.programs.stop(c.id, timeoutMs);
   }
 
   // The behaviour a container would get; throws INVALID_ARGUMENT for bad
@@ -213,7 +189,7 @@ export class WorkloadRunner {
 
   stop(): void {
     for (const id of [...this.active.keys()]) this.halt(id);
-    for (const id of [...this.programs.keys()]) this.stopProgram(id);
+    this.programs.haltAll();
   }
 
   private tick(): void {

@@ -8,7 +8,12 @@ export interface ImageFiles {
   applets: readonly string[];
   // Extra files by absolute path (a catalog's entries).
   files?: Record<string, string>;
+  // The image's own programs by absolute path (its entrypoint): executable
+  // ELF stubs, which the userland runs as programs it does not emulate.
+  programs?: readonly string[];
 }
+
+export const PROGRAM_STUB = '\x7fELF fakecri image program\n';
 
 export const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n';
 export const GROUP = 'root:x:0:\nnobody:x:65534:\n';
@@ -40,6 +45,10 @@ export function populateImage(tree: MemTree, image: ImageFiles): void {
   writeFile(tree, '/etc/passwd', PASSWD);
   writeFile(tree, '/etc/group', GROUP);
   for (const [path, text] of Object.entries(image.files ?? {})) writeFile(tree, path, text);
+  for (const path of image.programs ?? []) {
+    if (!path.startsWith('/') || path.split('/').includes('..')) continue;
+    writeFile(tree, path, Buffer.from(PROGRAM_STUB, 'latin1'), 0o755);
+  }
 }
 
 // The device files of /dev, and /dev/shm, /dev/pts as directories.

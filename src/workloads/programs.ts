@@ -1,0 +1,315 @@
+import { availableParallelism } from 'node:os';
+import type { Logger } from 'pino';
+import { FakecriError } from '../domain/errors';
+import type { ImageRecord } from '../store/image-store';
+import type { Container } from '../store/container';
+import type { Sandbox } from '../store/sandbox';
+import type { Applet } from './applets/types';
+import type { PodNetwork } from './applets/net/types';
+import { ProgramClock } from './procs/clock';
+import { Collector, bytesIn } from './procs/streams';
+import { type Identity, type Process, SIGNALS, type SignalName } from './procs/types';
+import { resolveIdentity } from './rootfs/identity';
+import type { RootfsStore } from './rootfs/store';
+import { type ContainerFs, isFill, isFsError } from './rootfs/types';
+import { ContainerUserland } from './userland/container-userland';
+import { caller } from './userland/launcher';
+import { LogOut } from './userland/log-out';
+import { type ProcessSpec, processSpec } from './userland/process-spec';
+
+// The containers' own programs: what their command says, run in their
+// userland (shell, applets, files) from StartContainer until the program
+// ends or the container is stopped. Also ExecSync's commands, beside it.
+
+export interface ProgramsOptions {
+  container(id: string): Container | undefined;
+  sandbox(id: string): Sandbox | undefined;
+  image(id: string): ImageRecord | undefined;
+  rootfs: RootfsStore;
+  applets: ReadonlyMap<string, Applet>;
+  net(sandbox: Sandbox): PodNetwork | undefined;
+  // The program ended by itself: the container exits with its status.
+  exited(containerId: string, status: number): void;
+  log: Logger;
+}
+
+export interface ExecResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number;
+}
+
+interface Running {
+  userland: ContainerUserland;
+  // The program's end (its wait status); absent when only exec runs in it.
+  done?: Promise<number>;
+  spec: ProcessSpec;
+  identity: Identity;
+}
+
+// ExecSync keeps this much of each stream (containerd's limit is the gRPC
+// message size); more is dropped.
+const EXEC_OUTPUT_LIMIT = 16 * 1024 * 1024;
+
+export class Programs {
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly o: ProgramsOptions) {}
+
+  // What argv[0] of the container's program would be, checked before
+  // StartContainer changes anything, as runc's exec fails: throws with
+  // containerd's words when it is not there.
+  check(c: Container): void {
+    const r = this.prepare(c);
+    const argv = r.spec.argv;
+    if (argv.length === 0) return;
+    const fs = this.o.rootfs.view(c.id, caller(r.identity, 0));
+    if (this.unknownIsProgram(c) || findable(fs, argv[0], r.spec)) return;
+    const name = argv[0];
+    const why = name.includes('/') ? `stat ${name}: no such file or directory` : 'executable file not found in $PATH';
+    throw new FakecriError(
+      'UNKNOWN',
+      `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: "${name}": ${why}: unknown`,
+    );
+  }
+
+  // Starts the program of a container that has just started (or, after a
+  // restart of fakecri, replays it from its start up to now).
+  start(c: Container, replayUntilMs?: number): void {
+    if (this.running.get(c.id)?.done) return;
+    const r = this.prepare(c);
+    if (r.spec.argv.length === 0) return; // nothing to run: it runs until stopped
+    const logFailed = (err: Error) => this.o.log.warn({ container: c.id, err: err.message }, 'log write failed');
+    const stdout = new LogOut(() => this.o.container(c.id)?.logPath ?? '', 'stdout', logFailed);
+    const stderr = new LogOut(() => this.o.container(c.id)?.logPath ?? '', 'stderr', logFailed);
+    const startedMs = Number(BigInt(c.startedAt) / 1_000_000n);
+    const done = r.userland.runProgram({
+      argv: r.spec.argv,
+      env: r.spec.env,
+      cwd: r.spec.cwd,
+      identity: r.identity,
+      stdout,
+      stderr,
+      clock: new ProgramClock(startedMs, replayUntilMs ?? 0),
+      unknownIsProgram: this.unknownIsProgram(c),
+    });
+    r.done = done;
+    done.then(
+      (status) => {
+        stdout.end();
+        stderr.end();
+        if (this.running.get(c.id) === r) this.o.exited(c.id, status);
+      },
+      (err: unknown) => {
+        if (this.running.get(c.id) !== r) return;
+        const e = err as Error;
+        if (isFsError(e)) this.o.exited(c.id, e.code === 'EACCES' ? 126 : 127);
+        else this.o.log.error({ container: c.id, err: e.message, stack: e.stack }, 'container program failed');
+      },
+    );
+  }
+
+  // Whether the program runs (and so answers signals itself).
+  has(id: string): boolean {
+    return this.running.get(id)?.done !== undefined;
+  }
+
+  // StopContainer: the stop signal, then wait up to timeoutMs for the
+  // program to end. Resolves when it has ended or the time is up.
+  async stop(id: string, timeoutMs: number): Promise<void> {
+    const r = this.running.get(id);
+    if (!r?.done) return;
+    r.userland.signal(this.stopSignal(id));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([r.done.catch(() => 0), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  // The container stopped or went: every process of it gets SIGKILL.
+  halt(id: string): void {
+    const r = this.running.get(id);
+    if (!r) return;
+    this.running.delete(id);
+    r.userland.killAll();
+  }
+
+  // A behaviour's `files`: written into the container's files at its start,
+  // as if its image or an init step had put them there.
+  writeFiles(c: Container, files: Record<string, string>): void {
+    const fs = this.o.rootfs.view(c.id, { uid: 0, gid: 0, groups: [], pid: 0 });
+    for (const [path, text] of Object.entries(files)) {
+      try {
+        const parts = path.split('/').filter(Boolean);
+        for (let i = 1; i < parts.length; i++) {
+          const dir = `/${parts.slice(0, i).join('/')}`;
+          try {
+            fs.mkdir(dir, 0o755);
+          } catch (err) {
+            if (!isFsError(err, 'EEXIST')) throw err;
+          }
+        }
+        const h = fs.open(`/${parts.join('/')}`, { write: true, create: true, truncate: true }, 0o644);
+        try {
+          h.write(Buffer.from(text));
+        } finally {
+          h.close();
+        }
+      } catch (err) {
+        this.o.log.warn({ container: c.id, path, err: (err as Error).message }, 'behaviour file not written');
+      }
+    }
+  }
+
+  // The container's processes, for its /proc.
+  procs(id: string): ContainerUserland['procs'] | undefined {
+    return this.running.get(id)?.userland.procs;
+  }
+
+  haltAll(): void {
+    for (const id of [...this.running.keys()]) this.halt(id);
+  }
+
+  // ExecSync: runs argv beside the program, as its user, in its working
+  // directory and environment; the output kept, the status answered.
+  // A signal abort (the timeout, the caller gone) kills what it started.
+  async exec(c: Container, argv: readonly string[], signal: AbortSignal, input?: Buffer): Promise<ExecResult> {
+    const r = this.running.get(c.id) ?? this.prepare(c);
+    const stdout = new Collector(EXEC_OUTPUT_LIMIT);
+    const stderr = new Collector(EXEC_OUTPUT_LIMIT);
+    let proc: Process | undefined;
+    const kill = () => {
+      if (proc) killTree(r.userland, proc.pid);
+    };
+    signal.addEventListener('abort', kill, { once: true });
+    try {
+      const status = await r.userland.exec({
+        argv,
+        env: r.spec.env,
+        cwd: r.spec.cwd,
+        identity: r.identity,
+        stdin: input ? bytesIn(input) : undefined,
+        stdout,
+        stderr,
+        onStart: (p) => {
+          proc = p;
+          if (signal.aborted) kill();
+        },
+      });
+      if (signal.aborted) throw signal.reason;
+      return { stdout: stdout.buffer(), stderr: stderr.buffer(), exitCode: status };
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      const why = argv[0]?.includes('/') ? `stat ${argv[0]}: no such file or directory` : 'executable file not found in $PATH';
+      throw new FakecriError(
+        'UNKNOWN',
+        `failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${argv[0] ?? ''}": ${err.code === 'EACCES' ? 'permission denied' : why}: unknown`,
+      );
+    } finally {
+      signal.removeEventListener('abort', kill);
+      this.o.rootfs.flush(c.id);
+    }
+  }
+
+  // The userland, identity and process of a container, made once.
+  private prepare(c: Container): Running {
+    const existing = this.running.get(c.id);
+    if (existing) return existing;
+    const sandbox = this.o.sandbox(c.sandboxId);
+    const image = this.o.image(c.imageId);
+    const hostname = sandbox?.hostname ?? '';
+    const spec = processSpec(c.config, image?.config, hostname);
+    const rootfs = this.o.rootfs;
+    const root = rootfs.view(c.id, { uid: 0, gid: 0, groups: [], pid: 0 });
+    const identity = resolveIdentity(root, c.config, image?.user ?? '');
+    if (spec.env.HOME === undefined) spec.env.HOME = homeOf(root, identity.uid);
+    const resources = limits(c.resources);
+    const userland = new ContainerUserland({
+      id: c.id,
+      applets: this.o.applets,
+      fs: (who) => rootfs.view(c.id, who),
+      hostname,
+      podIps: sandbox?.ips ?? [],
+      cpus: resources.cpus,
+      memoryLimitBytes: resources.memory,
+      net: sandbox ? this.o.net(sandbox) : undefined,
+    });
+    const r: Running = { userland, spec, identity };
+    this.running.set(c.id, r);
+    return r;
+  }
+
+  private unknownIsProgram(c: Container): boolean {
+    return this.o.image(c.imageId)?.config?.userland !== 'busybox';
+  }
+
+  // The CRI's stop_signal, else the image's StopSignal, else SIGTERM.
+  private stopSignal(id: string): SignalName {
+    const c = this.o.container(id);
+    const fromCri = ((c?.config ?? {}) as { stop_signal?: string }).stop_signal;
+    const fromImage = c ? this.o.image(c.imageId)?.config?.stopSignal : undefined;
+    for (const name of [fromCri, fromImage]) {
+      const sig = name?.replace(/^SIG/, '');
+      if (sig && sig !== 'RUNTIME_DEFAULT' && sig in SIGNALS) return sig as SignalName;
+    }
+    return 'TERM';
+  }
+}
+
+function findable(fs: ContainerFs, name: string, spec: ProcessSpec): boolean {
+  const dirs = name.includes('/') ? [''] : (spec.env.PATH ?? '').split(':');
+  for (const dir of dirs) {
+    const path = name.includes('/') ? (name.startsWith('/') ? name : `${spec.cwd}/${name}`) : `${dir || '.'}/${name}`;
+    try {
+      if (fs.stat(path).type === 'file') return true;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return false;
+}
+
+// The user's home from the container's /etc/passwd, as runc sets HOME.
+function homeOf(fs: ContainerFs, uid: number): string {
+  try {
+    const h = fs.open('/etc/passwd', { read: true });
+    let text = '';
+    try {
+      for (let c = h.read(65536); c; c = h.read(65536)) if (!isFill(c)) text += Buffer.from(c).toString();
+    } finally {
+      h.close();
+    }
+    for (const line of text.split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 6 && Number(f[2]) === uid && f[2] !== '') return f[5] || '/';
+    }
+  } catch {
+    // No /etc/passwd: "/".
+  }
+  return '/';
+}
+
+// nproc and the memory limit from the CRI's linux resources.
+function limits(resources: unknown): { cpus: number; memory: number } {
+  const r = (resources ?? {}) as { cpu_quota?: string | number; cpu_period?: string | number; memory_limit_in_bytes?: string | number };
+  const quota = Number(r.cpu_quota ?? 0);
+  const period = Number(r.cpu_period ?? 0);
+  const host = availableParallelism();
+  const cpus = quota > 0 && period > 0 ? Math.max(1, Math.min(host, Math.ceil(quota / period))) : host;
+  return { cpus, memory: Math.max(0, Number(r.memory_limit_in_bytes ?? 0)) };
+}
+
+// SIGKILL to a process and everything it started.
+function killTree(userland: ContainerUserland, pid: number): void {
+  const all = userland.procs.list();
+  const doomed = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (!doomed.has(p.pid) && doomed.has(p.ppid)) {
+        doomed.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  for (const p of doomed) userland.procs.kill(p, 'KILL', { uid: 0, gid: 0, groups: [] });
+}

@@ -1,0 +1,114 @@
+import { arch as osArch, release } from 'node:os';
+import type { Applet, ContainerInfo } from '../applets/types';
+import type { PodNetwork } from '../applets/net/types';
+import { realClock } from '../procs/clock';
+import { newProcessTable } from '../procs/table';
+import type { Clock, Identity, InStream, OutStream, Process, ProcessTable, SignalName } from '../procs/types';
+import type { Caller, ContainerFs } from '../rootfs/types';
+import { Launcher } from './launcher';
+import { replayingFs, replayingOut } from './replay';
+
+// One container's inside: its processes, and how commands start in it. Its
+// program is pid 1, on a clock that may replay after a restart of fakecri;
+// ExecSync and exec start processes beside it on the wall clock.
+
+export interface UserlandSetup {
+  id: string;
+  applets: ReadonlyMap<string, Applet>;
+  fs(caller: Caller): ContainerFs;
+  hostname: string;
+  podIps: readonly string[];
+  cpus: number;
+  memoryLimitBytes: number;
+  net?: PodNetwork;
+}
+
+export interface ProgramOptions {
+  argv: readonly string[];
+  env: Record<string, string>;
+  cwd: string;
+  identity: Identity;
+  stdin?: InStream;
+  stdout: OutStream;
+  stderr: OutStream;
+  clock: Clock;
+  // A name found nowhere: a program of the image (it is not busybox-like).
+  unknownIsProgram: boolean;
+}
+
+export interface ExecOptions {
+  argv: readonly string[];
+  env: Record<string, string>;
+  cwd: string;
+  identity: Identity;
+  stdin?: InStream;
+  stdout: OutStream;
+  stderr: OutStream;
+  onStart?: (proc: Process) => void;
+}
+
+const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', arm: 'armv7l', ppc64: 'ppc64le', s390x: 's390x' };
+
+export class ContainerUserland {
+  readonly procs: ProcessTable;
+  private programClock: Clock = realClock;
+  private pid1?: Process;
+
+  constructor(private readonly setup: UserlandSetup) {
+    this.procs = newProcessTable(() => this.programClock.now());
+  }
+
+  private info(clock: Clock): ContainerInfo {
+    const s = this.setup;
+    return {
+      id: s.id,
+      hostname: s.hostname,
+      clock,
+      procs: this.procs,
+      podIps: s.podIps,
+      cpus: s.cpus,
+      memoryLimitBytes: s.memoryLimitBytes,
+      arch: ARCH[osArch()] ?? osArch(),
+      kernelRelease: release(),
+      net: s.net,
+    };
+  }
+
+  // Runs the container's program as pid 1 to its end: its wait status.
+  // Rejects with FsError ENOENT/EACCES when it cannot start at all.
+  runProgram(o: ProgramOptions): Promise<number> {
+    this.programClock = o.clock;
+    const replaying = () => o.clock.replaying();
+    const launcher = new Launcher({
+      applets: this.setup.applets,
+      fs: (c) => replayingFs(this.setup.fs(c), replaying),
+      info: this.info(o.clock),
+      unknown: o.unknownIsProgram ? 'program' : 'not-found',
+    });
+    return launcher.start(o.argv, {
+      identity: o.identity,
+      env: o.env,
+      cwd: o.cwd,
+      stdin: o.stdin,
+      stdout: replayingOut(o.stdout, replaying),
+      stderr: replayingOut(o.stderr, replaying),
+      onStart: (p) => (this.pid1 = p),
+    });
+  }
+
+  // A command beside the program (ExecSync, exec): its wait status.
+  exec(o: ExecOptions): Promise<number> {
+    const launcher = new Launcher({ applets: this.setup.applets, fs: (c) => this.setup.fs(c), info: this.info(realClock), unknown: 'not-found' });
+    return launcher.start(o.argv, { identity: o.identity, env: o.env, cwd: o.cwd, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, onStart: o.onStart });
+  }
+
+  // The stop signal, or any other, to the program.
+  signal(sig: SignalName): void {
+    if (this.pid1) this.procs.kill(this.pid1.pid, sig, { uid: 0, gid: 0, groups: [] });
+  }
+
+  // SIGKILL to every process: the container is gone.
+  killAll(): void {
+    this.procs.killAll();
+  }
+}

@@ -1,0 +1,23 @@
+import type { PodEvents } from '../../pods/events';
+import type { Sandbox } from '../../store/sandbox';
+import { MemoryPodNetwork } from '../applets/net/memory';
+import type { PodNetwork } from '../applets/net/types';
+
+// One network per pod, made when a container first uses it and gone with
+// the sandbox: its containers reach each other's listeners over loopback
+// and the pod's IPs, as in a shared network namespace.
+export class PodNetworks {
+  private readonly nets = new Map<string, PodNetwork>();
+
+  constructor(events: PodEvents) {
+    events.onSandbox((e) => {
+      if (e.type === 'DELETED') this.nets.delete(e.sandbox.id);
+    });
+  }
+
+  of(sandbox: Sandbox): PodNetwork {
+    let net = this.nets.get(sandbox.id);
+    if (!net) this.nets.set(sandbox.id, (net = new MemoryPodNetwork(sandbox.ips ?? [], sandbox.hostname)));
+    return net;
+  }
+}
