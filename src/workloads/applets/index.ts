@@ -1,3 +1,4 @@
+import { awk } from './awk';
 import { basename, dirname, echo, falseApplet, pwd, seq, sleep, trueApplet, usleep, yes } from './basic';
 import { cut, tr } from './columns';
 import { dd } from './dd';
@@ -27,6 +28,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['[', test],
   ['[[', test],
   ['base64', base64],
+  ['awk', awk],
   ['basename', basename],
   ['cat', cat],
   ['chgrp', chgrp],
