@@ -191,7 +191,7 @@ export class Awk {
     if (typeof v === 'string') return v;
     if (v === undefined) return '';
     if (v instanceof StrNum) return v.s;
-    if (Number.isInteger(v) && Math.abs(v) < 1e16) return String(v);
+    if (Number.isInteger(v) && Math.abs(v) < 9.2e18) return String(v);
     if (Number.isNaN(v)) return 'nan';
     if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
     return this.sprintf(fmt ?? this.get('CONVFMT'), [v]);
