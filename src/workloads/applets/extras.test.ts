@@ -109,3 +109,26 @@ describe('tar', () => {
     expect(await c.exec(['tar', '-xf', '/tmp/junk'])).toMatchObject({ status: 1, stderr: 'tar: invalid tar magic\n' });
   });
 });
+
+describe('small ones', () => {
+  it('rev, paste, hexdump, unlink, tty, groups, arch, time', async () => {
+    const { container: c, fs } = setup();
+    expect((await c.exec(['rev'], { input: 'abc\nxy\n' })).stdout).toBe('cba\nyx\n');
+    await c.exec(['tee', '/tmp/a'], { input: '1\n2\n' });
+    await c.exec(['tee', '/tmp/b'], { input: 'x\ny\nz\n' });
+    expect((await c.exec(['paste', '/tmp/a', '/tmp/b'])).stdout).toBe('1\tx\n2\ty\n\tz\n');
+    expect((await c.exec(['paste', '-s', '-d', ',', '/tmp/b'])).stdout).toBe('x,y,z\n');
+    expect((await c.exec(['hexdump', '-C'], { input: 'hello, world!\n' })).stdout).toBe(
+      '00000000  68 65 6c 6c 6f 2c 20 77  6f 72 6c 64 21 0a        |hello, world!.|\n0000000e\n',
+    );
+    await c.exec(['unlink', '/tmp/a']);
+    expect(() => fs.stat('/tmp/a')).toThrow();
+    expect(await c.exec(['unlink', '/tmp/a'])).toMatchObject({ status: 1, stderr: "unlink: can't delete '/tmp/a': No such file or directory\n" });
+    expect(await c.exec(['tty'])).toMatchObject({ status: 1, stdout: 'not a tty\n' });
+    expect((await c.exec(['groups'])).stdout).toBe('root\n');
+    expect((await c.exec(['arch'])).stdout).toBe('x86_64\n');
+    const tm = await c.exec(['time', 'false'], { env: { PATH: '/bin' } });
+    expect(tm.status).toBe(1);
+    expect(tm.stderr).toMatch(/^Command exited with non-zero status 1\nreal\t0m \d+\.\d\ds\nuser\t0m 0\.00s\nsys\t0m 0\.00s\n$/);
+  });
+});

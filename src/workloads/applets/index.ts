@@ -1,3 +1,4 @@
+import { awk } from './awk';
 import { basename, dirname, echo, falseApplet, pwd, seq, sleep, trueApplet, usleep, yes } from './basic';
 import { cut, tr } from './columns';
 import { dd } from './dd';
@@ -9,6 +10,7 @@ import { find } from './find';
 import { grep } from './grep';
 import { cksum, md5sum, sha1sum, sha256sum, sha512sum } from './hash';
 import { ls } from './ls';
+import { arch, clear, groups, hexdump, link, logname, paste, rev, time, tty, unlink, uptime, watch } from './misc';
 import { nc, wget } from './net';
 import { printf } from './printf';
 import { kill, ps, top } from './procs';
@@ -26,6 +28,8 @@ import { xargs } from './xargs';
 export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['[', test],
   ['[[', test],
+  ['arch', arch],
+  ['awk', awk],
   ['base64', base64],
   ['basename', basename],
   ['cat', cat],
@@ -33,6 +37,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['chmod', chmod],
   ['chown', chown],
   ['cksum', cksum],
+  ['clear', clear],
   ['cmp', cmp],
   ['cp', cp],
   ['cut', cut],
@@ -51,11 +56,16 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['find', find],
   ['free', free],
   ['grep', grep],
+  ['groups', groups],
+  ['hd', hexdump],
   ['head', head],
+  ['hexdump', hexdump],
   ['hostname', hostname],
   ['id', id],
   ['kill', kill],
+  ['link', link],
   ['ln', ln],
+  ['logname', logname],
   ['ls', ls],
   ['md5sum', md5sum],
   ['mkdir', mkdir],
@@ -68,12 +78,14 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['nohup', nohup],
   ['nproc', nproc],
   ['od', od],
+  ['paste', paste],
   ['printenv', printenv],
   ['printf', printf],
   ['ps', ps],
   ['pwd', pwd],
   ['readlink', readlink],
   ['realpath', realpath],
+  ['rev', rev],
   ['rm', rm],
   ['rmdir', rmdir],
   ['sed', sed],
@@ -91,15 +103,20 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['tar', tar],
   ['tee', tee],
   ['test', test],
+  ['time', time],
   ['timeout', timeout],
   ['top', top],
   ['touch', touch],
   ['tr', tr],
   ['true', trueApplet],
   ['truncate', truncate],
+  ['tty', tty],
   ['uname', uname],
   ['uniq', uniq],
+  ['unlink', unlink],
+  ['uptime', uptime],
   ['usleep', usleep],
+  ['watch', watch],
   ['wc', wc],
   ['wget', wget],
   ['which', which],

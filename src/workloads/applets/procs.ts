@@ -52,8 +52,7 @@ async function killPids(t: Tool, pids: string[], sig: number): Promise<number> {
       continue;
     }
     const pid = Number(a.trim());
-    // A process group, 0 or -1: every process we may signal.
-    const targets = pid > 0 ? [pid] : procs.list().map((p) => p.pid).filter((p) => pid !== -1 || p !== t.ctx.proc.pid);
+    const targets = pid > 0 ? [pid] : groupOf(procs.list(), pid, t.ctx.proc.pid);
     let ok = false;
     let last: 'ESRCH' | 'EPERM' = 'ESRCH';
     for (const target of targets) {
@@ -69,6 +68,27 @@ async function killPids(t: Tool, pids: string[], sig: number): Promise<number> {
   // The signal may have been for us: let it land before we go on.
   await t.yield();
   return errors;
+}
+
+// kill's 0, -1 and -PGID. There are no process groups here: a group is a
+// process and its descendants; 0 is every process (the container is one
+// session); -1 is every process but init and the caller, as kill(2) says.
+function groupOf(list: ProcessInfo[], pid: number, self: number): number[] {
+  if (pid === 0) return list.map((p) => p.pid);
+  if (pid === -1) return list.map((p) => p.pid).filter((p) => p !== 1 && p !== self);
+  const leader = -pid;
+  if (!list.some((p) => p.pid === leader)) return [leader];
+  const members = new Set([leader]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of list) {
+      if (!members.has(p.pid) && members.has(p.ppid)) {
+        members.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return [...members];
 }
 
 const fmtTime = (secs: number): string => {

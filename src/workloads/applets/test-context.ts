@@ -213,12 +213,37 @@ function killable(input: InStream, proc: Process): InStream {
   };
 }
 
+// A stand-in for sh in these tests (the real one is the shell's): `sh -c
+// SCRIPT` runs simple commands separated by ';' or newlines, words split on
+// blanks with '…' and "…" quoting, and `exit N`.
+export const miniSh: Applet = async (ctx) => {
+  if (ctx.argv[1] !== '-c' || ctx.argv.length < 3) {
+    await ctx.stderr.write('sh: only -c SCRIPT here\n');
+    return 2;
+  }
+  let status = 0;
+  for (const cmd of ctx.argv[2].split(/[;\n]/)) {
+    const words = [...cmd.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+    if (words.length === 0) continue;
+    if (words[0] === 'exit') return Number(words[1] ?? status);
+    try {
+      status = await ctx.run(words);
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      await ctx.stderr.write(`sh: ${words[0]}: not found\n`);
+      status = 127;
+    }
+  }
+  return status;
+};
+
 // A busybox-like container on a memory tree of `capacity` bytes, with every
-// applet in /bin.
+// applet in /bin (and miniSh as sh unless the map has one).
 export function memoryContainer(
   applets: ReadonlyMap<string, Applet>,
   options: { capacity?: number; inodes?: number; seed?: number; info?: TestContainerOptions['info'] } = {},
 ): { container: TestContainer; rootfs: Rootfs; space: CapacitySpace; fs: ContainerFs } {
+  if (!applets.has('sh')) applets = new Map([...applets, ['sh', miniSh]]);
   const space = new CapacitySpace(options.capacity ?? 256 * 1024 * 1024, options.inodes ?? 100000);
   const tree = testRoot([...applets.keys()], { space });
   const rootfs = new Rootfs(tree, [], options.seed ?? 7);

@@ -80,8 +80,9 @@ export function bracket(s: string, i: number, backslashEscapes = false): [string
   return [`[${negate ? '^' : ''}${out}]`, j + 1];
 }
 
-// The JS source for a POSIX regex.
-export function regexSource(re: string, extended: boolean): string {
+// The JS source for a POSIX regex. `awk`: backslash escapes inside
+// brackets too, as awk's EREs have it.
+export function regexSource(re: string, extended: boolean, awk = false): string {
   let out = '';
   // Where a '*' is literal (BRE: at the start, after \( or \|; ERE: after ( or |).
   let atStart = true;
@@ -184,7 +185,7 @@ export function regexSource(re: string, extended: boolean): string {
       continue;
     }
     if (c === '[') {
-      const [cls, next] = bracket(re, i);
+      const [cls, next] = bracket(re, i, awk);
       emit(cls);
       i = next - 1;
       continue;

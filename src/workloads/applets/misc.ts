@@ -1,0 +1,256 @@
+import { chunkBuffer } from '../procs/streams';
+import { isFsError } from '../rootfs/types';
+import { strftime } from './common/date';
+import { type Input, type Tool, applet, fromBin, toBin } from './common/tool';
+import { Names } from './common/users';
+import { execProgram, id } from './system';
+import { openInput } from './text';
+
+// Small ones: unlink link tty groups arch uptime logname rev paste time
+// watch hexdump clear.
+
+export const unlink = applet(async (t) => {
+  const p = t.parse({});
+  if (p.operands.length !== 1) return t.usage();
+  try {
+    t.ctx.fs.unlink(t.path(p.operands[0]));
+  } catch (err) {
+    if (!isFsError(err)) throw err;
+    return t.die(`can't delete '${p.operands[0]}': ${err.message}`);
+  }
+  return 0;
+});
+
+export const link = applet(async (t) => {
+  const p = t.parse({});
+  if (p.operands.length !== 2) return t.usage();
+  try {
+    t.ctx.fs.link(t.path(p.operands[0]), t.path(p.operands[1]));
+  } catch (err) {
+    if (!isFsError(err)) throw err;
+    return t.die(`can't create link '${p.operands[1]}' to '${p.operands[0]}': ${err.message}`);
+  }
+  return 0;
+});
+
+export const tty = applet(async (t) => {
+  const p = t.parse({ short: 's' });
+  const isTty = t.ctx.stdout.isTTY === true;
+  if (!p.has('s')) await t.out.text(isTty ? '/dev/pts/0\n' : 'not a tty\n');
+  return isTty ? 0 : 1;
+});
+
+export const groups = applet(async (t) => {
+  const names = new Names(t.ctx.fs);
+  const args = t.args;
+  if (args.length === 0) {
+    const ident = t.ctx.proc.identity;
+    const list = [...new Set([ident.gid, ...ident.groups])].map((g) => names.group(g) ?? String(g));
+    await t.out.text(list.join(' ') + '\n');
+    return 0;
+  }
+  // groups USER is id -Gn USER.
+  return id({ ...t.ctx, argv: ['id', '-Gn', ...args] });
+});
+
+export const arch = applet(async (t) => {
+  await t.out.text(t.ctx.container.arch + '\n');
+  return 0;
+});
+
+export const uptime = applet(async (t) => {
+  const now = t.ctx.container.clock.now();
+  const first = t.ctx.container.procs.get(1)?.startMs ?? t.ctx.proc.startMs;
+  const up = Math.max(0, Math.floor((now - first) / 1000));
+  const days = Math.floor(up / 86400);
+  const hours = Math.floor((up % 86400) / 3600);
+  const mins = Math.floor((up % 3600) / 60);
+  let s = ` ${strftime('%H:%M:%S', now)} up `;
+  if (days) s += `${days} day${days === 1 ? '' : 's'}, `;
+  s += hours ? `${String(hours).padStart(2)}:${String(mins).padStart(2, '0')}` : `${mins} min`;
+  s += ',  load average: 0.00, 0.00, 0.00\n';
+  await t.out.text(s);
+  return 0;
+});
+
+export const logname = applet(async (t) => {
+  // No controlling terminal, no utmp entry: getlogin() fails.
+  return t.die('getlogin: No such device or address');
+});
+
+export const rev = applet(async (t) => {
+  const p = t.parse({});
+  let status = 0;
+  for (const f of p.operands.length ? p.operands : ['-']) {
+    const input = await openInput(t, f);
+    if (!input) {
+      status = 1;
+      continue;
+    }
+    try {
+      for (let l = await input.line(); l !== null; l = await input.line()) {
+        const chars = [...fromBin(l)].reverse().join('');
+        await t.out.bin(toBin(chars) + (input.newline ? '\n' : ''));
+      }
+    } finally {
+      input.close();
+    }
+  }
+  return status;
+});
+
+export const paste = applet(async (t) => {
+  const p = t.parse({ short: 'd:s', long: { delimiters: 'd:', serial: 's' } });
+  const delims = toBin(p.value('d') ?? '\t').replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c === '0' ? '' : c));
+  const delimAt = (i: number) => (delims.length ? delims[i % delims.length] : '');
+  const names = p.operands.length ? p.operands : ['-'];
+  const inputs: Input[] = [];
+  for (const n of names) {
+    const i = await openInput(t, n);
+    if (!i) {
+      for (const x of inputs) x.close();
+      return 1;
+    }
+    inputs.push(i);
+  }
+  try {
+    if (p.has('s')) {
+      for (const input of inputs) {
+        const parts: string[] = [];
+        for (let l = await input.line(); l !== null; l = await input.line()) parts.push(l);
+        await t.out.bin(parts.map((x, i) => (i ? delimAt(i - 1) : '') + x).join('') + '\n');
+      }
+      return 0;
+    }
+    const done = inputs.map(() => false);
+    for (;;) {
+      const cols: string[] = [];
+      let any = false;
+      for (let i = 0; i < inputs.length; i++) {
+        const l = done[i] ? null : await inputs[i].line();
+        if (l === null) done[i] = true;
+        else any = true;
+        cols.push(l ?? '');
+      }
+      if (!any) break;
+      await t.out.bin(cols.map((c, i) => (i ? delimAt(i - 1) : '') + c).join('') + '\n');
+    }
+    return 0;
+  } finally {
+    for (const i of inputs) i.close();
+  }
+});
+
+const fmtSecs = (ms: number) => {
+  const s = ms / 1000;
+  const m = Math.floor(s / 60);
+  return `${m}m ${(s - m * 60).toFixed(2)}s`;
+};
+
+export const time = applet(async (t) => {
+  const p = t.parse({ short: 'vpao:f:', stopAtOperand: true });
+  if (p.operands.length === 0) return t.usage();
+  const clock = t.ctx.container.clock;
+  const start = clock.now();
+  const status = await execProgram(t, p.operands);
+  const elapsed = clock.now() - start;
+  let s = '';
+  if (status > 128) s += `Command terminated by signal ${status - 128}\n`;
+  else if (status) s += `Command exited with non-zero status ${status}\n`;
+  s += p.has('p') ? `real ${(elapsed / 1000).toFixed(2)}\nuser 0.00\nsys 0.00\n` : `real\t${fmtSecs(elapsed)}\nuser\t0m 0.00s\nsys\t0m 0.00s\n`;
+  if (p.has('o')) {
+    try {
+      const o = t.output(p.value('o')!, { create: true, truncate: !p.has('a'), append: p.has('a') });
+      await o.stream.write(s);
+      o.close();
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      return t.die(`can't open '${p.value('o')}': ${err.message}`);
+    }
+  } else await t.ctx.stderr.write(s);
+  return status > 128 ? status - 128 : status;
+});
+
+// watch: runs the command every N seconds until stopped.
+export const watch = applet(async (t) => {
+  const p = t.parse({ short: 'n:td', long: { interval: 'n:', 'no-title': 't', differences: 'd' }, stopAtOperand: true });
+  if (p.operands.length === 0) return t.usage();
+  const secs = Number(p.value('n') ?? 2);
+  if (!Number.isFinite(secs) || secs < 0) return t.die(`invalid number '${p.value('n')}'`);
+  const cmd = p.operands.join(' ');
+  for (;;) {
+    if (t.ctx.stdout.isTTY) await t.out.text('\x1b[H\x1b[J');
+    if (!p.has('t')) await t.out.text(`Every ${secs.toFixed(1)}s: ${cmd}${' '.repeat(8)}${strftime('%Y-%m-%d %H:%M:%S', t.ctx.container.clock.now())}\n\n`);
+    await execProgram(t, ['sh', '-c', cmd]);
+    await t.out.flush();
+    await t.ctx.sleep(Math.max(0.1, secs) * 1000);
+  }
+});
+
+export const clear = applet(async (t) => {
+  await t.out.text('\x1b[H\x1b[J');
+  return 0;
+});
+
+// hexdump -C (and the default 2-byte hex words).
+export const hexdump = applet(async (t) => {
+  const p = t.parse({ short: 'Cvn:s:bcdox' });
+  const canonical = p.has('C') || t.name === 'hd';
+  let skip = Number(p.value('s') ?? 0);
+  let left = p.has('n') ? Number(p.value('n')) : Infinity;
+  let offset = skip;
+  let buf: Buffer = Buffer.alloc(0);
+  let prev: Buffer | undefined;
+  let starred = false;
+  const line = async (b: Buffer) => {
+    if (!p.has('v') && prev && b.length === 16 && prev.equals(b)) {
+      if (!starred) await t.out.text('*\n');
+      starred = true;
+      offset += b.length;
+      return;
+    }
+    starred = false;
+    prev = Buffer.from(b);
+    if (canonical) {
+      let hex = '';
+      for (let i = 0; i < 16; i++) hex += (i === 8 ? ' ' : '') + (i < b.length ? ` ${b[i].toString(16).padStart(2, '0')}` : '   ');
+      const ascii = [...b].map((c) => (c >= 32 && c < 127 ? String.fromCharCode(c) : '.')).join('');
+      await t.out.text(`${offset.toString(16).padStart(8, '0')} ${hex}  |${ascii}|\n`);
+    } else {
+      let words = '';
+      for (let i = 0; i < b.length; i += 2) words += ` ${((b[i + 1] ?? 0) * 256 + b[i]).toString(16).padStart(4, '0')}`;
+      await t.out.text(`${offset.toString(16).padStart(7, '0')}${words}\n`);
+    }
+    offset += b.length;
+  };
+  let status = 0;
+  for (const f of p.operands.length ? p.operands : ['-']) {
+    const input = await openInput(t, f);
+    if (!input) {
+      status = 1;
+      continue;
+    }
+    try {
+      for (let c = await input.block(); c !== null && left > 0; c = await input.block()) {
+        let b = chunkBuffer(c);
+        if (skip) {
+          const n = Math.min(skip, b.length);
+          b = b.subarray(n);
+          skip -= n;
+        }
+        if (b.length > left) b = b.subarray(0, left);
+        left -= b.length;
+        buf = Buffer.concat([buf, b]);
+        while (buf.length >= 16) {
+          await line(buf.subarray(0, 16));
+          buf = buf.subarray(16);
+        }
+      }
+    } finally {
+      input.close();
+    }
+  }
+  if (buf.length) await line(buf);
+  if (offset > 0 || canonical) await t.out.text(`${offset.toString(16).padStart(canonical ? 8 : 7, '0')}\n`);
+  return status;
+});
