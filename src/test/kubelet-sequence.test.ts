@@ -91,7 +91,8 @@ describe('the kubelet call sequence for one pod', () => {
   });
 
   it('CreateContainer and StartContainer write the log at log_directory/log_path', async () => {
-    const cfg = containerConfig('app', 'nginx:1.25', { podName: 'web', uid });
+    // No command: nginx's own entrypoint runs, and stops on its STOPSIGNAL.
+    const cfg = { ...containerConfig('app', 'nginx:1.25', { podName: 'web', uid }), command: [], args: [] };
     const r = await h.rt('CreateContainer', { pod_sandbox_id: sandboxId, config: cfg, sandbox_config: podConfig('web', { uid, logDir }) });
     containerId = r.container_id;
     const created = await h.rt('ContainerStatus', { container_id: containerId });

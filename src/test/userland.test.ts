@@ -1,0 +1,168 @@
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { type Tmpfs, mountTmpfs, mountUnavailable } from './tmpfs';
+import { until } from './wait';
+
+// A container does what its command says, seen through the CRI as the
+// kubelet sees it: its files, its disk usage, its log, its exit, its
+// answer to signals. Upstream's node e2e eviction pods are the model.
+
+const MiB = 1024 * 1024;
+
+interface RunOptions {
+  mounts?: object[];
+  image?: string;
+  securityContext?: object;
+  workingDir?: string;
+}
+
+describe('inside a container', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ runtime: { start_log_line: '' } });
+    await h.img('PullImage', { image: { image: 'busybox' } });
+  });
+  afterEach(() => h.close());
+
+  async function run(name: string, script: string, o: RunOptions = {}) {
+    const cfg = podConfig(`pod-${name}`, { logDir: join(h.dir, 'logs', name) });
+    const sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
+    const cc = {
+      ...containerConfig(name, o.image ?? 'busybox'),
+      command: ['sh', '-c', script],
+      args: [],
+      mounts: o.mounts ?? [],
+      working_dir: o.workingDir ?? '',
+      linux: { resources: {}, security_context: o.securityContext ?? {} },
+    };
+    const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: cc, sandbox_config: cfg })).container_id as string;
+    await h.rt('StartContainer', { container_id: id });
+    return id;
+  }
+  const status = async (id: string) => (await h.rt('ContainerStatus', { container_id: id })).status;
+  const exited = (id: string, ms = 20_000) => until(`${id} to exit`, async () => ((await status(id)).state === 'CONTAINER_EXITED' ? status(id) : undefined), ms);
+  const exec = async (id: string, cmd: string[], timeout = 10) => {
+    const r = await h.rt('ExecSync', { container_id: id, cmd, timeout });
+    return { code: r.exit_code as number, out: Buffer.from(r.stdout).toString(), err: Buffer.from(r.stderr).toString() };
+  };
+  const layerBytes = async (id: string) => Number((await h.rt('ContainerStats', { container_id: id })).stats.writable_layer.used_bytes.value);
+  const log = async (id: string) =>
+    readFileSync((await status(id)).log_path, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ').slice(1).join(' '));
+
+  it("upstream's disk-consuming loop fills the writable layer, one 1 MiB file per round, and the stats count it", async () => {
+    const id = await run(
+      'hog',
+      'i=0; while [ $i -lt 3 ]; do dd if=/dev/urandom of=file${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done; while true; do sleep 5; done',
+    );
+    await until('three files', async () => ((await exec(id, ['ls', '/'])).out.includes('file2') ? true : undefined));
+    expect(await layerBytes(id)).toBeGreaterThanOrEqual(3 * MiB);
+    const ls = await exec(id, ['sh', '-c', 'ls -l /file0 /file2 | wc -l; wc -c /file1']);
+    expect(ls.out).toBe(`2\n${MiB} /file1\n`);
+    expect((await status(id)).state).toBe('CONTAINER_RUNNING');
+  });
+
+  it('an emptyDir is the real host directory: the bytes are there for du', async () => {
+    const host = join(h.dir, 'volumes', 'test-volume');
+    mkdirSync(host, { recursive: true });
+    const id = await run('ed', 'i=0; while [ $i -lt 2 ]; do dd if=/dev/zero of=/test-mnt/file${i} bs=1048576 count=1 2>/dev/null; i=$(($i+1)); done; touch /test-mnt/done; sleep 3600', {
+      mounts: [{ container_path: '/test-mnt', host_path: host }],
+    });
+    await until('done file', async () => (readdirSync(host).includes('done') ? true : undefined));
+    expect(statSync(join(host, 'file1')).size).toBe(MiB);
+    expect(statSync(join(host, 'file1')).blocks * 512).toBeGreaterThanOrEqual(MiB);
+    expect(await layerBytes(id)).toBeLessThan(MiB);
+  });
+
+  it('output reaches the log in order; the exit code is the shell\'s', async () => {
+    const id = await run('out', 'echo one; echo two >&2; x=$((6*7)); echo "x=$x"; exit 3');
+    const st = await exited(id);
+    expect([st.exit_code, st.reason]).toEqual([3, 'Error']);
+    expect(await log(id)).toEqual(['stdout F one', 'stderr F two', 'stdout F x=42']);
+  });
+
+  it("StopContainer: SIGTERM runs the shell's trap; without one pid 1 ignores it and is killed at the timeout", async () => {
+    const trapped = await run('trap', "trap 'echo bye; exit 0' TERM; while true; do sleep 1; done");
+    const plain = await run('plain', 'while true; do sleep 1; done');
+    await h.rt('StopContainer', { container_id: trapped, timeout: 10 });
+    const st = await status(trapped);
+    expect([st.state, st.exit_code, st.reason]).toEqual(['CONTAINER_EXITED', 0, 'Completed']);
+    expect(await log(trapped)).toEqual(['stdout F bye']);
+    const t = Date.now();
+    await h.rt('StopContainer', { container_id: plain, timeout: 1 });
+    expect(Date.now() - t).toBeGreaterThanOrEqual(900);
+    expect((await status(plain)).exit_code).toBe(137);
+  });
+
+  it('ExecSync and the program see the same files, live', async () => {
+    const id = await run('shared', 'while [ ! -f /tmp/go ]; do sleep 0.05; done; echo "$(cat /tmp/go)" > /tmp/seen; sleep 3600');
+    expect(await exec(id, ['sh', '-c', 'echo hi > /tmp/go'])).toEqual({ code: 0, out: '', err: '' });
+    await until('the program to answer', async () => ((await exec(id, ['cat', '/tmp/seen'])).out === 'hi\n' ? true : undefined));
+  });
+
+  it('a busy loop in ExecSync neither freezes fakecri nor outlives its timeout', async () => {
+    const id = await run('busy', 'sleep 3600');
+    const t = Date.now();
+    const busy = h.rt('ExecSync', { container_id: id, cmd: ['sh', '-c', 'while true; do echo x >/dev/null; done'], timeout: 2 }).catch((e) => e);
+    // Other RPCs are answered meanwhile.
+    for (let i = 0; i < 5; i++) expect((await h.rt('Version', {})).runtime_name).toBe('fakecri');
+    const err = await busy;
+    expect(err.details).toMatch(/timeout 2s exceeded/);
+    expect(Date.now() - t).toBeLessThan(10_000);
+  });
+
+  it('a fork bomb is bounded, and fakecri keeps answering', async () => {
+    const id = await run('bomb', 'sleep 3600');
+    const r = await h.rt('ExecSync', { container_id: id, cmd: ['sh', '-c', ':(){ :|:& };:'], timeout: 3 }).catch((e) => e);
+    expect(r.code === undefined || r.details).toBeTruthy();
+    expect((await h.rt('Version', {})).runtime_name).toBe('fakecri');
+  });
+
+  it('runs as run_as_user, with permissions from the file modes', async () => {
+    const id = await run('user', 'sleep 3600', { securityContext: { run_as_user: { value: '65534' } } });
+    expect((await exec(id, ['id', '-u'])).out).toBe('65534\n');
+    const denied = await exec(id, ['sh', '-c', 'echo x > /root/f']);
+    expect(denied.code).not.toBe(0);
+    expect(denied.err).toMatch(/Permission denied/);
+    expect((await exec(id, ['sh', '-c', 'echo x > /tmp/f && cat /tmp/f'])).out).toBe('x\n');
+  });
+
+  it('after a restart of fakecri the program carries on without writing twice', async () => {
+    const id = await run('replay', 'i=0; while [ $i -lt 40 ]; do echo $i >> /tmp/count; echo tick $i; i=$((i+1)); sleep 0.1; done; sleep 3600');
+    await until('a few rounds', async () => ((await exec(id, ['cat', '/tmp/count'])).out.split('\n').length > 5 ? true : undefined));
+    await h.restart();
+    await until('forty rounds', async () => ((await exec(id, ['cat', '/tmp/count'])).out.split('\n').filter(Boolean).length >= 40 ? true : undefined), 20_000);
+    const lines = (await exec(id, ['cat', '/tmp/count'])).out.split('\n').filter(Boolean);
+    expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
+    const ticks = (await log(id)).filter((l) => l.startsWith('stdout F tick'));
+    expect(ticks).toEqual(Array.from({ length: 40 }, (_, i) => `stdout F tick ${i}`));
+  });
+
+  describe.skipIf(mountUnavailable)('on a real, small containerfs', () => {
+    let fs: Tmpfs;
+    beforeEach(async () => {
+      await h.close();
+      fs = mountTmpfs('8m', 'containerfs');
+      h = await startHarness({ runtime: { start_log_line: '' }, filesystems: { imagefs: {}, containerfs: { backend: 'host', path: fs.path } } });
+      await h.img('PullImage', { image: { image: 'busybox' } });
+    });
+    afterEach(async () => {
+      await h.close();
+      fs.unmount();
+      h = await startHarness({});
+    });
+
+    it('dd fails with ENOSPC as busybox says it, and the layer keeps what fitted', async () => {
+      const id = await run('full', 'dd if=/dev/zero of=/big bs=1048576 count=64; echo "dd=$?"; sleep 3600');
+      await until('dd to end', async () => ((await log(id)).some((l) => l.startsWith('stdout F dd=')) ? true : undefined));
+      const lines = await log(id);
+      expect(lines).toContain("stderr F dd: error writing '/big': No space left on device");
+      expect(lines).toContain('stdout F dd=1');
+      expect(await layerBytes(id)).toBeGreaterThan(0);
+    });
+  });
+});
