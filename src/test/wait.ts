@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+
 // How tests wait: for a state or an event, polled, with a generous deadline
 // (the machine may be loaded); never for a fixed time.
 const POLL_MS = 25;
@@ -18,9 +20,9 @@ export async function until<T>(what: string, fn: () => T | undefined | Promise<T
 // window of at least ms. Load can only make the window longer, never fail it.
 export async function stays(what: string, fn: () => unknown, ms: number): Promise<void> {
   const end = Date.now() + ms;
-  do {
-    if (!(await fn())) throw new Error(`expected ${what} to hold for ${ms} ms`);
+  for (;;) {
+    expect(await fn(), `${what}, for ${ms} ms`).toBeTruthy();
+    if (Date.now() > end) return;
     await pause();
-  } while (Date.now() <= end);
-  if (!(await fn())) throw new Error(`expected ${what} to hold for ${ms} ms`);
+  }
 }
