@@ -66,7 +66,9 @@ clean:
 #                 all options: scripts/local-up.sh --help)
 #   make cluster-down
 #   make e2e      every scenario in e2e/ in turn (e2e/run.sh), each bringing its own
-#                 cluster up and down; E2E_ONLY=imagegc (or "smoke faults") picks some.
+#                 cluster up and down, all of them even after a failure; then a table
+#                 (scenario, result, seconds, bytes written), and a non-zero exit if any
+#                 failed. E2E_ONLY=imagegc (or "smoke faults") picks some.
 #                 Scenarios: smoke imagegc imagefs-eviction ephemeral-storage faults
 #                 split-detect split-imagefs split-containerfs split-off (CRI-O personality)
 #   make e2e-smoke  just the smoke scenario (a pod runs)
