@@ -11,7 +11,7 @@ for pkg in docker-registry skopeo apache2-utils openssl; do
   command -v "${bin[$pkg]}" >/dev/null 2>&1 || need+=("$pkg")
 done
 ((${#need[@]})) || exit 0
-if [[ $(id -u) != 0 ]]; then
+if ((EUID != 0)); then
   echo "make test needs these Debian packages: ${need[*]}" >&2
   echo "install them with:  sudo apt-get install -y ${need[*]}" >&2
   echo "(or run make test as root, which installs them)" >&2
