@@ -14,13 +14,13 @@ export interface CriServerHooks {
   dropConnections(): void;
 }
 
-// Builds the gRPC server with both CRI services. Every RPC goes through
-// wrapUnary once: faults are applied, errors are mapped in one place, and
-// each call is recorded and logged.
 // Large lists (10,000 containers) exceed the 4 MiB default; the kubelet
 // allows 16 MiB.
 const MAX_MESSAGE = 16 * 1024 * 1024;
 
+// Builds the gRPC server with both CRI services. Every RPC goes through
+// wrapUnary once: faults are applied, errors are mapped in one place, and
+// each call is recorded and logged.
 export function createCriServer(app: App, hooks: CriServerHooks): grpc.Server {
   const proto = loadCriProto();
   const server = new grpc.Server({
@@ -159,6 +159,7 @@ function wrapStream(app: App, method: string, handler: StreamHandler): grpc.hand
     };
     call.on('cancelled', () => end(grpc.status.CANCELLED, 'Cancelled on client'));
     call.on('finish', () => end(grpc.status.OK));
+    call.on('close', () => end(grpc.status.CANCELLED, 'Cancelled on client'));
     app.log.debug({ method }, 'stream opened');
     try {
       handler(app, call.request, (m) => call.write(m), controller.signal);

@@ -75,10 +75,19 @@ export class Metrics {
     fsGauge('fakecri_filesystem_inodes_used', 'Inodes fakecri uses on the filesystem.', (f) => f.inodesUsed);
   }
 
+  // Labelled series, looked up once: observe() runs on every CRI call.
+  private readonly requestSeries = new Map<string, { inc(): void }>();
+  private readonly latencySeries = new Map<string, { observe(v: number): void }>();
+
   // One recorded CRI call.
   observe(call: Pick<CallRecord, 'method' | 'code' | 'ms' | 'faults'>): void {
-    this.requests.inc({ method: call.method, code: call.code });
-    this.latency.observe({ method: call.method }, call.ms / 1000);
+    const key = `${call.method} ${call.code}`;
+    let requests = this.requestSeries.get(key);
+    if (!requests) this.requestSeries.set(key, (requests = this.requests.labels(call.method, call.code)));
+    requests.inc();
+    let latency = this.latencySeries.get(call.method);
+    if (!latency) this.latencySeries.set(call.method, (latency = this.latency.labels(call.method)));
+    latency.observe(call.ms / 1000);
     for (const rule of call.faults ?? []) this.faults.inc({ rule, action: this.faultAction(rule) });
   }
 
