@@ -5,8 +5,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     // Generous: the machine may be loaded. Tests wait for states with
     // until() (src/test/wait.ts), whose own deadline comes first.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     // A test that asserts nothing cannot fail: refuse it.
     expect: { requireAssertions: true },
     // vitest's summary, then every skipped test with its reason and a

@@ -52,7 +52,10 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
   return (call, callback) => {
     const started = process.hrtime.bigint();
     const controller = new AbortController();
-    call.on('cancelled', () => controller.abort(new FakecriError('CANCELLED', 'cancelled by the caller or its deadline')));
+    const cancel = () => controller.abort(new FakecriError('CANCELLED', 'cancelled by the caller or its deadline'));
+    call.on('cancelled', cancel);
+    // On a slow machine the caller may be gone before the handler runs.
+    if (call.cancelled) cancel();
     const ctx: CallContext = { method, signal: controller.signal };
     let faults: string[] | undefined;
     const done = (err: unknown, response?: unknown) => {

@@ -50,8 +50,9 @@ describe('recorded outcomes', () => {
       client.close();
     }
     const rec = await until('the Status call to be recorded', () => recorded('Status'), 20_000);
+    // rec.ms is the server's time, from when the call reached it: shorter than
+    // the client's 300 ms when the machine is slow to hand it over.
     expect(rec).toMatchObject({ code: 'DEADLINE_EXCEEDED', error: 'Deadline exceeded', faults: [expect.any(String)] });
-    expect(rec.ms).toBeGreaterThanOrEqual(250);
   });
 
   it('an event stream is recorded when the client cancels it', async () => {

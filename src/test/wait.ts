@@ -6,7 +6,7 @@ const POLL_MS = 25;
 const pause = () => new Promise((r) => setTimeout(r, POLL_MS));
 
 // Until fn answers something truthy, which is returned.
-export async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
+export async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
