@@ -5,7 +5,7 @@ import { parsePodCidr } from '../network/ipam';
 import { parseQuantity } from './quantity';
 import { duration, quantity } from './zod-types';
 import { registriesSection, seccompSection } from './registry-config';
-import { behaviourSchema } from '../workloads/behaviour';
+import { behaviourSchema, cpu } from '../workloads/behaviour';
 import { ruleSchema } from '../faults/rules';
 
 // "90%" of the capacity, or a byte quantity.
@@ -136,6 +136,15 @@ export const configSchema = z
         // Also serve it on this loopback TCP port (0: off), behind `token`.
         tcp_port: z.number().int().min(0).max(65535).default(0),
         token: z.string().default(''),
+      })
+      .strict()
+      .prefault({}),
+    // What a running container uses when its behaviour says nothing: the
+    // stats RPCs report this CPU rate and memory working set.
+    workloads: z
+      .object({
+        cpu: cpu.default(5_000_000),
+        memory: quantity.default(8 * 2 ** 20),
       })
       .strict()
       .prefault({}),
