@@ -321,4 +321,10 @@ describe('sh -c', () => {
     const s = await k.exec(['sh', '-s', 'a', 'b'], { input: 'echo $# $1\nfoo\n' });
     expect(s).toEqual({ status: 127, stdout: '2 a\n', stderr: 'sh: foo: not found\n' });
   });
+
+  it('interactive: prompts on stderr, errors do not end it, exit does', async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-i'], { input: 'echo hi\nfoo\necho )\ncd /tmp\nexit 3\necho never\n' });
+    expect(r).toEqual({ status: 3, stdout: 'hi\n', stderr: '/ # / # sh: foo: not found\n/ # sh: syntax error: unexpected ")"\n/ # /tmp # ' });
+  });
 });
