@@ -95,16 +95,12 @@ async function runStdin(sh: Shell): Promise<number> {
   let buf = '';
   let eof = false;
   let line = 1;
+  // The input so far ends inside a command: more must come (PS2).
+  let continuing = false;
   const interactive = sh.root.interactive;
-  let prompted = false;
   for (;;) {
     await sh.slice();
-    if (interactive && !prompted) {
-      await sh.writeErr(prompt(sh, buf === '' ? 'PS1' : 'PS2'));
-      prompted = true;
-    }
-    const nl = buf.indexOf('\n');
-    if (nl >= 0 || (eof && buf !== '')) {
+    if (buf.includes('\n') || (eof && buf !== '')) {
       const r = parseLine(buf, line);
       if ('eof' in r) {
         buf = '';
@@ -112,40 +108,43 @@ async function runStdin(sh: Shell): Promise<number> {
         continue;
       }
       if ('error' in r) {
-        if (r.error.atEof && !eof) {
-          if (!(await more())) eof = true;
-          prompted = !interactive;
-          if (interactive) await sh.writeErr(prompt(sh, 'PS2'));
+        if (!(r.error.atEof && !eof)) {
+          sh.lineno = r.error.line;
+          await sh.msg(r.error.message);
+          if (!interactive) return 2;
+          sh.status = 2;
+          // The input up to the end of the wrong line is dropped.
+          let at = -1;
+          for (let n = r.error.line - line; n >= 0 && at < buf.length; n--) {
+            at = buf.indexOf('\n', at + 1);
+            if (at < 0) at = buf.length;
+          }
+          sh.fds[0]?.unread(Buffer.from(buf.slice(at + 1)));
+          buf = '';
+          line = r.error.line + 1;
+          continuing = false;
           continue;
         }
-        sh.lineno = r.error.line;
-        await sh.msg(r.error.message);
-        if (!interactive) return 2;
-        sh.status = 2;
+        continuing = true;
+      } else {
+        if (sh.opts.v) await sh.writeErr(buf.slice(0, r.end));
+        // What follows the line goes back to stdin, for the commands to read.
+        sh.fds[0]?.unread(Buffer.from(buf.slice(r.end)));
         buf = '';
-        line++;
-        prompted = false;
+        line = r.nextLine;
+        continuing = false;
+        if (r.node) {
+          try {
+            await evalNode(sh, r.node, 0);
+          } catch (err) {
+            if (!(interactive && err instanceof ShellError)) throw err;
+            sh.status = err.status;
+          }
+        }
         continue;
       }
-      if (sh.opts.v) await sh.writeErr(buf.slice(0, r.end));
-      const rest = buf.slice(r.end);
-      buf = '';
-      line = r.nextLine;
-      // The rest goes back to stdin, for the commands to read.
-      sh.fds[0]?.unread(Buffer.from(rest));
-      if (r.node) {
-        try {
-          await evalNode(sh, r.node, 0);
-        } catch (err) {
-          if (!(interactive && err instanceof ShellError)) throw err;
-          sh.status = err.status;
-        }
-      }
-      prompted = false;
-      if (!(await more())) eof = true;
-      continue;
-    }
-    if (eof) break;
+    } else if (eof) break;
+    if (interactive) await sh.writeErr(prompt(sh, continuing ? 'PS2' : 'PS1'));
     if (!(await more())) eof = true;
   }
   return sh.status;

@@ -1,7 +1,7 @@
 import { ArithError, arith } from './arith';
 import type { Param, Part, Word } from './ast';
 import { glob } from './glob';
-import { hasMeta, replacePattern, trimPrefix, trimSuffix, unescape } from './pattern';
+import { hasMeta, replacePattern, trimPrefix, trimSuffix } from './pattern';
 import { LIMITS, type Shell, ShellError } from './shell';
 
 // Word expansion as ash's argstr/evalvar/ifsbreakup do it: tilde,
@@ -26,7 +26,7 @@ class Fields {
   private nulonly = false;
 
   constructor(
-    private readonly split: boolean,
+    readonly split: boolean,
     private readonly ifs: string,
     // Whether to keep the pattern form (escaped quoted characters).
     private readonly pattern: boolean,
@@ -368,10 +368,10 @@ function unsetCheck(sh: Shell, name: string): void {
 function listParam(sh: Shell, name: string, f: Fields, ctx: Ctx): void {
   const ps = sh.params;
   if (ctx.quoted) {
-    if (name === '@' && f instanceof Fields && splitting(f)) return f.quotedList(ps);
+    if (name === '@' && f.split) return f.quotedList(ps);
     return f.quoted(joined(sh));
   }
-  if (!splitting(f)) return f.literal(joined(sh));
+  if (!f.split) return f.literal(joined(sh));
   const ifs = sh.vars.get('IFS');
   const sep = ifs === undefined ? ' ' : ifs === '' ? '\0' : ifs[0];
   for (let i = 0; i < ps.length; i++) {
@@ -379,8 +379,6 @@ function listParam(sh: Shell, name: string, f: Fields, ctx: Ctx): void {
     f.expanded(ps[i]);
   }
 }
-
-const splitting = (f: Fields) => (f as unknown as { split: boolean }).split;
 
 // The word of ${v-word} and friends, expanded into the same fields.
 async function argWord(sh: Shell, w: Word, f: Fields, ctx: Ctx): Promise<void> {
@@ -450,5 +448,3 @@ export async function expandTarget(sh: Shell, w: Word): Promise<string> {
   const fields = await expandArgs(sh, [w]);
   return fields[0] ?? '';
 }
-
-export { unescape };

@@ -89,7 +89,7 @@ function bracket(p: string, i: number, end: number): string {
 }
 
 // The regular expression source for a pattern (no anchors).
-function toRegExpSource(p: string, lazy: boolean): string {
+function toRegExpSource(p: string): string {
   let out = '';
   for (let i = 0; i < p.length; i++) {
     const c = p[i];
@@ -98,7 +98,7 @@ function toRegExpSource(p: string, lazy: boolean): string {
       else out += '\\\\';
     } else if (c === '*') {
       while (p[i + 1] === '*') i++;
-      out += lazy ? '[^]*?' : '[^]*';
+      out += '[^]*';
     } else if (c === '?') out += '[^]';
     else if (c === '[') {
       const end = bracketEnd(p, i);
@@ -124,10 +124,10 @@ function compile(key: string, source: () => string): RegExp {
   return re;
 }
 
-const full = (p: string) => compile('F' + p, () => `^(?:${toRegExpSource(p, false)})$`);
-const prefixGreedy = (p: string) => compile('P' + p, () => `^(?:${toRegExpSource(p, false)})`);
-const suffixLongest = (p: string) => compile('S' + p, () => `(?:${toRegExpSource(p, false)})$`);
-const anyGreedy = (p: string) => compile('A' + p, () => toRegExpSource(p, false));
+const full = (p: string) => compile('F' + p, () => `^(?:${toRegExpSource(p)})$`);
+const prefixGreedy = (p: string) => compile('P' + p, () => `^(?:${toRegExpSource(p)})`);
+const suffixLongest = (p: string) => compile('S' + p, () => `(?:${toRegExpSource(p)})$`);
+const anyGreedy = (p: string) => compile('A' + p, () => toRegExpSource(p));
 
 // Whether the whole string matches the pattern (case, [[ ]]).
 export function matchPattern(p: string, s: string): boolean {

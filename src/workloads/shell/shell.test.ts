@@ -259,6 +259,20 @@ describe('sh -c', () => {
     );
   });
 
+  it('the minimal builtins: alias, jobs, let, times, ulimit, hash, set -n, set -v, $LINENO', async () => {
+    await check([
+      ['alias ll="ls -l"; alias; alias ll; unalias ll; alias ll; echo $?', "ll='ls -l'\nll='ls -l'\n1\n", 0, 'alias: ll not found\n'],
+      ['sleep 1 & jobs; kill %1; wait; jobs; echo done', '[1]+  Running                 sleep 1\ndone\n'],
+      ['let x=1+2 "y=x*2"; echo $x $y $?; let 0; echo $?', '3 6 0\n1\n'],
+      ['times', '0m0.000s 0m0.000s\n0m0.000s 0m0.000s\n'],
+      ['ulimit; ulimit -n; ulimit -n 100; echo $?', 'unlimited\n1048576\n0\n'],
+      ['hash; echo $?', '0\n'],
+      ['echo a; set -n; echo b', 'a\n'],
+      ['echo a; set -v; echo b\necho c\n', 'a\nb\nc\n', 0, 'echo c\n'],
+      ['f() { echo $LINENO; }\nf\necho $LINENO', '1\n3\n'],
+    ]);
+  });
+
   it('errors read as busybox ash words them', async () => {
     await check([
       ['foo', '', 127, 'sh: foo: not found\n'],
@@ -306,5 +320,11 @@ describe('sh -c', () => {
     expect(r).toEqual({ status: 4, stdout: 'start\nx=this line is data\nmulti\n', stderr: '' });
     const s = await k.exec(['sh', '-s', 'a', 'b'], { input: 'echo $# $1\nfoo\n' });
     expect(s).toEqual({ status: 127, stdout: '2 a\n', stderr: 'sh: foo: not found\n' });
+  });
+
+  it('interactive: prompts on stderr, errors do not end it, exit does', async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-i'], { input: 'echo hi\nfoo\necho )\ncd /tmp\nexit 3\necho never\n' });
+    expect(r).toEqual({ status: 3, stdout: 'hi\n', stderr: '/ # / # sh: foo: not found\n/ # sh: syntax error: unexpected ")"\n/ # /tmp # ' });
   });
 });

@@ -312,7 +312,10 @@ export class Shell {
   // Awaits `p`, or rejects when this process is killed meanwhile.
   guard<T>(p: Promise<T>): Promise<T> {
     const killed = this.proc.killed;
-    if (killed.aborted) return Promise.reject(killed.reason);
+    if (killed.aborted) {
+      p.catch(() => {});
+      return Promise.reject(killed.reason);
+    }
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(killed.reason);
       killed.addEventListener('abort', onAbort, { once: true });
