@@ -43,7 +43,9 @@ export function isPrivileged(c: Container): boolean {
   return Boolean((c.config as ConfigView).linux?.security_context?.privileged);
 }
 
-export function runtimeSpec(c: Container, sandbox: Sandbox | undefined, cgroupDriver: string): object {
+// process: the args, env and cwd the container's program really got (the
+// CRI config merged with its image's); default the CRI config alone.
+export function runtimeSpec(c: Container, sandbox: Sandbox | undefined, cgroupDriver: string, process?: { argv: string[]; env: Record<string, string>; cwd: string }): object {
   const cfg = c.config as ConfigView;
   const sc = cfg.linux?.security_context ?? {};
   const r = (c.resources ?? {}) as ResourcesView;
@@ -63,9 +65,9 @@ export function runtimeSpec(c: Container, sandbox: Sandbox | undefined, cgroupDr
     process: {
       terminal: Boolean(cfg.tty),
       user: { uid: Number(sc.run_as_user?.value ?? 0), gid: Number(sc.run_as_group?.value ?? 0) },
-      args: [...(cfg.command ?? []), ...(cfg.args ?? [])],
-      env: (cfg.envs ?? []).map((e) => `${e.key}=${e.value}`),
-      cwd: cfg.working_dir || '/',
+      args: process?.argv ?? [...(cfg.command ?? []), ...(cfg.args ?? [])],
+      env: process ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`) : (cfg.envs ?? []).map((e) => `${e.key}=${e.value}`),
+      cwd: process?.cwd ?? (cfg.working_dir || '/'),
       noNewPrivileges: Boolean(sc.no_new_privs),
     },
     root: { path: `/var/lib/fakecri/containers/${c.id}/rootfs`, readonly: Boolean(sc.readonly_rootfs) },

@@ -138,7 +138,7 @@ describe('the kubelet call sequence for one pod', () => {
     expect(info.sandboxID).toBe(sandboxId);
     expect(info.pid).toBeGreaterThan(0);
     expect(info.privileged).toBe(false);
-    expect(info.runtimeSpec.process.args).toEqual(['sleep', 'infinity']);
+    expect(info.runtimeSpec.process.args).toEqual(['/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;']);
     expect(info.runtimeSpec.linux.seccomp).toBeNull();
   });
 

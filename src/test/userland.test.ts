@@ -135,7 +135,7 @@ describe('inside a container', () => {
     const id = await run('replay', 'i=0; while [ $i -lt 40 ]; do echo $i >> /tmp/count; echo tick $i; i=$((i+1)); sleep 0.1; done; sleep 3600');
     await until('a few rounds', async () => ((await exec(id, ['cat', '/tmp/count'])).out.split('\n').length > 5 ? true : undefined));
     await h.restart();
-    await until('forty rounds', async () => ((await exec(id, ['cat', '/tmp/count'])).out.split('\n').filter(Boolean).length >= 40 ? true : undefined), 20_000);
+    await until('forty rounds', async () => ((await exec(id, ['cat', '/tmp/count'])).out.split('\n').filter(Boolean).length >= 40 ? true : undefined), 60_000);
     const lines = (await exec(id, ['cat', '/tmp/count'])).out.split('\n').filter(Boolean);
     expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
     const ticks = (await log(id)).filter((l) => l.startsWith('stdout F tick'));

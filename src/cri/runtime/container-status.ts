@@ -1,3 +1,4 @@
+import { processSpec } from '../../workloads/userland/process-spec';
 import type { Handler } from '../handler';
 import { toContainerStatus } from '../convert';
 import { type Encoded, ItemEncoder, encodeRepeated } from '../encode';
@@ -22,7 +23,7 @@ export const containerStatus: Handler<ContainerStatusRequest__Output, ContainerS
       info: JSON.stringify({
         sandboxID: c.sandboxId,
         pid: c.state === 'CONTAINER_RUNNING' ? c.pid : 0,
-        runtimeSpec: runtimeSpec(c, sandbox, app.config.runtime.cgroup_driver),
+        runtimeSpec: runtimeSpec(c, sandbox, app.config.runtime.cgroup_driver, processSpec(c.config, app.images.find(c.imageId)?.config, sandbox?.hostname ?? '')),
         privileged: isPrivileged(c),
       }),
     },
