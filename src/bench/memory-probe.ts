@@ -8,6 +8,7 @@ import { parseConfig } from '../config/config';
 import { LOADER_OPTIONS, PROTO_FILE } from '../cri/proto';
 import { RUNTIME_HANDLERS, IMAGE_HANDLERS } from '../cri/services';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
+import { parseStats } from '../workloads/shell/cache';
 
 // Run with --expose-gc: the memory a pod's state costs once garbage is
 // collected. The requests go through the same decoding and the same handlers
@@ -15,6 +16,15 @@ import { containerConfig, podConfig } from '../testing/kubelet-requests';
 declare const gc: () => void;
 
 const pods = Number(process.argv[2] ?? 1000);
+// What each pod's container runs:
+//   created  created, never started: the state alone
+//   sleep    busybox `sleep infinity` (the default test container)
+//   pause    an image's own program (nginx with its entrypoint)
+//   loop     upstream's eviction loop, measured once every pod is in its
+//            `while true; do sleep 5; done`
+const mode = (process.argv[3] ?? 'sleep') as 'created' | 'sleep' | 'pause' | 'loop';
+const LOOP =
+  'i=0; while [ $i -lt 3 ]; do dd if=/dev/urandom of=file${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done; while true; do sleep 5; done';
 const dir = mkdtempSync(join(tmpdir(), 'fakecri-memprobe-'));
 const definition = protoLoader.loadSync(PROTO_FILE, LOADER_OPTIONS);
 const decoded = (service: string, method: string, request: object) => {
@@ -35,6 +45,14 @@ const app = new App(parseConfig({}), join(dir, 'state'), pino({ level: 'silent' 
 
 async function main() {
 await call('PullImage', { image: { image: 'nginx:1.25' } });
+await call('PullImage', { image: { image: 'busybox' } });
+const config = (name: string, uid: string) => {
+  const image = mode === 'pause' ? 'nginx:1.25' : 'busybox';
+  const c = containerConfig('app', image, { podName: name, uid });
+  if (mode === 'pause') return { ...c, command: [], args: [] };
+  if (mode === 'loop') return { ...c, command: ['sh', '-c', LOOP], args: [] };
+  return c;
+};
 // Warm every code path once so that compiled code does not count as state.
 for (let i = 0; i < 50; i++) {
   const s = (await call('RunPodSandbox', { config: podConfig(`warm-${i}`) })).pod_sandbox_id!;
@@ -44,13 +62,20 @@ const before = settle();
 for (let i = 0; i < pods; i++) {
   const cfg = podConfig(`pod-${i}`);
   const s = (await call('RunPodSandbox', { config: cfg })).pod_sandbox_id!;
-  const c = (await call('CreateContainer', { pod_sandbox_id: s, config: containerConfig('app', 'nginx:1.25', { podName: `pod-${i}`, uid: cfg.metadata.uid }), sandbox_config: cfg })).container_id!;
-  await call('StartContainer', { container_id: c });
+  const c = (await call('CreateContainer', { pod_sandbox_id: s, config: config(`pod-${i}`, cfg.metadata.uid), sandbox_config: cfg })).container_id!;
+  if (mode !== 'created') await call('StartContainer', { container_id: c });
+}
+if (mode === 'loop') {
+  // Every pod past its three files, sleeping in its last loop.
+  const done = () => [...app.containers.store.values()].every((c) => app.rootfs.usage(c.id).bytes >= 3 * 1024 * 1024);
+  while (!done()) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 500));
 }
 const after = settle();
 process.stdout.write(
-  `${JSON.stringify({ pods, rssKiB: (after.rss - before.rss) / 1024, heapKiB: (after.heapUsed - before.heapUsed) / 1024 })}\n`,
+  `${JSON.stringify({ pods, mode, rssKiB: (after.rss - before.rss) / 1024, heapKiB: (after.heapUsed - before.heapUsed) / 1024, parses: parseStats().parses })}\n`,
 );
+app.stop();
 rmSync(dir, { recursive: true, force: true });
 }
 

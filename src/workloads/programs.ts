@@ -5,7 +5,7 @@ import type { ImageRecord } from '../store/image-store';
 import type { Container } from '../store/container';
 import type { Sandbox } from '../store/sandbox';
 import type { Applet } from './applets/types';
-import type { PodNetwork } from './applets/net/types';
+import type { PodNetwork } from './net/types';
 import { ProgramClock } from './procs/clock';
 import { Collector, bytesIn } from './procs/streams';
 import { type Identity, type Process, SIGNALS, type SignalName } from './procs/types';

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { until } from '../../test/wait';
 import { chunkBuffer } from '../procs/streams';
 import { applets } from './index';
-import { MemoryPodNetwork } from './net/memory';
-import type { Connection, PodNetwork } from './net/types';
+import { MemoryPodNetwork } from '../net/memory';
+import type { Connection, PodNetwork } from '../net/types';
 import { memoryContainer } from './test-context';
 
 function setup() {

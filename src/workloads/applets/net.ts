@@ -3,7 +3,7 @@ import { chunkBuffer } from '../procs/streams';
 import type { InStream } from '../procs/types';
 import { type Chunk, isFsError } from '../rootfs/types';
 import { type Tool, applet } from './common/tool';
-import { type Connection, NetError, type PodNetwork } from './net/types';
+import { type Connection, NetError, type PodNetwork } from '../net/types';
 import { execProgram } from './system';
 
 // nc (busybox's nc 1.10 flavour) and wget, over the pod's network.

@@ -1,6 +1,6 @@
 import type { ContainerFs } from '../rootfs/types';
 import type { Clock, InStream, OutStream, Process, ProcessTable } from '../procs/types';
-import type { PodNetwork } from './net/types';
+import type { PodNetwork } from '../net/types';
 
 // What an applet (ls, dd, grep…) gets: the process it runs as, its
 // arguments, environment and streams, the container's files seen as that

@@ -1,6 +1,6 @@
 import { arch as osArch, release } from 'node:os';
 import type { Applet, ContainerInfo } from '../applets/types';
-import type { PodNetwork } from '../applets/net/types';
+import type { PodNetwork } from '../net/types';
 import { realClock } from '../procs/clock';
 import { newProcessTable } from '../procs/table';
 import type { Clock, Identity, InStream, OutStream, Process, ProcessTable, SignalName } from '../procs/types';

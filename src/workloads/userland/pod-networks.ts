@@ -1,7 +1,7 @@
 import type { PodEvents } from '../../pods/events';
 import type { Sandbox } from '../../store/sandbox';
-import { MemoryPodNetwork } from '../applets/net/memory';
-import type { PodNetwork } from '../applets/net/types';
+import { MemoryPodNetwork } from '../net/memory';
+import type { PodNetwork } from '../net/types';
 
 // One network per pod, made when a container first uses it and gone with
 // the sandbox: its containers reach each other's listeners over loopback

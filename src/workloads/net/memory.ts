@@ -1,4 +1,4 @@
-import { Pipe } from '../../procs/pipe';
+import { Pipe } from '../procs/pipe';
 import { type Connection, type Listener, NetError, type PodNetwork } from './types';
 
 // The pod network in memory: one per pod, shared by its containers.

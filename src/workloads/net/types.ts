@@ -1,4 +1,4 @@
-import type { InStream, OutStream } from '../../procs/types';
+import type { InStream, OutStream } from '../procs/types';
 
 // The pod's network as nc and wget see it: loopback and the pod's own
 // addresses, shared by the pod's containers. Nothing leaves the pod.

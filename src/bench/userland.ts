@@ -1,0 +1,92 @@
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { makeClient } from '../cri/client';
+import { containerConfig, podConfig } from '../testing/kubelet-requests';
+import { fmt, measure } from './load';
+
+// The inside of containers: what a running program costs, and whether
+// fakecri keeps answering while a thousand of them run.
+const LOOP = (n: number) =>
+  `i=0; while [ $i -lt ${n} ]; do dd if=/dev/urandom of=file\${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done; while true; do sleep 5; done`;
+
+export async function userlandBench(dir: string, print: (s: string) => void, startChild: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
+  print('');
+  print('Userland: memory per pod after GC (1,000 pods, memory backend), beside pods that were created and never started');
+  const probe = (mode: string) =>
+    JSON.parse(execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'memory-probe.js'), '1000', mode], { encoding: 'utf8', maxBuffer: 1 << 20 })) as {
+      rssKiB: number;
+      heapKiB: number;
+      pods: number;
+      parses: number;
+    };
+  const created = probe('created');
+  const perPod = (p: { rssKiB: number; pods: number }) => p.rssKiB / p.pods;
+  print(`  created, not started (baseline)      ${fmt(perPod(created), 1).padStart(7)} KiB RSS, ${fmt(created.heapKiB / created.pods, 1)} KiB heap`);
+  const figures: Record<string, number> = {};
+  for (const [mode, label] of [
+    ['pause', "an image's own program (nginx)"],
+    ['sleep', 'busybox sleep infinity'],
+    ['loop', "upstream's loop, between rounds"],
+  ] as const) {
+    const p = probe(mode);
+    figures[mode] = perPod(p) - perPod(created);
+    print(`  ${label.padEnd(37)}${fmt(perPod(p), 1).padStart(7)} KiB RSS, ${fmt(p.heapKiB / p.pods, 1)} KiB heap; ${fmt(figures[mode], 1)} KiB over the baseline${mode === 'loop' ? `; the script parsed ${p.parses} time(s) for 1,000 pods` : ''}`);
+  }
+
+  const sock = join(dir, 'userland.sock');
+  const fakecri = await startChild(
+    [join(__dirname, '..', 'cli', 'main.js'), 'serve', '--socket', sock, '--state-dir', join(dir, 'userland-state'), '--log-level', 'warn'],
+    'fakecri serving',
+  );
+  const rt = makeClient(sock, 'RuntimeService', { raw: true });
+  const setup = makeClient(sock, 'RuntimeService');
+  const img = makeClient(sock, 'ImageService');
+  await img.call('PullImage', { image: { image: 'busybox' } });
+
+  const start = async (name: string, script: string): Promise<string> => {
+    const cfg = podConfig(name);
+    const s = (await setup.call('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
+    const cc = { ...containerConfig('app', 'busybox', { podName: name, uid: cfg.metadata.uid }), command: ['sh', '-c', script], args: [] };
+    const c = (await setup.call('CreateContainer', { pod_sandbox_id: s, config: cc, sandbox_config: cfg })).container_id as string;
+    await setup.call('StartContainer', { container_id: c });
+    return c;
+  };
+
+  // ExecSync `echo hi` against Version, same server, same moment.
+  const target = await start('exec-target', 'sleep 3600');
+  const version = await measure(() => rt.call('Version'), { callers: 1, maxCalls: 3000, maxMs: 3000 });
+  const echo = await measure(() => rt.call('ExecSync', { container_id: target, cmd: ['echo', 'hi'], timeout: 10 }), { callers: 1, maxCalls: 3000, maxMs: 3000 });
+  print('');
+  print(`ExecSync echo hi, one caller: p50 ${fmt(echo.p50)} ms, p99 ${fmt(echo.p99)} ms; Version p50 ${fmt(version.p50)} ms: ${fmt(echo.p50 / version.p50, 2)}x  (target 2x: ${echo.p50 <= 2 * version.p50 ? 'met' : 'NOT met'})`);
+
+  // 1,000 pods running upstream's loop (60 rounds of 1 MiB, a round every
+  // 0.1 s), and the RPC latency meanwhile.
+  const idle = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 4000, maxMs: 3000 });
+  const idleList = await measure(() => rt.call('ListContainers', {}), { callers: 1, maxCalls: 300, maxMs: 3000 });
+  const t = Date.now();
+  const batch: Promise<string>[] = [];
+  for (let i = 0; i < 1000; i++) {
+    batch.push(start(`loop-${i}`, LOOP(60)));
+    if (batch.length === 50) await Promise.all(batch.splice(0));
+  }
+  await Promise.all(batch);
+  const started = Date.now() - t;
+  const busy = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 20_000, maxMs: 4000 });
+  const busyList = await measure(() => rt.call('ListContainers', {}), { callers: 1, maxCalls: 300, maxMs: 3000 });
+  const stats = await setup.call('ListContainerStats', {});
+  const written = (stats.stats as { writable_layer: { used_bytes: { value: string } } }[]).reduce((s, x) => s + Number(x.writable_layer.used_bytes.value), 0);
+  print('');
+  print(`1,000 pods running upstream's loop (started in ${fmt(started / 1000, 1)} s; ${fmt(written / 2 ** 30, 2)} GiB written to their layers by the end of the measurement):`);
+  print(`  Version, 4 callers: p50 ${fmt(busy.p50)} ms, p99 ${fmt(busy.p99)} ms; with no pods p50 ${fmt(idle.p50)} ms, p99 ${fmt(idle.p99)} ms  (target p99 < 10 ms: ${busy.p99 < 10 ? 'met' : 'NOT met'})`);
+  print(`  ListContainers, one caller: p50 ${fmt(busyList.p50)} ms, p99 ${fmt(busyList.p99)} ms; with no pods p50 ${fmt(idleList.p50)} ms, p99 ${fmt(idleList.p99)} ms`);
+  print('');
+  print('Targets:');
+  print(`  a running shell pod <= 64 KiB: ${fmt(figures.loop, 1)} KiB  (${figures.loop <= 64 ? 'met' : 'NOT met'})`);
+  for (const mode of ['pause', 'sleep']) print(`  a ${mode} pod <= 10 KiB: ${fmt(figures[mode], 1)} KiB over a created one  (${figures[mode] <= 10 ? 'met' : 'NOT met'})`);
+
+  rt.close();
+  setup.close();
+  img.close();
+  fakecri.kill('SIGTERM');
+}
