@@ -8,6 +8,7 @@ import type { CallContext, Handler } from './handler';
 import { loadCriProto } from './proto';
 import { IMAGE_HANDLERS, NOT_YET, RUNTIME_HANDLERS, STREAM_HANDLERS } from './services';
 import { toGrpcStatus } from './to-grpc-status';
+import { checkRequestBounds } from './validate';
 
 export interface CriServerHooks {
   // Drops every client connection on the CRI socket (the "close" fault).
@@ -19,11 +20,22 @@ export interface CriServerHooks {
 // each call is recorded and logged.
 export function createCriServer(app: App, hooks: CriServerHooks): grpc.Server {
   const proto = loadCriProto();
+  const limits = app.config.server;
   const server = new grpc.Server({
     // Large lists (10,000 containers) exceed the 4 MiB default; the kubelet
-    // allows 16 MiB.
+    // allows 16 MiB, and containerd takes requests up to 16 MiB. Larger
+    // ones are refused with RESOURCE_EXHAUSTED by grpc-js.
     'grpc.max_send_message_length': 16 * 1024 * 1024,
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    // Calls at once on one connection: bounds the memory one client can hold.
+    'grpc.max_concurrent_streams': 1024,
+    // A connection without calls is closed with GOAWAY after this long.
+    'grpc.max_connection_idle_ms': limits.idle_timeout,
+    // Pings find peers that are gone, and sessions nghttp2 gave up on after
+    // a protocol error that Node does not close (an fd per malformed
+    // connection, otherwise).
+    'grpc.keepalive_time_ms': limits.keepalive,
+    'grpc.keepalive_timeout_ms': limits.keepalive,
   });
   for (const [service, handlers] of [
     [proto.runtime.v1.RuntimeService.service, RUNTIME_HANDLERS],
@@ -61,7 +73,7 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
         const s = toGrpcStatus(err);
         code = s.code;
         details = s.details;
-        if (s.unexpected) app.log.error({ method, err, request: call.request }, 'RPC failed unexpectedly');
+        if (s.unexpected) app.log.error({ method, err, request: summarizeRequest(method, call.request) }, 'RPC failed unexpectedly');
         else app.log.warn({ method, code: grpc.status[code], err: s.details }, 'RPC failed');
         callback({ code, details: s.details });
       }
@@ -72,6 +84,7 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
     const run = () => {
       let result: unknown;
       try {
+        checkRequestBounds(call.request);
         result = handler(app, call.request, ctx);
       } catch (err) {
         done(err);

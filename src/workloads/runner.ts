@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { nowNanos } from '../domain/clock';
@@ -13,8 +13,12 @@ import { type Behaviour, behaviourFromAnnotations, mergeBehaviours } from './beh
 import { hostname } from 'node:os';
 import { containerArgv, interpretable, runProgram } from './command';
 import { containerIdentity, podFiles } from './pod-files';
+import { emptyDirProblem } from './emptydir';
+import { openAppend } from '../domain/safe-files';
+import { longTimeout } from '../domain/sleep';
 
 const TICK_MS = 100;
+const MAX_TICK_S = 1;
 const ZEROS = Buffer.alloc(1024 * 1024);
 
 interface MountView {
@@ -31,7 +35,7 @@ interface Active {
   behaviour: Behaviour;
   startedMs: number;
   lastTick: number;
-  exitTimer?: NodeJS.Timeout;
+  exitTimer?: { cancel(): void };
   rootfs?: { written: number; carry: number; busy: boolean; done: boolean };
   log?: { lines: number; carry: number };
   emptydir?: { path: string; written: number; carry: number; done: boolean };
@@ -71,8 +75,13 @@ export class WorkloadRunner {
     const now = Date.now();
     for (const c of this.containers.store.values()) {
       if (c.state !== 'CONTAINER_RUNNING') continue;
-      this.start(c);
-      this.startProgram(c, now);
+      // One container that cannot carry on does not keep fakecri down.
+      try {
+        this.start(c);
+        this.startProgram(c, now);
+      } catch (err) {
+        this.log.error({ container: c.id, err }, 'cannot restore the container behaviour; it runs without one');
+      }
     }
   }
 
@@ -168,22 +177,23 @@ export class WorkloadRunner {
     const a: Active = { container: c, behaviour: b, startedMs, lastTick: Date.now() };
     const exitAt = (after: number) => Math.max(0, startedMs + after - Date.now());
     if (b.oom_after !== undefined) {
-      a.exitTimer = setTimeout(() => this.exitNow(c.id, 137, 'OOMKilled', b.message ?? ''), exitAt(b.oom_after));
+      a.exitTimer = longTimeout(() => this.exitNow(c.id, 137, 'OOMKilled', b.message ?? ''), exitAt(b.oom_after));
     } else if (b.exit_after !== undefined || b.crash_loop) {
       const code = b.exit_code ?? (b.crash_loop ? 1 : 0);
-      a.exitTimer = setTimeout(() => this.exitNow(c.id, code, b.reason, b.message ?? ''), exitAt(b.exit_after ?? 1000));
+      a.exitTimer = longTimeout(() => this.exitNow(c.id, code, b.reason, b.message ?? ''), exitAt(b.exit_after ?? 1000));
     }
     if (b.rootfs_write) a.rootfs = { written: c.rootfsBytes ?? 0, carry: 0, busy: false, done: (c.rootfsBytes ?? 0) >= b.rootfs_write.total };
     if (b.log) a.log = { lines: 0, carry: 0 };
     if (b.emptydir_write) {
       const mount = (c.mounts as MountView[]).find((m) => m.container_path === b.emptydir_write!.volume);
-      if (!mount?.host_path) {
-        this.log.warn({ container: c.id, volume: b.emptydir_write.volume }, 'emptydir_write: no mount at that container path');
+      const problem = mount?.host_path ? emptyDirProblem(mount.host_path, this.podUid(c)) : 'no mount at that container path';
+      if (problem) {
+        this.log.warn({ container: c.id, volume: b.emptydir_write.volume, problem }, 'emptydir_write: not writing');
       } else {
-        const path = join(mount.host_path, b.emptydir_write.file);
+        const path = join(mount!.host_path!, b.emptydir_write.file);
         let written = 0;
         try {
-          written = statSync(path).size;
+          written = lstatSync(path).size;
         } catch {
           // Not written yet.
         }
@@ -197,7 +207,7 @@ export class WorkloadRunner {
   private halt(id: string): void {
     const a = this.active.get(id);
     if (!a) return;
-    clearTimeout(a.exitTimer);
+    a.exitTimer?.cancel();
     this.active.delete(id);
     if (this.active.size === 0 && this.ticker) {
       clearInterval(this.ticker);
@@ -218,13 +228,21 @@ export class WorkloadRunner {
 
   private tick(): void {
     const now = Date.now();
-    for (const a of this.active.values()) {
-      const dt = (now - a.lastTick) / 1000;
+    for (const a of [...this.active.values()]) {
+      // A tick late by more than a second (a stalled event loop) does not
+      // try to catch up: that is how one tick could ask for gigabytes.
+      const dt = Math.min(MAX_TICK_S, Math.max(0, (now - a.lastTick) / 1000));
       a.lastTick = now;
       const b = a.behaviour;
-      if (a.rootfs && b.rootfs_write) this.growRootfs(a, b.rootfs_write, dt);
-      if (a.log && b.log) this.writeLog(a, b.log, dt);
-      if (a.emptydir && b.emptydir_write) this.fillEmptyDir(a, b.emptydir_write, dt);
+      try {
+        if (a.rootfs && b.rootfs_write) this.growRootfs(a, b.rootfs_write, dt);
+        if (a.log && b.log) this.writeLog(a, b.log, dt);
+        if (a.emptydir && b.emptydir_write) this.fillEmptyDir(a, b.emptydir_write, dt);
+      } catch (err) {
+        // A fakecri bug: this container's behaviour stops, fakecri does not.
+        this.log.error({ container: a.container.id, err }, 'container behaviour failed; stopping it');
+        this.halt(a.container.id);
+      }
     }
   }
 
@@ -277,8 +295,8 @@ export class WorkloadRunner {
     if (n <= 0) return;
     let fd: number | undefined;
     try {
-      mkdirSync(join(e.path, '..'), { recursive: true });
-      fd = openSync(e.path, 'a');
+      // Never through a symlink: the file is the container's to write.
+      fd = openAppend(e.path);
       while (n > 0) {
         const w = writeSync(fd, ZEROS, 0, Math.min(n, ZEROS.length));
         n -= w;
@@ -321,8 +339,14 @@ export class WorkloadRunner {
 
   // Used by the control API to check a behaviour names things that exist.
   check(b: Behaviour, c: Container): void {
-    if (b.emptydir_write && !(c.mounts as MountView[]).some((m) => m.container_path === b.emptydir_write!.volume)) {
-      throw invalidArgument(`behaviour field "emptydir_write.volume": container "${c.id}" has no mount at "${b.emptydir_write.volume}"`);
-    }
+    if (!b.emptydir_write) return;
+    const mount = (c.mounts as MountView[]).find((m) => m.container_path === b.emptydir_write!.volume);
+    if (!mount) throw invalidArgument(`behaviour field "emptydir_write.volume": container "${c.id}" has no mount at "${b.emptydir_write.volume}"`);
+    const problem = emptyDirProblem(mount.host_path ?? '', this.podUid(c));
+    if (problem) throw invalidArgument(`behaviour field "emptydir_write.volume": the mount at "${b.emptydir_write.volume}" is not an emptyDir: ${problem}`);
+  }
+
+  private podUid(c: Container): string {
+    return this.sandboxes.get(c.sandboxId)?.metadata.uid ?? '';
   }
 }

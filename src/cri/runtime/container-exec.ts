@@ -1,5 +1,6 @@
 import { failedPrecondition } from '../../domain/errors';
 import { hostname } from 'node:os';
+import { timeoutSignal } from '../../domain/sleep';
 import { execCommand, execTimeoutError } from '../../workloads/exec';
 import { containerIdentity, podFiles } from '../../workloads/pod-files';
 import type { Handler } from '../handler';
@@ -9,6 +10,9 @@ import type { ExecSyncRequest__Output } from '../../generated/runtime/v1/ExecSyn
 import type { ExecSyncResponse } from '../../generated/runtime/v1/ExecSyncResponse';
 
 const MAX_OUTPUT = 16 * 1024 * 1024;
+// As Linux's ARG_MAX allows, about.
+const MAX_ARGS = 32 * 1024;
+const MAX_CMD_BYTES = 2 * 1024 * 1024;
 
 interface MountView {
   container_path?: string;
@@ -21,13 +25,18 @@ interface MountView {
 export const execSync: Handler<ExecSyncRequest__Output, ExecSyncResponse> = async (app, req, ctx) => {
   const c = app.containers.store.mustResolve(requireId(req.container_id, 'container_id'));
   if (req.cmd.length === 0) throw invalidArgument('cmd is required');
+  if (req.cmd.length > MAX_ARGS) throw invalidArgument(`cmd has ${req.cmd.length} words, more than the ${MAX_ARGS} allowed`);
+  const bytes = req.cmd.reduce((n, a) => n + a.length, 0);
+  if (bytes > MAX_CMD_BYTES) throw invalidArgument(`cmd is ${bytes} characters long, more than the ${MAX_CMD_BYTES} allowed`);
   const timeout = checkInt(req.timeout, 'timeout', 0, 365 * 24 * 3600);
   if (c.state !== 'CONTAINER_RUNNING') throw failedPrecondition(`container "${c.id}" is not running`);
   const since = (Date.now() - Number(BigInt(c.startedAt) / 1_000_000n)) / 1000;
   const script = app.execScripts.match(c.id, req.cmd, since);
   if (script) return { stdout: Buffer.from(script.stdout), stderr: Buffer.from(script.stderr), exit_code: script.exit_code };
-  const signals = timeout > 0 ? [ctx.signal, AbortSignal.timeout(timeout * 1000)] : [ctx.signal];
-  const signal = AbortSignal.any(signals);
+  // Not AbortSignal.timeout: it throws past 2^32 ms and fires at once past
+  // 2^31 ms; and its timer would outlive the call.
+  const timer = timeout > 0 ? timeoutSignal(timeout * 1000, () => execTimeoutError(timeout)) : undefined;
+  const signal = timer ? AbortSignal.any([ctx.signal, timer.signal]) : ctx.signal;
   const mounts = (c.mounts as MountView[])
     .filter((m) => m.container_path && m.host_path)
     .map((m) => ({ container_path: m.container_path!, host_path: m.host_path! }));
@@ -43,5 +52,7 @@ export const execSync: Handler<ExecSyncRequest__Output, ExecSyncResponse> = asyn
   } catch (err) {
     if (signal.aborted && !ctx.signal.aborted) throw execTimeoutError(timeout);
     throw err;
+  } finally {
+    timer?.cancel();
   }
 };
