@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { FakecriError } from './errors';
 
@@ -23,7 +23,8 @@ function kind(mode: number): string {
   if (t === constants.S_IFSOCK) return 'a socket';
   if (t === constants.S_IFDIR) return 'a directory';
   if (t === constants.S_IFLNK) return 'a symbolic link';
-  return 'not a regular file';
+  if (t === constants.S_IFREG) return 'a regular file';
+  return 'an unusual file';
 }
 
 // The whole of a regular file of at most maxBytes. followLinks: whether the
@@ -72,7 +73,15 @@ export function openAppend(path: string): number {
 export function mkdirWithin(root: string, dir: string): void {
   const rel = relative(root, dir);
   if (rel.startsWith('..') || isAbsolute(rel)) throw new UnsafeFileError(`${dir} is not inside ${root}`);
-  mkdirSync(root, { recursive: true });
+  // The root itself is the kubelet's (it may be a symlink to elsewhere).
+  let top;
+  try {
+    top = statSync(root);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(root, { recursive: true });
+  }
+  if (top && !top.isDirectory()) throw new UnsafeFileError(`${root} is ${kind(top.mode)}, not a directory`);
   let path = root;
   for (const part of rel.split(sep).filter(Boolean)) {
     path = join(path, part);
