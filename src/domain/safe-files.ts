@@ -7,7 +7,7 @@ import { FakecriError } from './errors';
 // not: never blocking (O_NONBLOCK: a FIFO does not wait for a peer), never
 // through a symlink where fakecri creates or writes (O_NOFOLLOW), only
 // regular files (fstat after open, so no swap in between), and with a size cap.
-const { O_RDONLY, O_WRONLY, O_CREAT, O_APPEND, O_NONBLOCK, O_NOFOLLOW } = constants;
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_APPEND, O_NONBLOCK, O_NOFOLLOW } = constants;
 
 export class UnsafeFileError extends FakecriError {
   constructor(message: string) {
@@ -54,12 +54,18 @@ export function readRegularFile(path: string, maxBytes: number, opts: { followLi
 
 // Opens `path` to append, creating it (mode 0640) if it is missing; never
 // through a symlink, never anything but a regular file, never truncating.
-// The caller closes the fd.
-export function openAppend(path: string): number {
-  const fd = openSync(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_NOFOLLOW, 0o640);
+// isOurs, when given, looks at the first bytes of a file that was already
+// there and says whether fakecri may write into it. The caller closes the fd.
+export function openAppend(path: string, isOurs?: (head: Buffer) => boolean): number {
+  const fd = openSync(path, (isOurs ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND | O_NONBLOCK | O_NOFOLLOW, 0o640);
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new UnsafeFileError(`${path} is ${kind(st.mode)}, not a regular file`);
+    if (isOurs && st.size > 0) {
+      const head = Buffer.alloc(Math.min(st.size, 64));
+      const n = readSync(fd, head, 0, head.length, 0);
+      if (!isOurs(head.subarray(0, n))) throw new UnsafeFileError(`${path} is a file fakecri did not write; it does not write into it`);
+    }
     return fd;
   } catch (err) {
     closeSync(fd);

@@ -22,12 +22,18 @@ export function formatLogLine(nanos: string, stream: LogStream, text: string, pa
 // Creates the log file and its directories under the sandbox's log
 // directory; used at start and by ReopenContainerLog after the kubelet has
 // rotated the old file away. As containerd opens it (O_APPEND|O_CREAT): a
-// file already there is appended to, never truncated; and, as fakecri adds,
-// never through a symlink and only a regular file.
+// log already there is appended to, never truncated; and, as fakecri adds,
+// never through a symlink, only a regular file, and only a file that is
+// empty or a CRI log: a path that names anything else is refused.
 export function createLogFile(path: string, logDirectory: string): void {
   mkdirWithin(logDirectory, dirname(path));
-  closeSync(openAppend(path));
+  closeSync(openAppend(path, isCriLog));
 }
+
+const CRI_LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z (stdout|stderr) [PF] /;
+
+// Whether these first bytes of a file are those of a CRI log.
+export const isCriLog = (head: Buffer): boolean => CRI_LOG_LINE.test(head.toString('latin1'));
 
 export function appendLog(path: string, line: string): void {
   const fd = openAppend(path);

@@ -200,15 +200,24 @@ describe('hostile input', () => {
       expect(err2!.details).toMatch(/\/b is a symbolic link: fakecri does not follow it out of/);
       expect(readFileSync(victim, 'utf8')).toBe('precious\n');
       expect(readdirSync(outside)).toEqual([]);
-      // A log file already there (the kubelet did not rotate it) is
-      // appended to, as containerd does, not truncated.
+      // A log already there (the kubelet did not rotate it) is appended
+      // to, as containerd does, not truncated...
+      const earlier = '2026-11-22T13:21:20.5Z stdout F earlier line\n';
       mkdirSync(join(logDir, 'c'));
-      writeFileSync(join(logDir, 'c', '0.log'), 'earlier line\n');
+      writeFileSync(join(logDir, 'c', '0.log'), earlier);
       const c = await create('c');
       await h.rt('StartContainer', { container_id: c });
       await h.rt('ReopenContainerLog', { container_id: c });
-      expect(readFileSync(join(logDir, 'c', '0.log'), 'utf8')).toMatch(/^earlier line\n.* stdout F fakecri: container c started\n$/);
-      expect(lstatSync(join(logDir, 'c', '0.log')).isFile()).toBe(true);
+      const log = readFileSync(join(logDir, 'c', '0.log'), 'utf8');
+      expect(log.startsWith(earlier)).toBe(true);
+      expect(log.slice(earlier.length)).toMatch(/^\S+Z stdout F fakecri: container c started\n$/);
+      // ...but a file that is not a CRI log is not written into at all.
+      mkdirSync(join(logDir, 'd'));
+      writeFileSync(join(logDir, 'd', '0.log'), 'root:x:0:0:root:/root:/bin/sh\n');
+      const d = await create('d');
+      const err3 = await failure(h.rt('StartContainer', { container_id: d }));
+      expect(err3!.details).toMatch(/\/d\/0\.log is a file fakecri did not write; it does not write into it/);
+      expect(readFileSync(join(logDir, 'd', '0.log'), 'utf8')).toBe('root:x:0:0:root:/root:/bin/sh\n');
     });
 
     it('a log directory that is a file gets FAILED_PRECONDITION naming the path, not a raw errno as UNKNOWN', async () => {
