@@ -1,5 +1,5 @@
 # fakecri — see README.md. Every target installs what it needs first.
-.PHONY: run test bench lint build clean
+.PHONY: run test bench lint build clean fuzz chaos
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
@@ -19,6 +19,20 @@ bench: node_modules/.package-lock.json
 
 lint: node_modules/.package-lock.json
 	npm run lint
+
+# Hostile input (README "Hostile input, races and crashes"). make fuzz: a
+# bounded fuzzer on loopback, fixed seed; FUZZ_ARGS="--calls 100000 --seconds
+# 3600" for the long form (--seed N, --deadline MS, --concurrency N,
+# --exec-loops). make chaos: kill -9 under load, as root (a tmpfs);
+# CHAOS_ARGS="--kills 200".
+FUZZ_ARGS ?= --calls 5000 --seconds 600
+CHAOS_ARGS ?= --kills 20
+
+fuzz: build
+	node dist/bench/hostile/fuzz.js $(FUZZ_ARGS)
+
+chaos: build
+	node dist/bench/hostile/chaos.js $(CHAOS_ARGS)
 
 clean:
 	rm -rf dist src/generated

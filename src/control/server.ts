@@ -93,7 +93,13 @@ export class ControlServer {
       if (matching.length === 0) throw new HttpError(404, `no such path: ${url.pathname}`);
       const route = matching.find((r) => r.method === req.method);
       if (!route) throw new HttpError(405, `${req.method} is not allowed on ${url.pathname} (allowed: ${matching.map((r) => r.method).join(', ')})`);
-      const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map(decodeURIComponent);
+      const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map((p) => {
+        try {
+          return decodeURIComponent(p);
+        } catch {
+          throw new HttpError(400, `the path segment "${p.slice(0, 100)}" is not valid percent-encoding`);
+        }
+      });
       if (route.method === 'GET' && url.pathname === `${API}/calls` && url.searchParams.get('follow')) {
         this.followCalls(url.searchParams, res);
         return;

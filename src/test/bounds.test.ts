@@ -60,6 +60,7 @@ describe('bounds', () => {
     ['a fault rule delay over a year', () => api.call('POST', routes.faults, { action: { type: 'delay', delay: '400d' } }), 400, /fault rule field "action.delay": must be at most 365 days/],
     ['a request body nested 100 deep', () => api.call('POST', routes.faults, JSON.parse(`${'['.repeat(100)}${']'.repeat(100)}`)), 400, /nested deeper than 32 levels/],
     ['an exec script command over 4096 characters', () => api.call('POST', routes.containerExecScripts(container), { exit_code: 1, command: 'c'.repeat(4097) }), 400, /field "command"/],
+    ['a path that is not valid percent-encoding', () => api.call('GET', '/v1/containers/%ff/behaviour'), 400, /the path segment "%ff" is not valid percent-encoding/],
     ['an exit message over 4096 characters', () => api.call('POST', routes.containerExit(container), { code: 1, message: 'm'.repeat(4097) }), 400, /field "message"/],
   ] as const)('control API: %s', async (_what, call, httpStatus, message) => {
     const err = (await failure(call())) as ControlError | undefined;
