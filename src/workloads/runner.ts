@@ -19,6 +19,11 @@ import { longTimeout } from '../domain/sleep';
 
 const TICK_MS = 100;
 const MAX_TICK_S = 1;
+// Real bytes all behaviours together write per second (log lines and
+// emptyDir files), on fakecri's one event loop: past this, writers are
+// slowed, as by a slow disk, so that a few pods at their limit cannot starve
+// the kubelet's calls.
+const WRITE_BUDGET_PER_S = 64 * 2 ** 20;
 const ZEROS = Buffer.alloc(1024 * 1024);
 
 interface MountView {
@@ -47,6 +52,9 @@ export class WorkloadRunner {
   // Containers whose own command is being interpreted (command.ts).
   private readonly programs = new Map<string, AbortController>();
   private ticker?: NodeJS.Timeout;
+  private lastTick = Date.now();
+  private budget = 0;
+  private turn = 0;
 
   constructor(
     private readonly containers: ContainerService,
@@ -201,7 +209,10 @@ export class WorkloadRunner {
       }
     }
     this.active.set(c.id, a);
-    if ((a.rootfs || a.log || a.emptydir) && !this.ticker) this.ticker = setInterval(() => this.tick(), TICK_MS);
+    if ((a.rootfs || a.log || a.emptydir) && !this.ticker) {
+      this.lastTick = Date.now();
+      this.ticker = setInterval(() => this.tick(), TICK_MS);
+    }
   }
 
   private halt(id: string): void {
@@ -228,7 +239,13 @@ export class WorkloadRunner {
 
   private tick(): void {
     const now = Date.now();
-    for (const a of [...this.active.values()]) {
+    const dtAll = Math.min(MAX_TICK_S, Math.max(0, (now - this.lastTick) / 1000));
+    this.lastTick = now;
+    this.budget = WRITE_BUDGET_PER_S * dtAll;
+    // Who writes first turns round, so that the budget is shared.
+    const all = [...this.active.values()];
+    const first = all.length ? this.turn++ % all.length : 0;
+    for (const a of [...all.slice(first), ...all.slice(0, first)]) {
       // A tick late by more than a second (a stalled event loop) does not
       // try to catch up: that is how one tick could ask for gigabytes.
       const dt = Math.min(MAX_TICK_S, Math.max(0, (now - a.lastTick) / 1000));
@@ -272,7 +289,14 @@ export class WorkloadRunner {
     let n = Math.floor(want);
     l.carry = want - n;
     if (spec.total !== undefined) n = Math.min(n, spec.total - l.lines);
+    // Over the budget, the lines are late, not lost: they come in later ticks.
+    const fits = Math.floor(this.budget / (spec.line_size + 40));
+    if (n > fits) {
+      l.carry = Math.min(l.carry + n - fits, spec.rate);
+      n = fits;
+    }
     if (n <= 0) return;
+    this.budget -= n * (spec.line_size + 40);
     let chunk = '';
     for (let i = 0; i < n; i++) {
       l.lines++;
@@ -292,7 +316,12 @@ export class WorkloadRunner {
     const want = spec.rate * dt + e.carry;
     let n = Math.min(Math.floor(want), spec.total - e.written);
     e.carry = want - Math.floor(want);
+    if (n > this.budget) {
+      e.carry = Math.min(e.carry + n - Math.floor(this.budget), spec.rate);
+      n = Math.floor(this.budget);
+    }
     if (n <= 0) return;
+    this.budget -= n;
     let fd: number | undefined;
     try {
       // Never through a symlink: the file is the container's to write.
