@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { makeDirs } from '../domain/safe-files';
 import { join, posix } from 'node:path';
 import type { Logger } from 'pino';
 
@@ -71,7 +72,7 @@ export class CrioCgroups {
         return;
       }
       try {
-        mkdirSync(dir, { recursive: true });
+        makeDirs(dir);
       } catch (err) {
         this.log.warn({ controller: c, cgroup: rel, err: (err as Error).message }, 'cannot create cgroup');
       }

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { FakecriError } from './errors';
 
 // Files whose names come from outside (the kubelet, a pod, a behaviour) are
@@ -85,7 +85,7 @@ export function mkdirWithin(root: string, dir: string): void {
     top = statSync(root);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(root, { recursive: true });
+    makeDirs(root);
   }
   if (top && !top.isDirectory()) throw new UnsafeFileError(`${root} is ${kind(top.mode)}, not a directory`);
   let path = root;
@@ -113,4 +113,20 @@ export function isContainedRelative(path: string): boolean {
 // One name, as a file or volume name: no "/", not "." or "..", not empty.
 export function isPlainName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
+// mkdir -p, one component at a time. Not mkdirSync(path, { recursive: true }):
+// in Node 20 that loops for ever (in the kernel) where mkdir answers ENOENT
+// although the parent exists, as under /proc: a log directory of
+// /proc/1/x froze fakecri.
+export function makeDirs(path: string, mode = 0o755): void {
+  let p = '';
+  for (const part of resolve(path).split('/').filter(Boolean)) {
+    p += `/${part}`;
+    try {
+      mkdirSync(p, { mode });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
 }

@@ -173,6 +173,28 @@ describe('hostile input', () => {
     img.close();
   });
 
+  // Found by make fuzz (on main too): a log directory under /proc froze
+  // fakecri for good. Node's mkdirSync(…, { recursive: true }) loops in the
+  // kernel where mkdir answers ENOENT though the parent exists. A child
+  // process: a freeze must not freeze the test.
+  it('a log directory where mkdir cannot work fails StartContainer at once, and fakecri answers', async () => {
+    const dir = tmp();
+    const sock = join(dir, 'cri.sock');
+    const child = serve(dir);
+    await waitFor(() => child.stderr().includes('fakecri serving'), 'fakecri to serve');
+    const rt = makeClient(sock, 'RuntimeService');
+    const img = makeClient(sock, 'ImageService');
+    await img.call('PullImage', { image: { image: 'busybox' } });
+    const cfg = podConfig('p', { logDir: '/proc/1/fakecri-logs' });
+    const s = (await rt.call('RunPodSandbox', { config: cfg })).pod_sandbox_id;
+    const c = (await rt.call('CreateContainer', { pod_sandbox_id: s, config: containerConfig('c', 'busybox'), sandbox_config: cfg })).container_id;
+    const err = await failure(rt.call('StartContainer', { container_id: c }));
+    expect(err?.message).toMatch(/failed to create container log file "\/proc\/1\/fakecri-logs\/c\/0\.log": mkdir \/proc\/1\/fakecri-logs: /);
+    expect((await rt.call('Version')).version).toBe('0.1.0');
+    rt.close();
+    img.close();
+  });
+
   // Defect 7: the container's log file was truncated and written through
   // symlinks: a log path that was a symlink overwrote the file it named.
   describe('defect 7: log files', () => {

@@ -1,5 +1,6 @@
 import { closeSync, lstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { nowNanos } from '../domain/clock';
 import { FakecriError, invalidArgument } from '../domain/errors';
@@ -22,8 +23,12 @@ const MAX_TICK_S = 1;
 // Real bytes all behaviours together write per second (log lines and
 // emptyDir files), on fakecri's one event loop: past this, writers are
 // slowed, as by a slow disk, so that a few pods at their limit cannot starve
-// the kubelet's calls.
+// the kubelet's calls. The budget halves whenever ticks come late (the event
+// loop is busy, or the machine), and grows back slowly; and a tick stops
+// writing after 20 ms.
 const WRITE_BUDGET_PER_S = 64 * 2 ** 20;
+const MIN_BUDGET_PER_S = 2 ** 20;
+const TICK_WORK_MS = 20;
 const ZEROS = Buffer.alloc(1024 * 1024);
 
 interface MountView {
@@ -54,6 +59,7 @@ export class WorkloadRunner {
   private ticker?: NodeJS.Timeout;
   private lastTick = Date.now();
   private budget = 0;
+  private budgetPerS = WRITE_BUDGET_PER_S;
   private turn = 0;
 
   constructor(
@@ -239,9 +245,11 @@ export class WorkloadRunner {
 
   private tick(): void {
     const now = Date.now();
-    const dtAll = Math.min(MAX_TICK_S, Math.max(0, (now - this.lastTick) / 1000));
+    const late = now - this.lastTick > 3 * TICK_MS;
     this.lastTick = now;
-    this.budget = WRITE_BUDGET_PER_S * dtAll;
+    this.budgetPerS = late ? Math.max(MIN_BUDGET_PER_S, this.budgetPerS / 2) : Math.min(WRITE_BUDGET_PER_S, this.budgetPerS * 1.05);
+    this.budget = (this.budgetPerS * TICK_MS) / 1000;
+    const workUntil = performance.now() + TICK_WORK_MS;
     // Who writes first turns round, so that the budget is shared.
     const all = [...this.active.values()];
     const first = all.length ? this.turn++ % all.length : 0;
@@ -251,6 +259,7 @@ export class WorkloadRunner {
       const dt = Math.min(MAX_TICK_S, Math.max(0, (now - a.lastTick) / 1000));
       a.lastTick = now;
       const b = a.behaviour;
+      if (performance.now() > workUntil) this.budget = 0;
       try {
         if (a.rootfs && b.rootfs_write) this.growRootfs(a, b.rootfs_write, dt);
         if (a.log && b.log) this.writeLog(a, b.log, dt);

@@ -242,7 +242,10 @@ async function runPhase(personality: 'containerd' | 'crio', dir: string, calls: 
     }
     if (a.code === grpc.status.DEADLINE_EXCEEDED && a.ms >= opts.deadlineMs - 50) {
       if (holdWindows.some(([from, to]) => t < to && t + opts.deadlineMs > from)) s.heldByFaultRules++;
-      else s.hangs.push(`${summarize(call)}: no answer in ${a.ms} ms`);
+      else {
+        s.hangs.push(`${summarize(call)}: no answer in ${a.ms} ms`);
+        if (s.hangs.length === 1) s.hangs.push(`fakecri at the first hang: ${server.diagnose()}`);
+      }
     }
     if (a.code === grpc.status.UNKNOWN && a.details.startsWith(INTERNAL_ERROR)) s.unexpectedUnknown.push(`${summarize(call)}: ${a.details.slice(0, 500)}`);
     learn(call, a);

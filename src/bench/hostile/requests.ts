@@ -319,9 +319,9 @@ export function randomMessage(rng: Rng, type: protobuf.Type, known: readonly str
     const one = () => randomValue(rng, field, known, depth, world);
     if (field.map) {
       const m: Record<string, unknown> = {};
-      for (let i = rng.pick([0, 1, 3, 200]); i > 0; i--) m[hostileString(rng).slice(0, 200) || 'k'] = one();
+      for (let i = rng.pick([0, 1, 3, 20]); i > 0; i--) m[hostileString(rng).slice(0, 200) || 'k'] = one();
       out[field.name] = m;
-    } else if (field.repeated) out[field.name] = Array.from({ length: rng.pick([0, 1, 3, 300]) }, one);
+    } else if (field.repeated) out[field.name] = Array.from({ length: rng.pick([0, 1, 3, 20]) }, one);
     else out[field.name] = one();
   }
   return out;

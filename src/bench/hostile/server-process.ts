@@ -105,6 +105,19 @@ export class ServerProcess {
     return this.pid ? readdirSync(`/proc/${this.pid}/fd`).length : 0;
   }
 
+  // What the process is doing, from /proc: for a hang, whether it spins
+  // (R, CPU time growing) or waits in the kernel (S or D, and where).
+  diagnose(): string {
+    if (!this.pid) return 'not running';
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const wchan = readFileSync(`/proc/${this.pid}/wchan`, 'utf8');
+      return `state ${stat[0]}, utime ${stat[11]} stime ${stat[12]} ticks, wchan ${wchan || '-'}, ${this.fds()} fds, RSS ${this.rssKiB()} KiB; last output: ${this.stderrTail.slice(-600)}`;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
   rssKiB(): number {
     if (!this.pid) return 0;
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1] ?? 0);
