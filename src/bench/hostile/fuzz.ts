@@ -79,7 +79,7 @@ export interface PhaseSummary {
   control: Record<string, number>;
   encodeErrors: number;
   garbageLeftOpen: number;
-  fds: { start: number; end: number };
+  fds: { start: number; end: number; startKinds: string; endKinds: string };
   rssKiB: { start: number; end: number };
   seconds: number;
 }
@@ -175,7 +175,7 @@ async function runPhase(personality: 'containerd' | 'crio', dir: string, calls: 
     control: {},
     encodeErrors: 0,
     garbageLeftOpen: 0,
-    fds: { start: 0, end: 0 },
+    fds: { start: 0, end: 0, startKinds: '', endKinds: '' },
     rssKiB: { start: 0, end: 0 },
     seconds: 0,
   };
@@ -183,6 +183,7 @@ async function runPhase(personality: 'containerd' | 'crio', dir: string, calls: 
   // The fds and RSS of fakecri serving, before anyone connects: at the end,
   // with every connection gone again, it is measured the same way.
   s.fds.start = server.fds();
+  s.fds.startKinds = server.fdKinds();
   s.rssKiB.start = server.rssKiB();
   let c = clients(server.socket);
   const known = new Known();
@@ -237,7 +238,7 @@ async function runPhase(personality: 'containerd' | 'crio', dir: string, calls: 
     count(s.byKind, call.kind);
     if (a.code !== grpc.status.OK) {
       const list = (s.samples[grpc.status[a.code]] ??= []);
-      const d = `${call.method}: ${a.details.slice(0, 140)}`;
+      const d = `${call.method}: ${JSON.stringify(a.details.slice(0, 140)).slice(1, -1)}`;
       if (list.length < 4 && !list.some((x) => x.split(': ').slice(1).join(': ').slice(0, 40) === d.split(': ').slice(1).join(': ').slice(0, 40))) list.push(d);
     }
     if (a.code === grpc.status.DEADLINE_EXCEEDED && a.ms >= opts.deadlineMs - 50) {
@@ -326,8 +327,11 @@ async function runPhase(personality: 'containerd' | 'crio', dir: string, calls: 
   if (probe.code !== grpc.status.OK) s.hangs.push(`Version after the run: ${grpc.status[probe.code]} ${probe.details}`);
   closeClients(c);
   // Every client gone: fakecri's fds come back to what it served with.
-  await until(() => server.fds() <= s.fds.start + 5, 30_000);
+  // Settled: back to where it started (plus the one socket a client leaves
+  // for a moment), or after 30 s, whatever is left.
+  await until(() => server.fds() <= s.fds.start + 1, 30_000);
   s.fds.end = server.fds();
+  s.fds.endKinds = server.fdKinds();
   s.rssKiB.end = server.rssKiB();
   s.breaches = world.breaches();
   if (!(await server.stop())) s.hangs.push('fakecri did not stop within 15 s of SIGTERM');
@@ -369,7 +373,7 @@ function print(sum: FuzzSummary): string {
     lines.push(`  requests: ${Object.entries(p.byKind).map(([k, v]) => `${k} ${v}`).join(', ')}; not encodable by the client: ${p.encodeErrors}`);
     lines.push(`  control API: ${Object.entries(p.control).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
     for (const [code, list] of Object.entries(p.samples)) lines.push(`  e.g. ${code}: ${list.join(' | ')}`);
-    lines.push(`  fds: ${p.fds.start} -> ${p.fds.end}   RSS: ${mib(p.rssKiB.start)} -> ${mib(p.rssKiB.end)}`);
+    lines.push(`  fds: ${p.fds.start} -> ${p.fds.end} (${p.fds.startKinds} -> ${p.fds.endKinds})   RSS: ${mib(p.rssKiB.start)} -> ${mib(p.rssKiB.end)}`);
     for (const [what, list] of [['crash', p.crashes.map((c) => `exit ${c.code ?? c.signal}: ${c.tail}`)], ['failed start', p.failedStarts], ['hang', p.hangs], ['unexpected', p.unexpectedUnknown], ['breach', p.breaches]] as const) {
       for (const item of list.slice(0, 5)) lines.push(`  ${what}: ${item}`);
       if (list.length > 5) lines.push(`  … and ${list.length - 5} more`);

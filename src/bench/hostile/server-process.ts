@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // A fakecri as the kubelet finds it: `fakecri serve` in a process of its
@@ -116,6 +116,23 @@ export class ServerProcess {
     } catch (err) {
       return (err as Error).message;
     }
+  }
+
+  // What its fds are: sockets, pipes, files, event fds…
+  fdKinds(): string {
+    if (!this.pid) return '';
+    const kinds = new Map<string, number>();
+    for (const fd of readdirSync(`/proc/${this.pid}/fd`)) {
+      let target = '?';
+      try {
+        target = readlinkSync(`/proc/${this.pid}/fd/${fd}`);
+      } catch {
+        // Closed meanwhile.
+      }
+      const kind = target.startsWith('/') ? 'file' : target.replace(/[:[].*$/, '');
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    return [...kinds].map(([k, n]) => `${k} ${n}`).join(', ');
   }
 
   rssKiB(): number {
