@@ -86,3 +86,12 @@ export function checkRequestBounds(value: unknown, field = '', depth = 0): void 
     checkRequestBounds((value as Record<string, unknown>)[k], field ? `${field}.${k}` : k, depth + 1);
   }
 }
+
+// A process's arguments, environment and directory are C strings: no NUL
+// (execve refuses them, and so runc and containerd). fakecri's interpreter
+// must not see one either.
+export function checkNoNul(values: readonly (string | undefined)[], field: string): void {
+  values.forEach((v, i) => {
+    if (typeof v === 'string' && v.includes('\0')) throw invalidArgument(`${field}[${i}] contains a NUL byte, which no process argument can hold`);
+  });
+}

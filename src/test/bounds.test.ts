@@ -36,6 +36,7 @@ describe('bounds', () => {
     ['a failpoint of 101 terms', () => h.rt('RunPodSandbox', { config: { ...podConfig('fp'), annotations: { 'fakecri.io/failpoint.Version': Array(101).fill('1*off').join('->') } } }), 'INVALID_ARGUMENT', /^annotation "fakecri\.io\/failpoint\.Version": 101 terms, more than the 100 allowed$/],
     ['a failpoint delay over a year', () => h.rt('RunPodSandbox', { config: { ...podConfig('fp'), annotations: { 'fakecri.io/failpoint.Version': '1*delay(99999999999999)' } } }), 'INVALID_ARGUMENT', /delay\(99999999999999\) is longer than 365 days/],
     ['a cgroup parent with ".."', () => h.rt('RunPodSandbox', { config: { ...podConfig('cg'), linux: { cgroup_parent: '/kubepods/../..' } } }), 'INVALID_ARGUMENT', /^config\.linux\.cgroup_parent "\/kubepods\/\.\.\/\.\.": contains "\.\."/],
+    ['a NUL in a container\'s args', () => create({ command: ['sh', '-c'], args: ['x\u0000'] }), 'INVALID_ARGUMENT', /^config\.args\[0\] contains a NUL byte/],
     ['a log path with ".." inside', () => create({ log_path: 'x/../../y.log' }), 'INVALID_ARGUMENT', /^log_path "x\/\.\.\/\.\.\/y\.log" must be relative/],
   ] as const)('%s', async (_what, call, code, message) => {
     const before = (await h.rt('ListContainers')).containers.length;

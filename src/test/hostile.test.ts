@@ -195,6 +195,29 @@ describe('hostile input', () => {
     img.close();
   });
 
+  // Found by make fuzz: a NUL in a script (the old interpreter's marker for
+  // $(…)) looped it for ever, on microtasks: fakecri answered nothing more.
+  // No process argument can hold a NUL, so it is refused.
+  it('a NUL in an ExecSync command is refused, and fakecri answers', async () => {
+    const dir = tmp();
+    const sock = join(dir, 'cri.sock');
+    const child = serve(dir);
+    await waitFor(() => child.stderr().includes('fakecri serving'), 'fakecri to serve');
+    const rt = makeClient(sock, 'RuntimeService');
+    const img = makeClient(sock, 'ImageService');
+    await img.call('PullImage', { image: { image: 'busybox' } });
+    const cfg = podConfig('p');
+    const s = (await rt.call('RunPodSandbox', { config: cfg })).pod_sandbox_id;
+    const c = (await rt.call('CreateContainer', { pod_sandbox_id: s, config: containerConfig('c', 'busybox'), sandbox_config: cfg })).container_id;
+    await rt.call('StartContainer', { container_id: c });
+    const err = await failure(rt.call('ExecSync', { container_id: c, cmd: ['sh', '-c', 'echo a\u0000b'], timeout: 5 }));
+    expect(status[err!.code]).toBe('INVALID_ARGUMENT');
+    expect(err!.details).toMatch(/^cmd\[2\] contains a NUL byte/);
+    expect((await rt.call('Version')).version).toBe('0.1.0');
+    rt.close();
+    img.close();
+  });
+
   // Defect 7: the container's log file was truncated and written through
   // symlinks: a log path that was a symlink overwrote the file it named.
   describe('defect 7: log files', () => {

@@ -1,7 +1,7 @@
 import { compact } from '../../domain/compact';
 import { invalidArgument } from '../../domain/errors';
 import type { Handler } from '../handler';
-import { MAX_NAME, MAX_PATH, checkMap, checkString, requireId, requireMessage, requireString } from '../validate';
+import { MAX_NAME, MAX_PATH, checkMap, checkNoNul, checkString, requireId, requireMessage, requireString } from '../validate';
 import type { CreateContainerRequest__Output } from '../../generated/runtime/v1/CreateContainerRequest';
 import type { CreateContainerResponse } from '../../generated/runtime/v1/CreateContainerResponse';
 
@@ -23,6 +23,10 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
       throw invalidArgument(`config.mounts[${i}]: recursive_read_only needs propagation PROPAGATION_PRIVATE, not ${m.propagation}`);
     }
   }
+  checkNoNul(config.command, 'config.command');
+  checkNoNul(config.args, 'config.args');
+  checkNoNul([config.working_dir], 'config.working_dir');
+  checkNoNul(config.envs.map((e) => `${e.key}=${e.value}`), 'config.envs');
   // As containerd: a group needs a user (RunAsUser or RunAsUserName).
   const sc = config.linux?.security_context;
   if (sc?.run_as_group && !sc.run_as_user && !sc.run_as_username) {

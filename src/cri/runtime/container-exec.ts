@@ -4,7 +4,7 @@ import { timeoutSignal } from '../../domain/sleep';
 import { execCommand, execTimeoutError } from '../../workloads/exec';
 import { containerIdentity, podFiles } from '../../workloads/pod-files';
 import type { Handler } from '../handler';
-import { checkInt, requireId } from '../validate';
+import { checkInt, checkNoNul, requireId } from '../validate';
 import { invalidArgument } from '../../domain/errors';
 import type { ExecSyncRequest__Output } from '../../generated/runtime/v1/ExecSyncRequest';
 import type { ExecSyncResponse } from '../../generated/runtime/v1/ExecSyncResponse';
@@ -26,6 +26,7 @@ export const execSync: Handler<ExecSyncRequest__Output, ExecSyncResponse> = asyn
   const c = app.containers.store.mustResolve(requireId(req.container_id, 'container_id'));
   if (req.cmd.length === 0) throw invalidArgument('cmd is required');
   if (req.cmd.length > MAX_ARGS) throw invalidArgument(`cmd has ${req.cmd.length} words, more than the ${MAX_ARGS} allowed`);
+  checkNoNul(req.cmd, 'cmd');
   const bytes = req.cmd.reduce((n, a) => n + a.length, 0);
   if (bytes > MAX_CMD_BYTES) throw invalidArgument(`cmd is ${bytes} characters long, more than the ${MAX_CMD_BYTES} allowed`);
   const timeout = checkInt(req.timeout, 'timeout', 0, 365 * 24 * 3600);
