@@ -15,6 +15,7 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
   for (const [i, m] of config.mounts.entries()) {
     requireString(m.container_path, `config.mounts[${i}].container_path`, MAX_PATH);
     checkString(m.host_path, `config.mounts[${i}].host_path`, MAX_PATH);
+    if (m.container_path.includes('\0') || m.host_path.includes('\0')) throw invalidArgument(`config.mounts[${i}]: a path contains a NUL byte`);
     // As containerd: a recursive read-only mount must be read-only and private.
     if (m.recursive_read_only && !m.readonly) {
       throw invalidArgument(`config.mounts[${i}]: recursive_read_only needs readonly to be set too`);
@@ -23,6 +24,7 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
       throw invalidArgument(`config.mounts[${i}]: recursive_read_only needs propagation PROPAGATION_PRIVATE, not ${m.propagation}`);
     }
   }
+  checkNoNul([config.log_path], 'config.log_path');
   checkNoNul(config.command, 'config.command');
   checkNoNul(config.args, 'config.args');
   checkNoNul([config.working_dir], 'config.working_dir');
