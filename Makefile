@@ -1,6 +1,6 @@
 # fakecri — see README.md. Every target installs and builds what it needs first,
 # and only what changed: a second `make run` on a built tree starts at once.
-.PHONY: run test test-deps bench lint build install uninstall clean
+.PHONY: run test test-deps bench lint build install uninstall clean fuzz chaos
 
 NODE_DEPS := node_modules/.package-lock.json
 GENERATED := src/generated/.stamp
@@ -52,6 +52,20 @@ install: build
 
 uninstall:
 	rm -f $(PREFIX)/bin/fakecri
+
+# Hostile input (README "Hostile input, races and crashes"). make fuzz: a
+# bounded fuzzer on loopback, fixed seed; FUZZ_ARGS="--calls 100000 --seconds
+# 3600" for the long form (--seed N, --deadline MS, --concurrency N,
+# --exec-loops). make chaos: kill -9 under load, as root (a tmpfs);
+# CHAOS_ARGS="--kills 200".
+FUZZ_ARGS ?= --calls 5000 --seconds 600
+CHAOS_ARGS ?= --kills 20
+
+fuzz: build
+	node dist/bench/hostile/fuzz.js $(FUZZ_ARGS)
+
+chaos: build
+	node dist/bench/hostile/chaos.js $(CHAOS_ARGS)
 
 clean:
 	rm -rf dist src/generated

@@ -94,6 +94,16 @@ export const configSchema = z
         socket: z.string().min(1).optional(),
         state_dir: z.string().min(1).optional(),
         log_level: logLevel.default('info'),
+        // Defences of every socket (CRI, control, CRI-O's): at most this many
+        // open connections each; a new one must show its protocol within
+        // connection_timeout; a gRPC connection without calls for
+        // idle_timeout is closed (the client reconnects when it needs to);
+        // a gRPC peer that does not answer a ping sent every keepalive
+        // (within keepalive as well) is dropped.
+        max_connections: z.number().int().min(1).max(100_000).default(512),
+        connection_timeout: duration.refine((n) => n >= 100, 'must be at least 100ms').default(10_000),
+        idle_timeout: duration.refine((n) => n >= 1000, 'must be at least 1s').default(5 * 60_000),
+        keepalive: duration.refine((n) => n >= 500, 'must be at least 500ms').default(30_000),
       })
       .strict()
       .prefault({}),

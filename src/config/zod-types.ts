@@ -5,7 +5,7 @@ import { parseQuantity } from './quantity';
 // Schema pieces shared by the config file, fault rules and behaviours:
 // values people write as text, parsed once, with the parser's message on error.
 const parsed = <T>(parse: (v: string | number) => T) =>
-  z.union([z.string(), z.number()]).transform((v, ctx) => {
+  z.union([z.string().max(64), z.number()]).transform((v, ctx) => {
     try {
       return parse(v);
     } catch (err) {
@@ -14,11 +14,15 @@ const parsed = <T>(parse: (v: string | number) => T) =>
     }
   });
 
+// The longest duration anything takes: timers, windows, delays.
+export const MAX_DURATION_MS = 365 * 24 * 3600 * 1000;
+
 // "187Mi", "20Gi", 4096 → bytes.
 export const quantity = parsed(parseQuantity);
 
 // A rate: the same, with an optional "/s" ("10Mi/s").
 export const rate = parsed((v) => parseQuantity(typeof v === 'string' ? v.replace(/\/s$/, '') : v));
 
-// "500ms", "30s", "2m", or milliseconds.
-export const duration = parsed(parseDuration);
+// "500ms", "30s", "2m", or milliseconds; at most 365 days.
+export const duration = parsed(parseDuration).refine((n) => n <= MAX_DURATION_MS, 'must be at most 365 days');
+

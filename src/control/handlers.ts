@@ -57,15 +57,19 @@ const container = (app: App, id: string) => {
   return c;
 };
 
-const ballastBody = z.object({ fill: z.union([z.string(), z.number()]) }).strict();
-const exitBody = z.object({ code: z.number().int().min(0).max(255), reason: z.string().optional(), message: z.string().default('') }).strict();
-const rootfsBody = z.object({ bytes: z.union([z.string(), z.number()]) }).strict();
+// Seconds in 100 years: the longest window an exec script may name.
+const MAX_SECONDS = 100 * 365 * 24 * 3600;
+
+const ballastBody = z.object({ fill: z.union([z.string().max(64), z.number()]) }).strict();
+const exitBody = z.object({ code: z.number().int().min(0).max(255), reason: z.string().max(1024).optional(), message: z.string().max(4096).default('') }).strict();
+const rootfsBody = z.object({ bytes: z.union([z.string().max(64), z.number()]) }).strict();
 const execScriptBody = z
   .object({
-    from_seconds: z.number().min(0).default(0),
-    until_seconds: z.number().min(0).optional(),
-    command: z.string().optional(),
+    from_seconds: z.number().min(0).max(MAX_SECONDS).default(0),
+    until_seconds: z.number().min(0).max(MAX_SECONDS).optional(),
+    command: z.string().max(4096).optional(),
     exit_code: z.number().int().min(0).max(255),
+    // The control API's body is at most 1 MiB, so are these together.
     stdout: z.string().default(''),
     stderr: z.string().default(''),
   })

@@ -1,4 +1,4 @@
-import { FakecriError } from '../domain/errors';
+import { FakecriError, fromSystemError, isSystemError } from '../domain/errors';
 
 // Core error codes as HTTP statuses, for the control API.
 const STATUS: Record<string, number> = {
@@ -26,11 +26,14 @@ export class HttpError extends Error {
   }
 }
 
+// As the gRPC edge: errno errors get their code, anything else is a fakecri
+// bug (500, logged with its stack by the caller).
 export function toHttpError(err: unknown): { status: number; body: { error: string; field?: string; code?: string }; unexpected: boolean } {
   if (err instanceof HttpError) return { status: err.status, body: { error: err.message, field: err.field }, unexpected: false };
-  if (err instanceof FakecriError) {
-    const field = /field "([^"]+)"/.exec(err.message)?.[1];
-    return { status: STATUS[err.code] ?? 500, body: { error: err.message, code: err.code, field }, unexpected: false };
+  const core = isSystemError(err) ? fromSystemError(err) : err;
+  if (core instanceof FakecriError) {
+    const field = /field "([^"]+)"/.exec(core.message)?.[1];
+    return { status: STATUS[core.code] ?? 500, body: { error: core.message, code: core.code, field }, unexpected: false };
   }
-  return { status: 500, body: { error: `internal error: ${(err as Error)?.message ?? String(err)}` }, unexpected: true };
+  return { status: 500, body: { error: `internal error (a fakecri bug): ${(err as Error)?.message ?? String(err)}` }, unexpected: true };
 }

@@ -28,8 +28,26 @@ export class ControlServer {
 
   constructor(private readonly app: App) {}
 
+  // Node's own defences, bounded: a request's headers must arrive within
+  // server.connection_timeout and the whole request within a minute; at most
+  // server.max_connections at once. Responses (calls --follow) may last.
+  private createServer(token: string | undefined): Server {
+    const limits = this.app.config.server;
+    const server = createServer(
+      {
+        headersTimeout: limits.connection_timeout,
+        requestTimeout: Math.max(60_000, limits.connection_timeout),
+        connectionsCheckingInterval: Math.min(1000, limits.connection_timeout),
+        keepAliveTimeout: 5000,
+      },
+      (req, res) => this.handle(req, res, token),
+    );
+    server.maxConnections = limits.max_connections;
+    return server;
+  }
+
   async listenUnix(path: string): Promise<void> {
-    const server = createServer((req, res) => this.handle(req, res, undefined));
+    const server = this.createServer(undefined);
     const umask = process.umask(0o177);
     try {
       await new Promise<void>((ok, fail) => server.once('error', fail).listen(path, ok));
@@ -48,7 +66,7 @@ export class ControlServer {
   }
 
   async listenTcp(port: number, token: string): Promise<number> {
-    const server = createServer((req, res) => this.handle(req, res, token));
+    const server = this.createServer(token);
     await new Promise<void>((ok, fail) => server.once('error', fail).listen(port, '127.0.0.1', ok));
     this.servers.push(server);
     const addr = server.address();
@@ -82,7 +100,13 @@ export class ControlServer {
       if (matching.length === 0) throw new HttpError(404, `no such path: ${url.pathname}`);
       const route = matching.find((r) => r.method === req.method);
       if (!route) throw new HttpError(405, `${req.method} is not allowed on ${url.pathname} (allowed: ${matching.map((r) => r.method).join(', ')})`);
-      const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map(decodeURIComponent);
+      const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map((p) => {
+        try {
+          return decodeURIComponent(p);
+        } catch {
+          throw new HttpError(400, `the path segment "${p.slice(0, 100)}" is not valid percent-encoding`);
+        }
+      });
       if (route.method === 'GET' && url.pathname === `${API}/calls` && url.searchParams.get('follow')) {
         this.followCalls(url.searchParams, res);
         return;
@@ -124,11 +148,26 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
+  let body: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (err) {
     throw new HttpError(400, `the request body is not JSON: ${(err as Error).message}`);
   }
+  if (depth(body) > MAX_DEPTH) throw new HttpError(400, `the request body is nested deeper than ${MAX_DEPTH} levels`);
+  return body;
+}
+
+const MAX_DEPTH = 32;
+
+function depth(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 0;
+  let d = 0;
+  for (const x of Object.values(v)) {
+    d = Math.max(d, depth(x));
+    if (d > MAX_DEPTH) break;
+  }
+  return d + 1;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -8,6 +8,7 @@ import type { CallContext, Handler } from './handler';
 import { loadCriProto } from './proto';
 import { IMAGE_HANDLERS, NOT_YET, RUNTIME_HANDLERS, STREAM_HANDLERS } from './services';
 import { toGrpcStatus } from './to-grpc-status';
+import { checkRequestBounds } from './validate';
 
 export interface CriServerHooks {
   // Drops every client connection on the CRI socket (the "close" fault).
@@ -23,9 +24,19 @@ const MAX_MESSAGE = 16 * 1024 * 1024;
 // each call is recorded and logged.
 export function createCriServer(app: App, hooks: CriServerHooks): grpc.Server {
   const proto = loadCriProto();
+  const limits = app.config.server;
   const server = new grpc.Server({
     'grpc.max_send_message_length': MAX_MESSAGE,
     'grpc.max_receive_message_length': MAX_MESSAGE,
+    // Calls at once on one connection: bounds the memory one client can hold.
+    'grpc.max_concurrent_streams': 1024,
+    // A connection without calls is closed with GOAWAY after this long.
+    'grpc.max_connection_idle_ms': limits.idle_timeout,
+    // Pings find peers that are gone, and sessions nghttp2 gave up on after
+    // a protocol error that Node does not close (an fd per malformed
+    // connection, otherwise).
+    'grpc.keepalive_time_ms': limits.keepalive,
+    'grpc.keepalive_timeout_ms': limits.keepalive,
   });
   for (const [service, handlers] of [
     [proto.runtime.v1.RuntimeService.service, RUNTIME_HANDLERS],
@@ -63,7 +74,7 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
       if (answer.code === grpc.status.OK) {
         callback(null, answer.bytes);
       } else {
-        if (answer.unexpected) app.log.error({ method, err: answer.unexpected, request: call.request }, 'RPC failed unexpectedly');
+        if (answer.unexpected) app.log.error({ method, err: answer.unexpected, request: summarizeRequest(method, call.request) }, 'RPC failed unexpectedly');
         else app.log.warn({ method, code: grpc.status[answer.code], err: answer.details }, 'RPC failed');
         callback({ code: answer.code, details: answer.details });
       }
@@ -74,6 +85,7 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
     const run = () => {
       let result: unknown;
       try {
+        checkRequestBounds(call.request);
         result = handler(app, call.request, ctx);
       } catch (err) {
         done(err);

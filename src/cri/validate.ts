@@ -56,3 +56,42 @@ export function checkInt(value: number | string, field: string, min: number, max
   if (!Number.isInteger(n) || n < min || n > max) throw invalidArgument(`${field} ${String(value)} is not a whole number from ${min} to ${max}`);
   return n;
 }
+
+// Bounds every request meets before its handler sees it, whatever its RPC:
+// the message itself is at most 16 MiB (grpc.max_receive_message_length, as
+// containerd), and inside it no string, list or map may be larger than these.
+// Handlers check their own fields more tightly (names, ids, paths).
+export const REQUEST_LIMITS = {
+  string: 1024 * 1024, // Linux allows 128 KiB per argument; env values and annotations stay far below
+  list: 100_000, // envs: a namespace with thousands of services has tens of thousands
+  depth: 32,
+} as const;
+
+export function checkRequestBounds(value: unknown, field = '', depth = 0): void {
+  if (depth > REQUEST_LIMITS.depth) throw invalidArgument(`${field || 'request'} is nested deeper than ${REQUEST_LIMITS.depth} levels`);
+  if (typeof value === 'string') {
+    if (value.length > REQUEST_LIMITS.string) throw invalidArgument(`${field} is ${value.length} characters long, more than the ${REQUEST_LIMITS.string} allowed`);
+    return;
+  }
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return;
+  if (Array.isArray(value)) {
+    if (value.length > REQUEST_LIMITS.list) throw invalidArgument(`${field} has ${value.length} items, more than the ${REQUEST_LIMITS.list} allowed`);
+    for (let i = 0; i < value.length; i++) checkRequestBounds(value[i], `${field}[${i}]`, depth + 1);
+    return;
+  }
+  const keys = Object.keys(value);
+  if (keys.length > REQUEST_LIMITS.list) throw invalidArgument(`${field} has ${keys.length} entries, more than the ${REQUEST_LIMITS.list} allowed`);
+  for (const k of keys) {
+    if (k.length > REQUEST_LIMITS.string) throw invalidArgument(`${field} has a key ${k.length} characters long, more than the ${REQUEST_LIMITS.string} allowed`);
+    checkRequestBounds((value as Record<string, unknown>)[k], field ? `${field}.${k}` : k, depth + 1);
+  }
+}
+
+// A process's arguments, environment and directory are C strings: no NUL
+// (execve refuses them, and so runc and containerd). fakecri's interpreter
+// must not see one either.
+export function checkNoNul(values: readonly (string | undefined)[], field: string): void {
+  values.forEach((v, i) => {
+    if (typeof v === 'string' && v.includes('\0')) throw invalidArgument(`${field}[${i}] contains a NUL byte, which no process argument can hold`);
+  });
+}

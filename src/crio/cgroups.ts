@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { makeDirs } from '../domain/safe-files';
+import { join, posix } from 'node:path';
 import type { Logger } from 'pino';
 
 // CRI-O's cgroups for running containers, so that cAdvisor's CRI-O handler
@@ -45,17 +46,33 @@ export class CrioCgroups {
     this.unavailable = why;
   }
 
+  // Always under "/" of the hierarchy: a parent with ".." (refused at
+  // RunPodSandbox, see checkCgroupParent) cannot climb out, as runc's
+  // CleanPath makes sure for CRI-O.
   path(parent: string, id: string): string {
-    if (this.driver === 'systemd') return join(expandSlice(parent || 'system.slice'), `crio-${id}.scope`);
-    return join(parent || '/', `crio-${id}`);
+    if (this.driver === 'systemd') return posix.join('/', expandSlice(parent || 'system.slice'), `crio-${id}.scope`);
+    return posix.join('/', parent || '/', `crio-${id}`);
+  }
+
+  // The directory of cgroup `rel` in hierarchy `controller`, or undefined if
+  // it would not be inside that hierarchy.
+  private dir(controller: string, rel: string): string | undefined {
+    const top = join(this.root, controller);
+    const dir = join(top, rel);
+    return dir.startsWith(`${top}/`) && !rel.split('/').includes('..') ? dir : undefined;
   }
 
   create(parent: string, id: string): void {
     if (this.unavailable) return;
     const rel = this.path(parent, id);
     for (const c of this.controllers) {
+      const dir = this.dir(c, rel);
+      if (!dir) {
+        this.log.warn({ controller: c, cgroup: rel }, 'refusing a cgroup outside the hierarchy');
+        return;
+      }
       try {
-        mkdirSync(join(this.root, c, rel), { recursive: true });
+        makeDirs(dir);
       } catch (err) {
         this.log.warn({ controller: c, cgroup: rel, err: (err as Error).message }, 'cannot create cgroup');
       }
@@ -91,7 +108,7 @@ export class CrioCgroups {
   private hold(rel: string): void {
     if (this.holders.has(rel)) return;
     // Only a real cgroup filesystem makes cgroup.procs in a new directory.
-    const procs = this.controllers.map((c) => join(this.root, c, rel, 'cgroup.procs')).filter((f) => existsSync(f));
+    const procs = this.controllers.flatMap((c) => this.dir(c, rel) ?? []).map((d) => join(d, 'cgroup.procs')).filter((f) => existsSync(f));
     if (procs.length === 0) return;
     const child = spawn('/bin/sh', ['-c', 'for f in "$@"; do echo $$ > "$f"; done; exec cat', 'sh', ...procs], {
       stdio: ['pipe', 'ignore', 'ignore'],
@@ -109,8 +126,10 @@ export class CrioCgroups {
   private rmdirs(rel: string, retries: number): void {
     let busy = false;
     for (const c of this.controllers) {
+      const dir = this.dir(c, rel);
+      if (!dir) continue;
       try {
-        rmdirSync(join(this.root, c, rel));
+        rmdirSync(dir);
       } catch (err) {
         // Gone already, or never made; EBUSY while a dying holder leaves.
         if ((err as NodeJS.ErrnoException).code === 'EBUSY') busy = true;
@@ -135,3 +154,4 @@ export function expandSlice(slice: string): string {
   }
   return path;
 }
+

@@ -26,7 +26,12 @@ function route(app: App, req: IncomingMessage, res: ServerResponse): void {
   }
   const m = /^\/containers\/([^/]+)$/.exec(path);
   if (m) {
-    const id = decodeURIComponent(m[1]);
+    let id: string;
+    try {
+      id = decodeURIComponent(m[1]);
+    } catch {
+      return text(res, 400, `invalid container id ${m[1]}`);
+    }
     const info = containerInfo(app, id);
     if (!info) return text(res, 404, `can't find the container with id ${id}`);
     return json(res, info);

@@ -94,7 +94,13 @@ function describeInfra(app: App, s: Sandbox) {
   };
 }
 
-// The effective configuration, as TOML, like CRI-O's /config.
+// The effective configuration, as TOML, like CRI-O's /config. Anyone who can
+// reach the CRI socket reads it, so secrets are not in it: the control API's
+// token shows only whether one is set.
 export function crioConfig(app: App): string {
-  return stringify(JSON.parse(JSON.stringify(app.config)));
+  const config = JSON.parse(JSON.stringify(app.config));
+  if (config.control?.token) config.control.token = REDACTED;
+  return stringify(config);
 }
+
+export const REDACTED = '[redacted]';

@@ -1,16 +1,42 @@
+// Node's timers fire at once past 2^31-1 ms (with a warning); longer waits
+// are taken in steps, so a 30-day timeout is 30 days.
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 // A timer that an AbortSignal can cut short (rejecting with its reason).
 // The abort listener goes when the timer fires, so loops that sleep on one
 // long-lived signal do not pile listeners up.
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    const t = setTimeout(() => {
+    const t = longTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
+    const onAbort = () => {
+      t.cancel();
+      reject(signal!.reason);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+
+// setTimeout without the 2^31 ms limit. cancel() stops it.
+export function longTimeout(fn: () => void, ms: number): { cancel(): void } {
+  let left = Number.isFinite(ms) ? Math.max(0, ms) : MAX_TIMER_MS;
+  let t: NodeJS.Timeout;
+  const arm = () => {
+    const step = Math.min(left, MAX_TIMER_MS);
+    left -= step;
+    t = setTimeout(() => (left > 0 ? arm() : fn()), step);
+  };
+  arm();
+  return { cancel: () => clearTimeout(t) };
+}
+
+// An AbortSignal that aborts after `ms` (any length), with `reason`; cancel()
+// drops the timer once the guarded work is done, so long timeouts of many
+// finished calls do not pile up.
+export function timeoutSignal(ms: number, reason: () => unknown): { signal: AbortSignal; cancel(): void } {
+  const controller = new AbortController();
+  const t = longTimeout(() => controller.abort(reason()), ms);
+  return { signal: controller.signal, cancel: () => t.cancel() };
+}

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type ErrorCode, FakecriError, invalidArgument } from '../domain/errors';
+import { type ErrorCode, FakecriError, invalidArgument, resourceExhausted } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { normalizeReference } from '../images/reference';
 import { Failpoint, parseFailpoint } from './failpoint';
@@ -25,6 +25,9 @@ export interface Verdict {
 }
 
 export const FAILPOINT_PREFIX = 'fakecri.io/failpoint.';
+
+// Every call is checked against every rule: their number is bounded.
+export const MAX_RULES = 1000;
 
 // The registry failures PullImage can be made to show, worded as containerd
 // words them, so that the kubelet's ErrImagePull message looks familiar.
@@ -77,6 +80,7 @@ export class FaultEngine {
       throw invalidArgument(`fault rule field "${issue.path.join('.') || '(root)'}": ${issue.message}`);
     }
     const spec = parsed.data;
+    if (this.rules.size >= MAX_RULES) throw resourceExhausted(`fault rules: there are already ${MAX_RULES}, the most fakecri holds; remove some first`);
     for (const rpc of spec.rpcs) if (!this.knownRpcs.includes(rpc)) throw invalidArgument(`fault rule field "rpcs": unknown RPC "${rpc}"`);
     if (spec.action.type === 'pull-error' || spec.action.type === 'throttle') {
       if (spec.rpcs.some((r) => r !== 'PullImage')) throw invalidArgument(`fault rule field "rpcs": a ${spec.action.type} rule applies to PullImage only`);

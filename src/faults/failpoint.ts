@@ -9,13 +9,27 @@ export type FailpointTerm = { count: number; type: 'off' | 'error' | 'panic' | '
 
 const TERM = /^(?:(\d+)\*)?(off|error|panic|delay)(?:\((.*)\))?$/;
 
+// Bounds: at most 100 terms, counts up to 2^31, delays up to 365 days,
+// messages up to 4096 characters.
+const MAX_TERMS = 100;
+const MAX_COUNT = 2 ** 31;
+const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
+const MAX_MESSAGE = 4096;
+
 export function parseFailpoint(spec: string, field: string): FailpointTerm[] {
-  const terms = spec.split('->').map((raw, i) => {
+  const bad = (why: string) => new FakecriError('INVALID_ARGUMENT', `${field}: ${why}`);
+  const raws = spec.split('->');
+  if (raws.length > MAX_TERMS) throw bad(`${raws.length} terms, more than the ${MAX_TERMS} allowed`);
+  const terms = raws.map((raw, i) => {
     const m = TERM.exec(raw.trim());
-    if (!m) throw new FakecriError('INVALID_ARGUMENT', `${field}: term ${i + 1} "${raw.trim()}" is not <count>*<off|error(msg)|panic(msg)|delay(ms)>`);
+    if (!m) throw bad(`term ${i + 1} "${raw.trim().slice(0, 80)}" is not <count>*<off|error(msg)|panic(msg)|delay(ms)>`);
     const [, count, type, arg = ''] = m;
-    if (type === 'delay' && !/^\d+$/.test(arg)) throw new FakecriError('INVALID_ARGUMENT', `${field}: delay needs milliseconds, as delay(100)`);
-    return { count: count === undefined ? 1 : Number(count), type: type as FailpointTerm['type'], arg };
+    if (type === 'delay' && !/^\d+$/.test(arg)) throw bad('delay needs milliseconds, as delay(100)');
+    if (type === 'delay' && Number(arg) > MAX_DELAY_MS) throw bad(`term ${i + 1}: delay(${arg}) is longer than 365 days`);
+    if (arg.length > MAX_MESSAGE) throw bad(`term ${i + 1}: the message is longer than ${MAX_MESSAGE} characters`);
+    const n = count === undefined ? 1 : Number(count);
+    if (n > MAX_COUNT) throw bad(`term ${i + 1}: count ${count} is more than ${MAX_COUNT}`);
+    return { count: n, type: type as FailpointTerm['type'], arg };
   });
   return terms;
 }

@@ -8,6 +8,9 @@ import type { ImageCatalog, ImageManifest } from './catalog';
 import { formatReference, parseReference, repository } from './reference';
 import type { PullAuth, RemoteImages } from './remote';
 
+// Memory is the limit, and image GC scans them all.
+export const MAX_IMAGES = 50_000;
+
 export interface ImageServiceOptions {
   sandboxImage: string;
   // Bytes per second for pulling this (normalised) image; 0 = unlimited.
@@ -40,34 +43,43 @@ export class ImageService {
 
   async pull(image: string, auth?: PullAuth): Promise<ImageRecord> {
     const ref = parseReference(image, 'image.image');
+    if (this.store.size >= MAX_IMAGES && !this.find(image)) throw new FakecriError('RESOURCE_EXHAUSTED', `images: there are already ${MAX_IMAGES}, the most fakecri holds`);
     const manifest = (await this.options.remote?.resolve(ref, auth)) ?? this.catalog.resolve(ref);
-    let pulling = this.pulls.get(manifest.id);
-    if (!pulling) {
-      pulling = this.fetchLayers(formatReference(ref), manifest).finally(() => this.pulls.delete(manifest.id));
-      this.pulls.set(manifest.id, pulling);
+    // Each pull claims the layers until its record refers to them, or it
+    // failed: a layer is never removed while a pull still needs it. Claims
+    // are counted per pull, not per fetch: two pulls of one image share the
+    // fetch but each gives back its own claim.
+    this.claim(manifest);
+    let record: ImageRecord | undefined;
+    try {
+      let pulling = this.pulls.get(manifest.id);
+      if (!pulling) {
+        pulling = this.fetchLayers(formatReference(ref), manifest).finally(() => this.pulls.delete(manifest.id));
+        this.pulls.set(manifest.id, pulling);
+      }
+      await pulling;
+      const repo = repository(ref);
+      record = this.store.put({
+        id: manifest.id,
+        repoTags: ref.tag ? [`${repo}:${ref.tag}`] : [],
+        repoDigests: [`${repo}@${manifest.manifestDigest}`],
+        size: manifest.size,
+        layers: manifest.layers,
+        annotations: manifest.annotations,
+        ...(manifest.user ? { user: manifest.user } : {}),
+        ...(manifest.config ? { config: manifest.config } : {}),
+        createdAt: this.store.get(manifest.id)?.createdAt ?? nowNanos(),
+      });
+    } finally {
+      this.release(manifest, record === undefined);
     }
-    await pulling;
-    const repo = repository(ref);
-    const record = this.store.put({
-      id: manifest.id,
-      repoTags: ref.tag ? [`${repo}:${ref.tag}`] : [],
-      repoDigests: [`${repo}@${manifest.manifestDigest}`],
-      size: manifest.size,
-      layers: manifest.layers,
-      annotations: manifest.annotations,
-      ...(manifest.user ? { user: manifest.user } : {}),
-      ...(manifest.config ? { config: manifest.config } : {}),
-      createdAt: this.store.get(manifest.id)?.createdAt ?? nowNanos(),
-    });
-    this.release(manifest, false);
     this.log.info({ image: formatReference(ref), id: record.id, size: record.size }, 'image pulled');
     return record;
   }
 
-  // Writes the layers imagefs does not hold yet. The layers stay claimed
-  // until the image record refers to them (pull calls release).
+  // Writes the layers imagefs does not hold yet; a layer another pull is
+  // writing is waited for, not written twice.
   private async fetchLayers(name: string, manifest: ImageManifest): Promise<void> {
-    for (const layer of manifest.layers) this.claims.set(layer.digest, (this.claims.get(layer.digest) ?? 0) + 1);
     try {
       for (const layer of manifest.layers) {
         const key = layerKey(layer.digest);
@@ -81,12 +93,15 @@ export class ImageService {
         if (write) await write;
       }
     } catch (err) {
-      this.release(manifest, true);
       if (err instanceof FakecriError && err.code === 'RESOURCE_EXHAUSTED') {
         throw new FakecriError('RESOURCE_EXHAUSTED', `failed to pull and unpack image "${name}": failed to extract layer: ${err.message}`);
       }
       throw err;
     }
+  }
+
+  private claim(manifest: ImageManifest): void {
+    for (const layer of manifest.layers) this.claims.set(layer.digest, (this.claims.get(layer.digest) ?? 0) + 1);
   }
 
   // After a failed pull, layers that no image and no other pull needs go.
@@ -95,7 +110,7 @@ export class ImageService {
       const left = (this.claims.get(layer.digest) ?? 1) - 1;
       if (left > 0) this.claims.set(layer.digest, left);
       else this.claims.delete(layer.digest);
-      if (failed && left === 0 && !this.referenced(layer.digest)) this.imagefs.remove(layerKey(layer.digest));
+      if (failed && left <= 0 && !this.layerWrites.has(layer.digest) && !this.referenced(layer.digest)) this.imagefs.remove(layerKey(layer.digest));
     }
   }
 

@@ -1,5 +1,6 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { mkdirWithin, openAppend } from '../domain/safe-files';
 
 // Container logs in the CRI format the kubelet parses for `kubectl logs`:
 //   <RFC3339Nano timestamp> <stdout|stderr> <P|F> <text>\n
@@ -18,13 +19,27 @@ export function formatLogLine(nanos: string, stream: LogStream, text: string, pa
   return `${formatLogTime(nanos)} ${stream} ${partial ? 'P' : 'F'} ${text}\n`;
 }
 
-// Starts an empty log file, creating its directory; used at start and by
-// ReopenContainerLog after the kubelet has rotated the old file away.
-export function createLogFile(path: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, '', { mode: 0o640 });
+// Creates the log file and its directories under the sandbox's log
+// directory; used at start and by ReopenContainerLog after the kubelet has
+// rotated the old file away. As containerd opens it (O_APPEND|O_CREAT): a
+// log already there is appended to, never truncated; and, as fakecri adds,
+// never through a symlink, only a regular file, and only a file that is
+// empty or a CRI log: a path that names anything else is refused.
+export function createLogFile(path: string, logDirectory: string): void {
+  mkdirWithin(logDirectory, dirname(path));
+  closeSync(openAppend(path, isCriLog));
 }
 
+const CRI_LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z (stdout|stderr) [PF] /;
+
+// Whether these first bytes of a file are those of a CRI log.
+export const isCriLog = (head: Buffer): boolean => CRI_LOG_LINE.test(head.toString('latin1'));
+
 export function appendLog(path: string, line: string): void {
-  appendFileSync(path, line);
+  const fd = openAppend(path);
+  try {
+    writeSync(fd, line);
+  } finally {
+    closeSync(fd);
+  }
 }

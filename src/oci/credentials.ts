@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../domain/safe-files';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FakecriError } from '../domain/errors';
@@ -37,7 +37,8 @@ export class CredentialStore {
     const path = file || defaultAuthFile();
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      // A regular file, read without blocking, at most 4 MiB.
+      text = readRegularFile(path, 4 * 2 ** 20, { followLinks: true }).toString('utf8');
     } catch (err) {
       if (!file && (err as NodeJS.ErrnoException).code === 'ENOENT') return CredentialStore.empty();
       throw new FakecriError('INVALID_ARGUMENT', `read auth file ${path}: ${(err as Error).message}`);
@@ -45,8 +46,9 @@ export class CredentialStore {
     let parsed: DockerConfig;
     try {
       parsed = JSON.parse(text) as DockerConfig;
-    } catch (err) {
-      throw new FakecriError('INVALID_ARGUMENT', `auth file ${path} is not JSON: ${(err as Error).message}`);
+    } catch {
+      // V8's message quotes the text around the error: credentials.
+      throw new FakecriError('INVALID_ARGUMENT', `auth file ${path} is not JSON`);
     }
     return new CredentialStore(parsed.auths ?? {});
   }

@@ -1,6 +1,7 @@
 import { FakecriError } from '../domain/errors';
 import type { ImageReference } from '../images/reference';
 import { type ImageConfig, parseImageConfig } from '../images/image-config';
+import { isDigest } from './digest';
 import { resolveManifest } from './manifest';
 import type { RegistryClient } from './registry-client';
 
@@ -17,6 +18,7 @@ export interface RemoteImage {
 }
 
 const MAX_CONFIG = 8 * 2 ** 20;
+const MAX_LAYERS = 1000;
 
 // A container image's real manifest: the layers are not downloaded (fakecri
 // accounts their sizes), but the config is, so the id is checked.
@@ -25,7 +27,11 @@ export async function fetchImage(client: RegistryClient, ref: ImageReference): P
   const m = resolved.manifest;
   const blob = await client.getBlob(ref, m.config.digest, MAX_CONFIG);
   const { config, user } = parseImageConfig(blob);
+  // The layer digests name files on imagefs: only well-formed ones, and
+  // not without end.
+  if (m.layers.length > MAX_LAYERS) throw new FakecriError('UNKNOWN', `parse manifest: ${m.layers.length} layers, more than the ${MAX_LAYERS} fakecri takes`);
   const layers = m.layers.map((l) => {
+    if (!isDigest(String(l.digest))) throw new FakecriError('UNKNOWN', `parse manifest: layer digest ${JSON.stringify(l.digest).slice(0, 100)} is not a sha256 digest`);
     const size = Number(l.size);
     if (!Number.isSafeInteger(size) || size < 0) throw new FakecriError('UNKNOWN', `parse manifest: layer ${l.digest} has size ${JSON.stringify(l.size)}`);
     return { digest: l.digest, size };

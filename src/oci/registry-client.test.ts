@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseReference } from '../images/reference';
 import { closeServer } from '../testing/registry';
 import { digestOf } from './digest';
+import { fetchImage } from './image';
 import { RegistryClient } from './registry-client';
 
 // The transport against tiny node:http registries: redirects, TLS, timeouts,
@@ -156,5 +157,30 @@ describe('RegistryClient transport', () => {
     expect(client.baseUrl('plain.example:8080')).toBe('http://plain.example:8080');
     expect(client.baseUrl('docker.io')).toBe('https://registry-1.docker.io');
     return client.close();
+  });
+
+  // Issue 13: layer digests name files on imagefs; one that is a path is refused.
+  it('refuses a manifest whose layer digest is not a sha256 digest', async () => {
+    const config = Buffer.from('{}');
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: 'sha256:/../../../../etc/fakecri', size: 1 }],
+    });
+    const reg = await serve((req, res) => {
+      if (req.url === '/v2/') return res.end('{}');
+      if (req.url === '/v2/evil/manifests/v1') {
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+        return res.end(manifest);
+      }
+      if (req.url === `/v2/evil/blobs/${digestOf(config)}`) return res.end(config);
+      res.writeHead(404);
+      res.end();
+    });
+    const client = new RegistryClient({ insecure: [reg] });
+    const err = await fetchImage(client, parseReference(`${reg}/evil:v1`)).catch((e) => e);
+    expect(err.message).toBe('parse manifest: layer digest "sha256:/../../../../etc/fakecri" is not a sha256 digest');
+    await client.close();
   });
 });

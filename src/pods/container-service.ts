@@ -1,6 +1,8 @@
-import { join, isAbsolute, normalize } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { failedPrecondition, invalidArgument, notFound } from '../domain/errors';
+import { FakecriError, failedPrecondition, fromSystemError, invalidArgument, isSystemError, notFound, resourceExhausted } from '../domain/errors';
+import { isContainedRelative } from '../domain/safe-files';
+import { sleep } from '../domain/sleep';
 import { nowNanos } from '../domain/clock';
 import { newId } from '../domain/ids';
 import { appendLog, createLogFile, formatLogLine } from '../logs/cri-log';
@@ -61,6 +63,9 @@ export interface WritableLayers {
   usage(containerId: string): ObjectSize;
 }
 
+// Memory is the limit: a container's state is a few KiB.
+export const MAX_CONTAINERS = 200_000;
+
 // Containers: names, the CREATED → RUNNING → EXITED machine, and the log file.
 export class ContainerService {
   // containerd's reserved name: <name>_<pod>_<namespace>_<uid>_<attempt>.
@@ -94,6 +99,7 @@ export class ContainerService {
   }
 
   async create(input: CreateContainerInput): Promise<Container> {
+    if (this.store.size >= MAX_CONTAINERS) throw resourceExhausted(`containers: there are already ${MAX_CONTAINERS}, the most fakecri holds`);
     const sandbox = this.sandboxes.mustResolve(input.sandboxId);
     if (input.podUid !== sandbox.metadata.uid) {
       throw invalidArgument(
@@ -139,6 +145,13 @@ export class ContainerService {
       if (this.options.seccomp) container.seccomp = await this.options.seccomp.setup(seccompRequest(input, sandbox, image));
       // The writable layer exists from creation on, as a snapshot does.
       this.layers.create(container.id);
+      // The sandbox may have been stopped or removed while this waited: a
+      // container added now would be an orphan that no RemovePodSandbox
+      // removes. The check and the add are one synchronous step.
+      const now = this.sandboxes.get(sandbox.id);
+      if (now?.state !== 'SANDBOX_READY') {
+        throw failedPrecondition(`pod sandbox "${sandbox.id}" was ${now ? 'stopped' : 'removed'} while container "${input.metadata.name}" was being created`);
+      }
       this.store.add(container);
     } catch (err) {
       this.names.delete(name);
@@ -171,7 +184,7 @@ export class ContainerService {
       this.events.container('STOPPED', this.store.get(current.id)!);
       throw err;
     }
-    if (current.logPath) createLogFile(current.logPath);
+    if (current.logPath) openLog(current, sandbox);
     const started = this.store.update(current.id, (c) => {
       setContainerState(c, 'CONTAINER_RUNNING');
       c.startedAt = nowNanos();
@@ -179,7 +192,12 @@ export class ContainerService {
     });
     if (started.logPath && this.options.startLogLine) {
       const text = this.options.startLogLine.replaceAll('{name}', started.metadata.name);
-      appendLog(started.logPath, formatLogLine(nowNanos(), 'stdout', text));
+      try {
+        appendLog(started.logPath, formatLogLine(nowNanos(), 'stdout', text));
+      } catch (err) {
+        // The container runs; only its first line is lost, as a full disk loses it.
+        this.log.warn({ container: started.id, err: (err as Error).message }, 'log write failed');
+      }
     }
     this.log.info({ container: started.id, pid: started.pid }, 'container started');
     this.events.container('STARTED', started);
@@ -219,7 +237,7 @@ export class ContainerService {
     const plan = this.options.stopPlan(container);
     if (plan.mode === 'exit') return this.exitIfRunning(container.id, plan.exitCode);
     const obeys = plan.mode === 'delay' && plan.delayMs <= timeoutMs;
-    await new Promise((r) => setTimeout(r, obeys ? plan.delayMs : timeoutMs));
+    await sleep(obeys ? plan.delayMs : timeoutMs);
     this.exitIfRunning(container.id, obeys ? plan.exitCode : SIGKILL_EXIT);
   }
 
@@ -284,7 +302,8 @@ export class ContainerService {
     if (container.state !== 'CONTAINER_RUNNING') {
       throw failedPrecondition(`container "${container.id}" is ${stateWord(container.state)}, not running: its log cannot be reopened`);
     }
-    if (container.logPath) createLogFile(container.logPath);
+    const sandbox = this.sandboxes.get(container.sandboxId);
+    if (container.logPath && sandbox) openLog(container, sandbox);
   }
 
   private index(c: Container): void {
@@ -313,8 +332,21 @@ export const containerName = (m: { name: string; attempt: number }, s: Sandbox):
 // The kubelet sends the sandbox's log_directory and a path relative to it.
 // Either missing means no log file, as in containerd.
 function resolveLogPath(directory: string, relative: string): string {
-  if (relative && (isAbsolute(relative) || normalize(relative).startsWith('..'))) {
+  if (relative && !isContainedRelative(relative)) {
     throw invalidArgument(`log_path "${relative}" must be relative to the sandbox log_directory and stay inside it`);
   }
   return directory && relative ? join(directory, relative) : '';
+}
+
+// Creates (or reopens) the container's log file inside its sandbox's log
+// directory, naming the file in any error.
+function openLog(c: Container, sandbox: Sandbox): void {
+  try {
+    createLogFile(c.logPath, sandbox.logDirectory);
+  } catch (err) {
+    const what = `failed to create container log file "${c.logPath}"`;
+    if (isSystemError(err)) throw fromSystemError(err, what);
+    if (err instanceof FakecriError) throw new FakecriError(err.code, `${what}: ${err.message}`);
+    throw err;
+  }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { failedPrecondition } from '../domain/errors';
+import { failedPrecondition, resourceExhausted } from '../domain/errors';
 import { nowNanos } from '../domain/clock';
 import { newId } from '../domain/ids';
 import type { Ipam } from '../network/ipam';
@@ -20,6 +20,9 @@ export interface RunSandboxInput {
   namespaceOptions: unknown;
   config: unknown;
 }
+
+// Memory is the limit: about 10 KiB of state each, with a container.
+export const MAX_SANDBOXES = 100_000;
 
 // Pod sandboxes: names, IPs and the READY → NOTREADY → removed life.
 export class SandboxService {
@@ -43,6 +46,7 @@ export class SandboxService {
   }
 
   run(input: RunSandboxInput): Sandbox {
+    if (this.store.size >= MAX_SANDBOXES) throw resourceExhausted(`pod sandboxes: there are already ${MAX_SANDBOXES}, the most fakecri holds`);
     const name = sandboxName(input.metadata);
     const owner = this.names.get(name);
     if (owner) throw failedPrecondition(`failed to reserve sandbox name "${name}": name "${name}" is reserved for "${owner}"`);

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { FakecriError } from '../domain/errors';
-import { pullArtifact } from '../oci/artifact';
+import { readRegularFile } from '../domain/safe-files';
+import { MAX_ARTIFACT_SIZE, pullArtifact } from '../oci/artifact';
 import type { RegistryClient } from '../oci/registry-client';
 import { filterDisallowed, findProfileAnnotation } from './annotations';
 import type { SeccompRequest } from '../pods/seccomp-hook';
@@ -79,7 +79,7 @@ export class SeccompResolver {
     const path = field.localhost_ref ?? '';
     let bytes: Buffer;
     try {
-      bytes = readFileSync(path);
+      bytes = readProfile(path);
     } catch (err) {
       throw new Error(`unable to load local profile ${JSON.stringify(path)}: ${goFileError(err, path)}`);
     }
@@ -116,7 +116,7 @@ export class SeccompResolver {
 export function loadProfileFile(path: string): Profile {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readProfile(path);
   } catch (err) {
     throw new FakecriError('INVALID_ARGUMENT', `open seccomp profile: ${goFileError(err, path)}`);
   }
@@ -127,9 +127,18 @@ export function loadProfileFile(path: string): Profile {
   }
 }
 
+// A profile file the kubelet or the config names: a regular file only, read
+// without blocking (a FIFO or /dev/zero named as a profile would freeze
+// fakecri or fill its memory), at most 1 MiB, as an artifact's profile. Symlinks are followed, as
+// os.ReadFile follows them: this only reads.
+function readProfile(path: string): Buffer {
+  return readRegularFile(path, MAX_ARTIFACT_SIZE, { followLinks: true });
+}
+
 // Go's os error text ("open /x: no such file or directory"), which the
 // kubelet shows and users grep for.
 function goFileError(err: unknown, path: string): string {
+  if (err instanceof FakecriError) return err.message;
   const code = (err as NodeJS.ErrnoException).code;
   const words: Record<string, string> = {
     ENOENT: 'no such file or directory',

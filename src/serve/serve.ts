@@ -1,8 +1,8 @@
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
-import { type Server as NetServer, type Socket, createServer } from 'node:net';
+import { type Server as NetServer, createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { App } from '../app';
 import type { Config } from '../config/config';
 import { ControlServer } from '../control/server';
@@ -12,6 +12,8 @@ import { sniff } from '../crio/sniff';
 import { createCriServer } from '../cri/server';
 import { CRI_RPC_NAMES } from '../cri/services';
 import { PACKAGE_VERSION } from '../version';
+import { ConnectionGuard, closeWhenIdle } from './connections';
+import { createLogger } from './logger';
 import { clearStaleSocket } from './socket';
 import { defaultSocket, defaultStateDir } from './defaults';
 
@@ -31,7 +33,7 @@ export interface RunningServer {
 
 // Flags win over the config file, which wins over the built-in defaults.
 export async function startServer(config: Config, options: ServeOptions, log?: Logger): Promise<RunningServer> {
-  const logger = log ?? pino({ level: options.logLevel ?? config.server.log_level, base: { name: 'fakecri' } }, pino.destination(2));
+  const logger = log ?? createLogger(options.logLevel ?? config.server.log_level);
   const socket = resolve(options.socket ?? config.server.socket ?? defaultSocket(config.personality));
   const controlSocket = resolve(config.control.socket ?? defaultControlSocket(socket));
   const stateDir = resolve(options.stateDir ?? config.server.state_dir ?? defaultStateDir());
@@ -44,26 +46,23 @@ export async function startServer(config: Config, options: ServeOptions, log?: L
   await app.applyConfiguredBallast();
 
   // fakecri owns the listening socket and hands each connection to grpc-js,
-  // so that it can drop connections (the "close" fault).
-  const connections = new Set<Socket>();
-  const server = createCriServer(app, {
-    dropConnections: () => {
-      for (const c of connections) c.destroy();
-    },
-  });
+  // so that it can drop connections (the "close" fault) and defend the
+  // socket: a cap on connections, and a deadline for the HTTP/2 preface.
+  const limits = config.server;
+  const guard = new ConnectionGuard(socket, limits.max_connections, logger);
+  const server = createCriServer(app, { dropConnections: () => guard.destroyAll() });
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const crio = config.personality === 'crio' ? startCrioPersonality(app) : undefined;
-  const toGrpc = (conn: Socket) => {
-    connections.add(conn);
-    conn.on('close', () => connections.delete(conn));
-    injector.injectConnection(conn);
-  };
-  // The crio personality serves gRPC and CRI-O's HTTP inspect API on one
-  // socket, telling them apart by the first bytes, as CRI-O does.
+  // gRPC and, with the crio personality, CRI-O's HTTP inspect API share the
+  // socket, told apart by the first bytes, as CRI-O does. Anything else, or
+  // nothing within the deadline, is closed.
+  const deadline = crio ? Math.min(config.crio.sniff_timeout, limits.connection_timeout) : limits.connection_timeout;
   const listener: NetServer = createServer((conn) => {
-    if (!crio) return toGrpc(conn);
-    sniff(conn, config.crio.sniff_timeout, (protocol) => {
-      if (protocol === 'http2') return toGrpc(conn);
+    if (!guard.admit(conn)) return;
+    sniff(conn, deadline, (protocol) => {
+      if (protocol === 'http2') return injector.injectConnection(conn);
+      if (!crio) return conn.destroy();
+      closeWhenIdle(conn, limits.connection_timeout);
       crio.inspect.emit('connection', conn);
       // The HTTP server reads the bytes sniff put back as ordinary data.
       conn.resume();
@@ -97,7 +96,7 @@ export async function startServer(config: Config, options: ServeOptions, log?: L
           done();
         });
       });
-      for (const c of connections) c.destroy();
+      guard.destroyAll();
       crio?.stop();
       app.stop();
       try {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { type Config, parseConfig } from '../config/config';
 import { type CriCall, makeClient } from '../cri/client';
 import { type RunningServer, startServer } from '../serve/serve';
@@ -19,10 +19,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(rawConfig: unknown = {}, dir = mkdtempSync(join(tmpdir(), 'fakecri-test-'))): Promise<Harness> {
+// opts.log: a logger of the test's own, to read what fakecri logs.
+export async function startHarness(rawConfig: unknown = {}, dir = mkdtempSync(join(tmpdir(), 'fakecri-test-')), opts: { log?: Logger } = {}): Promise<Harness> {
   const socket = join(dir, 'fakecri.sock');
   const stateDir = join(dir, 'state');
-  const log = pino({ level: process.env.FAKECRI_TEST_LOG ?? 'silent' });
+  const log = opts.log ?? pino({ level: process.env.FAKECRI_TEST_LOG ?? 'silent' });
   let config: Config = parseConfig(rawConfig);
   let server = await startServer(config, { socket, stateDir }, log);
   let rt = makeClient(socket, 'RuntimeService');

@@ -16,6 +16,7 @@ import { type Registry, type TokenIssuer, registryMissing, skopeoMissing, startR
 import { runCli } from './cli';
 import { containerConfig, podConfig, startHarness } from './harness';
 import { needs } from './skip';
+import { captureLog } from './log-capture';
 
 // Logging in to real registries: htpasswd Basic, and token auth with our own
 // token issuer; the CLI, cross-checked with skopeo; and CRI-O's log lines.
@@ -30,9 +31,19 @@ function authFile(dir: string, host: string, entry: object): string {
   return file;
 }
 
+// Everything fakecri logs in these tests, at every level, and everything the
+// CLI prints: the last test greps them for the credentials used here.
+// The servers log without fakecri's redaction, so that the grep sees whether
+// a secret reached the logger at all.
+const logs = captureLog('trace');
+const printed: string[] = [];
+const harness = (config: unknown) => startHarness(config, undefined, { log: logs.log });
+const SECRETS = ['s3cret', 'carol-pw-51d0', 'bob-pw-8e2f', 'refresh-123'];
+
 async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
   const child = runCli(args);
   const code = await child.exited;
+  printed.push(child.stderr());
   return { code, out: child.stderr() };
 }
 
@@ -76,7 +87,7 @@ describe('registry auth', needs(missing), () => {
       writeFileSync(file, PROFILE);
       expect((await cli(['artifact', 'push', '--insecure', '-u', 'alice', '-p', 's3cret', `${reg.host}/p/cri:v1`, file])).code).toBe(0);
       const make = async (auth_file: string) => {
-        const h = await startHarness({ registries: { insecure: [reg.host], auth_file }, seccomp: { allowed_annotations: [V2] } });
+        const h = await harness({ registries: { insecure: [reg.host], auth_file }, seccomp: { allowed_annotations: [V2] } });
         try {
           await h.img('PullImage', { image: { image: 'busybox' } });
           const pod = podConfig('p');
@@ -102,7 +113,7 @@ describe('registry auth', needs(missing), () => {
   describe('PullImage from a registry in pull_from', () => {
     let reg: Registry;
     beforeAll(async () => {
-      reg = await startRegistry({ htpasswd: { user: 'carol', password: 'pw' } });
+      reg = await startRegistry({ htpasswd: { user: 'carol', password: 'carol-pw-51d0' } });
     });
     afterAll(() => reg?.stop());
 
@@ -110,16 +121,16 @@ describe('registry auth', needs(missing), () => {
       const file = join(dir, 'img.json');
       writeFileSync(file, PROFILE);
       // An artifact is an image manifest too: enough for the pull path.
-      const pushed = await cli(['artifact', 'push', '--insecure', '-u', 'carol', '-p', 'pw', `${reg.host}/apps/secret:v1`, file]);
+      const pushed = await cli(['artifact', 'push', '--insecure', '-u', 'carol', '-p', 'carol-pw-51d0', `${reg.host}/apps/secret:v1`, file]);
       expect(pushed.code).toBe(0);
-      const h = await startHarness({ registries: { pull_from: [reg.host], insecure: [reg.host] } });
+      const h = await harness({ registries: { pull_from: [reg.host], insecure: [reg.host] } });
       try {
         const image = { image: `${reg.host}/apps/secret:v1` };
         const denied = await h.img('PullImage', { image }).catch((e) => e);
         expect(denied.details).toBe(
           `failed to pull and unpack image "${reg.host}/apps/secret:v1": failed to resolve reference "${reg.host}/apps/secret:v1": reading manifest v1 in ${reg.host}/apps/secret: unauthorized: authentication required`,
         );
-        const ok = await h.img('PullImage', { image, auth: { auth: Buffer.from('carol:pw').toString('base64') } });
+        const ok = await h.img('PullImage', { image, auth: { auth: Buffer.from('carol:carol-pw-51d0').toString('base64') } });
         expect(ok.image_ref).toBe('sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
       } finally {
         await h.close();
@@ -131,7 +142,7 @@ describe('registry auth', needs(missing), () => {
     let issuer: TokenIssuer;
     let reg: Registry;
     beforeAll(async () => {
-      issuer = await startTokenIssuer({ bob: 'pw' }, { 'refresh-123': 'bob' });
+      issuer = await startTokenIssuer({ bob: 'bob-pw-8e2f' }, { 'refresh-123': 'bob' });
       reg = await startRegistry({ token: issuer });
     });
     afterAll(async () => {
@@ -140,7 +151,7 @@ describe('registry auth', needs(missing), () => {
     });
 
     it('push and pull with Bearer tokens from the challenge; tokens are cached per host and scope', async () => {
-      const client = new RegistryClient({ insecure: [reg.host], override: { username: 'bob', password: 'pw' } });
+      const client = new RegistryClient({ insecure: [reg.host], override: { username: 'bob', password: 'bob-pw-8e2f' } });
       await pushArtifact(client, `${reg.host}/p/tok:v1`, 'seccomp.json', PROFILE);
       const before = issuer.issued.length;
       for (let i = 0; i < 3; i++) expect((await pullArtifact(client, `${reg.host}/p/tok:v1`, { configMediaType: 'application/vnd.cncf.seccomp-profile.config.v1+json' })).data).toEqual(PROFILE);
@@ -152,12 +163,38 @@ describe('registry auth', needs(missing), () => {
     it('an identitytoken from config.json is exchanged as an OAuth2 refresh token', async () => {
       const creds = CredentialStore.load(authFile(dir, reg.host, { identitytoken: 'refresh-123' }));
       const client = new RegistryClient({ insecure: [reg.host], credentials: creds });
-      const bob = new RegistryClient({ insecure: [reg.host], override: { username: 'bob', password: 'pw' } });
+      const bob = new RegistryClient({ insecure: [reg.host], override: { username: 'bob', password: 'bob-pw-8e2f' } });
       await pushArtifact(bob, `${reg.host}/p/idtok:v1`, 'seccomp.json', PROFILE);
       expect((await pullArtifact(client, `${reg.host}/p/idtok:v1`, { configMediaType: '' })).data).toEqual(PROFILE);
       expect(issuer.issued).toContain('POST bob repository:p/idtok:pull');
       await client.close();
       await bob.close();
+    });
+
+    it("PullImage with the kubelet's credentials for a token registry: a password, or a registry token", async () => {
+      const bob = new RegistryClient({ insecure: [reg.host], override: { username: 'bob', password: 'bob-pw-8e2f' } });
+      await pushArtifact(bob, `${reg.host}/apps/tok:v1`, 'seccomp.json', PROFILE);
+      await bob.close();
+      const h = await harness({ registries: { pull_from: [reg.host], insecure: [reg.host] } });
+      try {
+        const image = { image: `${reg.host}/apps/tok:v1` };
+        const withPassword = await h.img('PullImage', { image, auth: { username: 'bob', password: 'bob-pw-8e2f' } });
+        // A token from the issuer, as a kubelet credential provider hands one.
+        const res = await fetch(`${issuer.realm}?service=${issuer.service}&scope=repository:apps/tok:pull`, {
+          headers: { authorization: `Basic ${Buffer.from('bob:bob-pw-8e2f').toString('base64')}` },
+        });
+        const { token } = (await res.json()) as { token: string };
+        SECRETS.push(token);
+        const withToken = await h.img('PullImage', { image, auth: { registry_token: token } });
+        expect(withToken.image_ref).toBe(withPassword.image_ref);
+        // A wrong password fails, and says so without the password.
+        const denied = await h.img('PullImage', { image, auth: { username: 'bob', password: 'wrong-pw-0a3b' } }).catch((e) => e);
+        expect(denied.details).toMatch(/unauthorized/);
+        expect(denied.details).not.toContain('wrong-pw-0a3b');
+        SECRETS.push('wrong-pw-0a3b');
+      } finally {
+        await h.close();
+      }
     });
 
     it('without credentials the token server refuses, and the error says so', async () => {
@@ -248,5 +285,15 @@ describe('registry auth', needs(missing), () => {
       expect(readFileSync(join(cacheDir, layer.replace(':', '-')))).toEqual(PROFILE);
       await client.close();
     });
+  });
+
+  // Issue 13, defect 10: no credential used above (passwords, base64
+  // user:password, identity and registry tokens) is in any line fakecri
+  // logged, at any level, or in anything the CLI printed.
+  it('no credential appears in any log line, at any level, or in the CLI output', () => {
+    const text = `${logs.text()}\n${printed.join('\n')}`;
+    expect(text).toMatch(/"level":20,/); // debug lines (one per RPC) were captured
+    const encoded = [['alice', 's3cret'], ['carol', 'carol-pw-51d0'], ['bob', 'bob-pw-8e2f']].map(([u, p]) => Buffer.from(`${u}:${p}`).toString('base64'));
+    for (const secret of [...SECRETS, ...encoded]) expect(text, `credential ${secret.slice(0, 12)}…`).not.toContain(secret);
   });
 });

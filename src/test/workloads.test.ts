@@ -112,7 +112,7 @@ describe('container behaviour', () => {
   });
 
   it('writes real files into an emptyDir mount', async () => {
-    const vol = join(h.dir, 'pods', 'uid', 'volumes', 'kubernetes.io~empty-dir', 'cache');
+    const vol = join(h.dir, 'pods', 'uid-p', 'volumes', 'kubernetes.io~empty-dir', 'cache');
     mkdirSync(vol, { recursive: true });
     const { id } = await runContainer('p', 'c', {
       mounts: [{ container_path: '/cache', host_path: vol }],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration, quantity, rate } from '../config/zod-types';
 import { invalidArgument } from '../domain/errors';
+import { isPlainName } from '../domain/safe-files';
 
 // How a fake container behaves. Declared, most specific last, by the image
 // catalog, the pod annotations fakecri.io/behaviour (every container) and
@@ -17,56 +18,94 @@ export const cpu = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return Math.round(Number(m[1]) * (m[2] === 'm' ? 1e6 : 1e9));
 });
 
-const positive = (what: string) => rate.refine((n) => n > 0, `${what} must be above 0`);
+// Bounds: a behaviour comes from pod annotations and the control API, and
+// what it asks for is done every tick for as long as the container runs, so
+// none of it may take fakecri down (a 1e9 lines/s log once did, and the
+// container, persisted running, did it again at every restart).
+export const BEHAVIOUR_LIMITS = {
+  bytesPerSecond: 64 * 2 ** 30, // rootfs_write.rate (accounted; written in 8 MiB chunks)
+  emptydirBytesPerSecond: 2 ** 30, // emptydir_write.rate (real bytes, written on the event loop)
+  totalBytes: 2 ** 50, // rootfs_write.total, emptydir_write.total, memory
+  logLinesPerSecond: 100_000,
+  logBytesPerSecond: 64 * 2 ** 20, // log.rate × log.line_size
+  logLineBytes: 2 ** 20,
+  logTotalLines: 2 ** 40,
+  text: 64 * 1024, // log.text
+  reason: 1024,
+  message: 4096, // as the kubelet's termination message
+  path: 4096,
+  fileName: 255,
+  files: 1000,
+  fileBytes: 2 ** 20,
+  filesBytes: 4 * 2 ** 20,
+  cpuCores: 1024,
+} as const;
+
+const L = BEHAVIOUR_LIMITS;
+const bounded = (what: string, max: number, unit: string) =>
+  rate.refine((n) => n > 0, `${what} must be above 0`).refine((n) => n <= max, `${what} must be at most ${max} ${unit}`);
+const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
 export const behaviourSchema = z
   .object({
     // Exit after this long (from start) with exit_code; reason defaults as containerd's.
     exit_after: duration.optional(),
     exit_code: z.number().int().min(0).max(255).optional(),
-    reason: z.string().optional(),
-    message: z.string().optional(),
+    reason: text(L.reason).optional(),
+    message: text(L.message).optional(),
     // Shorthand: exit with code 1 (or exit_code) after exit_after (default 1s), every attempt.
     crash_loop: z.boolean().optional(),
     // Be OOM-killed after this long: exit code 137, reason OOMKilled.
     oom_after: duration.optional(),
     // Grow the writable layer at `rate` bytes per second up to `total`.
     rootfs_write: z
-      .object({ rate: positive('rootfs_write.rate'), total: positive('rootfs_write.total'), on_enospc: z.enum(['stop', 'crash']).default('stop') })
+      .object({
+        rate: bounded('rootfs_write.rate', L.bytesPerSecond, 'bytes per second'),
+        total: bounded('rootfs_write.total', L.totalBytes, 'bytes'),
+        on_enospc: z.enum(['stop', 'crash']).default('stop'),
+      })
       .strict()
       .optional(),
     // Write log lines at `rate` lines per second.
     log: z
       .object({
-        rate: z.number().positive(),
-        line_size: z.number().int().min(1).max(1024 * 1024).default(80),
+        rate: z.number().positive().max(L.logLinesPerSecond, `at most ${L.logLinesPerSecond} lines per second`),
+        line_size: z.number().int().min(1).max(L.logLineBytes).default(80),
         stream: z.enum(['stdout', 'stderr']).default('stdout'),
-        total: z.number().int().positive().optional(),
-        text: z.string().optional(),
+        total: z.number().int().positive().max(L.logTotalLines).optional(),
+        text: text(L.text).optional(),
       })
       .strict()
+      .refine((l) => l.rate * l.line_size <= L.logBytesPerSecond, {
+        message: `rate × line_size must be at most ${L.logBytesPerSecond} bytes per second`,
+        path: ['rate'],
+      })
       .optional(),
     // Write real bytes into the emptyDir mounted at `volume` (its container path).
     emptydir_write: z
       .object({
-        volume: z.string().min(1),
-        rate: positive('emptydir_write.rate'),
-        total: positive('emptydir_write.total'),
-        file: z.string().regex(/^[^/]+$/, 'a file name, without /').default('fakecri.data'),
+        volume: z.string().min(1).max(L.path),
+        rate: bounded('emptydir_write.rate', L.emptydirBytesPerSecond, 'bytes per second'),
+        total: bounded('emptydir_write.total', L.totalBytes, 'bytes'),
+        file: z.string().max(L.fileName).refine(isPlainName, 'a file name, without /, not . or ..').default('fakecri.data'),
         on_enospc: z.enum(['stop', 'crash']).default('stop'),
       })
       .strict()
       .optional(),
     // Figures for the stats RPCs.
-    cpu: cpu.optional(),
-    memory: quantity.optional(),
+    cpu: cpu.refine((n) => n <= L.cpuCores * 1e9, `at most ${L.cpuCores} cores`).optional(),
+    memory: quantity.refine((n) => n <= L.totalBytes, `at most ${L.totalBytes} bytes`).optional(),
     // On StopContainer: exit at once, after `delay`, or ignore SIGTERM until the timeout.
     stop: z
       .object({ mode: z.enum(['exit', 'delay', 'ignore']).default('exit'), delay: duration.default(0), exit_code: z.number().int().min(0).max(255).default(0) })
       .strict()
       .optional(),
     // Files ExecSync's cat, test and ls see.
-    files: z.record(z.string(), z.string()).optional(),
+    files: z
+      .record(z.string().min(1).max(L.path), z.string().max(L.fileBytes, `at most ${L.fileBytes} characters`))
+      .refine((f) => Object.keys(f).length <= L.files, `at most ${L.files} files`)
+      .refine((f) => Object.values(f).reduce((n, v) => n + v.length, 0) <= L.filesBytes, `at most ${L.filesBytes} characters in all`)
+      .optional(),
   })
   .strict();
 

@@ -1,4 +1,8 @@
+import { resourceExhausted } from '../domain/errors';
 import { newId } from '../domain/ids';
+
+// Every ExecSync looks through them: their number is bounded.
+export const MAX_SCRIPTS = 10_000;
 
 // Scripted ExecSync answers per container, set through the control API: for
 // example, make a readiness probe fail from second 30 of the container's life.
@@ -19,6 +23,7 @@ export class ExecScripts {
   private readonly scripts = new Map<string, ExecScript>();
 
   add(script: Omit<ExecScript, 'id'>): ExecScript {
+    if (this.scripts.size >= MAX_SCRIPTS) throw resourceExhausted(`exec scripts: there are already ${MAX_SCRIPTS}, the most fakecri holds; remove some first`);
     const s = { ...script, id: newId().slice(0, 12) };
     this.scripts.set(s.id, s);
     return s;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { FakecriError } from '../domain/errors';
+import { longTimeout } from '../domain/sleep';
 import type { ImageRecord } from '../store/image-store';
 import type { Container } from '../store/container';
 import type { Sandbox } from '../store/sandbox';
@@ -120,9 +121,9 @@ export class Programs {
     const r = this.running.get(id);
     if (!r?.done) return;
     r.userland.signal(this.stopSignal(id));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([r.done.catch(() => 0), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
+    let timer: { cancel(): void } | undefined;
+    await Promise.race([r.done.catch(() => 0), new Promise<void>((resolve) => (timer = longTimeout(resolve, timeoutMs)))]);
+    timer?.cancel();
   }
 
   // The container stopped or went: every process of it gets SIGKILL.

@@ -1,5 +1,6 @@
-import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { nowNanos } from '../domain/clock';
 import { FakecriError, invalidArgument } from '../domain/errors';
@@ -11,8 +12,21 @@ import type { ObjectStore } from '../store/object-store';
 import type { Sandbox } from '../store/sandbox';
 import { type Behaviour, behaviourFromAnnotations, mergeBehaviours } from './behaviour';
 import type { Programs } from './programs';
+import { emptyDirProblem } from './emptydir';
+import { openAppend } from '../domain/safe-files';
+import { longTimeout } from '../domain/sleep';
 
 const TICK_MS = 100;
+const MAX_TICK_S = 1;
+// Real bytes all behaviours together write per second (log lines and
+// emptyDir files), on fakecri's one event loop: past this, writers are
+// slowed, as by a slow disk, so that a few pods at their limit cannot starve
+// the kubelet's calls. The budget halves whenever ticks come late (the event
+// loop is busy, or the machine), and grows back slowly; and a tick stops
+// writing after 20 ms.
+const WRITE_BUDGET_PER_S = 64 * 2 ** 20;
+const MIN_BUDGET_PER_S = 2 ** 20;
+const TICK_WORK_MS = 20;
 const ZEROS = Buffer.alloc(1024 * 1024);
 
 interface MountView {
@@ -29,7 +43,7 @@ interface Active {
   behaviour: Behaviour;
   startedMs: number;
   lastTick: number;
-  exitTimer?: NodeJS.Timeout;
+  exitTimer?: { cancel(): void };
   rootfs?: { written: number; carry: number; busy: boolean; done: boolean };
   log?: { lines: number; carry: number };
   emptydir?: { path: string; written: number; carry: number; done: boolean };
@@ -39,6 +53,10 @@ export class WorkloadRunner {
   private readonly active = new Map<string, Active>();
   private readonly overrides = new Map<string, Behaviour>();
   private ticker?: NodeJS.Timeout;
+  private lastTick = Date.now();
+  private budget = 0;
+  private budgetPerS = WRITE_BUDGET_PER_S;
+  private turn = 0;
 
   constructor(
     private readonly containers: ContainerService,
@@ -72,8 +90,13 @@ export class WorkloadRunner {
     const now = Date.now();
     for (const c of this.containers.store.values()) {
       if (c.state !== 'CONTAINER_RUNNING') continue;
-      this.start(c);
-      this.startProgram(c, now);
+      // One container that cannot carry on does not keep fakecri down.
+      try {
+        this.start(c);
+        this.startProgram(c, now);
+      } catch (err) {
+        this.log.error({ container: c.id, err }, 'cannot restore the container behaviour; it runs without one');
+      }
     }
   }
 
@@ -144,22 +167,23 @@ export class WorkloadRunner {
     const a: Active = { container: c, behaviour: b, startedMs, lastTick: Date.now() };
     const exitAt = (after: number) => Math.max(0, startedMs + after - Date.now());
     if (b.oom_after !== undefined) {
-      a.exitTimer = setTimeout(() => this.exitNow(c.id, 137, 'OOMKilled', b.message ?? ''), exitAt(b.oom_after));
+      a.exitTimer = longTimeout(() => this.exitNow(c.id, 137, 'OOMKilled', b.message ?? ''), exitAt(b.oom_after));
     } else if (b.exit_after !== undefined || b.crash_loop) {
       const code = b.exit_code ?? (b.crash_loop ? 1 : 0);
-      a.exitTimer = setTimeout(() => this.exitNow(c.id, code, b.reason, b.message ?? ''), exitAt(b.exit_after ?? 1000));
+      a.exitTimer = longTimeout(() => this.exitNow(c.id, code, b.reason, b.message ?? ''), exitAt(b.exit_after ?? 1000));
     }
     if (b.rootfs_write) a.rootfs = { written: c.rootfsBytes ?? 0, carry: 0, busy: false, done: (c.rootfsBytes ?? 0) >= b.rootfs_write.total };
     if (b.log) a.log = { lines: 0, carry: 0 };
     if (b.emptydir_write) {
       const mount = (c.mounts as MountView[]).find((m) => m.container_path === b.emptydir_write!.volume);
-      if (!mount?.host_path) {
-        this.log.warn({ container: c.id, volume: b.emptydir_write.volume }, 'emptydir_write: no mount at that container path');
+      const problem = mount?.host_path ? emptyDirProblem(mount.host_path, this.podUid(c)) : 'no mount at that container path';
+      if (problem) {
+        this.log.warn({ container: c.id, volume: b.emptydir_write.volume, problem }, 'emptydir_write: not writing');
       } else {
-        const path = join(mount.host_path, b.emptydir_write.file);
+        const path = join(mount!.host_path!, b.emptydir_write.file);
         let written = 0;
         try {
-          written = statSync(path).size;
+          written = lstatSync(path).size;
         } catch {
           // Not written yet.
         }
@@ -167,13 +191,16 @@ export class WorkloadRunner {
       }
     }
     this.active.set(c.id, a);
-    if ((a.rootfs || a.log || a.emptydir) && !this.ticker) this.ticker = setInterval(() => this.tick(), TICK_MS);
+    if ((a.rootfs || a.log || a.emptydir) && !this.ticker) {
+      this.lastTick = Date.now();
+      this.ticker = setInterval(() => this.tick(), TICK_MS);
+    }
   }
 
   private halt(id: string): void {
     const a = this.active.get(id);
     if (!a) return;
-    clearTimeout(a.exitTimer);
+    a.exitTimer?.cancel();
     this.active.delete(id);
     if (this.active.size === 0 && this.ticker) {
       clearInterval(this.ticker);
@@ -194,13 +221,30 @@ export class WorkloadRunner {
 
   private tick(): void {
     const now = Date.now();
-    for (const a of this.active.values()) {
-      const dt = (now - a.lastTick) / 1000;
+    const late = now - this.lastTick > 3 * TICK_MS;
+    this.lastTick = now;
+    this.budgetPerS = late ? Math.max(MIN_BUDGET_PER_S, this.budgetPerS / 2) : Math.min(WRITE_BUDGET_PER_S, this.budgetPerS * 1.05);
+    this.budget = (this.budgetPerS * TICK_MS) / 1000;
+    const workUntil = performance.now() + TICK_WORK_MS;
+    // Who writes first turns round, so that the budget is shared.
+    const all = [...this.active.values()];
+    const first = all.length ? this.turn++ % all.length : 0;
+    for (const a of [...all.slice(first), ...all.slice(0, first)]) {
+      // A tick late by more than a second (a stalled event loop) does not
+      // try to catch up: that is how one tick could ask for gigabytes.
+      const dt = Math.min(MAX_TICK_S, Math.max(0, (now - a.lastTick) / 1000));
       a.lastTick = now;
       const b = a.behaviour;
-      if (a.rootfs && b.rootfs_write) this.growRootfs(a, b.rootfs_write, dt);
-      if (a.log && b.log) this.writeLog(a, b.log, dt);
-      if (a.emptydir && b.emptydir_write) this.fillEmptyDir(a, b.emptydir_write, dt);
+      if (performance.now() > workUntil) this.budget = 0;
+      try {
+        if (a.rootfs && b.rootfs_write) this.growRootfs(a, b.rootfs_write, dt);
+        if (a.log && b.log) this.writeLog(a, b.log, dt);
+        if (a.emptydir && b.emptydir_write) this.fillEmptyDir(a, b.emptydir_write, dt);
+      } catch (err) {
+        // A fakecri bug: this container's behaviour stops, fakecri does not.
+        this.log.error({ container: a.container.id, err }, 'container behaviour failed; stopping it');
+        this.halt(a.container.id);
+      }
     }
   }
 
@@ -230,7 +274,14 @@ export class WorkloadRunner {
     let n = Math.floor(want);
     l.carry = want - n;
     if (spec.total !== undefined) n = Math.min(n, spec.total - l.lines);
+    // Over the budget, the lines are late, not lost: they come in later ticks.
+    const fits = Math.floor(this.budget / (spec.line_size + 40));
+    if (n > fits) {
+      l.carry = Math.min(l.carry + n - fits, spec.rate);
+      n = fits;
+    }
     if (n <= 0) return;
+    this.budget -= n * (spec.line_size + 40);
     let chunk = '';
     for (let i = 0; i < n; i++) {
       l.lines++;
@@ -250,11 +301,16 @@ export class WorkloadRunner {
     const want = spec.rate * dt + e.carry;
     let n = Math.min(Math.floor(want), spec.total - e.written);
     e.carry = want - Math.floor(want);
+    if (n > this.budget) {
+      e.carry = Math.min(e.carry + n - Math.floor(this.budget), spec.rate);
+      n = Math.floor(this.budget);
+    }
     if (n <= 0) return;
+    this.budget -= n;
     let fd: number | undefined;
     try {
-      mkdirSync(join(e.path, '..'), { recursive: true });
-      fd = openSync(e.path, 'a');
+      // Never through a symlink: the file is the container's to write.
+      fd = openAppend(e.path);
       while (n > 0) {
         const w = writeSync(fd, ZEROS, 0, Math.min(n, ZEROS.length));
         n -= w;
@@ -302,8 +358,14 @@ export class WorkloadRunner {
 
   // Used by the control API to check a behaviour names things that exist.
   check(b: Behaviour, c: Container): void {
-    if (b.emptydir_write && !(c.mounts as MountView[]).some((m) => m.container_path === b.emptydir_write!.volume)) {
-      throw invalidArgument(`behaviour field "emptydir_write.volume": container "${c.id}" has no mount at "${b.emptydir_write.volume}"`);
-    }
+    if (!b.emptydir_write) return;
+    const mount = (c.mounts as MountView[]).find((m) => m.container_path === b.emptydir_write!.volume);
+    if (!mount) throw invalidArgument(`behaviour field "emptydir_write.volume": container "${c.id}" has no mount at "${b.emptydir_write.volume}"`);
+    const problem = emptyDirProblem(mount.host_path ?? '', this.podUid(c));
+    if (problem) throw invalidArgument(`behaviour field "emptydir_write.volume": the mount at "${b.emptydir_write.volume}" is not an emptyDir: ${problem}`);
+  }
+
+  private podUid(c: Container): string {
+    return this.sandboxes.get(c.sandboxId)?.metadata.uid ?? '';
   }
 }

@@ -1,7 +1,7 @@
 import { compact } from '../../domain/compact';
 import { invalidArgument } from '../../domain/errors';
 import type { Handler } from '../handler';
-import { MAX_NAME, MAX_PATH, checkMap, checkString, requireId, requireMessage, requireString } from '../validate';
+import { MAX_NAME, MAX_PATH, checkMap, checkNoNul, checkString, requireId, requireMessage, requireString } from '../validate';
 import type { CreateContainerRequest__Output } from '../../generated/runtime/v1/CreateContainerRequest';
 import type { CreateContainerResponse } from '../../generated/runtime/v1/CreateContainerResponse';
 
@@ -15,6 +15,7 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
   for (const [i, m] of config.mounts.entries()) {
     requireString(m.container_path, `config.mounts[${i}].container_path`, MAX_PATH);
     checkString(m.host_path, `config.mounts[${i}].host_path`, MAX_PATH);
+    if (m.container_path.includes('\0') || m.host_path.includes('\0')) throw invalidArgument(`config.mounts[${i}]: a path contains a NUL byte`);
     // As containerd: a recursive read-only mount must be read-only and private.
     if (m.recursive_read_only && !m.readonly) {
       throw invalidArgument(`config.mounts[${i}]: recursive_read_only needs readonly to be set too`);
@@ -23,6 +24,11 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
       throw invalidArgument(`config.mounts[${i}]: recursive_read_only needs propagation PROPAGATION_PRIVATE, not ${m.propagation}`);
     }
   }
+  checkNoNul([config.log_path], 'config.log_path');
+  checkNoNul(config.command, 'config.command');
+  checkNoNul(config.args, 'config.args');
+  checkNoNul([config.working_dir], 'config.working_dir');
+  checkNoNul(config.envs.map((e) => `${e.key}=${e.value}`), 'config.envs');
   // As containerd: a group needs a user (RunAsUser or RunAsUserName).
   const sc = config.linux?.security_context;
   if (sc?.run_as_group && !sc.run_as_user && !sc.run_as_username) {

@@ -1,6 +1,7 @@
 import { compact } from '../../domain/compact';
 import { invalidArgument } from '../../domain/errors';
 import { checkBehaviourAnnotations } from '../../workloads/behaviour';
+import { cgroupParentProblem } from '../../pods/cgroup-parent';
 import type { Handler } from '../handler';
 import { MAX_NAME, MAX_PATH, checkEnum, checkMap, checkString, requireMessage, requireString } from '../validate';
 import type { RunPodSandboxRequest__Output } from '../../generated/runtime/v1/RunPodSandboxRequest';
@@ -13,6 +14,10 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
   const meta = requireMessage(config.metadata, 'config.metadata');
   const logDirectory = checkString(config.log_directory, 'config.log_directory', MAX_PATH);
   if (logDirectory && !logDirectory.startsWith('/')) throw invalidArgument(`config.log_directory "${logDirectory}" must be an absolute path`);
+  if (logDirectory.split('/').includes('..') || logDirectory.includes('\0')) throw invalidArgument(`config.log_directory "${logDirectory}" must not contain ".." or NUL`);
+  const cgroupParent = checkString(config.linux?.cgroup_parent ?? '', 'config.linux.cgroup_parent', MAX_PATH);
+  const cgroupProblem = cgroupParentProblem(cgroupParent, app.config.runtime.cgroup_driver, app.config.personality === 'crio');
+  if (cgroupProblem) throw invalidArgument(`config.linux.cgroup_parent "${cgroupParent}": ${cgroupProblem}`);
   const handler = checkString(req.runtime_handler, 'runtime_handler', MAX_NAME);
   if (handler && !app.config.runtime.handlers.includes(handler)) {
     throw invalidArgument(`runtime_handler "${handler}" is not configured (known: ${app.config.runtime.handlers.join(', ') || 'none'})`);
@@ -39,7 +44,7 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
     runtimeHandler: handler,
     hostname: checkString(config.hostname, 'config.hostname', MAX_NAME),
     logDirectory,
-    cgroupParent: checkString(config.linux?.cgroup_parent ?? '', 'config.linux.cgroup_parent', MAX_PATH),
+    cgroupParent,
     hostNetwork: network === 'NODE',
     namespaceOptions: compact(nsOptions) ?? null,
     config: compact({ dns_config: config.dns_config, port_mappings: config.port_mappings, linux: config.linux }) ?? {},

@@ -1,17 +1,8 @@
 import { sleep as delay } from '../../domain/sleep';
 import type { Clock } from './types';
 
-// Node's timers fire at once past 2^31-1 ms; longer sleeps go in steps.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export async function longSleep(ms: number, signal: AbortSignal): Promise<void> {
-  let left = ms;
-  while (left > MAX_TIMER_MS) {
-    await delay(MAX_TIMER_MS, signal);
-    left -= MAX_TIMER_MS;
-  }
-  await delay(Math.max(0, left), signal);
-}
+// domain/sleep takes waits past Node's 2^31 ms timer limit in steps.
+export const longSleep = (ms: number, signal: AbortSignal): Promise<void> => delay(Math.max(0, ms), signal);
 
 export const realClock: Clock = {
   now: () => Date.now(),
