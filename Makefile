@@ -57,6 +57,20 @@ e2e-smoke: build
 	E2E_ONLY=smoke e2e/run.sh
 
 # ---------------------------------------------------------------------------
+# Upstream's node e2e suite (e2e_node.test from $(KUBE_BIN_DIR), unchanged) against
+# fakecri: e2e/node/run.sh (--help). Needs root; holds /tmp/fakecri-kubelet.lock.
+#   make e2e-node FOCUS='LocalStorageCapacityIsolationEviction' [SKIP='...'] [E2E_NODE_ARGS='--nodefs-size 12G']
+# Summary: $E2E_NODE_WORK_DIR/summary.txt (default /tmp/fakecri-e2e-node), also printed.
+.PHONY: e2e-node
+
+FOCUS ?=
+SKIP ?=
+E2E_NODE_ARGS ?=
+
+e2e-node: build
+	e2e/node/run.sh --focus "$(FOCUS)" --skip "$(SKIP)" $(E2E_NODE_ARGS)
+
+# ---------------------------------------------------------------------------
 # critest: the cri-tools validation suite (kubernetes-sigs/cri-tools v1.35.0) against
 # fakecri, on its own socket and state directory. Not part of `make test`; needs no
 # kubelet (run it as root: a few specs mount tmpfs). Needs critest from $KUBE_BIN_DIR
