@@ -34,7 +34,8 @@ clean:
 #   make cluster-down
 #   make e2e      every scenario in e2e/ in turn (e2e/run.sh), each bringing its own
 #                 cluster up and down; E2E_ONLY=imagegc (or "smoke faults") picks some.
-#                 Scenarios: smoke imagegc imagefs-eviction ephemeral-storage faults
+#                 Scenarios: smoke imagegc imagefs-eviction ephemeral-storage
+#                 upstream-eviction faults
 #                 split-detect split-imagefs split-containerfs split-off (CRI-O personality)
 #   make e2e-smoke  just the smoke scenario (a pod runs)
 # Each scenario holds /tmp/fakecri-kubelet.lock while its cluster runs (one kubelet

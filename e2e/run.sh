@@ -5,7 +5,8 @@
 #   e2e/run.sh                       all of them
 #   E2E_ONLY=imagegc e2e/run.sh      one (or several: E2E_ONLY="smoke faults")
 #
-# Scenarios: smoke (a pod runs), imagegc, imagefs-eviction, ephemeral-storage, faults.
+# Scenarios: smoke (a pod runs), imagegc, imagefs-eviction, ephemeral-storage, faults,
+# upstream-eviction (upstream's eviction_test.go busybox pods, in megabytes).
 # CRI-O personality, the kubelet on its cAdvisor stats path (KEP-4191 split imagefs):
 # split-detect, split-imagefs, split-containerfs, split-off (one filesystem).
 # Each takes /tmp/fakecri-kubelet.lock for its own run only (e2e/lib.sh e2e_up), so other
@@ -13,7 +14,7 @@
 # rest after a failure.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ALL=(smoke imagegc imagefs-eviction ephemeral-storage faults split-detect split-imagefs split-containerfs split-off)
+ALL=(smoke imagegc imagefs-eviction ephemeral-storage upstream-eviction faults split-detect split-imagefs split-containerfs split-off)
 read -r -a selected <<<"${E2E_ONLY:-${ALL[*]}}"
 for s in "${selected[@]}"; do
   [[ -x $here/$s.sh ]] || { echo "e2e/run.sh: no scenario '$s' (have: ${ALL[*]})" >&2; exit 2; }
