@@ -154,7 +154,12 @@ set_eviction_hard() {
   e2e_wait 60 "the kubelet's /configz to show evictionHard $1=$2" \
     bash -c "curl -fsS --cacert $CLUSTER_PKI/ca.crt --cert $CLUSTER_PKI/admin.crt --key $CLUSTER_PKI/admin.key $KUBELET_URL/configz | jq -e '.kubeletconfig.evictionHard[\"$1\"] == \"$2\"'"
 }
-summary_node_fs() { kubelet_get /stats/summary | jq -r ".node.fs.$1"; }
+# The free bytes and inodes of the kubelet's root dir, from statfs as cAdvisor takes
+# them (Bavail, Ffree). Upstream reads them from /stats/summary, whose figure can be
+# a housekeeping period old: here that would be off by the image just pulled.
+KUBELET_ROOT=$E2E_WORK_DIR/mnt/imagefs/kubelet
+nodefs_available() { stat -f -c '%a %S' "$KUBELET_ROOT" | awk '{ printf "%d", $1 * $2 }'; }
+nodefs_inodes_free() { stat -f -c '%d' "$KUBELET_ROOT"; }
 
 T_START=$(date +%s)
 k apply -f - >/dev/null <<<"$(innocent_pod | jq '.metadata.name = "warm-up"')"
@@ -210,17 +215,18 @@ e2e_log "A. not evicted, as upstream expects: $usage"
 delete_pods "${A_PODS[@]}"
 
 # ---------------------------------------------------------------- B
-avail=$(summary_node_fs availableBytes)
+avail=$(nodefs_available)
 threshold=$((avail - DISK_BELOW_FREE))
 e2e_log "B. LocalStorageEviction: nodefs.available threshold $threshold (free $avail - 64Mi); restarting the kubelet"
 set_eviction_hard nodefs.available "$threshold"
-{
-  disk_consuming_pod container-disk-hog 10240 "$plain"
-  innocent_pod
-} | k apply -f - >/dev/null
-t0=$(date +%s)
-for p in container-disk-hog-pod innocent-pod; do e2e_wait 180 "pod $p Running" running_or_evicted "$p"; done
+# The innocent pod first: with megabytes instead of gigabytes the hog brings
+# DiskPressure within seconds, and a pod admitted under it is rejected.
+innocent_pod | k apply -f - >/dev/null
+e2e_wait 180 "pod innocent-pod Running" pod_is innocent-pod Running
 mark=$(kubelet_log_mark)
+disk_consuming_pod container-disk-hog 10240 "$plain" | k apply -f - >/dev/null
+t0=$(date +%s)
+e2e_wait 180 "pod container-disk-hog-pod Running" running_or_evicted container-disk-hog-pod
 e2e_wait 300 "DiskPressure" node_condition_is DiskPressure True
 e2e_log "B. DiskPressure after $(($(date +%s) - t0))s"
 e2e_wait 300 "container-disk-hog-pod evicted" evicted container-disk-hog-pod
@@ -236,17 +242,15 @@ e2e_log "B. DiskPressure cleared $(($(date +%s) - t0))s after the pods started; 
 delete_pods container-disk-hog-pod innocent-pod
 
 # ---------------------------------------------------------------- C
-ifree=$(summary_node_fs inodesFree)
+ifree=$(nodefs_inodes_free)
 ithreshold=$((ifree - INODES_BELOW_FREE))
 e2e_log "C. InodeEviction: nodefs.inodesFree threshold $ithreshold (free $ifree - $INODES_BELOW_FREE); restarting the kubelet"
 set_eviction_hard nodefs.inodesFree "$ithreshold"
-{
-  inode_consuming_pod volume-inode-hog 1000000000 "$plain"
-  innocent_pod
-} | k apply -f - >/dev/null
+innocent_pod | k apply -f - >/dev/null
+e2e_wait 180 "pod innocent-pod Running" pod_is innocent-pod Running
+inode_consuming_pod volume-inode-hog 1000000000 "$plain" | k apply -f - >/dev/null
 t0=$(date +%s)
-for p in volume-inode-hog-pod innocent-pod; do e2e_wait 180 "pod $p Running" running_or_evicted "$p"; done
-mark=$(kubelet_log_mark)
+e2e_wait 180 "pod volume-inode-hog-pod Running" running_or_evicted volume-inode-hog-pod
 e2e_wait 300 "DiskPressure (inodes)" node_condition_is DiskPressure True
 e2e_log "C. DiskPressure after $(($(date +%s) - t0))s"
 e2e_wait 300 "volume-inode-hog-pod evicted" evicted volume-inode-hog-pod
