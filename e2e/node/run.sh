@@ -97,7 +97,7 @@ else
   [[ -f $REPO_ROOT/dist/cli/main.js ]] || die "fakecri is not built: run make build (make e2e-node does)"
   FAKECRI_ARGV=(node "$REPO_ROOT/dist/cli/main.js")
 fi
-for t in ip nsenter losetup mkfs.ext4 flock jq; do command -v "$t" >/dev/null || die "$t is needed (apt-get install iproute2 util-linux e2fsprogs jq)"; done
+for t in ip nsenter setpriv losetup mkfs.ext4 flock jq; do command -v "$t" >/dev/null || die "$t is needed (apt-get install iproute2 util-linux e2fsprogs jq)"; done
 
 # Fixed names: one run per machine, which the lock guarantees.
 NETNS=fakecri-e2e-node
@@ -145,7 +145,14 @@ take_lock() {
 }
 
 # ---------------------------------------------------------------- teardown
-alive() { [[ -r /proc/$1/status ]] && [[ $(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) != Z ]]; }
+# alive PID: a process that has not exited. Zombies (Z) and dying tasks (X) have; a
+# status file that vanishes between two reads (reaped meanwhile) means gone too.
+alive() {
+  local st
+  [[ $1 =~ ^[0-9]+$ ]] || return 1
+  st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+  [[ -n $st && $st != Z && $st != X ]]
+}
 
 # netns_pids: every process in our network namespace (all ours: the suite, its
 # services, the kubelet unit and kubelet, fakecri).
@@ -447,18 +454,20 @@ ln -s "$HERE/bin/systemctl" "$PATH_DIR/bin/systemctl"
 ln -s "$HERE/bin/sudo" "$PATH_DIR/bin/sudo"
 SUITE_PATH=$PATH_DIR/bin
 IFS=: read -r -a path_entries <<<"$PATH"
+declare -A seen_dirs=()
 n=0
 for d in "${path_entries[@]}"; do
-  [[ -d $d ]] || continue
+  [[ $d == /* && -d $d ]] || continue
+  real=$(readlink -f "$d")
+  [[ -z ${seen_dirs[$real]:-} ]] || continue
+  seen_dirs[$real]=1
   if [[ -e $d/systemd-run ]]; then
     # A copy of this directory as symlinks, without systemd-run.
     n=$((n + 1))
     shadow=$PATH_DIR/shadow$n
     mkdir -p "$shadow"
-    for f in "$d"/*; do
-      [[ ${f##*/} == systemd-run ]] && continue
-      ln -s "$f" "$shadow/${f##*/}"
-    done
+    ln -s "$real"/* "$shadow"/
+    rm -f "$shadow/systemd-run"
     SUITE_PATH+=:$shadow
   else
     SUITE_PATH+=:$d
@@ -562,12 +571,16 @@ SUITE_ARGS=(
 SUITE_ARGS+=(${EXTRA[@]+"${EXTRA[@]}"})
 printf '%q ' "$E2E_NODE_BIN" "${SUITE_ARGS[@]}" >"$LOGS/e2e_node.cmdline"
 cl_log "running e2e_node.test in $RUN (output: $LOGS/e2e_node.log)"
+# If this script dies without its teardown (SIGKILL), the suite gets SIGTERM (pdeathsig)
+# and cleans up as on Ctrl-C: its AfterEach and AfterSuite run, with fakecri still
+# there, and stop the kubelet; the next run tears down the rest (fakecri, mounts...).
+# Nothing started here holds the lock (not even tee), so that run is not kept waiting.
 (
   cd "$RUN"
-  exec "${NSENTER[@]}" env PATH="$SUITE_PATH" \
+  exec setpriv --pdeathsig TERM "${NSENTER[@]}" env PATH="$SUITE_PATH" \
     FAKECRI_E2E_NODE_STATE="$STATE" FAKECRI_E2E_NODE_KUBELET="$KUBELET_BIN" \
     "$E2E_NODE_BIN" "${SUITE_ARGS[@]}"
-) </dev/null > >(tee "$LOGS/e2e_node.log") 2>&1 {LOCK_FD}>&- &
+) </dev/null > >(tee "$LOGS/e2e_node.log" {LOCK_FD}>&-) 2>&1 {LOCK_FD}>&- &
 SUITE_PID=$!
 set +e
 wait "$SUITE_PID"
