@@ -234,6 +234,7 @@ e2e_on_exit() {
   else
     e2e_down || rc=1
   fi
+  [[ -n $E2E_BYTES_DIR && -d $E2E_BYTES_DIR ]] && rm -rf "$E2E_BYTES_DIR"
   exit "$rc"
 }
 
