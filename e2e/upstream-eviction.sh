@@ -160,6 +160,13 @@ set_eviction_hard() {
 KUBELET_ROOT=$E2E_WORK_DIR/mnt/imagefs/kubelet
 nodefs_available() { stat -f -c '%a %S' "$KUBELET_ROOT" | awk '{ printf "%d", $1 * $2 }'; }
 nodefs_inodes_free() { stat -f -c '%d' "$KUBELET_ROOT"; }
+# quantity N: how the kubelet prints a plain number it parsed as a quantity (DecimalSI,
+# canonical form): 891904000 -> 891904k.
+quantity() {
+  local n=$1 i=0 suffix=("" k M G T P E)
+  while ((n != 0 && n % 1000 == 0 && i < 6)); do n=$((n / 1000)); i=$((i + 1)); done
+  echo "$n${suffix[$i]}"
+}
 
 T_START=$(date +%s)
 k apply -f - >/dev/null <<<"$(innocent_pod | jq '.metadata.name = "warm-up"')"
@@ -231,7 +238,7 @@ e2e_wait 300 "DiskPressure" node_condition_is DiskPressure True
 e2e_log "B. DiskPressure after $(($(date +%s) - t0))s"
 e2e_wait 300 "container-disk-hog-pod evicted" evicted container-disk-hog-pod
 must_stay innocent-pod
-must_be_evicted container-disk-hog-pod "The node was low on resource: ephemeral-storage. Threshold quantity: $threshold, available: " ephemeral-storage
+must_be_evicted container-disk-hog-pod "The node was low on resource: ephemeral-storage. Threshold quantity: $(quantity "$threshold"), available: " ephemeral-storage
 ranked=$(kubelet_log_since "$mark" | grep -m1 'pods ranked for eviction' | grep -o 'pods=\[[^]]*\]' || true)
 [[ $ranked == 'pods=["default/container-disk-hog-pod","default/innocent-pod"]' ]] ||
   e2e_fail "B. the kubelet ranked: ${ranked:-nothing logged}"
@@ -255,7 +262,7 @@ e2e_wait 300 "DiskPressure (inodes)" node_condition_is DiskPressure True
 e2e_log "C. DiskPressure after $(($(date +%s) - t0))s"
 e2e_wait 300 "volume-inode-hog-pod evicted" evicted volume-inode-hog-pod
 must_stay innocent-pod
-must_be_evicted volume-inode-hog-pod "The node was low on resource: inodes. Threshold quantity: $ithreshold, available: " inodes
+must_be_evicted volume-inode-hog-pod "The node was low on resource: inodes. Threshold quantity: $(quantity "$ithreshold"), available: " inodes
 e2e_wait 300 "DiskPressure to clear" node_condition_is DiskPressure False
 must_stay innocent-pod
 e2e_log "C. DiskPressure cleared $(($(date +%s) - t0))s after the pods started; innocent-pod still Running"
