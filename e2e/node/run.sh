@@ -268,6 +268,9 @@ teardown() {
   if [[ -s $SAVED/loop ]]; then
     dev=$(<"$SAVED/loop")
     if losetup "$dev" 2>/dev/null | grep -qF "$NODEFS_IMG"; then
+      # Sectors written to the loop device (field 7 of its block stat): what the tests
+      # wrote to nodefs, emptyDirs, writable layers, images and logs of the kubelet.
+      NODEFS_WRITTEN=$(awk '{ printf "%.1f GiB", $7 * 512 / 1073741824 }' "/sys/block/${dev##*/}/stat" 2>/dev/null || true)
       losetup -d "$dev" && cl_log "detached $dev" || rc=1
     fi
     rm -f "$SAVED/loop"
@@ -306,8 +309,12 @@ summarize() {
     echo "focus: $FOCUS"
     [[ -n $SKIP ]] && echo "skip:  $SKIP"
     echo "peers: $("$KUBELET_BIN" --version 2>/dev/null) ($KUBELET_BIN); e2e_node.test $E2E_NODE_BIN"
-    echo "fakecri: $(cd "$REPO_ROOT" && git describe --always --dirty 2>/dev/null || echo '?') ($REPO_ROOT)"
-    echo "nodefs: ${NODEFS_DESC:-not set up}"
+    if [[ -n ${FAKECRI_CMD:-} ]]; then
+      echo "fakecri: FAKECRI_CMD=$FAKECRI_CMD"
+    else
+      echo "fakecri: $(cd "$REPO_ROOT" && git describe --always --dirty 2>/dev/null || echo '?') ($REPO_ROOT)"
+    fi
+    echo "nodefs: ${NODEFS_DESC:-not set up}${NODEFS_WRITTEN:+; written to it: $NODEFS_WRITTEN}"
     echo "wall time: ${wall}s (from the lock to the end of teardown)"
     if [[ -s $json ]]; then
       jq -r '
