@@ -276,6 +276,10 @@ teardown() {
     rm -f "$SAVED/loop"
   fi
   rm -f "$NODEFS_IMG"
+  # What the tests wrote (with --nodefs-size host, on the work dir's own disk).
+  if [[ -d $NODEFS && -z $(cl_mounts_under "$NODEFS") && -z $(cl_mounts_under "$KUBELET_ROOT") ]]; then
+    rm -rf "$NODEFS"
+  fi
   if [[ -e /run/netns/$NETNS ]]; then ip netns del "$NETNS" && cl_log "deleted netns $NETNS" || rc=1; fi
   rm_cgroups || rc=1
   restore_sysctls || rc=1
