@@ -228,7 +228,13 @@ e2e_down() {
 e2e_on_exit() {
   local rc=$?
   trap - EXIT INT TERM
-  if ((rc != 0)); then e2e_dump_debug; fi
+  if ((rc != 0)); then
+    e2e_dump_debug
+    # For make e2e's table: the scenario's name is its script's.
+    if [[ -n ${E2E_RESULTS:-} ]]; then
+      printf '%s\tFAIL\t%s\t-\t-\n' "$(basename "$0" .sh)" "$(e2e_elapsed)" >>"$E2E_RESULTS"
+    fi
+  fi
   if [[ $E2E_KEEP_CLUSTER == 1 ]] && $E2E_UP; then
     e2e_log "leaving the cluster up (E2E_KEEP_CLUSTER=1): source $E2E_WORK_DIR/cluster.env"
   else
@@ -310,6 +316,17 @@ pod_is() { [[ $(pod_phase "$1") == "$2" ]]; }
 pod_ready() { [[ $(k get pod "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]]; }
 node_condition() { k get node "$NODE_NAME" -o jsonpath="{.status.conditions[?(@.type==\"$1\")].status}"; }
 node_condition_is() { [[ $(node_condition "$1") == "$2" ]]; }
+# node_condition_since TYPE: the condition's lastTransitionTime, as seconds since the epoch
+# (the kubelet's clock; the API keeps whole seconds).
+node_condition_since() {
+  date -d "$(k get node "$NODE_NAME" -o jsonpath="{.status.conditions[?(@.type==\"$1\")].lastTransitionTime}")" +%s
+}
+# klog_epoch LINE: the time of a kubelet log line (klog: "I1203 21:30:01.123456 …",
+# local time, no year), as whole seconds since the epoch.
+klog_epoch() {
+  local head=${1:1:20}
+  date -d "$(date +%Y)-${head:0:2}-${head:2:2} ${head:5:8}" +%s
+}
 # kubelet_log_since LINE: kubelet log lines after line number LINE (see kubelet_log_mark).
 kubelet_log_mark() { wc -l <"$KUBELET_LOG"; }
 kubelet_log_since() { tail -n +"$(($1 + 1))" "$KUBELET_LOG"; }

@@ -7,6 +7,7 @@ import { ImageService } from './images/image-service';
 import { Ipam } from './network/ipam';
 import { CallRecorder } from './calls/recorder';
 import { FaultEngine } from './faults/engine';
+import { Metrics } from './metrics/metrics';
 import { ContainerService } from './pods/container-service';
 import { PodEvents } from './pods/events';
 import { ExecScripts } from './workloads/exec-scripts';
@@ -72,6 +73,7 @@ export class App {
   readonly seccomp: SeccompResolver;
   // The containers' files: writable layers, image trees, mounts.
   readonly rootfs: RootfsStore;
+  readonly metrics: Metrics;
 
   // rpcNames: every RPC of the CRI, for checking fault rules.
   constructor(
@@ -159,6 +161,16 @@ export class App {
         log.warn({ sandbox: s.id, err: (err as Error).message }, 'ignoring a bad failpoint annotation');
       }
     }
+    this.metrics = new Metrics({
+      objects: () => this.objectCounts(),
+      filesystems: () =>
+        (['imagefs', 'containerfs'] as const).map((name) => {
+          const fs = this.fs[name];
+          return { name, backend: fs.backend, mountpoint: fs.mountpoint, ballastBytes: this.ballast.sizes[name], ...fs.usage(), ...fs.capacity() };
+        }),
+      faultAction: (rule) => (rule.startsWith('failpoint.') ? 'failpoint' : (this.faults.get(rule)?.action.type ?? 'removed')),
+    });
+    this.calls.follow((call) => this.metrics.observe(call));
     this.conditions = {
       runtimeReady: config.status.runtime_ready,
       networkReady: config.status.network_ready,
@@ -215,8 +227,21 @@ export class App {
     });
   }
 
+  // Objects by kind and state, for the metrics.
+  objectCounts(): { kind: string; state: string; count: number }[] {
+    const counts = new Map<string, number>();
+    const add = (kind: string, state: string) => counts.set(`${kind} ${state}`, (counts.get(`${kind} ${state}`) ?? 0) + 1);
+    for (const s of this.sandboxes.store.values()) add('sandbox', s.state.replace('SANDBOX_', '').toLowerCase());
+    for (const c of this.containers.store.values()) add('container', c.state.replace('CONTAINER_', '').toLowerCase());
+    for (const i of this.images.list()) add('image', this.images.isPinned(i) ? 'pinned' : 'unpinned');
+    return [...counts].map(([key, count]) => {
+      const [kind, state] = key.split(' ');
+      return { kind, state, count };
+    });
+  }
+
   containerUsage(c: Container): ContainerUsage {
-    const u = this.workloads.usage(c);
+    const u = this.workloads.usage(c, this.config.workloads);
     const layer = this.rootfs.usage(c.id);
     return {
       cpuCoreNanoSeconds: u.cpuCoreNanoSeconds,

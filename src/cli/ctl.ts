@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { formatBytes } from '../config/quantity';
 import { ControlClient, ControlError } from '../control/client';
-import { defaultControlSocket, routes } from '../control/routes';
+import { METRICS, defaultControlSocket, routes } from '../control/routes';
 import { defaultSocket } from '../serve/defaults';
 import { bar, table } from './table';
 
@@ -138,6 +138,15 @@ export function ctlCommand(): Command {
       act(async (c, g) => {
         const list = await c.call<Row[]>('GET', routes.images);
         out(g, list, () => table(['IMAGE ID', 'TAGS', 'SIZE', 'LAYERS', 'PINNED'], list.map((i) => [String(i.id).slice(7, 20), (i.tags as string[]).join(',') || '<none>', formatBytes(Number(i.size)), String(i.layers), i.pinned ? 'yes' : ''])));
+      }),
+    );
+
+  ctl
+    .command('metrics')
+    .description('the Prometheus metrics, as a scrape of /metrics sees them')
+    .action(
+      act(async (c) => {
+        process.stdout.write(await c.text(METRICS));
       }),
     );
 

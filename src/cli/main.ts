@@ -1,55 +1,9 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
-import { ConfigError, loadConfig } from '../config/config';
-import { registerArtifactCommands } from './artifact';
-import { ctlCommand } from './ctl';
-import { FakecriError } from '../domain/errors';
-import { startServer } from '../serve/serve';
-import { SocketInUseError } from '../serve/socket';
-import { StateFileError } from '../store/persist';
-import { PACKAGE_VERSION } from '../version';
+import { buildProgram } from './program';
 
-const program = new Command()
-  .name('fakecri')
-  .description('A fake CRI runtime for testing kubelets: pods, containers and images as state, disks as real or accounted bytes.')
-  .version(PACKAGE_VERSION, '-v, --version', 'print the fakecri version');
-
-program
-  .command('serve')
-  .description('serve the CRI RuntimeService and ImageService on a unix socket')
-  .option('--socket <path>', 'CRI socket (default: /run/fakecri/fakecri.sock as root, else $XDG_RUNTIME_DIR/fakecri.sock)')
-  .option('--state-dir <dir>', 'where state survives restarts (default: /var/lib/fakecri as root, else $XDG_DATA_HOME/fakecri)')
-  .option('--config <file>', 'TOML config file; every key has a default (see README)')
-  .addOption(new Option('--log-level <level>', 'log level (default: from config, else info)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
-  .action(async (opts: { socket?: string; stateDir?: string; config?: string; logLevel?: string }) => {
-    try {
-      const config = loadConfig(opts.config);
-      const server = await startServer(config, opts);
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => {
-          server.stop().then(() => process.exit(0));
-        });
-      }
-    } catch (err) {
-      if (err instanceof ConfigError || err instanceof SocketInUseError || err instanceof StateFileError || err instanceof FakecriError) {
-        process.stderr.write(`fakecri: ${err.message}\n`);
-        process.exit(2);
-      }
-      throw err;
-    }
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`fakecri: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
   });
-
-program
-  .command('version')
-  .description('print the fakecri version and the CRI API it serves')
-  .action(() => {
-    process.stdout.write(`fakecri ${PACKAGE_VERSION}\nCRI runtime.v1 (kubernetes/cri-api v0.35.0)\n`);
-  });
-
-registerArtifactCommands(program);
-program.addCommand(ctlCommand());
-
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`fakecri: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});

@@ -5,7 +5,7 @@ import { parsePodCidr } from '../network/ipam';
 import { parseQuantity } from './quantity';
 import { duration, quantity } from './zod-types';
 import { registriesSection, seccompSection } from './registry-config';
-import { behaviourSchema } from '../workloads/behaviour';
+import { behaviourSchema, cpu } from '../workloads/behaviour';
 import { ruleSchema } from '../faults/rules';
 
 // "90%" of the capacity, or a byte quantity.
@@ -60,6 +60,14 @@ const catalogEntry = z
     // How containers of this image behave unless the pod says otherwise,
     // as an ENTRYPOINT would (see README, container behaviour).
     behaviour: behaviourSchema.optional(),
+    // The image config's Entrypoint, Cmd, Env ("K=v"), WorkingDir and
+    // StopSignal, and which files it holds (see README, inside a container).
+    entrypoint: z.array(z.string().max(4096)).max(256).optional(),
+    cmd: z.array(z.string().max(4096)).max(256).optional(),
+    env: z.array(z.string().regex(/^[^=]+=/, 'KEY=value').max(65536)).max(1024).optional(),
+    working_dir: z.string().regex(/^\//, 'an absolute path').max(4096).optional(),
+    stop_signal: z.string().regex(/^(SIG)?[A-Z0-9]+$/, 'a signal name like SIGTERM').optional(),
+    userland: z.enum(['busybox', 'opaque']).optional(),
   })
   .strict();
 
@@ -128,6 +136,15 @@ export const configSchema = z
         // Also serve it on this loopback TCP port (0: off), behind `token`.
         tcp_port: z.number().int().min(0).max(65535).default(0),
         token: z.string().default(''),
+      })
+      .strict()
+      .prefault({}),
+    // What a running container uses when its behaviour says nothing: the
+    // stats RPCs report this CPU rate and memory working set.
+    workloads: z
+      .object({
+        cpu: cpu.default(5_000_000),
+        memory: quantity.default(8 * 2 ** 20),
       })
       .strict()
       .prefault({}),

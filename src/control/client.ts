@@ -51,6 +51,15 @@ export class ControlClient {
     return parsed as T;
   }
 
+  // A plain-text answer, such as /metrics.
+  async text(path: string): Promise<string> {
+    const res = await this.open('GET', path);
+    let text = '';
+    for await (const chunk of res) text += chunk;
+    if ((res.statusCode ?? 500) >= 400) throw new ControlError(res.statusCode ?? 500, JSON.parse(text).error);
+    return text;
+  }
+
   // NDJSON lines until the connection closes or `signal` aborts.
   async follow(path: string, onItem: (item: unknown) => void, signal?: AbortSignal): Promise<void> {
     const res = await this.open('GET', path);

@@ -1,6 +1,9 @@
 // The control API's paths, shared by the server and `fakecri ctl`.
 export const API = '/v1';
 
+// Prometheus metrics, in the text format, at the usual path.
+export const METRICS = '/metrics';
+
 export const routes = {
   status: `${API}/status`,
   fs: `${API}/fs`,

@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { App } from '../app';
 import { type Endpoint, endpoints } from './handlers';
 import { HttpError, toHttpError } from './http-error';
-import { API } from './routes';
+import { API, METRICS } from './routes';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -22,7 +22,7 @@ const ROUTES: Route[] = Object.entries(endpoints).map(([key, endpoint]) => {
 });
 
 // HTTP/JSON over a unix socket (mode 0600), and optionally on a loopback TCP
-// port behind a bearer token.
+// port behind a bearer token; Prometheus metrics at /metrics on both.
 export class ControlServer {
   private readonly servers: Server[] = [];
 
@@ -71,6 +71,13 @@ export class ControlServer {
     try {
       if (token !== undefined && !authorized(req.headers.authorization, token)) throw new HttpError(401, 'a valid "Authorization: Bearer <control.token>" header is required');
       const url = new URL(req.url ?? '/', 'http://fakecri');
+      if (url.pathname === METRICS) {
+        if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not allowed on ${METRICS} (allowed: GET)`);
+        const text = await this.app.metrics.text();
+        res.writeHead(200, { 'content-type': this.app.metrics.contentType, 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+        return;
+      }
       const matching = ROUTES.filter((r) => r.pattern.test(url.pathname));
       if (matching.length === 0) throw new HttpError(404, `no such path: ${url.pathname}`);
       const route = matching.find((r) => r.method === req.method);

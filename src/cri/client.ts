@@ -27,7 +27,8 @@ export function makeClient(
     new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, Function>)[method];
       if (!fn) throw new Error(`no method ${method} on ${service}`);
-      fn.call(client, request, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null, res: unknown) =>
+      // Generous: the tests run on loaded machines.
+      fn.call(client, request, { deadline: Date.now() + 60_000 }, (err: grpc.ServiceError | null, res: unknown) =>
         err ? reject(err) : resolve(res as never),
       );
     });

@@ -14,16 +14,18 @@ export interface CriServerHooks {
   dropConnections(): void;
 }
 
+// Large lists (10,000 containers) exceed the 4 MiB default; the kubelet
+// allows 16 MiB.
+const MAX_MESSAGE = 16 * 1024 * 1024;
+
 // Builds the gRPC server with both CRI services. Every RPC goes through
 // wrapUnary once: faults are applied, errors are mapped in one place, and
 // each call is recorded and logged.
 export function createCriServer(app: App, hooks: CriServerHooks): grpc.Server {
   const proto = loadCriProto();
   const server = new grpc.Server({
-    // Large lists (10,000 containers) exceed the 4 MiB default; the kubelet
-    // allows 16 MiB.
-    'grpc.max_send_message_length': 16 * 1024 * 1024,
-    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    'grpc.max_send_message_length': MAX_MESSAGE,
+    'grpc.max_receive_message_length': MAX_MESSAGE,
   });
   for (const [service, handlers] of [
     [proto.runtime.v1.RuntimeService.service, RUNTIME_HANDLERS],
@@ -33,41 +35,41 @@ export function createCriServer(app: App, hooks: CriServerHooks): grpc.Server {
     for (const [name, def] of Object.entries(service)) {
       const handler = handlers[name];
       const stream = STREAM_HANDLERS[name];
-      if (handler) impl[name] = wrapUnary(app, hooks, name, handler);
+      const serialize = def.responseSerialize as (value: unknown) => Buffer;
+      if (handler) impl[name] = wrapUnary(app, hooks, name, handler, serialize);
       else if (stream) impl[name] = wrapStream(app, name, stream);
       else if (def.responseStream) impl[name] = refuseStream(app, name, NOT_YET[name] ?? `${name} is not implemented`);
       else impl[name] = wrapUnary(app, hooks, name, () => {
         throw unimplemented(NOT_YET[name] ?? `${name} is not implemented`);
-      });
+      }, serialize);
     }
     server.addService(passEncoded(service), impl);
   }
   return server;
 }
 
-function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Handler<unknown, unknown>): grpc.handleUnaryCall<unknown, unknown> {
+function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Handler<unknown, unknown>, serialize: (value: unknown) => Buffer): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const started = process.hrtime.bigint();
     const controller = new AbortController();
-    call.on('cancelled', () => controller.abort(new FakecriError('CANCELLED', 'cancelled by the caller or its deadline')));
+    const cancel = () => controller.abort(new FakecriError('CANCELLED', 'cancelled by the caller or its deadline'));
+    call.on('cancelled', cancel);
+    // On a slow machine the caller may be gone before the handler runs.
+    if (call.cancelled) cancel();
     const ctx: CallContext = { method, signal: controller.signal };
     let faults: string[] | undefined;
     const done = (err: unknown, response?: unknown) => {
-      let code = grpc.status.OK;
-      let details: string | undefined;
-      if (err === null) {
-        callback(null, response);
+      const answer = outcome(call, err, response, serialize);
+      if (answer.code === grpc.status.OK) {
+        callback(null, answer.bytes);
       } else {
-        const s = toGrpcStatus(err);
-        code = s.code;
-        details = s.details;
-        if (s.unexpected) app.log.error({ method, err, request: call.request }, 'RPC failed unexpectedly');
-        else app.log.warn({ method, code: grpc.status[code], err: s.details }, 'RPC failed');
-        callback({ code, details: s.details });
+        if (answer.unexpected) app.log.error({ method, err: answer.unexpected, request: call.request }, 'RPC failed unexpectedly');
+        else app.log.warn({ method, code: grpc.status[answer.code], err: answer.details }, 'RPC failed');
+        callback({ code: answer.code, details: answer.details });
       }
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      app.calls.record({ method, request: summarizeRequest(method, call.request), code: grpc.status[code], error: details, ms, faults });
-      logCall(app, method, call.request, ms, code);
+      app.calls.record({ method, request: summarizeRequest(method, call.request), code: grpc.status[answer.code], error: answer.details, ms, faults });
+      logCall(app, method, call.request, ms, answer.code);
     };
     const run = () => {
       let result: unknown;
@@ -95,6 +97,42 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
   };
 }
 
+interface Outcome {
+  code: grpc.status;
+  details?: string;
+  bytes?: Buffer;
+  // A fakecri bug, logged with its stack.
+  unexpected?: unknown;
+}
+
+// What the client gets. grpc-js checks the answer only after the handler has
+// given it (serialisation, the size limit) and fails the call on its own
+// when the caller has gone (deadline, cancel); those checks are made here,
+// before answering, so that the call is recorded as the client saw it.
+function outcome(call: grpc.ServerUnaryCall<unknown, unknown>, err: unknown, response: unknown, serialize: (value: unknown) => Buffer): Outcome {
+  if (call.cancelled) {
+    // The client's own deadline timer usually fires before the server's, so
+    // a cancel within a second of the deadline is taken for the deadline.
+    const deadline = call.getDeadline();
+    const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+    if (Number.isFinite(ms) && Date.now() >= ms - 1000) return { code: grpc.status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' };
+    return { code: grpc.status.CANCELLED, details: 'Cancelled on client' };
+  }
+  if (err !== null) {
+    const s = toGrpcStatus(err);
+    return { code: s.code, details: s.details, unexpected: s.unexpected ? err : undefined };
+  }
+  let bytes: Buffer;
+  try {
+    bytes = Buffer.isBuffer(response) ? response : serialize(response);
+  } catch (e) {
+    return { code: grpc.status.INTERNAL, details: 'Error serializing response', unexpected: e };
+  }
+  // grpc-js's words; its length counts the 5-byte message header.
+  if (bytes.length > MAX_MESSAGE) return { code: grpc.status.RESOURCE_EXHAUSTED, details: `Sent message larger than max (${bytes.length + 5} vs. ${MAX_MESSAGE})` };
+  return { code: grpc.status.OK, bytes };
+}
+
 // Delays, then errors, hangs or drops the connection, as the verdict says.
 async function applyFault(app: App, hooks: CriServerHooks, verdict: Verdict, signal: AbortSignal): Promise<void> {
   if (verdict.delayMs > 0) await sleep(verdict.delayMs, signal);
@@ -109,21 +147,34 @@ async function applyFault(app: App, hooks: CriServerHooks, verdict: Verdict, sig
 // Server-streaming RPCs: the handler writes until the caller goes away.
 export type StreamHandler = (app: App, request: unknown, write: (message: unknown) => void, signal: AbortSignal) => void;
 
+// A stream is recorded when it ends, with how it ended: the kubelet's
+// event stream ends CANCELLED when it goes away.
 function wrapStream(app: App, method: string, handler: StreamHandler): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
+    const started = process.hrtime.bigint();
     const controller = new AbortController();
-    const end = () => controller.abort();
-    call.on('cancelled', end);
-    call.on('close', end);
-    call.on('error', end);
+    const end = (code: grpc.status, details?: string) => {
+      if (controller.signal.aborted) return;
+      controller.abort();
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      app.calls.record({ method, request: summarizeRequest(method, call.request), code: grpc.status[code], error: details, ms });
+      app.log.debug({ method, ms, code: grpc.status[code] }, 'stream closed');
+    };
+    call.on('cancelled', () => end(grpc.status.CANCELLED, 'Cancelled on client'));
+    call.on('finish', () => end(grpc.status.OK));
+    call.on('close', () => end(grpc.status.CANCELLED, 'Cancelled on client'));
     app.log.debug({ method }, 'stream opened');
-    app.calls.record({ method, request: {}, code: 'OK', ms: 0 });
     try {
       handler(app, call.request, (m) => call.write(m), controller.signal);
     } catch (err) {
       const s = toGrpcStatus(err);
+      end(s.code, s.details);
       call.emit('error', { code: s.code, details: s.details });
+      return;
     }
+    // Headers now tell the client the stream is set up: what it sends from
+    // here on reaches it.
+    call.sendMetadata(new grpc.Metadata());
   };
 }
 
@@ -131,6 +182,7 @@ function refuseStream(app: App, method: string, reason: string): grpc.handleServ
   return (call) => {
     app.log.debug({ method }, 'streaming RPC refused: not implemented');
     call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: reason });
+    app.calls.record({ method, request: summarizeRequest(method, call.request), code: 'UNIMPLEMENTED', error: reason, ms: 0 });
   };
 }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FaultEngine } from './engine';
 import { Failpoint, parseFailpoint } from './failpoint';
 
@@ -44,14 +44,24 @@ describe('FaultEngine', () => {
     expect(e.evaluate({ method: 'PullImage', image: 'docker.io/library/nginx:latest' })?.decision).toMatchObject({ kind: 'error', code: 'NOT_FOUND', message: 'gone' });
   });
 
-  it('honours a time window', async () => {
-    const e = new FaultEngine(RPCS);
-    e.add({ start_after: '100ms', duration: '100ms', action: { type: 'error', code: 'ABORTED' } }, 'api');
-    expect(e.evaluate({ method: 'Version' })).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 120));
-    expect(e.evaluate({ method: 'Version' })?.decision?.kind).toBe('error');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(e.evaluate({ method: 'Version' })).toBeUndefined();
+  it('honours a time window', () => {
+    // The engine reads Date.now(): a fake clock makes the window exact.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const e = new FaultEngine(RPCS);
+      e.add({ start_after: '100ms', duration: '100ms', action: { type: 'error', code: 'ABORTED' } }, 'api');
+      expect(e.evaluate({ method: 'Version' })).toBeUndefined();
+      vi.advanceTimersByTime(99);
+      expect(e.evaluate({ method: 'Version' })).toBeUndefined();
+      vi.advanceTimersByTime(1);
+      expect(e.evaluate({ method: 'Version' })?.decision?.kind).toBe('error');
+      vi.advanceTimersByTime(99);
+      expect(e.evaluate({ method: 'Version' })?.decision?.kind).toBe('error');
+      vi.advanceTimersByTime(1);
+      expect(e.evaluate({ method: 'Version' })).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('holds conditions false and throttles pulls while a rule is active', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sha256Digest } from '../domain/ids';
 import type { Behaviour } from '../workloads/behaviour';
+import { BUILTIN_IMAGES, type ImageConfig } from './image-config';
 import { type ImageReference, formatReference, normalizeReference, parseReference, repository } from './reference';
 
 // What pulling a reference yields. fakecri talks to no registry for
@@ -16,6 +17,8 @@ export interface ImageManifest {
   annotations: Record<string, string>;
   // The image config's User, if it sets one.
   user?: string;
+  // Entrypoint, Cmd, Env…: how its containers run.
+  config?: ImageConfig;
 }
 
 export interface CatalogEntry {
@@ -27,6 +30,12 @@ export interface CatalogEntry {
   user?: string;
   same_as?: string;
   behaviour?: Behaviour;
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  working_dir?: string;
+  stop_signal?: string;
+  userland?: ImageConfig['userland'];
 }
 
 export interface CatalogOptions {
@@ -53,6 +62,26 @@ export class ImageCatalog {
   constructor(private readonly options: CatalogOptions) {
     for (const entry of options.entries) this.entries.push({ matches: matcher(entry.match, 'images.catalog match'), entry });
     for (const [key, size] of Object.entries(options.sizes)) this.entries.push({ matches: matcher(key, 'images.sizes key'), entry: { size } });
+    for (const b of BUILTIN_IMAGES) this.builtins.push({ matches: matcher(b.match, 'built-in image'), config: b.config });
+  }
+
+  private readonly builtins: { matches: Matcher; config: ImageConfig }[] = [];
+
+  // The run config of an image: the first catalog entry that gives any of
+  // it, else fakecri's built-in knowledge of common images, else none.
+  private configFor(canonical: string): ImageConfig | undefined {
+    const e = this.entries.find((x) => x.matches(canonical) && hasConfig(x.entry))?.entry;
+    if (e) {
+      const c: ImageConfig = {};
+      if (e.entrypoint) c.entrypoint = e.entrypoint;
+      if (e.cmd) c.cmd = e.cmd;
+      if (e.env) c.env = e.env;
+      if (e.working_dir) c.workingDir = e.working_dir;
+      if (e.stop_signal) c.stopSignal = e.stop_signal;
+      if (e.userland) c.userland = e.userland;
+      return c;
+    }
+    return this.builtins.find((b) => b.matches(canonical))?.config;
   }
 
   resolve(ref: ImageReference, followSameAs = true): ImageManifest {
@@ -73,6 +102,7 @@ export class ImageCatalog {
       size: layers.reduce((sum, l) => sum + l.size, 0),
       annotations: found.annotations ?? {},
       ...(found.user ? { user: found.user } : {}),
+      ...withConfig(this.configFor(canonical)),
     };
   }
 
@@ -125,3 +155,8 @@ function matcher(pattern: string, field: string): Matcher {
 const familiar = (canonical: string): string => canonical.replace(/^docker\.io\/(library\/)?/, '');
 
 const escapeRegExp = (s: string): string => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+
+const hasConfig = (e: Partial<CatalogEntry>): boolean =>
+  Boolean(e.entrypoint || e.cmd || e.env || e.working_dir || e.stop_signal || e.userland);
+
+const withConfig = (config: ImageConfig | undefined): { config?: ImageConfig } => (config ? { config } : {});

@@ -56,6 +56,7 @@ export class ImageService {
       layers: manifest.layers,
       annotations: manifest.annotations,
       ...(manifest.user ? { user: manifest.user } : {}),
+      ...(manifest.config ? { config: manifest.config } : {}),
       createdAt: this.store.get(manifest.id)?.createdAt ?? nowNanos(),
     });
     this.release(manifest, false);

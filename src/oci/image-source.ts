@@ -34,6 +34,8 @@ export class RegistryImageSource implements RemoteImages {
         layers: image.layers,
         size: image.layers.reduce((sum, l) => sum + l.size, 0),
         annotations: image.annotations,
+        config: image.config,
+        ...(image.user ? { user: image.user } : {}),
       };
     } catch (err) {
       const e = err as FakecriError;

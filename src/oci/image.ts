@@ -1,5 +1,6 @@
 import { FakecriError } from '../domain/errors';
 import type { ImageReference } from '../images/reference';
+import { type ImageConfig, parseImageConfig } from '../images/image-config';
 import { resolveManifest } from './manifest';
 import type { RegistryClient } from './registry-client';
 
@@ -11,6 +12,8 @@ export interface RemoteImage {
   configDigest: string;
   layers: { digest: string; size: number }[];
   annotations: Record<string, string>;
+  config: ImageConfig;
+  user?: string;
 }
 
 const MAX_CONFIG = 8 * 2 ** 20;
@@ -20,11 +23,12 @@ const MAX_CONFIG = 8 * 2 ** 20;
 export async function fetchImage(client: RegistryClient, ref: ImageReference): Promise<RemoteImage> {
   const resolved = await resolveManifest(client, ref);
   const m = resolved.manifest;
-  await client.getBlob(ref, m.config.digest, MAX_CONFIG);
+  const blob = await client.getBlob(ref, m.config.digest, MAX_CONFIG);
+  const { config, user } = parseImageConfig(blob);
   const layers = m.layers.map((l) => {
     const size = Number(l.size);
     if (!Number.isSafeInteger(size) || size < 0) throw new FakecriError('UNKNOWN', `parse manifest: layer ${l.digest} has size ${JSON.stringify(l.size)}`);
     return { digest: l.digest, size };
   });
-  return { manifestDigest: resolved.topDigest, configDigest: m.config.digest, layers, annotations: m.annotations ?? {} };
+  return { manifestDigest: resolved.topDigest, configDigest: m.config.digest, layers, annotations: m.annotations ?? {}, config, ...(user ? { user } : {}) };
 }

@@ -93,7 +93,8 @@ describe('RegistryClient transport', () => {
     const started = Date.now();
     const err = await client.ping(host).catch((e) => e);
     expect(err.code).toBe('DEADLINE_EXCEEDED');
-    expect(Date.now() - started).toBeLessThan(5000);
+    // It gives up rather than waiting for ever; generous, for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(15_000);
     await client.close();
   });
 

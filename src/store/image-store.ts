@@ -1,3 +1,4 @@
+import type { ImageConfig } from '../images/image-config';
 import type { RecordDir } from './persist';
 
 export interface ImageRecord {
@@ -9,6 +10,7 @@ export interface ImageRecord {
   annotations: Record<string, string>;
   createdAt: string; // first pulled
   user?: string; // the image config's User, when it sets one
+  config?: ImageConfig; // Entrypoint, Cmd, Env…, when known
 }
 
 // Images by id, with an index from every tag and digest reference to its id.

@@ -23,14 +23,6 @@ export function runCli(args: string[]): Child {
   return { proc, stderr: () => err, exited };
 }
 
-export async function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 // Child processes and temp dirs a test file starts, cleaned up after each test.
 export function useChildren(prefix: string): { tmp(): string; run(args: string[]): Child } {
   const dirs: string[] = [];

@@ -3,7 +3,9 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlClient } from '../control/client';
 import { routes } from '../control/routes';
+import { freePort } from '../testing/registry';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { until } from './wait';
 
 const MiB = 2 ** 20;
 
@@ -62,17 +64,22 @@ describe('control API', () => {
   });
 
   it('follows calls as they happen', async () => {
+    // From the last call on: what is recorded before the follower is set up
+    // is sent first, so nothing is missed whatever the timing.
+    const seq = (await api.call<any[]>('GET', `${routes.calls}?limit=1`))[0].seq;
     const seen: any[] = [];
     const ac = new AbortController();
-    const following = api.follow(`${routes.calls}?follow=1&rpc=Version&since=999999999`, (x) => seen.push(x), ac.signal);
-    await new Promise((r) => setTimeout(r, 50));
+    const following = api.follow(`${routes.calls}?follow=1&rpc=Version&since=${seq}`, (x) => seen.push(x), ac.signal);
     await h.rt('Version');
     await h.rt('Status');
     await h.rt('Version');
-    await new Promise((r) => setTimeout(r, 50));
+    await until('two calls', () => seen.length >= 2);
     ac.abort();
     await following;
-    expect(seen.map((c) => c.method)).toEqual(['Version', 'Version']);
+    expect(seen.map((c) => [c.method, c.seq > seq])).toEqual([
+      ['Version', true],
+      ['Version', true],
+    ]);
   });
 
   it.each([
@@ -131,7 +138,7 @@ describe('control API', () => {
 
   it('serves loopback TCP only with the bearer token', async () => {
     await h.restart({ control: { tcp_port: 0 } });
-    const h2 = await startHarness({ control: { tcp_port: 47_000 + Math.floor(Math.random() * 1000), token } });
+    const h2 = await startHarness({ control: { tcp_port: await freePort(), token } });
     try {
       const url = `http://127.0.0.1:${h2.server.controlPort}`;
       expect(await new ControlClient({ url, token }).call('GET', routes.status)).toMatchObject({ sandboxes: 0 });

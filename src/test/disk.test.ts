@@ -4,6 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_LAYER_DIGEST } from '../images/catalog';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { needs } from './skip';
 import { type Tmpfs, mountTmpfs, mountUnavailable, statfsInodesUsed, statfsUsed } from './tmpfs';
 
 const MiB = 2 ** 20;
@@ -12,7 +13,7 @@ const BLOCK_SLACK = 64 * 1024; // directories and block rounding
 // The kubelet takes used bytes from ImageFsInfo and capacity/available from
 // statfs of the reported mountpoint; these tests hold the two together on
 // real tmpfs mounts.
-describe.skipIf(mountUnavailable)('imagefs and containerfs on real tmpfs', () => {
+describe('imagefs and containerfs on real tmpfs', needs(mountUnavailable), () => {
   let imagefs: Tmpfs;
   let containerfs: Tmpfs;
   let h: Harness;

@@ -5,6 +5,7 @@ import { routes } from '../control/routes';
 import * as grpc from '@grpc/grpc-js';
 import { loadCriProto } from '../cri/proto';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { until } from './wait';
 
 // Each fault action, end to end through the CRI socket.
 describe('fault injection', () => {
@@ -37,16 +38,14 @@ describe('fault injection', () => {
     await addRule({ rpcs: ['Version'], action: { type: 'delay', delay: '200ms', jitter: '50ms' } });
     const t = Date.now();
     await h.rt('Version');
-    const took = Date.now() - t;
-    expect(took).toBeGreaterThanOrEqual(195);
-    expect(took).toBeLessThan(1000);
+    expect(Date.now() - t).toBeGreaterThanOrEqual(195);
   });
 
   it('hang holds the call until released', async () => {
     const rule = await addRule({ rpcs: ['ListPodSandbox'], action: { type: 'hang' } });
     let answered = false;
     const call = h.rt('ListPodSandbox').then(() => (answered = true));
-    await new Promise((r) => setTimeout(r, 200));
+    await until('the rule to hold the call', async () => (await api.call<any>('GET', routes.fault(rule.id))).applied === 1);
     expect(answered).toBe(false);
     await api.call('POST', routes.faultRelease(rule.id));
     await call;
@@ -97,16 +96,14 @@ describe('fault injection', () => {
     expect((await h.img('ListImages')).images).toHaveLength(1);
   });
 
+  // That other images are not throttled is engine.test.ts's (no timing).
   it('throttle makes pulls take their bytes over bandwidth', async () => {
     await h.restart({ images: { catalog: [{ match: 'slow:*', size: '2Mi', layers: 1 }] } });
     api = new ControlClient({ socket: h.server.controlSocket });
     await addRule({ image: 'slow:1', action: { type: 'throttle', bandwidth: '8Mi' } });
     const t = Date.now();
     await h.img('PullImage', { image: { image: 'slow:1' } });
-    expect(Date.now() - t).toBeGreaterThanOrEqual(240);
-    const t2 = Date.now();
-    await h.img('PullImage', { image: { image: 'slow:2' } });
-    expect(Date.now() - t2).toBeLessThan(200);
+    expect(Date.now() - t).toBeGreaterThanOrEqual(245);
   });
 
   it('matches on pod and container', async () => {

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useChildren, waitFor } from './cli';
+import { useChildren } from './cli';
+import { until } from './wait';
 import { containerConfig, makeClient, podConfig, startHarness } from './harness';
 
 // State is on disk before an RPC returns; a kill -9 loses nothing that was
@@ -14,7 +15,7 @@ describe('state that survives', () => {
     const dir = tmp();
     const sock = join(dir, 'cri.sock');
     let child = serve(dir);
-    await waitFor(() => child.stderr().includes('fakecri serving'), 'fakecri to serve');
+    await until('fakecri to serve', () => child.stderr().includes('fakecri serving'));
     let rt = makeClient(sock, 'RuntimeService');
     let img = makeClient(sock, 'ImageService');
     await rt.call('UpdateRuntimeConfig', { runtime_config: { network_config: { pod_cidr: '10.77.0.0/24' } } });
@@ -42,7 +43,7 @@ describe('state that survives', () => {
     expect(existsSync(sock)).toBe(true); // stale, left by the kill
 
     child = serve(dir);
-    await waitFor(() => child.stderr().includes('fakecri serving'), 'fakecri to serve again');
+    await until('fakecri to serve again', () => child.stderr().includes('fakecri serving'));
     rt = makeClient(sock, 'RuntimeService');
     img = makeClient(sock, 'ImageService');
     const after = {

@@ -15,11 +15,11 @@ import { SeccompResolver } from '../seccomp/resolver';
 import { type Registry, type TokenIssuer, registryMissing, skopeoMissing, startRegistry, startTokenIssuer } from '../testing/registry';
 import { runCli } from './cli';
 import { containerConfig, podConfig, startHarness } from './harness';
+import { needs } from './skip';
 
 // Logging in to real registries: htpasswd Basic, and token auth with our own
 // token issuer; the CLI, cross-checked with skopeo; and CRI-O's log lines.
 const missing = registryMissing();
-if (missing) console.warn(`skipping registry auth tests: ${missing}`);
 
 const PROFILE = Buffer.from(JSON.stringify({ defaultAction: 'SCMP_ACT_LOG', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ALLOW' }] }));
 const V2 = 'seccomp-profile.crio.io';
@@ -36,7 +36,7 @@ async function cli(args: string[]): Promise<{ code: number | null; out: string }
   return { code, out: child.stderr() };
 }
 
-describe.skipIf(Boolean(missing))('registry auth', () => {
+describe('registry auth', needs(missing), () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'fakecri-auth-'));
@@ -176,7 +176,7 @@ describe.skipIf(Boolean(missing))('registry auth', () => {
     });
     afterAll(() => reg?.stop());
 
-    it.skipIf(skopeoMissing())('skopeo reads what `fakecri artifact push` wrote; `fakecri artifact pull` prints it back', async () => {
+    it('skopeo reads what `fakecri artifact push` wrote; `fakecri artifact pull` prints it back', needs(skopeoMissing()), async () => {
       const file = join(dir, 'seccomp.json');
       writeFileSync(file, PROFILE);
       const pushed = await cli(['artifact', 'push', '--insecure', `${reg.host}/profiles/x:v1`, file]);

@@ -10,12 +10,12 @@ import { nodePlatform } from '../oci/platform';
 import { RegistryClient } from '../oci/registry-client';
 import { type Registry, freePort, registryMissing, startCorruptingProxy, startRegistry, type Proxy } from '../testing/registry';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { needs } from './skip';
 
 // Seccomp profiles from OCI artifacts, end to end: a real docker-registry on
 // 127.0.0.1, profiles pushed by our client, resolved at CreateContainer and
 // read back from verbose ContainerStatus as `crictl inspect` shows them.
 const missing = registryMissing();
-if (missing) console.warn(`skipping seccomp registry tests: ${missing}`);
 
 const V2 = 'seccomp-profile.crio.io';
 const V1 = 'seccomp-profile.kubernetes.cri-o.io';
@@ -28,7 +28,7 @@ const podWith = (name: string, annotations: Record<string, string>) => {
 // Profile n: told apart by its defaultErrnoRet.
 const profile = (n: number) => ({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: n, syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' }] });
 
-describe.skipIf(Boolean(missing))('seccomp from OCI artifacts (real registry)', () => {
+describe('seccomp from OCI artifacts (real registry)', needs(missing), () => {
   let reg: Registry;
   let proxy: Proxy;
   let push: RegistryClient;

@@ -2,7 +2,8 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useChildren, waitFor } from './cli';
+import { useChildren } from './cli';
+import { until } from './wait';
 import { makeClient } from './harness';
 
 describe('fakecri serve', () => {
@@ -13,7 +14,7 @@ describe('fakecri serve', () => {
     const dir = tmp();
     const sock = join(dir, 'run', 'cri.sock');
     const child = start(['serve', '--socket', sock, '--state-dir', join(dir, 'state')]);
-    await waitFor(() => child.stderr().includes('fakecri serving'), 'fakecri to serve');
+    await until('fakecri to serve', () => child.stderr().includes('fakecri serving'));
     expect(statSync(sock).mode & 0o777).toBe(0o660);
     const rt = makeClient(sock, 'RuntimeService');
     expect((await rt.call('Version')).version).toBe('0.1.0');
@@ -72,7 +73,7 @@ describe('fakecri serve', () => {
     const file = join(dir, 'fakecri.toml');
     writeFileSync(file, `[server]\nsocket = "${sock}"\nstate_dir = "${join(dir, 'state')}"\n[runtime]\nname = "containerd"\ncgroup_driver = "systemd"\n`);
     const child = start(['serve', '--config', file]);
-    await waitFor(() => child.stderr().includes('fakecri serving'), 'fakecri to serve');
+    await until('fakecri to serve', () => child.stderr().includes('fakecri serving'));
     const rt = makeClient(sock, 'RuntimeService');
     expect((await rt.call('Version')).runtime_name).toBe('containerd');
     expect((await rt.call('RuntimeConfig')).linux.cgroup_driver).toBe('SYSTEMD');

@@ -5,6 +5,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer, r
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '../test/wait';
 
 // Test fixtures around Debian's docker-registry (distribution 2.8), run on
 // 127.0.0.1 with temp storage: anonymous, htpasswd Basic, or token auth
@@ -12,8 +13,8 @@ import { join } from 'node:path';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
-// Why registry tests cannot run here, or undefined when they can. CI
-// installs the packages (.ci/run), so there they always run.
+// Why registry tests cannot run here, or undefined when they can. `make
+// test` installs the packages as root (scripts/test-deps.sh), or stops.
 export function registryMissing(): string | undefined {
   for (const bin of [REGISTRY_BIN, 'htpasswd', 'openssl']) {
     if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `${bin} is not installed (apt-get install docker-registry apache2-utils openssl)`;
@@ -21,7 +22,7 @@ export function registryMissing(): string | undefined {
   return undefined;
 }
 
-export const skopeoMissing = (): boolean => spawnSync('sh', ['-c', 'command -v skopeo']).status !== 0;
+export const skopeoMissing = (): string | undefined => (spawnSync('sh', ['-c', 'command -v skopeo']).status !== 0 ? 'skopeo is not installed (apt-get install skopeo)' : undefined);
 
 export async function freePort(): Promise<number> {
   const s = createServer();
@@ -70,10 +71,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
 }
 
 async function waitUntilServing(port: number, proc: ChildProcess, stderr: () => string): Promise<void> {
-  const until = Date.now() + 15_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`docker-registry exited: ${stderr()}`);
-    const ok = await new Promise<boolean>((resolve) => {
+  const answers = () =>
+    new Promise<boolean>((resolve) => {
       const req = httpRequest({ host: '127.0.0.1', port, path: '/v2/' }, (res) => {
         res.resume();
         resolve(true);
@@ -81,10 +80,12 @@ async function waitUntilServing(port: number, proc: ChildProcess, stderr: () => 
       req.on('error', () => resolve(false));
       req.end();
     });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`docker-registry did not listen on ${port}: ${stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(`docker-registry to listen on ${port}`, async () => {
+    if (proc.exitCode !== null) throw new Error(`docker-registry exited: ${stderr()}`);
+    return answers();
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}: ${stderr()}`);
+  });
 }
 
 async function stopProcess(proc: ChildProcess): Promise<void> {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, trun
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { needs } from '../test/skip';
 import { type Tmpfs, allocated, mountTmpfs, mountUnavailable, statfsInodesUsed, statfsUsed } from '../test/tmpfs';
 import type { Filesystem } from './filesystem';
 import { HostFilesystem } from './host-backend';
@@ -32,6 +33,7 @@ const backends: [string, string | undefined, () => { fs: Filesystem; cleanup(): 
 ];
 
 describe.each(backends)('Filesystem contract: %s', (kind, skipReason, make) => {
+  const maybe = (name: string, fn: () => Promise<void>) => it(name, needs(skipReason), fn);
   let fs: Filesystem;
   let env: ReturnType<typeof make>;
   beforeEach(() => {
@@ -40,8 +42,6 @@ describe.each(backends)('Filesystem contract: %s', (kind, skipReason, make) => {
     fs = env.fs;
   });
   afterEach(() => env?.cleanup());
-  const maybe = skipReason ? it.skip : it;
-  if (skipReason) it(`skipped: ${skipReason}`, () => {});
 
   maybe('accounts writes, growth and removal in bytes and inodes', async () => {
     await fs.write('layers/a', 3 * MiB);

@@ -8,7 +8,7 @@ import { invalidArgument } from '../domain/errors';
 export const BEHAVIOUR_ANNOTATION = 'fakecri.io/behaviour';
 
 // CPU as Kubernetes writes it: "250m" or 0.5 (cores), kept as nanocores.
-const cpu = z.union([z.string(), z.number()]).transform((v, ctx) => {
+export const cpu = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const m = typeof v === 'number' ? [String(v), String(v), ''] : /^(\d+(?:\.\d+)?)(m?)$/.exec(v.trim());
   if (!m || Number(m[1]) < 0) {
     ctx.addIssue({ code: 'custom', message: `"${v}" is not a CPU quantity (like 250m or 0.5)` });

@@ -303,14 +303,19 @@ export class WorkloadRunner {
     if (onEnospc === 'crash') this.exitNow(a.container.id, 1, 'Error', `write ${path}: no space left on device`);
   }
 
-  // CPU and memory figures for the stats RPCs.
-  usage(c: Container): { cpuNanoCores: number; cpuCoreNanoSeconds: bigint; memoryBytes: number } {
-    const b = this.active.get(c.id)?.behaviour;
-    const nanoCores = b?.cpu ?? 0;
+  // CPU and memory figures for the stats RPCs: the behaviour's, else the
+  // baseline. CPU time grows while the container runs; an exited container
+  // uses nothing and keeps the CPU time it had at its exit.
+  usage(c: Container, baseline: { cpu: number; memory: number }): { cpuNanoCores: number; cpuCoreNanoSeconds: bigint; memoryBytes: number } {
+    if (c.startedAt === '0') return { cpuNanoCores: 0, cpuCoreNanoSeconds: 0n, memoryBytes: 0 };
+    const running = c.state === 'CONTAINER_RUNNING';
+    const b = (running && this.active.get(c.id)?.behaviour) || this.resolve(c);
+    const nanoCores = b.cpu ?? baseline.cpu;
     const startedMs = Number(BigInt(c.startedAt) / 1_000_000n);
-    const endMs = c.state === 'CONTAINER_RUNNING' ? Date.now() : Number(BigInt(c.finishedAt) / 1_000_000n);
+    const endMs = running ? Date.now() : Number(BigInt(c.finishedAt) / 1_000_000n);
     const seconds = Math.max(0, endMs - startedMs) / 1000;
-    return { cpuNanoCores: nanoCores, cpuCoreNanoSeconds: BigInt(Math.round(nanoCores * seconds)), memoryBytes: b?.memory ?? 0 };
+    const cpuCoreNanoSeconds = BigInt(Math.round(nanoCores * seconds));
+    return running ? { cpuNanoCores: nanoCores, cpuCoreNanoSeconds, memoryBytes: b.memory ?? baseline.memory } : { cpuNanoCores: 0, cpuCoreNanoSeconds, memoryBytes: 0 };
   }
 
   // What the container does with a graceful stop.

@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { until } from './wait';
+
+const MiB = 2 ** 20;
+
+// What crictl stats, metrics-server and the kubelet's summary API read: a
+// running container uses CPU time and memory, an exited one none.
+describe('container and pod stats', () => {
+  let h: Harness;
+  afterEach(() => h?.close());
+
+  async function start(pod: string, names: string[], annotations: Record<string, string> = {}) {
+    const cfg = podConfig(pod);
+    Object.assign(cfg.annotations, annotations);
+    const sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
+    const ids: string[] = [];
+    for (const name of names) {
+      const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: containerConfig(name, 'busybox'), sandbox_config: cfg })).container_id;
+      await h.rt('StartContainer', { container_id: id });
+      ids.push(id);
+    }
+    return { sandbox, ids };
+  }
+  const stats = async (id: string) => (await h.rt('ContainerStats', { container_id: id })).stats;
+  const cpuTime = (s: any) => BigInt(s.cpu.usage_core_nano_seconds.value);
+
+  it('a running container: the [workloads] baseline by default, CPU time growing with its uptime', async () => {
+    h = await startHarness();
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    const { ids } = await start('p', ['c']);
+    const first = await stats(ids[0]);
+    expect(first.cpu.usage_nano_cores.value).toBe('5000000');
+    expect(first.memory.working_set_bytes.value).toBe(String(8 * MiB));
+    // Samples 200 ms apart or more: the rate is then exact to 1%.
+    const later = await until('a sample 200 ms later', async () => {
+      const s = await stats(ids[0]);
+      return BigInt(s.cpu.timestamp) - BigInt(first.cpu.timestamp) >= 200_000_000n ? s : undefined;
+    });
+    expect(cpuTime(later)).toBeGreaterThan(cpuTime(first));
+    // 5 millicores: 5 ms of CPU time per second of wall time, between samples.
+    const rate = Number(cpuTime(later) - cpuTime(first)) / Number(BigInt(later.cpu.timestamp) - BigInt(first.cpu.timestamp));
+    expect(rate).toBeCloseTo(0.005, 3);
+    const listed = (await h.rt('ListContainerStats')).stats;
+    expect(listed.map((s: any) => [s.attributes.id, s.memory.working_set_bytes.value])).toEqual([[ids[0], String(8 * MiB)]]);
+  });
+
+  it('the baseline from the config; a behaviour per container wins; the pod sums its containers', async () => {
+    h = await startHarness({ workloads: { cpu: '20m', memory: '32Mi' } });
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    const { sandbox, ids } = await start('p', ['a', 'b'], { 'fakecri.io/behaviour.b': '{"cpu":"0.25","memory":"100Mi"}' });
+    const [a, b] = [await stats(ids[0]), await stats(ids[1])];
+    expect([a.cpu.usage_nano_cores.value, a.memory.working_set_bytes.value]).toEqual(['20000000', String(32 * MiB)]);
+    expect([b.cpu.usage_nano_cores.value, b.memory.working_set_bytes.value]).toEqual(['250000000', String(100 * MiB)]);
+    const pod = (await h.rt('PodSandboxStats', { pod_sandbox_id: sandbox })).stats.linux;
+    expect(pod.cpu.usage_nano_cores.value).toBe('270000000');
+    expect(pod.memory.working_set_bytes.value).toBe(String(132 * MiB));
+    expect(pod.containers).toHaveLength(2);
+  });
+
+  it('an exited container uses nothing, and keeps the CPU time it had', async () => {
+    h = await startHarness({ workloads: { cpu: '1' } });
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    const { sandbox, ids } = await start('p', ['c']);
+    await until('some CPU time', async () => cpuTime(await stats(ids[0])) > 0n);
+    await h.rt('StopContainer', { container_id: ids[0], timeout: 0 });
+    const status = (await h.rt('ContainerStatus', { container_id: ids[0] })).status;
+    const s = await stats(ids[0]);
+    expect([s.cpu.usage_nano_cores.value, s.memory.working_set_bytes.value]).toEqual(['0', '0']);
+    // One core for as long as it ran.
+    const ran = BigInt(status.finished_at) - BigInt(status.started_at);
+    expect(Number(cpuTime(s))).toBeCloseTo(Number(ran), -7);
+    expect(cpuTime(await stats(ids[0]))).toBe(cpuTime(s));
+    expect((await h.rt('ListContainerStats')).stats).toEqual([]);
+    const pod = (await h.rt('PodSandboxStats', { pod_sandbox_id: sandbox })).stats.linux;
+    expect([pod.cpu.usage_nano_cores.value, pod.memory.working_set_bytes.value]).toEqual(['0', '0']);
+  });
+
+  it('refuses a bad baseline in the config, naming the key', async () => {
+    await expect(startHarness({ workloads: { cpu: 'lots' } })).rejects.toThrow(/key "workloads\.cpu": "lots" is not a CPU quantity/);
+    await expect(startHarness({ workloads: { memory: '-1' } })).rejects.toThrow(/key "workloads\.memory"/);
+    h = await startHarness();
+  });
+});
