@@ -270,7 +270,9 @@ teardown() {
     if losetup "$dev" 2>/dev/null | grep -qF "$NODEFS_IMG"; then
       # Sectors written to the loop device (field 7 of its block stat): what the tests
       # wrote to nodefs, emptyDirs, writable layers, images and logs of the kubelet.
-      NODEFS_WRITTEN=$(awk '{ printf "%.1f GiB", $7 * 512 / 1073741824 }' "/sys/block/${dev##*/}/stat" 2>/dev/null || true)
+      # The counters live as long as the device, not the attachment: count from setup.
+      NODEFS_WRITTEN=$(awk -v from="$(cat "$SAVED/loop-sectors" 2>/dev/null || echo 0)" \
+        '{ printf "%.1f GiB", ($7 - from) * 512 / 1073741824 }' "/sys/block/${dev##*/}/stat" 2>/dev/null || true)
       losetup -d "$dev" && cl_log "detached $dev" || rc=1
     fi
     rm -f "$SAVED/loop"
@@ -434,6 +436,7 @@ else
   truncate -s "$NODEFS_SIZE" "$NODEFS_IMG"
   dev=$(losetup -f --show "$NODEFS_IMG") || die "losetup failed (no loop devices?); use --nodefs-size host"
   echo "$dev" >"$SAVED/loop"
+  awk '{ print $7 }' "/sys/block/${dev##*/}/stat" >"$SAVED/loop-sectors" 2>/dev/null || true
   mkfs.ext4 -q -m 0 -L fakecri-nodefs "$dev" || die "mkfs.ext4 $dev failed"
   mount -o discard "$dev" "$NODEFS" || die "mount $dev on $NODEFS failed"
   NODEFS_DESC="ext4 on $dev ($NODEFS_SIZE, $NODEFS_IMG sparse, discard), mounted on $NODEFS"
