@@ -83,7 +83,8 @@ clean:
 #                 cluster up and down, all of them even after a failure; then a table
 #                 (scenario, result, seconds, bytes written), and a non-zero exit if any
 #                 failed. E2E_ONLY=imagegc (or "smoke faults") picks some.
-#                 Scenarios: smoke imagegc imagefs-eviction ephemeral-storage faults
+#                 Scenarios: smoke imagegc imagefs-eviction ephemeral-storage
+#                 upstream-eviction faults
 #                 split-detect split-imagefs split-containerfs split-off (CRI-O personality)
 #   make e2e-smoke  just the smoke scenario (a pod runs)
 # Each scenario holds /tmp/fakecri-kubelet.lock while its cluster runs (one kubelet
@@ -104,6 +105,20 @@ e2e: build
 
 e2e-smoke: build
 	E2E_ONLY=smoke e2e/run.sh
+
+# ---------------------------------------------------------------------------
+# Upstream's node e2e suite (e2e_node.test from $(KUBE_BIN_DIR), unchanged) against
+# fakecri: e2e/node/run.sh (--help). Needs root; holds /tmp/fakecri-kubelet.lock.
+#   make e2e-node FOCUS='LocalStorageCapacityIsolationEviction' [SKIP='...'] [E2E_NODE_ARGS='--nodefs-size 12G']
+# Summary: $E2E_NODE_WORK_DIR/summary.txt (default /tmp/fakecri-e2e-node), also printed.
+.PHONY: e2e-node
+
+FOCUS ?=
+SKIP ?=
+E2E_NODE_ARGS ?=
+
+e2e-node: build
+	e2e/node/run.sh --focus "$(FOCUS)" --skip "$(SKIP)" $(E2E_NODE_ARGS)
 
 # ---------------------------------------------------------------------------
 # critest: the cri-tools validation suite (kubernetes-sigs/cri-tools v1.35.0) against

@@ -204,7 +204,7 @@ e2e_down() {
   local rc=0 pid cmd after leftovers=()
   "$E2E_REPO_ROOT/scripts/local-down.sh" --work-dir "$E2E_WORK_DIR" || rc=1
   for pid in /proc/[0-9]*; do
-    cmd=$(tr '\0' ' ' <"$pid/cmdline" 2>/dev/null) || continue
+    cmd=$(tr '\0' ' ' 2>/dev/null <"$pid/cmdline") || continue
     [[ $cmd == *"$E2E_WORK_DIR"* && ${pid#/proc/} != "$$" && ${pid#/proc/} != "$BASHPID" ]] && leftovers+=("${pid#/proc/}: $cmd")
   done
   if ((${#leftovers[@]})); then
@@ -240,6 +240,7 @@ e2e_on_exit() {
   else
     e2e_down || rc=1
   fi
+  [[ -n $E2E_BYTES_DIR && -d $E2E_BYTES_DIR ]] && rm -rf "$E2E_BYTES_DIR"
   exit "$rc"
 }
 
