@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
@@ -96,6 +96,43 @@ describe('inside a container', () => {
     await h.rt('StopContainer', { container_id: plain, timeout: 1 });
     expect(Date.now() - t).toBeGreaterThanOrEqual(900);
     expect((await status(plain)).exit_code).toBe(137);
+  });
+
+  it("top, critest's default command, ends on SIGTERM though it is pid 1, with 143", async () => {
+    const id = await run('top', 'top');
+    await until('top to print', async () => ((await log(id)).some((l) => l.includes('PID  PPID')) ? true : undefined));
+    await h.rt('StopContainer', { container_id: id, timeout: 600 });
+    const st = await status(id);
+    expect([st.state, st.exit_code, st.reason]).toEqual(['CONTAINER_EXITED', 143, 'Error']);
+  });
+
+  it("pgrep and pkill find the container's processes; an ExecSync past its timeout leaves none behind (critest)", async () => {
+    const id = await run('pg', 'sleep 3600');
+    expect(await exec(id, ['sh', '-c', 'pgrep sleep || true'])).toEqual({ code: 0, out: '1\n', err: '' });
+    const err = await h.rt('ExecSync', { container_id: id, cmd: ['sleep', '4321'], timeout: 1 }).catch((e) => e);
+    expect(err.details).toMatch(/timeout 1s exceeded/);
+    expect((await exec(id, ['pgrep', '-f', 'sleep 4321'])).code).toBe(1);
+    expect(await exec(id, ['pgrep', '-l', '-x', 'sl.*'])).toEqual({ code: 0, out: '1 sleep\n', err: '' });
+    expect((await exec(id, ['pkill', '-KILL', 'sleep'])).code).toBe(0);
+    expect((await exited(id)).exit_code).toBe(137);
+  });
+
+  it('hostname NAME needs CAP_SYS_ADMIN, and a seccomp profile may deny it unless privileged (critest)', async () => {
+    const profile = join(h.dir, 'block-hostname.json');
+    writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sethostname'], action: 'SCMP_ACT_ERRNO' }] }));
+    const blocking = { profile_type: 'Localhost', localhost_ref: profile };
+    const sysAdmin = { add_capabilities: ['SYS_ADMIN'] };
+    const plain = await run('h-plain', 'sleep 3600');
+    const admin = await run('h-admin', 'sleep 3600', { securityContext: { capabilities: sysAdmin, seccomp: { profile_type: 'Unconfined' } } });
+    const blocked = await run('h-blocked', 'sleep 3600', { securityContext: { capabilities: sysAdmin, seccomp: blocking } });
+    const privileged = await run('h-priv', 'sleep 3600', { securityContext: { privileged: true, seccomp: blocking } });
+    const denied = { code: 1, out: '', err: 'hostname: sethostname: Operation not permitted\n' };
+    expect(await exec(plain, ['hostname', 'ANewHostName'])).toEqual(denied);
+    expect(await exec(blocked, ['hostname', 'ANewHostName'])).toEqual(denied);
+    for (const id of [admin, privileged]) {
+      expect(await exec(id, ['hostname', 'ANewHostName'])).toEqual({ code: 0, out: '', err: '' });
+      expect((await exec(id, ['hostname'])).out).toBe('ANewHostName\n');
+    }
   });
 
   it('ExecSync and the program see the same files, live', async () => {

@@ -233,6 +233,7 @@ export class Programs {
       cpus: resources.cpus,
       memoryLimitBytes: resources.memory,
       net: sandbox ? this.o.net(sandbox) : undefined,
+      mayCall: (uid, cap, syscall) => rootfs.get(c.id).mayCall(uid, cap, syscall),
     });
     const r: Running = { userland, spec, identity };
     this.running.set(c.id, r);

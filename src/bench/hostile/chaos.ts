@@ -7,6 +7,7 @@ import { ControlClient } from '../../control/client';
 import { routes } from '../../control/routes';
 import { type CriCall, makeClient } from '../../cri/client';
 import { containerConfig, podConfig } from '../../testing/kubelet-requests';
+import { HIDDEN_WRITE } from '../../workloads/rootfs/overlay';
 import { Rng } from './rng';
 import { ServerProcess } from './server-process';
 
@@ -267,10 +268,11 @@ async function verify(model: Model, rt: CriCall, img: CriCall, control: ControlC
     if (f.allocated < f.size) sum.accounting.push(`${where}: ${path} is sparse: ${f.allocated} of ${f.size} bytes allocated`);
   }
   if (total !== fs.usedBytes) sum.accounting.push(`${where}: imagefs used ${fs.usedBytes} bytes by fakecri's account, its files hold ${total}`);
+  // The rootfs_write bytes are one hidden file in the layer's diff
+  // directory, made at the first write.
   for (const id of containers.keys()) {
-    const f = files.get(`containers/${id}/diff/data`);
-    if (!f) sum.accounting.push(`${where}: container ${id} has no writable layer file`);
-    else if (f.size !== (rootfs.get(id) ?? 0)) sum.accounting.push(`${where}: container ${id}: writable layer file of ${f.size} bytes, state says ${rootfs.get(id)}`);
+    const bytes = files.get(`containers/${id}/diff/${HIDDEN_WRITE}`)?.size ?? 0;
+    if (bytes !== (rootfs.get(id) ?? 0)) sum.accounting.push(`${where}: container ${id}: writable layer holds ${bytes} bytes written, state says ${rootfs.get(id)}`);
   }
   for (const [id] of images) {
     const status = (await img('ImageStatus', { image: { image: id }, verbose: false })).image;

@@ -13,7 +13,7 @@ import { ls } from './ls';
 import { arch, clear, groups, hexdump, link, logname, paste, rev, time, tty, unlink, uptime, watch } from './misc';
 import { nc, wget } from './net';
 import { printf } from './printf';
-import { kill, ps, top } from './procs';
+import { kill, pgrep, pkill, ps, top } from './procs';
 import { sed } from './sed';
 import { sort, uniq } from './sort';
 import { stat } from './stat';
@@ -81,6 +81,8 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['paste', paste],
   ['printenv', printenv],
   ['printf', printf],
+  ['pgrep', pgrep],
+  ['pkill', pkill],
   ['ps', ps],
   ['pwd', pwd],
   ['readlink', readlink],

@@ -1,9 +1,10 @@
-import type { ProcessInfo } from '../procs/types';
+import { type ProcessInfo, type Process, SIGNALS, type SignalName } from '../procs/types';
+import { RegexError, translateRegex } from './common/regex';
 import { signalList, signalName, signalNumber } from './common/signals';
 import { type Tool, applet } from './common/tool';
 import { Names } from './common/users';
 
-// kill, ps, top: the container's own process table.
+// kill, pgrep, pkill, ps, top: the container's own process table.
 
 export const kill = applet(async (t) => {
   let args = [...t.args];
@@ -68,6 +69,60 @@ async function killPids(t: Tool, pids: string[], sig: number): Promise<number> {
   // The signal may have been for us: let it land before we go on.
   await t.yield();
   return errors;
+}
+
+// pgrep and pkill as busybox's pgrep.c: an extended regex against the
+// process name (the first 15 bytes of argv[0]'s base name), or with -f the
+// whole command line; never the caller itself. Status 1 when none matched.
+export const pgrep = applet((t) => pgrepOrPkill(t, false));
+export const pkill = applet((t) => pgrepOrPkill(t, true));
+
+async function pgrepOrPkill(t: Tool, kill: boolean): Promise<number> {
+  let args = [...t.args];
+  let sig = 15;
+  if (kill && args[0]?.startsWith('-') && args[0].length > 1) {
+    const n = signalNumber(args[0].slice(1));
+    if (n !== undefined) {
+      sig = n;
+      args = args.slice(1);
+    }
+  }
+  const p = t.parse({ short: kill ? 'vfxonP:s:' : 'vlafxonP:s:' }, args);
+  if (p.operands.length > 1) return t.die('only one pattern is allowed');
+  if (p.operands.length === 0 && !p.has('P') && !p.has('s')) return t.die('no process name');
+  let re: RegExp | undefined;
+  try {
+    if (p.operands.length) re = translateRegex(p.operands[0], { extended: true });
+  } catch (err) {
+    if (err instanceof RegexError) return t.die(`bad regex '${p.operands[0]}': ${err.message}`);
+    throw err;
+  }
+  const parent = p.has('P') ? Number(p.value('P')) : undefined;
+  const self = t.ctx.proc.pid;
+  const comm = (q: ProcessInfo) => (q.argv[0] ?? '').split('/').pop()!.slice(0, 15);
+  let found = t.ctx.container.procs.list().filter((q) => {
+    if (q.pid === self || q.state === 'zombie') return false;
+    if (parent !== undefined && q.ppid !== parent) return false;
+    if (!re) return true;
+    const text = p.has('f') ? q.argv.join(' ') : comm(q);
+    const m = re.exec(text);
+    const hit = !!m && (!p.has('x') || (m.index === 0 && m[0].length === text.length));
+    return hit !== p.has('v');
+  });
+  if (p.has('n') || p.has('o')) {
+    const byStart = [...found].sort((a, b) => a.startMs - b.startMs || a.pid - b.pid);
+    found = byStart.length ? [p.has('n') ? byStart[byStart.length - 1] : byStart[0]] : [];
+  }
+  const name = signalName(sig);
+  for (const q of found) {
+    if (kill) {
+      if (name !== undefined) t.ctx.container.procs.kill(q.pid, name, t.ctx.proc.identity);
+    } else if (p.has('a')) await t.out.text(`${q.pid} ${q.argv.join(' ')}\n`);
+    else if (p.has('l')) await t.out.text(`${q.pid} ${comm(q)}\n`);
+    else await t.out.text(`${q.pid}\n`);
+  }
+  if (kill) await t.yield();
+  return found.length ? 0 : 1;
 }
 
 // kill's 0, -1 and -PGID. There are no process groups here: a group is a
@@ -189,21 +244,47 @@ export const top = applet(async (t) => {
   const names = new Names(t.ctx.fs);
   const c = t.ctx.container;
   const total = Math.floor((c.memoryLimitBytes > 0 ? c.memoryLimitBytes : 8 * 1024 * 1024 * 1024) / 1024);
-  for (let i = 0; i < count; i++) {
-    const list = c.procs.list().sort((a, b) => a.pid - b.pid);
-    let s = p.has('b') || !t.ctx.stdout.isTTY ? '' : '\x1b[H\x1b[J';
-    s += `Mem: ${4096}K used, ${total - 4096}K free, 0K shrd, 0K buff, 0K cached\n`;
-    s += 'CPU:   0% usr   0% sys   0% nic 100% idle   0% io   0% irq   0% sirq\n';
-    s += `Load average: 0.00 0.00 0.00 1/${list.length} ${list.length ? list[list.length - 1].pid : 0}\n`;
-    s += '  PID  PPID USER     STAT   VSZ %VSZ %CPU COMMAND\n';
-    for (const q of list) {
-      const user = (names.user(q.uid) ?? String(q.uid)).slice(0, 8).padEnd(8);
-      const st = q.state === 'zombie' ? 'Z' : q.state === 'running' ? 'R' : 'S';
-      s += `${String(q.pid).padStart(5)} ${String(q.ppid).padStart(5)} ${user} ${st.padEnd(4)} ${'0'.padStart(5)}   0%   0% ${q.argv.join(' ')}\n`;
+  const caught = catchFatal(t.ctx.proc);
+  try {
+    for (let i = 0; i < count; i++) {
+      if (caught.signal) break;
+      const list = c.procs.list().sort((a, b) => a.pid - b.pid);
+      let s = p.has('b') || !t.ctx.stdout.isTTY ? '' : '\x1b[H\x1b[J';
+      s += `Mem: ${4096}K used, ${total - 4096}K free, 0K shrd, 0K buff, 0K cached\n`;
+      s += 'CPU:   0% usr   0% sys   0% nic 100% idle   0% io   0% irq   0% sirq\n';
+      s += `Load average: 0.00 0.00 0.00 1/${list.length} ${list.length ? list[list.length - 1].pid : 0}\n`;
+      s += '  PID  PPID USER     STAT   VSZ %VSZ %CPU COMMAND\n';
+      for (const q of list) {
+        const user = (names.user(q.uid) ?? String(q.uid)).slice(0, 8).padEnd(8);
+        const st = q.state === 'zombie' ? 'Z' : q.state === 'running' ? 'R' : 'S';
+        s += `${String(q.pid).padStart(5)} ${String(q.ppid).padStart(5)} ${user} ${st.padEnd(4)} ${'0'.padStart(5)}   0%   0% ${q.argv.join(' ')}\n`;
+      }
+      await t.out.text(s);
+      await t.out.flush();
+      if (i + 1 < count) await Promise.race([t.ctx.sleep(delay * 1000), caught.arrived]);
     }
-    await t.out.text(s);
-    await t.out.flush();
-    if (i + 1 < count) await t.ctx.sleep(delay * 1000);
+  } finally {
+    caught.off();
   }
-  return 0;
+  // busybox's sig_catcher re-raises the signal; a namespace's init survives
+  // that and _exits with 128 + the signal: 143 for SIGTERM either way.
+  return caught.signal ? 128 + SIGNALS[caught.signal] : 0;
 });
+
+// The signals top catches to restore the terminal (busybox's BB_FATAL_SIGS),
+// so that, unlike most applets, it ends on SIGTERM even as pid 1.
+const FATAL_SIGNALS: readonly SignalName[] = ['HUP', 'INT', 'TERM', 'PIPE', 'QUIT', 'ABRT', 'ALRM', 'VTALRM', 'XCPU', 'XFSZ', 'USR1', 'USR2'];
+
+function catchFatal(proc: Process): { signal?: SignalName; arrived: Promise<void>; off(): void } {
+  for (const sig of FATAL_SIGNALS) proc.setDisposition(sig, 'handle');
+  const caught: { signal?: SignalName; arrived: Promise<void>; off(): void } = { arrived: Promise.resolve(), off: () => {} };
+  caught.arrived = new Promise<void>((resolve) => {
+    caught.off = proc.onSignal(() => {
+      const sig = proc.takeSignals().find((s) => FATAL_SIGNALS.includes(s));
+      if (!sig) return;
+      caught.signal ??= sig;
+      resolve();
+    });
+  });
+  return caught;
+}

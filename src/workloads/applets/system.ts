@@ -77,8 +77,16 @@ export const whoami = applet(async (t) => {
 export const hostname = applet(async (t) => {
   const p = t.parse({ short: 'sidfF:', long: { short: 's', 'ip-address': 'i', domain: 'd', fqdn: 'f', long: 'f', file: 'F:' } });
   if (p.operands.length > 0 || p.has('F')) {
-    // Setting it needs CAP_SYS_ADMIN in the UTS namespace.
-    return t.die('sethostname: Operation not permitted');
+    let name = p.operands[0];
+    if (p.has('F')) {
+      // busybox: the file's first line that is not a comment.
+      const input = t.input(p.value('F')!);
+      const text = await input.all(4096).finally(() => input.close());
+      name = text.split('\n').find((l) => l.trim() && !l.trim().startsWith('#'))?.trim() ?? '';
+    }
+    // Setting it needs CAP_SYS_ADMIN, and seccomp may deny it.
+    if (!t.ctx.container.setHostname?.(name ?? '', t.ctx.proc.identity.uid)) return t.die('sethostname: Operation not permitted');
+    return 0;
   }
   const name = t.ctx.container.hostname;
   if (p.has('i')) await t.out.text(`${t.ctx.container.podIps.join(' ')}\n`);

@@ -83,6 +83,7 @@ export class TestContainer {
     const identity = options.identity ?? options.parent?.identity ?? ROOT;
     const target = this.resolve(argv, env, cwd, identity);
     const proc = options.inProcess && options.parent ? options.parent : this.procs.spawn({ argv, parent: options.parent, identity });
+    if (options.inProcess && options.exec) proc.setArgv(argv);
     options.onSpawn?.(proc);
     const streams = {
       stdin: options.stdin ?? emptyIn,

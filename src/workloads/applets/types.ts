@@ -45,6 +45,10 @@ export interface RunOptions {
   // Run in the calling process instead of a child (the shell's `exec`, and
   // applets busybox ash runs without forking: echo, printf, test, kill).
   inProcess?: boolean;
+  // With inProcess: the command replaces the process, as execve does (the
+  // shell's `exec`, or the last command of `sh -c`), so ps and pgrep show
+  // its command line from then on; a builtin (echo, kill) does not.
+  exec?: boolean;
   // The process the command runs for, when not the caller's own: the shell
   // runs commands from subshells it forked itself (pipeline stages,
   // background jobs, $(...)), each a Process of its own. It is then the
@@ -73,6 +77,9 @@ export interface ContainerInfo {
   readonly kernelRelease: string;
   // The pod's network (nc, wget); none: they find nothing listening.
   readonly net?: PodNetwork;
+  // sethostname(2) for a process of `uid`: false (EPERM) without
+  // CAP_SYS_ADMIN or when the seccomp profile denies it. Absent: never.
+  setHostname?(name: string, uid: number): boolean;
 }
 
 // An applet answers its exit status (0–255). It writes its own messages to

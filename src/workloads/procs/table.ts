@@ -5,7 +5,7 @@ const PID_MAX = 4194304;
 
 class Proc implements Process {
   readonly ppid: number;
-  readonly argv: readonly string[];
+  argv: readonly string[];
   readonly uid: number;
   readonly gid: number;
   readonly startMs: number;
@@ -33,6 +33,10 @@ class Proc implements Process {
   }
 
   readonly identity: Identity;
+
+  setArgv(argv: readonly string[]): void {
+    this.argv = argv;
+  }
 
   get killed(): AbortSignal {
     return this.abort.signal;

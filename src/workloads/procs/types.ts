@@ -120,6 +120,8 @@ export interface Process extends ProcessInfo {
   // parent has had the status (or at once, when nobody waits).
   exit(status: number): void;
   readonly exited: Promise<number>;
+  // execve: the command line the process shows from now on.
+  setArgv(argv: readonly string[]): void;
 }
 
 export interface SpawnOptions {

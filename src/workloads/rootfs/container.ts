@@ -13,7 +13,7 @@ import type { WritableLayer } from './layer';
 import { MemTree } from './memory-tree';
 import { Overlay, type UpperLayer } from './overlay';
 import { type ProcContext, type ProcSource, procRoot } from './proc';
-import { type SecurityView, privileges } from './security';
+import { type SecurityView, mayCall, privileges } from './security';
 import { CapacitySpace } from './space';
 import { SynthFs } from './synthetic';
 import type { Caller, ContainerFs, MountEntry, StatFs } from './types';
@@ -273,6 +273,12 @@ export class ContainerRootfs implements FsSpace {
           .sort((a, b) => a.target.split('/').length - b.target.split('/').length)
       : NO_MOUNTS;
     return this.cri;
+  }
+
+  // See security.ts mayCall: sethostname and the like, for applets.
+  mayCall(uid: number, cap: string, syscall: string): boolean {
+    const r = this.record;
+    return mayCall(privileges(securityOf(r), Boolean(r.seccomp?.spec)), uid, cap, syscall, r.seccomp?.spec);
   }
 
   procContext(): ProcContext {

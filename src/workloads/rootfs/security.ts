@@ -115,6 +115,26 @@ export function privileges(sc: SecurityView | null | undefined, seccompFilter: b
   };
 }
 
+// runtime-spec linux.seccomp, as far as deciding one syscall goes.
+interface SeccompView {
+  defaultAction?: string;
+  syscalls?: { names?: string[] | null; action?: string }[] | null;
+}
+
+const LETS_THROUGH = new Set(['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG']);
+
+// Whether a process of `uid` may make `syscall`, which the kernel allows
+// only with capability `cap`: the capability in its effective set, and a
+// seccomp profile (none when unconfined or privileged) that lets it
+// through. Arguments are not looked at: a rule on one is taken as the rule.
+export function mayCall(p: Privileges, uid: number, cap: string, syscall: string, profile: object | null | undefined): boolean {
+  if ((capSets(p, uid).eff & bit(cap)) === 0n) return false;
+  if (p.seccomp === 0 || !profile) return true;
+  const spec = profile as SeccompView;
+  const rule = (spec.syscalls ?? []).find((r) => (r.names ?? []).includes(syscall));
+  return LETS_THROUGH.has(rule?.action ?? spec.defaultAction ?? 'SCMP_ACT_ALLOW');
+}
+
 export const capHex = (m: bigint): string => m.toString(16).padStart(16, '0');
 
 // The sets a process of `uid` has after execve: root keeps the bounding

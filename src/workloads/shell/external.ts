@@ -35,7 +35,7 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
 // this process when it is the last thing this process does (`inPlace`, as
 // ash execs the last command of `sh -c` instead of forking).
 export async function runExternal(sh: Shell, argv: string[], env: Record<string, string> | undefined, inPlace: boolean): Promise<number> {
-  return run(sh, argv, options(sh, env, inPlace));
+  return run(sh, argv, { ...options(sh, env, inPlace), exec: inPlace || undefined });
 }
 
 // The applets busybox ash runs as builtins (echo, printf, test, [, kill):

@@ -21,6 +21,8 @@ export interface UserlandSetup {
   cpus: number;
   memoryLimitBytes: number;
   net?: PodNetwork;
+  // Whether a process of uid may make a syscall that needs capability cap.
+  mayCall?(uid: number, cap: string, syscall: string): boolean;
 }
 
 export interface ProgramOptions {
@@ -53,16 +55,27 @@ export class ContainerUserland {
   readonly procs: ProcessTable;
   private programClock: Clock = realClock;
   private pid1?: Process;
+  // The UTS name: sethostname changes it for every process of the container.
+  private hostname: string;
 
   constructor(private readonly setup: UserlandSetup) {
     this.procs = newProcessTable(() => this.programClock.now());
+    this.hostname = setup.hostname;
   }
 
   private info(clock: Clock): ContainerInfo {
     const s = this.setup;
+    const self = this;
     return {
       id: s.id,
-      hostname: s.hostname,
+      get hostname() {
+        return self.hostname;
+      },
+      setHostname(name, uid) {
+        if (!s.mayCall?.(uid, 'SYS_ADMIN', 'sethostname')) return false;
+        self.hostname = name;
+        return true;
+      },
       clock,
       procs: this.procs,
       podIps: s.podIps,

@@ -75,6 +75,7 @@ export class Launcher {
     const target = this.resolve(argv, io, identity);
     const inPlace = options.inProcess && owner;
     const proc = inPlace ? owner : this.o.info.procs.spawn({ argv, parent: owner, identity });
+    if (inPlace && options.exec) proc.setArgv(target.argv);
     options.onSpawn?.(proc);
     options.onStart?.(proc);
     const status = await this.runIn(proc, target, io);

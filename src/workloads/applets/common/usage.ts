@@ -55,6 +55,8 @@ export const USAGE: Readonly<Record<string, string>> = {
   paste: '[-d LIST] [-s] [FILE]...',
   printenv: '[VARIABLE]...',
   printf: 'FORMAT [ARG]...',
+  pgrep: '[-flanovx] [-s SID|-P PPID|PATTERN]',
+  pkill: '[-l|-SIGNAL] [-xfvno] [-s SID|-P PPID|PATTERN]',
   ps: '[-o COL1,COL2=HEADER] [-T]',
   pwd: '',
   readlink: '[-fnv] FILE',
