@@ -135,6 +135,24 @@ describe('inside a container', () => {
     }
   });
 
+  it('capabilities and seccomp decide brctl addbr, ping and chmod (critest)', async () => {
+    const profile = join(h.dir, 'block-chmod.json');
+    writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['chmod', 'fchmodat'], action: 'SCMP_ACT_ERRNO' }] }));
+    const plain = await run('c-plain', 'sleep 3600');
+    const netAdmin = await run('c-admin', 'sleep 3600', { securityContext: { capabilities: { add_capabilities: ['NET_ADMIN'] } } });
+    const noRaw = await run('c-noraw', 'sleep 3600', { securityContext: { capabilities: { drop_capabilities: ['NET_RAW'] } } });
+    const noChmod = await run('c-nochmod', 'sleep 3600', { securityContext: { seccomp: { profile_type: 'Localhost', localhost_ref: profile } } });
+    expect(await exec(plain, ['brctl', 'addbr', 'foobar'])).toEqual({ code: 1, out: '', err: 'brctl: bridge foobar: Operation not permitted\n' });
+    expect(await exec(netAdmin, ['brctl', 'addbr', 'foobar'])).toEqual({ code: 0, out: '', err: '' });
+    expect(await exec(noRaw, ['ping', '127.0.0.1'])).toEqual({ code: 1, out: 'PING 127.0.0.1 (127.0.0.1): 56 data bytes\n', err: 'ping: permission denied (are you root?)\n' });
+    const pinged = await exec(plain, ['ping', '-c', '2', '-i', '0.01', '127.0.0.1']);
+    expect(pinged.code).toBe(0);
+    expect(pinged.out).toMatch(/^64 bytes from 127\.0\.0\.1: seq=1 ttl=64 time=/m);
+    expect(pinged.out).toContain('2 packets transmitted, 2 packets received, 0% packet loss');
+    expect(await exec(noChmod, ['chmod', '400', '/'])).toEqual({ code: 1, out: '', err: 'chmod: /: Operation not permitted\n' });
+    expect(await exec(plain, ['chmod', '400', '/tmp'])).toEqual({ code: 0, out: '', err: '' });
+  });
+
   it('ExecSync and the program see the same files, live', async () => {
     const id = await run('shared', 'while [ ! -f /tmp/go ]; do sleep 0.05; done; echo "$(cat /tmp/go)" > /tmp/seen; sleep 3600');
     expect(await exec(id, ['sh', '-c', 'echo hi > /tmp/go'])).toEqual({ code: 0, out: '', err: '' });

@@ -624,6 +624,7 @@ export const chmod = applet(async (t) => {
       const mode = parseMode(spec, s.mode, s.type === 'dir');
       if (mode === undefined) return t.die(`invalid mode '${spec}'`);
       try {
+        if (t.ctx.container.mayCall?.(t.ctx.proc.identity.uid, undefined, 'chmod') === false) throw new FsError('EPERM', path);
         t.ctx.fs.chmod(t.path(path), mode);
       } catch (err) {
         if (!isFsError(err)) throw err;

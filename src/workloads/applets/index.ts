@@ -12,6 +12,7 @@ import { cksum, md5sum, sha1sum, sha256sum, sha512sum } from './hash';
 import { ls } from './ls';
 import { arch, clear, groups, hexdump, link, logname, paste, rev, time, tty, unlink, uptime, watch } from './misc';
 import { nc, wget } from './net';
+import { brctl, ping } from './netadmin';
 import { printf } from './printf';
 import { kill, pgrep, pkill, ps, top } from './procs';
 import { sed } from './sed';
@@ -32,6 +33,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['awk', awk],
   ['base64', base64],
   ['basename', basename],
+  ['brctl', brctl],
   ['cat', cat],
   ['chgrp', chgrp],
   ['chmod', chmod],
@@ -82,6 +84,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['printenv', printenv],
   ['printf', printf],
   ['pgrep', pgrep],
+  ['ping', ping],
   ['pkill', pkill],
   ['ps', ps],
   ['pwd', pwd],

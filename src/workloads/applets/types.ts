@@ -77,6 +77,10 @@ export interface ContainerInfo {
   readonly kernelRelease: string;
   // The pod's network (nc, wget); none: they find nothing listening.
   readonly net?: PodNetwork;
+  // Whether a process of `uid` may make `syscall`, given the capability
+  // the kernel wants for it and the seccomp profile (EPERM otherwise).
+  // Absent: always.
+  mayCall?(uid: number, cap: string | undefined, syscall: string): boolean;
   // sethostname(2) for a process of `uid`: false (EPERM) without
   // CAP_SYS_ADMIN or when the seccomp profile denies it. Absent: never.
   setHostname?(name: string, uid: number): boolean;

@@ -276,7 +276,7 @@ export class ContainerRootfs implements FsSpace {
   }
 
   // See security.ts mayCall: sethostname and the like, for applets.
-  mayCall(uid: number, cap: string, syscall: string): boolean {
+  mayCall(uid: number, cap: string | undefined, syscall: string): boolean {
     const r = this.record;
     return mayCall(privileges(securityOf(r), Boolean(r.seccomp?.spec)), uid, cap, syscall, r.seccomp?.spec);
   }

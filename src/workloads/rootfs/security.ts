@@ -123,12 +123,12 @@ interface SeccompView {
 
 const LETS_THROUGH = new Set(['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG']);
 
-// Whether a process of `uid` may make `syscall`, which the kernel allows
-// only with capability `cap`: the capability in its effective set, and a
-// seccomp profile (none when unconfined or privileged) that lets it
-// through. Arguments are not looked at: a rule on one is taken as the rule.
-export function mayCall(p: Privileges, uid: number, cap: string, syscall: string, profile: object | null | undefined): boolean {
-  if ((capSets(p, uid).eff & bit(cap)) === 0n) return false;
+// Whether a process of `uid` may make `syscall`: the capability the kernel
+// wants for it (if any) in its effective set, and a seccomp profile (none
+// when unconfined or privileged) that lets it through. Arguments are not
+// looked at: a rule on one is taken as the rule.
+export function mayCall(p: Privileges, uid: number, cap: string | undefined, syscall: string, profile: object | null | undefined): boolean {
+  if (cap && (capSets(p, uid).eff & bit(cap)) === 0n) return false;
   if (p.seccomp === 0 || !profile) return true;
   const spec = profile as SeccompView;
   const rule = (spec.syscalls ?? []).find((r) => (r.names ?? []).includes(syscall));

@@ -21,8 +21,8 @@ export interface UserlandSetup {
   cpus: number;
   memoryLimitBytes: number;
   net?: PodNetwork;
-  // Whether a process of uid may make a syscall that needs capability cap.
-  mayCall?(uid: number, cap: string, syscall: string): boolean;
+  // Whether a process of uid may make a syscall (that needs capability cap).
+  mayCall?(uid: number, cap: string | undefined, syscall: string): boolean;
 }
 
 export interface ProgramOptions {
@@ -71,6 +71,7 @@ export class ContainerUserland {
       get hostname() {
         return self.hostname;
       },
+      mayCall: s.mayCall,
       setHostname(name, uid) {
         if (!s.mayCall?.(uid, 'SYS_ADMIN', 'sethostname')) return false;
         self.hostname = name;
