@@ -55,8 +55,8 @@ uninstall:
 
 # Hostile input (README "Hostile input, races and crashes"). make fuzz: a
 # bounded fuzzer on loopback, fixed seed; FUZZ_ARGS="--calls 100000 --seconds
-# 3600" for the long form (--seed N, --deadline MS, --concurrency N,
-# --exec-loops). make chaos: kill -9 under load, as root (a tmpfs);
+# 3600" for the long form (--seed N, --deadline MS, --concurrency N).
+# make chaos: kill -9 under load, as root (a tmpfs);
 # CHAOS_ARGS="--kills 200".
 FUZZ_ARGS ?= --calls 5000 --seconds 600
 CHAOS_ARGS ?= --kills 20

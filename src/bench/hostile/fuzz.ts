@@ -24,7 +24,7 @@ import { World } from './world';
 // than 5 fds more than it started with.
 //
 //   node dist/bench/hostile/fuzz.js [--calls N] [--seconds S] [--seed N]
-//     [--deadline MS] [--concurrency N] [--crio-share F] [--exec-loops] [--json]
+//     [--deadline MS] [--concurrency N] [--crio-share F] [--json]
 
 interface Options {
   calls: number;
@@ -33,12 +33,11 @@ interface Options {
   deadlineMs: number;
   concurrency: number;
   crioShare: number;
-  execLoops: boolean;
   json: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { calls: 5000, seconds: 600, seed: 1, deadlineMs: 10_000, concurrency: 8, crioShare: 0.2, execLoops: false, json: false };
+  const o: Options = { calls: 5000, seconds: 600, seed: 1, deadlineMs: 10_000, concurrency: 8, crioShare: 0.2, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -52,10 +51,9 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--deadline') o.deadlineMs = num();
     else if (a === '--concurrency') o.concurrency = Math.max(1, num());
     else if (a === '--crio-share') o.crioShare = Math.min(1, num());
-    else if (a === '--exec-loops') o.execLoops = true;
     else if (a === '--json') o.json = true;
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: fuzz.js [--calls N] [--seconds S] [--seed N] [--deadline MS] [--concurrency N] [--crio-share F] [--exec-loops] [--json]\n');
+      process.stdout.write('usage: fuzz.js [--calls N] [--seconds S] [--seed N] [--deadline MS] [--concurrency N] [--crio-share F] [--json]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -187,7 +185,7 @@ async function runPhase(personality: 'containerd' | 'crio', dir: string, calls: 
   s.rssKiB.start = server.rssKiB();
   let c = clients(server.socket);
   const known = new Known();
-  const maker = new RequestMaker(rng, world, known, { execLoops: opts.execLoops, crio: personality === 'crio' });
+  const maker = new RequestMaker(rng, world, known, { crio: personality === 'crio' });
   const holdWindows: [number, number][] = [];
   const leftOpen = new Set<Socket>();
   const count = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);

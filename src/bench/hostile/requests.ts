@@ -59,9 +59,8 @@ export function requestType(service: Service, method: string): protobuf.Type {
 // Images the catalog derives (memory backend: accounted, not written).
 const IMAGES = ['busybox', 'nginx:1.25', 'registry.k8s.io/pause:3.10.1', 'fuzz/app:1', 'fuzz/app:2', 'quay.io/x/y@sha256:' + 'a'.repeat(64)];
 
-// ExecSync commands. No endless loops and no deeply nested scripts: those
-// freeze the old interpreter (issue 13 defect 2 and the stack overflow),
-// which the new userland replaces; --exec-loops puts them back.
+// ExecSync commands, with endless loops and deeply nested scripts among
+// them (LOOPS): each once froze or overflowed fakecri's old interpreter.
 const COMMANDS: string[][] = [
   ['true'],
   ['false'],
@@ -80,6 +79,8 @@ const COMMANDS: string[][] = [
 const LOOPS: string[][] = [
   ['sh', '-c', 'while true; do echo spin; done'],
   ['sh', '-c', `${'( '.repeat(5000)}true${' )'.repeat(5000)}`],
+  ['sh', '-c', ':(){ :|:& };:'],
+  ['sh', '-c', 'yes | head -c 100000000 | wc -c'],
 ];
 
 // Behaviours of modest size (a run writes to a small tmpfs), or absurd ones
@@ -125,7 +126,7 @@ export class RequestMaker {
     private readonly rng: Rng,
     private readonly world: World,
     private readonly known: Known,
-    private readonly opts: { execLoops: boolean; crio: boolean },
+    private readonly opts: { crio: boolean },
   ) {}
 
   next(): Call {
@@ -209,8 +210,7 @@ export class RequestMaker {
       case 'StopContainer':
         return { container_id: this.containerId(), timeout: rng.int(3) };
       case 'ExecSync': {
-        const cmds = this.opts.execLoops ? [...COMMANDS, ...LOOPS] : COMMANDS;
-        return { container_id: this.containerId(), cmd: rng.pick(cmds), timeout: 1 + rng.int(3) };
+        return { container_id: this.containerId(), cmd: rng.pick(rng.chance(0.8) ? COMMANDS : LOOPS), timeout: 1 + rng.int(3) };
       }
       case 'UpdateContainerResources':
         return { container_id: this.containerId(), linux: { cpu_shares: String(2 + rng.int(1000)), memory_limit_in_bytes: String(rng.int(2 ** 30)) } };
