@@ -10,7 +10,7 @@ import { fmt, measure } from './load';
 const LOOP = (n: number) =>
   `i=0; while [ $i -lt ${n} ]; do dd if=/dev/urandom of=file\${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done; while true; do sleep 5; done`;
 
-export async function userlandBench(dir: string, print: (s: string) => void, startChild: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
+export async function userlandBench(dir: string, print: (s: string) => void, fakecriCli: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
   print('');
   print('Userland: memory per pod after GC (1,000 pods, memory backend), beside pods that were created and never started');
   const probe = (mode: string) =>
@@ -35,8 +35,8 @@ export async function userlandBench(dir: string, print: (s: string) => void, sta
   }
 
   const sock = join(dir, 'userland.sock');
-  const fakecri = await startChild(
-    [join(__dirname, '..', 'cli', 'main.js'), 'serve', '--socket', sock, '--state-dir', join(dir, 'userland-state'), '--log-level', 'warn'],
+  const fakecri = await fakecriCli(
+    ['serve', '--socket', sock, '--state-dir', join(dir, 'userland-state'), '--log-level', 'info'],
     'fakecri serving',
   );
   const rt = makeClient(sock, 'RuntimeService', { raw: true });
