@@ -15,6 +15,9 @@ import { MemTree } from './memory-tree';
 import type { ProcSource } from './proc';
 import { type Caller, type ContainerFs, FsError, isFsError } from './types';
 
+// How long one turn of the periodic write-out of memory layers may take.
+const DRAIN_SLICE_MS = 2;
+
 // busybox's applets that a busybox-like image links in /bin (issue 14's list).
 export const BUSYBOX_APPLETS = (
   'sh ash echo printf cat dd touch rm mkdir rmdir ls cp mv ln stat du df wc head tail grep sed cut tr sort uniq tee seq yes ' +
@@ -58,6 +61,8 @@ export class RootfsStore implements RootfsHost {
   private readonly pods = new Map<string, PodFiles>();
   private readonly dirty = new Set<string>();
   private timer?: NodeJS.Timeout;
+  // A background write-out in progress, a few layers per turn of the loop.
+  private draining?: NodeJS.Immediate;
   private readonly dir: string;
 
   constructor(private readonly o: RootfsStoreOptions) {
@@ -169,14 +174,7 @@ export class RootfsStore implements RootfsHost {
   // Writes out a memory layer now (after an ExecSync, say), or all of them.
   flush(containerId?: string): void {
     const ids = containerId === undefined ? [...this.dirty] : [containerId];
-    for (const id of ids) {
-      this.dirty.delete(id);
-      try {
-        this.layers.get(id)?.flush();
-      } catch (err) {
-        this.o.log?.error({ container: id, err: (err as Error).message }, 'cannot persist the writable layer');
-      }
-    }
+    for (const id of ids) this.writeOut(id);
     if (this.dirty.size === 0 && this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -188,6 +186,33 @@ export class RootfsStore implements RootfsHost {
     this.flush();
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.draining) clearImmediate(this.draining);
+    this.draining = undefined;
+  }
+
+  private writeOut(id: string): void {
+    this.dirty.delete(id);
+    try {
+      this.layers.get(id)?.flush();
+    } catch (err) {
+      this.o.log?.error({ container: id, err: (err as Error).message }, 'cannot persist the writable layer');
+    }
+  }
+
+  // The periodic write-out: a thousand busy containers are a thousand
+  // synchronous writes, so they go a few milliseconds' worth per turn of
+  // the event loop, with the sockets served in between.
+  // One pass takes the layers dirty when it began; what they write meanwhile
+  // waits for the next pass, a flush interval later.
+  private drain(pass = [...this.dirty]): void {
+    this.draining = undefined;
+    const end = performance.now() + DRAIN_SLICE_MS;
+    while (pass.length > 0 && performance.now() <= end) {
+      const id = pass.pop()!;
+      if (this.dirty.has(id)) this.writeOut(id);
+    }
+    if (pass.length > 0) this.draining = setImmediate(() => this.drain(pass));
+    else if (this.dirty.size > 0) this.markDirty();
   }
 
   // RootfsHost: what a ContainerRootfs asks of the store.
@@ -250,12 +275,12 @@ export class RootfsStore implements RootfsHost {
     return new MemoryLayer(this.o.containerfs, key, this.file(containerId), () => this.markDirty(containerId), () => this.now());
   }
 
-  private markDirty(containerId: string): void {
-    this.dirty.add(containerId);
-    if (!this.timer) {
+  private markDirty(containerId?: string): void {
+    if (containerId !== undefined) this.dirty.add(containerId);
+    if (!this.timer && !this.draining) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.flush();
+        this.drain();
       }, this.o.flushIntervalMs ?? 3000);
       this.timer.unref();
     }

@@ -63,11 +63,18 @@ export const STRERROR: Record<FsErrorCode, string> = {
 // A failed file operation, as errno. `message` is the strerror text alone,
 // so an applet prints `${applet}: ${path}: ${err.message}` as busybox does.
 export class FsError extends Error {
-  constructor(
-    readonly code: FsErrorCode,
-    readonly path = '',
-  ) {
+  readonly code: FsErrorCode;
+  readonly path: string;
+
+  constructor(code: FsErrorCode, path = '') {
+    // An errno, not a bug: thrown and caught by the thousand (a PATH lookup
+    // misses in each directory before /bin), so it captures no stack.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(STRERROR[code]);
+    Error.stackTraceLimit = limit;
+    this.code = code;
+    this.path = path;
     this.name = 'FsError';
   }
 }

@@ -145,6 +145,13 @@ export class Launcher {
     const check = () => {
       if (proc.killed.aborted) throw proc.killed.reason;
     };
+    const slice = async () => {
+      const wait = nextSlice();
+      if (wait) {
+        await wait;
+        check();
+      }
+    };
     return {
       argv,
       env: io.env,
@@ -155,14 +162,15 @@ export class Launcher {
       fs: this.o.fs(caller(proc.identity, proc.pid, io.umask)),
       proc,
       container: info,
-      sleep: (ms) => info.clock.sleep(ms, proc.killed),
+      sleep: async (ms) => {
+        await info.clock.sleep(ms, proc.killed);
+        // A timer wakes its sleeper outside any slice: it waits for one, so
+        // that a thousand timers firing at once cannot hold the event loop.
+        await slice();
+      },
       yield: async () => {
         check();
-        const wait = nextSlice();
-        if (wait) {
-          await wait;
-          check();
-        }
+        await slice();
       },
       run: (childArgv, options = {}) =>
         this.start(childArgv, {
