@@ -27,7 +27,7 @@ import { ImageStore, type ImageRecord } from './store/image-store';
 import { ObjectStore } from './store/object-store';
 import { RecordDir, StateFileError } from './store/persist';
 import type { ObjectSize } from './vfs/filesystem';
-import { Ballast, type BallastRecord, type Filesystems, layerKey, openFilesystems } from './vfs/filesystems';
+import { Ballast, type BallastRecord, type Filesystems, layerKey, openFilesystems, writableLayerKey } from './vfs/filesystems';
 import type { Sandbox } from './store/sandbox';
 import { RootfsStore } from './workloads/rootfs/store';
 
@@ -110,7 +110,14 @@ export class App {
       procs: (id) => this.workloads.programs.procs(id),
       log,
     });
-    restoreFilesystems(this.fs, this.ballast, images, this.rootfs.measure(containers));
+    const layers = this.rootfs.measure(containers);
+    // A kill -9 between a layer's write and its record's leaves the record
+    // behind: what the layer holds is the truth, and the record follows it.
+    for (const c of containers) {
+      const bytes = layers.objects.get(writableLayerKey(c.id))?.bytes;
+      if (bytes !== undefined && bytes !== (c.rootfsBytes ?? 0)) containerStore.update(c.id, (r) => (r.rootfsBytes = bytes));
+    }
+    restoreFilesystems(this.fs, this.ballast, images, layers);
 
     const catalog = new ImageCatalog({
       defaultMinSize: config.images.default_min_size,
