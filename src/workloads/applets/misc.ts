@@ -50,7 +50,8 @@ export const groups = applet(async (t) => {
     return 0;
   }
   // groups USER is id -Gn USER.
-  return id({ ...t.ctx, argv: ['id', '-Gn', ...args] });
+  // The same context with other arguments (a spread would drop its methods).
+  return id(Object.assign(Object.create(t.ctx) as typeof t.ctx, { argv: ['id', '-Gn', ...args] }));
 });
 
 export const arch = applet(async (t) => {

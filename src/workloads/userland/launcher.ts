@@ -141,50 +141,72 @@ export class Launcher {
   }
 
   private context(proc: Process, argv: readonly string[], io: Io): AppletContext {
-    const info = this.o.info;
-    const check = () => {
-      if (proc.killed.aborted) throw proc.killed.reason;
-    };
-    const slice = async () => {
-      const wait = nextSlice();
-      if (wait) {
-        await wait;
-        check();
-      }
-    };
-    return {
-      argv,
-      env: io.env,
-      cwd: io.cwd,
-      stdin: killable(io.stdin, proc),
-      stdout: io.stdout,
-      stderr: io.stderr,
-      fs: this.o.fs(caller(proc.identity, proc.pid, io.umask)),
-      proc,
-      container: info,
-      sleep: async (ms) => {
-        await info.clock.sleep(ms, proc.killed);
-        // A timer wakes its sleeper outside any slice: it waits for one, so
-        // that a thousand timers firing at once cannot hold the event loop.
-        await slice();
-      },
-      yield: async () => {
-        check();
-        await slice();
-      },
-      run: (childArgv, options = {}) =>
-        this.start(childArgv, {
-          ...options,
-          identity: proc.identity,
-          parent: proc,
-          env: options.env ?? io.env,
-          cwd: options.cwd ? resolvePath(io.cwd, options.cwd) : io.cwd,
-          stdin: options.stdin ?? io.stdin,
-          stdout: options.stdout ?? io.stdout,
-          stderr: options.stderr ?? io.stderr,
-          umask: options.umask ?? io.umask,
-        }),
-    };
+    return new ProcessContext(this, proc, argv, io, this.o.fs(caller(proc.identity, proc.pid, io.umask)));
+  }
+}
+
+// What an applet gets: a class, not an object of closures, for every
+// process has one.
+class ProcessContext implements AppletContext {
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  readonly stdin: InStream;
+  readonly stdout: OutStream;
+  readonly stderr: OutStream;
+  readonly container: ContainerInfo;
+
+  constructor(
+    private readonly launcher: Launcher,
+    readonly proc: Process,
+    readonly argv: readonly string[],
+    private readonly io: Io,
+    readonly fs: ContainerFs,
+  ) {
+    this.env = io.env;
+    this.cwd = io.cwd;
+    this.stdin = killable(io.stdin, proc);
+    this.stdout = io.stdout;
+    this.stderr = io.stderr;
+    this.container = launcher.info;
+  }
+
+  async sleep(ms: number): Promise<void> {
+    await this.container.clock.sleep(ms, this.proc.killed);
+    // A timer wakes its sleeper outside any slice: it waits for one, so
+    // that a thousand timers firing at once cannot hold the event loop.
+    await this.slice();
+  }
+
+  async yield(): Promise<void> {
+    this.check();
+    await this.slice();
+  }
+
+  run(childArgv: readonly string[], options: RunOptions = {}): Promise<number> {
+    const io = this.io;
+    return this.launcher.start(childArgv, {
+      ...options,
+      identity: this.proc.identity,
+      parent: this.proc,
+      env: options.env ?? io.env,
+      cwd: options.cwd ? resolvePath(io.cwd, options.cwd) : io.cwd,
+      stdin: options.stdin ?? io.stdin,
+      stdout: options.stdout ?? io.stdout,
+      stderr: options.stderr ?? io.stderr,
+      umask: options.umask ?? io.umask,
+    });
+  }
+
+  private check(): void {
+    if (this.proc.killed.aborted) throw this.proc.killed.reason;
+  }
+
+  private async slice(): Promise<void> {
+    const wait = nextSlice();
+    if (wait) {
+      await wait;
+      this.check();
+    }
   }
 }
 

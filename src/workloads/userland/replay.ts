@@ -7,36 +7,75 @@ import type { OutStream } from '../procs/types';
 // clock replays, writes go nowhere and reads see the files as they are now.
 
 export function replayingFs(fs: ContainerFs, replaying: () => boolean): ContainerFs {
-  const skip =
-    <A extends unknown[]>(op: (...a: A) => void) =>
-    (...a: A): void => {
-      if (!replaying()) op(...a);
-    };
-  return {
-    stat: (p) => fs.stat(p),
-    lstat: (p) => fs.lstat(p),
-    access: (p, m) => fs.access(p, m),
-    readdir: (p) => fs.readdir(p),
-    readlink: (p) => fs.readlink(p),
-    realpath: (p) => fs.realpath(p),
-    statfs: (p) => fs.statfs(p),
-    mounts: () => fs.mounts(),
-    mkdir: skip((p: string, m?: number) => fs.mkdir(p, m)),
-    rmdir: skip((p: string) => fs.rmdir(p)),
-    unlink: skip((p: string) => fs.unlink(p)),
-    rename: skip((a: string, b: string) => fs.rename(a, b)),
-    link: skip((a: string, b: string) => fs.link(a, b)),
-    symlink: skip((a: string, b: string) => fs.symlink(a, b)),
-    chmod: skip((p: string, m: number) => fs.chmod(p, m)),
-    chown: skip((p: string, u: number, g: number) => fs.chown(p, u, g)),
-    utimes: skip((p: string, a: number, m: number) => fs.utimes(p, a, m)),
-    truncate: skip((p: string, n: number) => fs.truncate(p, n)),
-    open: (p, flags, mode) => {
-      const writes = flags.write || flags.create || flags.truncate || flags.append;
-      if (!writes || !replaying()) return fs.open(p, flags, mode);
-      return droppedWrites(p, () => fs.open(p, { read: true }));
-    },
-  };
+  return new ReplayingFs(fs, replaying);
+}
+
+// A class, not an object of closures: every process has one.
+class ReplayingFs implements ContainerFs {
+  constructor(
+    private readonly fs: ContainerFs,
+    private readonly replaying: () => boolean,
+  ) {}
+
+  stat(p: string): Stat {
+    return this.fs.stat(p);
+  }
+  lstat(p: string): Stat {
+    return this.fs.lstat(p);
+  }
+  access(p: string, m: number): void {
+    this.fs.access(p, m);
+  }
+  readdir(p: string): ReturnType<ContainerFs['readdir']> {
+    return this.fs.readdir(p);
+  }
+  readlink(p: string): string {
+    return this.fs.readlink(p);
+  }
+  realpath(p: string): string {
+    return this.fs.realpath(p);
+  }
+  statfs(p: string): ReturnType<ContainerFs['statfs']> {
+    return this.fs.statfs(p);
+  }
+  mounts(): ReturnType<ContainerFs['mounts']> {
+    return this.fs.mounts();
+  }
+  mkdir(p: string, m?: number): void {
+    if (!this.replaying()) this.fs.mkdir(p, m);
+  }
+  rmdir(p: string): void {
+    if (!this.replaying()) this.fs.rmdir(p);
+  }
+  unlink(p: string): void {
+    if (!this.replaying()) this.fs.unlink(p);
+  }
+  rename(a: string, b: string): void {
+    if (!this.replaying()) this.fs.rename(a, b);
+  }
+  link(a: string, b: string): void {
+    if (!this.replaying()) this.fs.link(a, b);
+  }
+  symlink(a: string, b: string): void {
+    if (!this.replaying()) this.fs.symlink(a, b);
+  }
+  chmod(p: string, m: number): void {
+    if (!this.replaying()) this.fs.chmod(p, m);
+  }
+  chown(p: string, u: number, g: number): void {
+    if (!this.replaying()) this.fs.chown(p, u, g);
+  }
+  utimes(p: string, a: number, m: number): void {
+    if (!this.replaying()) this.fs.utimes(p, a, m);
+  }
+  truncate(p: string, n: number): void {
+    if (!this.replaying()) this.fs.truncate(p, n);
+  }
+  open(p: string, flags: OpenFlags, mode?: number): FileHandle {
+    const writes = flags.write || flags.create || flags.truncate || flags.append;
+    if (!writes || !this.replaying()) return this.fs.open(p, flags, mode);
+    return droppedWrites(p, () => this.fs.open(p, { read: true }));
+  }
 }
 
 // A handle opened for writing during the replay: writes are counted as done
