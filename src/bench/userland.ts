@@ -88,5 +88,8 @@ export async function userlandBench(dir: string, print: (s: string) => void, fak
   rt.close();
   setup.close();
   img.close();
+  // It writes its layers out as it stops: the bench's directory goes after.
+  const exited = new Promise((r) => fakecri.once('exit', r));
   fakecri.kill('SIGTERM');
+  await exited;
 }
