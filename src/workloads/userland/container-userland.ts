@@ -56,36 +56,15 @@ export class ContainerUserland {
   private programClock: Clock = realClock;
   private pid1?: Process;
   // The UTS name: sethostname changes it for every process of the container.
-  private hostname: string;
+  private readonly uts: { hostname: string };
 
   constructor(private readonly setup: UserlandSetup) {
     this.procs = newProcessTable(() => this.programClock.now());
-    this.hostname = setup.hostname;
+    this.uts = { hostname: setup.hostname };
   }
 
   private info(clock: Clock): ContainerInfo {
-    const s = this.setup;
-    const self = this;
-    return {
-      id: s.id,
-      get hostname() {
-        return self.hostname;
-      },
-      mayCall: s.mayCall,
-      setHostname(name, uid) {
-        if (!s.mayCall?.(uid, 'SYS_ADMIN', 'sethostname')) return false;
-        self.hostname = name;
-        return true;
-      },
-      clock,
-      procs: this.procs,
-      podIps: s.podIps,
-      cpus: s.cpus,
-      memoryLimitBytes: s.memoryLimitBytes,
-      arch: ARCH[osArch()] ?? osArch(),
-      kernelRelease: release(),
-      net: s.net,
-    };
+    return new ContainerView(this.setup, this.uts, clock, this.procs);
   }
 
   // Runs the container's program as pid 1 to its end: its wait status.
@@ -124,5 +103,53 @@ export class ContainerUserland {
   // SIGKILL to every process: the container is gone.
   killAll(): void {
     this.procs.killAll();
+  }
+}
+
+const ARCH_NAME = ARCH[osArch()] ?? osArch();
+const KERNEL_RELEASE = release();
+
+// The container as its applets see it; one per program and per exec.
+class ContainerView implements ContainerInfo {
+  constructor(
+    private readonly s: UserlandSetup,
+    private readonly uts: { hostname: string },
+    readonly clock: Clock,
+    readonly procs: ProcessTable,
+  ) {}
+
+  get id(): string {
+    return this.s.id;
+  }
+  get hostname(): string {
+    return this.uts.hostname;
+  }
+  get podIps(): readonly string[] {
+    return this.s.podIps;
+  }
+  get cpus(): number {
+    return this.s.cpus;
+  }
+  get memoryLimitBytes(): number {
+    return this.s.memoryLimitBytes;
+  }
+  get net(): PodNetwork | undefined {
+    return this.s.net;
+  }
+  get arch(): string {
+    return ARCH_NAME;
+  }
+  get kernelRelease(): string {
+    return KERNEL_RELEASE;
+  }
+
+  mayCall(uid: number, cap: string | undefined, syscall: string): boolean {
+    return this.s.mayCall?.(uid, cap, syscall) ?? true;
+  }
+
+  setHostname(name: string, uid: number): boolean {
+    if (!this.s.mayCall?.(uid, 'SYS_ADMIN', 'sethostname')) return false;
+    this.uts.hostname = name;
+    return true;
   }
 }

@@ -228,22 +228,31 @@ function readHead(fs: ContainerFs, path: string): string {
 
 // Reads that end with Killed when the process is killed while it waits.
 function killable(input: InStream, proc: Process): InStream {
-  return {
-    read: (max) =>
-      new Promise((resolve, reject) => {
-        if (proc.killed.aborted) return reject(proc.killed.reason);
-        const onAbort = () => reject(proc.killed.reason);
-        proc.killed.addEventListener('abort', onAbort, { once: true });
-        input.read(max).then(
-          (v) => {
-            proc.killed.removeEventListener('abort', onAbort);
-            resolve(v);
-          },
-          (e) => {
-            proc.killed.removeEventListener('abort', onAbort);
-            reject(e);
-          },
-        );
-      }),
-  };
+  return new KillableIn(input, proc);
+}
+
+class KillableIn implements InStream {
+  constructor(
+    private readonly input: InStream,
+    private readonly proc: Process,
+  ) {}
+
+  read(max?: number): ReturnType<InStream['read']> {
+    const killed = this.proc.killed;
+    return new Promise((resolve, reject) => {
+      if (killed.aborted) return reject(killed.reason);
+      const onAbort = () => reject(killed.reason);
+      killed.addEventListener('abort', onAbort, { once: true });
+      this.input.read(max).then(
+        (v) => {
+          killed.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e) => {
+          killed.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
+  }
 }
