@@ -127,21 +127,27 @@ cl_unmount_all() {
   fi
 }
 
-# cl_save_sysctls DIR: remember the values the kubelet will change. Kept if already
-# saved: after a crash the live values may be the kubelet's, not the host's.
+# cl_save_sysctls DIR [KEY...]: remember the values the kubelet will change
+# (default CLUSTER_SYSCTLS). Kept if already saved: after a crash the live values
+# may be the kubelet's, not the host's.
 cl_save_sysctls() {
   local dir=$1 key
+  shift
+  local keys=("$@")
+  ((${#keys[@]})) || keys=("${CLUSTER_SYSCTLS[@]}")
   mkdir -p "$dir/saved"
   [[ -s $dir/saved/sysctls ]] && return 0
   : >"$dir/saved/sysctls.tmp"
-  for key in "${CLUSTER_SYSCTLS[@]}"; do
+  for key in "${keys[@]}"; do
     printf '%s=%s\n' "$key" "$(<"/proc/sys/${key//.//}")" >>"$dir/saved/sysctls.tmp"
   done
   mv "$dir/saved/sysctls.tmp" "$dir/saved/sysctls"
 }
 
+# cl_restore_sysctls DIR: put them back, each one that can be; the saved values
+# stay until all are back.
 cl_restore_sysctls() {
-  local dir=$1 key value now
+  local dir=$1 key value now rc=0
   [[ -s $dir/saved/sysctls ]] || return 0
   while IFS='=' read -r key value; do
     [[ -n $key ]] || continue
@@ -151,11 +157,12 @@ cl_restore_sysctls() {
         cl_log "restored sysctl $key=$value (was $now)"
       else
         cl_warn "could not restore sysctl $key=$value (it is $now)"
-        return 1
+        rc=1
       fi
     fi
   done <"$dir/saved/sysctls"
-  rm -f "$dir/saved/sysctls"
+  ((rc)) || rm -f "$dir/saved/sysctls"
+  return "$rc"
 }
 
 # cl_save_host_dirs DIR: note which of the kubelet's fixed host directories do not

@@ -199,25 +199,6 @@ rm_cgroups() {
   return "$rc"
 }
 
-restore_sysctls() {
-  local rc=0 key value now
-  [[ -s $SAVED/sysctls ]] || return 0
-  while IFS='=' read -r key value; do
-    [[ -n $key ]] || continue
-    now=$(<"/proc/sys/${key//.//}")
-    if [[ $now != "$value" ]]; then
-      if printf '%s\n' "$value" >"/proc/sys/${key//.//}"; then
-        cl_log "restored sysctl $key=$value (was $now)"
-      else
-        cl_warn "could not restore sysctl $key=$value (it is $now)"
-        rc=1
-      fi
-    fi
-  done <"$SAVED/sysctls"
-  ((rc)) || rm -f "$SAVED/sysctls"
-  return "$rc"
-}
-
 rm_host_paths() {
   local rc=0 p link
   [[ -f $SAVED/host-paths-created ]] || return 0
@@ -284,7 +265,7 @@ teardown() {
   fi
   if [[ -e /run/netns/$NETNS ]]; then ip netns del "$NETNS" && cl_log "deleted netns $NETNS" || rc=1; fi
   rm_cgroups || rc=1
-  restore_sysctls || rc=1
+  cl_restore_sysctls "$WORK_DIR" || rc=1
   rm_host_paths || rc=1
   rm -f "$FAKECRI_SOCKET" "${FAKECRI_SOCKET%.sock}-control.sock"
   return "$rc"
@@ -417,7 +398,7 @@ mkdir -p "$SAVED" "$LOGS" "$RUN" "$REPORT" "$STATE" "$FAKECRI_DIR/state" "$NODEF
 cl_log "work dir $WORK_DIR; binaries $KUBE_BIN_DIR ($("$KUBELET_BIN" --version 2>/dev/null))"
 
 # What to put back.
-for key in "${SYSCTLS[@]}"; do printf '%s=%s\n' "$key" "$(<"/proc/sys/${key//.//}")"; done >"$SAVED/sysctls"
+cl_save_sysctls "$WORK_DIR" "${SYSCTLS[@]}"
 for p in "${HOST_PATHS[@]}"; do [[ -e $p ]] || echo "$p"; done >"$SAVED/host-paths-created"
 for h in /sys/fs/cgroup /sys/fs/cgroup/*; do
   [[ -f $h/cgroup.procs ]] || continue
