@@ -1,5 +1,6 @@
 import { chunkBuffer } from '../procs/streams';
 import { isFsError } from '../rootfs/types';
+import { RepeatedLines } from './common/repeats';
 import { type Input, type Tool, applet } from './common/tool';
 import { openInput } from './text';
 
@@ -193,18 +194,13 @@ export const od = applet(async (t) => {
   let status = 0;
   let offset = skip;
   let left = limit;
-  let prev: Buffer | undefined;
-  let starred = false;
+  const repeats = new RepeatedLines(t, width, p.has('v'));
   let buf: Buffer = Buffer.alloc(0);
   const line = async (b: Buffer) => {
-    if (!p.has('v') && prev && b.length === width && prev.equals(b)) {
-      if (!starred) await t.out.text('*\n');
-      starred = true;
+    if (await repeats.fold(b)) {
       offset += b.length;
       return;
     }
-    starred = false;
-    prev = Buffer.from(b);
     let out = '';
     formats.forEach((f, i) => {
       const w = fieldWidth(f);
@@ -252,7 +248,7 @@ export const od = applet(async (t) => {
   if (buf.length) {
     const maxSize = Math.max(...formats.map((f) => f.size));
     const padded = Buffer.concat([buf, Buffer.alloc((maxSize - (buf.length % maxSize)) % maxSize)]);
-    prev = undefined;
+    repeats.forget();
     const saved = offset;
     await line(padded);
     offset = saved + buf.length;

@@ -1,6 +1,7 @@
 import { chunkBuffer } from '../procs/streams';
 import { isFsError } from '../rootfs/types';
 import { strftime } from './common/date';
+import { RepeatedLines } from './common/repeats';
 import { type Input, type Tool, applet, fromBin, toBin } from './common/tool';
 import { Names } from './common/users';
 import { execProgram, id } from './system';
@@ -201,17 +202,12 @@ export const hexdump = applet(async (t) => {
   let left = p.has('n') ? Number(p.value('n')) : Infinity;
   let offset = skip;
   let buf: Buffer = Buffer.alloc(0);
-  let prev: Buffer | undefined;
-  let starred = false;
+  const repeats = new RepeatedLines(t, 16, p.has('v'));
   const line = async (b: Buffer) => {
-    if (!p.has('v') && prev && b.length === 16 && prev.equals(b)) {
-      if (!starred) await t.out.text('*\n');
-      starred = true;
+    if (await repeats.fold(b)) {
       offset += b.length;
       return;
     }
-    starred = false;
-    prev = Buffer.from(b);
     if (canonical) {
       let hex = '';
       for (let i = 0; i < 16; i++) hex += (i === 8 ? ' ' : '') + (i < b.length ? ` ${b[i].toString(16).padStart(2, '0')}` : '   ');
