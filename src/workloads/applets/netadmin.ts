@@ -1,4 +1,5 @@
 import type { ProcessTable } from '../procs/types';
+import { catchSignals } from './common/signals';
 import { type Tool, applet } from './common/tool';
 
 // ping and brctl: the network applets whose first question is a capability
@@ -36,18 +37,9 @@ export const ping = applet(async (t) => {
   const rtt = { got: 0, min: Infinity, max: 0, sum: 0 };
   let sent = 0;
   // SIGINT (Ctrl-C) ends it with the statistics, as busybox's handler does.
-  t.ctx.proc.setDisposition('INT', 'handle');
-  let interrupted = false;
-  let off = () => {};
-  const interrupt = new Promise<void>((resolve) => {
-    off = t.ctx.proc.onSignal(() => {
-      if (!t.ctx.proc.takeSignals().includes('INT')) return;
-      interrupted = true;
-      resolve();
-    });
-  });
+  const interrupt = catchSignals(t.ctx.proc, ['INT']);
   try {
-    while (!interrupted && (count === 0 || sent < count)) {
+    while (!interrupt.signal && (count === 0 || sent < count)) {
       if (deadlineMs > 0 && clock.now() - start >= deadlineMs) break;
       const seq = sent++;
       if (answers) {
@@ -61,10 +53,10 @@ export const ping = applet(async (t) => {
       await t.out.flush();
       const last = count > 0 && sent >= count;
       const pause = last ? (answers ? 0 : waitMs) : intervalMs;
-      if (pause > 0) await Promise.race([t.ctx.sleep(deadlineMs > 0 ? Math.min(pause, Math.max(0, start + deadlineMs - clock.now())) : pause), interrupt]);
+      if (pause > 0) await Promise.race([t.ctx.sleep(deadlineMs > 0 ? Math.min(pause, Math.max(0, start + deadlineMs - clock.now())) : pause), interrupt.arrived]);
     }
   } finally {
-    off();
+    interrupt.off();
   }
   const got = rtt.got;
   await t.out.text(`\n--- ${host} ping statistics ---\n`);

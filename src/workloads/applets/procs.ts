@@ -1,6 +1,6 @@
-import { type ProcessInfo, type Process, SIGNALS, type SignalName } from '../procs/types';
+import { type ProcessInfo, SIGNALS, type SignalName } from '../procs/types';
 import { RegexError, translateRegex } from './common/regex';
-import { signalList, signalName, signalNumber } from './common/signals';
+import { catchSignals, signalList, signalName, signalNumber } from './common/signals';
 import { type Tool, applet } from './common/tool';
 import { Names } from './common/users';
 
@@ -244,7 +244,7 @@ export const top = applet(async (t) => {
   const names = new Names(t.ctx.fs);
   const c = t.ctx.container;
   const total = Math.floor((c.memoryLimitBytes > 0 ? c.memoryLimitBytes : 8 * 1024 * 1024 * 1024) / 1024);
-  const caught = catchFatal(t.ctx.proc);
+  const caught = catchSignals(t.ctx.proc, FATAL_SIGNALS);
   try {
     for (let i = 0; i < count; i++) {
       if (caught.signal) break;
@@ -274,17 +274,3 @@ export const top = applet(async (t) => {
 // The signals top catches to restore the terminal (busybox's BB_FATAL_SIGS),
 // so that, unlike most applets, it ends on SIGTERM even as pid 1.
 const FATAL_SIGNALS: readonly SignalName[] = ['HUP', 'INT', 'TERM', 'PIPE', 'QUIT', 'ABRT', 'ALRM', 'VTALRM', 'XCPU', 'XFSZ', 'USR1', 'USR2'];
-
-function catchFatal(proc: Process): { signal?: SignalName; arrived: Promise<void>; off(): void } {
-  for (const sig of FATAL_SIGNALS) proc.setDisposition(sig, 'handle');
-  const caught: { signal?: SignalName; arrived: Promise<void>; off(): void } = { arrived: Promise.resolve(), off: () => {} };
-  caught.arrived = new Promise<void>((resolve) => {
-    caught.off = proc.onSignal(() => {
-      const sig = proc.takeSignals().find((s) => FATAL_SIGNALS.includes(s));
-      if (!sig) return;
-      caught.signal ??= sig;
-      resolve();
-    });
-  });
-  return caught;
-}

@@ -1,4 +1,4 @@
-import { SIGNALS, type SignalName } from '../../procs/types';
+import { type Process, SIGNALS, type SignalName } from '../../procs/types';
 
 // Signal names and numbers as busybox's get_signum/get_signame take them.
 
@@ -28,4 +28,33 @@ export function signalList(): string {
     if (name) s += `${String(n).padStart(2)}) ${name}\n`;
   }
   return s;
+}
+
+// A handler for `signals`, as a C applet installs one: the first of them to
+// arrive is `signal`, and `arrived` resolves then; off() stops listening.
+export interface CaughtSignal {
+  readonly signal?: SignalName;
+  readonly arrived: Promise<void>;
+  off(): void;
+}
+
+export function catchSignals(proc: Process, signals: readonly SignalName[]): CaughtSignal {
+  for (const sig of signals) proc.setDisposition(sig, 'handle');
+  let signal: SignalName | undefined;
+  let off = () => {};
+  const arrived = new Promise<void>((resolve) => {
+    off = proc.onSignal(() => {
+      const sig = proc.takeSignals().find((s) => signals.includes(s));
+      if (!sig) return;
+      signal ??= sig;
+      resolve();
+    });
+  });
+  return {
+    get signal() {
+      return signal;
+    },
+    arrived,
+    off,
+  };
 }
