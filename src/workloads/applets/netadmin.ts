@@ -24,6 +24,8 @@ export const ping = applet(async (t) => {
   const deadlineMs = p.has('w') ? Number(p.value('w')) * 1000 : 0;
   const waitMs = p.has('W') ? Number(p.value('W')) * 1000 : 10_000;
   if (![intervalMs, deadlineMs, waitMs].every((n) => Number.isFinite(n) && n >= 0)) return t.die('invalid number');
+  const ttl = p.has('t') ? Number(p.value('t')) : 64;
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) return t.die(`invalid number '${p.value('t')}'`);
   await t.out.text(`PING ${host} (${addr}): ${size} data bytes\n`);
   // busybox opens the raw socket after that line, and dies on EPERM.
   if (!has(t, 'NET_RAW', 'socket')) return t.die('permission denied (are you root?)');
@@ -31,8 +33,6 @@ export const ping = applet(async (t) => {
   const answers = addr.startsWith('127.') || t.ctx.container.podIps.includes(addr);
   const clock = t.ctx.container.clock;
   const start = clock.now();
-  const ttl = p.has('t') ? Number(p.value('t')) : 64;
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) return t.die(`invalid number '${p.value('t')}'`);
   // Round trips: a loopback's few tens of microseconds.
   const rtt = { got: 0, min: Infinity, max: 0, sum: 0 };
   let sent = 0;
