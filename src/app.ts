@@ -30,6 +30,7 @@ import type { ObjectSize } from './vfs/filesystem';
 import { Ballast, type BallastRecord, type Filesystems, layerKey, openFilesystems, writableLayerKey } from './vfs/filesystems';
 import type { Sandbox } from './store/sandbox';
 import { RootfsStore } from './workloads/rootfs/store';
+import { StreamService } from './streams/service';
 
 // What the kubelet set through UpdateRuntimeConfig; survives restarts.
 interface RuntimeSettings {
@@ -78,6 +79,8 @@ export class App {
   // The containers' files: writable layers, image trees, mounts.
   readonly rootfs: RootfsStore;
   readonly metrics: Metrics;
+  // Exec, Attach and PortForward sessions: their tokens and what they reach.
+  readonly streams: StreamService;
 
   // rpcNames: every RPC of the CRI, for checking fault rules.
   constructor(
@@ -169,6 +172,11 @@ export class App {
         if (containerStore.get(id)?.state === 'CONTAINER_RUNNING') this.containers.exit(id, status);
       },
       log,
+    });
+    this.streams = new StreamService(containerStore, sandboxStore, {
+      execStream: (c, argv, io) => programs.execStream(c, argv, io),
+      attach: (c, io) => programs.attach(c, io),
+      connect: (s, port) => networks.connect(s, port),
     });
     this.workloads = new WorkloadRunner(this.containers, sandboxStore, (image) => catalog.behaviourFor(image), programs, this.events, log);
     this.containers.restore();

@@ -149,6 +149,25 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    // The streaming server that Exec, Attach and PortForward hand out URLs
+    // on (see README, streaming).
+    streaming: z
+      .object({
+        address: z.string().min(1).default('127.0.0.1'),
+        // 0: a free port, chosen at start.
+        port: z.number().int().min(0).max(65535).default(0),
+        // Both or neither: serve HTTPS with this PEM certificate and key.
+        tls_cert_file: z.string().min(1).optional(),
+        tls_key_file: z.string().min(1).optional(),
+        // A session with no bytes either way for this long is closed (the
+        // kubelet's default is 4h).
+        idle_timeout: duration.refine((n) => n >= 1000, 'must be at least 1s').default(4 * 3600_000),
+        // How long a client has to open its streams after upgrading.
+        creation_timeout: duration.refine((n) => n >= 100, 'must be at least 100ms').default(30_000),
+        max_sessions: z.number().int().min(1).max(100_000).default(256),
+      })
+      .strict()
+      .prefault({}),
     // What a running container uses when its behaviour says nothing: the
     // stats RPCs report this CPU rate and memory working set.
     workloads: z
@@ -227,6 +246,9 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     if (fs && fs.backend === 'host' && !fs.path) {
       throw new ConfigError(`${source}: key "filesystems.${name}.path" is required for the host backend`);
     }
+  }
+  if (!cfg.streaming.tls_cert_file !== !cfg.streaming.tls_key_file) {
+    throw new ConfigError(`${source}: keys "streaming.tls_cert_file" and "streaming.tls_key_file" go together`);
   }
   if (cfg.images.default_min_size > cfg.images.default_max_size) {
     throw new ConfigError(`${source}: key "images.default_min_size" is larger than "images.default_max_size"`);

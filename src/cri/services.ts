@@ -2,6 +2,7 @@ import type { Handler } from './handler';
 import type { StreamHandler } from './server';
 import { getContainerEvents } from './runtime/container-events';
 import { execSync } from './runtime/container-exec';
+import { attach, exec } from './runtime/container-stream';
 import { containerStats, listContainerStats } from './runtime/container-stats';
 import { createContainer } from './runtime/container-create';
 import { listContainers } from './runtime/container-list';
@@ -13,6 +14,7 @@ import { stopContainer } from './runtime/container-stop';
 import { updateContainerResources } from './runtime/container-update';
 import { runtimeConfig, updateRuntimeConfig } from './runtime/runtime-config';
 import { listPodSandbox } from './runtime/sandbox-list';
+import { portForward } from './runtime/sandbox-port-forward';
 import { removePodSandbox } from './runtime/sandbox-remove';
 import { runPodSandbox } from './runtime/sandbox-run';
 import { listPodSandboxStats, podSandboxStats } from './runtime/sandbox-stats';
@@ -50,6 +52,9 @@ export const RUNTIME_HANDLERS: Record<string, AnyHandler> = {
   UpdateContainerResources: updateContainerResources,
   ReopenContainerLog: reopenContainerLog,
   ExecSync: execSync,
+  Exec: exec,
+  Attach: attach,
+  PortForward: portForward,
   ContainerStats: containerStats,
   ListContainerStats: listContainerStats,
   PodSandboxStats: podSandboxStats,
@@ -70,9 +75,6 @@ export const STREAM_HANDLERS: Record<string, StreamHandler> = {
 
 // Registered, answering UNIMPLEMENTED with the reason, until their own issue.
 export const NOT_YET: Record<string, string> = {
-  Exec: 'streaming (exec) is not implemented yet',
-  Attach: 'streaming (attach) is not implemented yet',
-  PortForward: 'streaming (port-forward) is not implemented yet',
   CheckpointContainer: 'checkpointing is not supported by fakecri',
   ListMetricDescriptors: 'CRI metrics are not implemented yet',
   ListPodSandboxMetrics: 'CRI metrics are not implemented yet',

@@ -95,3 +95,16 @@ export function checkNoNul(values: readonly (string | undefined)[], field: strin
     if (typeof v === 'string' && v.includes('\0')) throw invalidArgument(`${field}[${i}] contains a NUL byte, which no process argument can hold`);
   });
 }
+
+// As Linux's ARG_MAX allows, about.
+const MAX_ARGS = 32 * 1024;
+const MAX_CMD_BYTES = 2 * 1024 * 1024;
+
+// A command line (ExecSync's, Exec's): not empty, no NUL, within ARG_MAX.
+export function checkCommand(cmd: readonly string[], field: string): void {
+  if (cmd.length === 0) throw invalidArgument(`${field} is required`);
+  if (cmd.length > MAX_ARGS) throw invalidArgument(`${field} has ${cmd.length} words, more than the ${MAX_ARGS} allowed`);
+  checkNoNul(cmd, field);
+  const bytes = cmd.reduce((n, a) => n + a.length, 0);
+  if (bytes > MAX_CMD_BYTES) throw invalidArgument(`${field} is ${bytes} characters long, more than the ${MAX_CMD_BYTES} allowed`);
+}

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { type Server as NetServer, createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -11,6 +11,7 @@ import { startCrioPersonality } from '../crio/personality';
 import { sniff } from '../crio/sniff';
 import { createCriServer } from '../cri/server';
 import { CRI_RPC_NAMES } from '../cri/services';
+import { StreamingServer } from '../streaming/server';
 import { PACKAGE_VERSION } from '../version';
 import { ConnectionGuard, closeWhenIdle } from './connections';
 import { createLogger } from './logger';
@@ -28,6 +29,7 @@ export interface RunningServer {
   socket: string;
   controlSocket: string;
   controlPort?: number;
+  streamingUrl: string;
   stop(): Promise<void>;
 }
 
@@ -77,17 +79,27 @@ export async function startServer(config: Config, options: ServeOptions, log?: L
   }
   chmodSync(socket, 0o660);
 
+  const sc = config.streaming;
+  const tls = sc.tls_cert_file && sc.tls_key_file ? { cert: readFileSync(sc.tls_cert_file), key: readFileSync(sc.tls_key_file) } : undefined;
+  const streaming = new StreamingServer(
+    app.streams,
+    { address: sc.address, port: sc.port, tls, idleTimeoutMs: sc.idle_timeout, creationTimeoutMs: sc.creation_timeout, maxSessions: sc.max_sessions },
+    logger,
+  );
+  app.streams.baseUrl = await streaming.listen();
+
   const control = new ControlServer(app);
   await control.listenUnix(controlSocket);
   const controlPort = config.control.tcp_port ? await control.listenTcp(config.control.tcp_port, config.control.token) : undefined;
   app.start();
-  logger.info({ personality: config.personality, socket, controlSocket, controlPort, stateDir, version: PACKAGE_VERSION, runtimeName: config.runtime.name }, 'fakecri serving');
+  logger.info({ personality: config.personality, socket, controlSocket, controlPort, streaming: app.streams.baseUrl, stateDir, version: PACKAGE_VERSION, runtimeName: config.runtime.name }, 'fakecri serving');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       listener.close();
       await control.close();
+      await streaming.close();
       // In-flight RPCs finish; state is already on disk (written per change).
       await new Promise<void>((done) => {
         const force = setTimeout(() => server.forceShutdown(), 10_000);
@@ -106,5 +118,5 @@ export async function startServer(config: Config, options: ServeOptions, log?: L
       }
       logger.info({ socket }, 'fakecri stopped');
     })());
-  return { app, socket, controlSocket, controlPort, stop };
+  return { app, socket, controlSocket, controlPort, streamingUrl: app.streams.baseUrl, stop };
 }

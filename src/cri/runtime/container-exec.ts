@@ -1,25 +1,17 @@
-import { failedPrecondition, invalidArgument } from '../../domain/errors';
+import { failedPrecondition } from '../../domain/errors';
 import { timeoutSignal } from '../../domain/sleep';
 import { execTimeoutError } from '../../workloads/exec-timeout';
 import type { Handler } from '../handler';
-import { checkInt, checkNoNul, requireId } from '../validate';
+import { checkCommand, checkInt, requireId } from '../validate';
 import type { ExecSyncRequest__Output } from '../../generated/runtime/v1/ExecSyncRequest';
 import type { ExecSyncResponse } from '../../generated/runtime/v1/ExecSyncResponse';
-
-// As Linux's ARG_MAX allows, about.
-const MAX_ARGS = 32 * 1024;
-const MAX_CMD_BYTES = 2 * 1024 * 1024;
 
 // Exec probes and lifecycle hooks: a scripted answer set through the control
 // API if one applies, else the command runs in the container's userland.
 // The timeout is honoured as containerd honours it: DEADLINE_EXCEEDED.
 export const execSync: Handler<ExecSyncRequest__Output, ExecSyncResponse> = async (app, req, ctx) => {
   const c = app.containers.store.mustResolve(requireId(req.container_id, 'container_id'));
-  if (req.cmd.length === 0) throw invalidArgument('cmd is required');
-  if (req.cmd.length > MAX_ARGS) throw invalidArgument(`cmd has ${req.cmd.length} words, more than the ${MAX_ARGS} allowed`);
-  checkNoNul(req.cmd, 'cmd');
-  const bytes = req.cmd.reduce((n, a) => n + a.length, 0);
-  if (bytes > MAX_CMD_BYTES) throw invalidArgument(`cmd is ${bytes} characters long, more than the ${MAX_CMD_BYTES} allowed`);
+  checkCommand(req.cmd, 'cmd');
   const timeout = checkInt(req.timeout, 'timeout', 0, 365 * 24 * 3600);
   if (c.state !== 'CONTAINER_RUNNING') throw failedPrecondition(`container "${c.id}" is not running`);
   const since = (Date.now() - Number(BigInt(c.startedAt) / 1_000_000n)) / 1000;

@@ -1,0 +1,61 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { StreamRequest } from '../streams/requests';
+import type { StreamService } from '../streams/service';
+import { terminalSizes } from './resize';
+import { type Status, encodeStatus, internalError, nonZeroExit, success } from './status';
+
+// Exec and attach once the client's streams are there, whatever carried
+// them (SPDY streams, WebSocket channels): run, end the output streams,
+// then write the outcome on the error stream, as ServeExec/ServeAttach do.
+
+export type CommandRequest = Extract<StreamRequest, { kind: 'exec' | 'attach' }>;
+
+export interface CommandChannels {
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
+  resize?: Readable;
+  error: Writable;
+  // v4 and later: the status as JSON; before, only a failure's message.
+  jsonStatus: boolean;
+}
+
+export async function runCommand(req: CommandRequest, ch: CommandChannels, streams: StreamService, signal: AbortSignal, log: Logger): Promise<void> {
+  const io = {
+    stdin: ch.stdin,
+    stdout: ch.stdout,
+    stderr: req.tty ? undefined : ch.stderr,
+    tty: req.tty,
+    resizes: ch.resize && req.tty ? terminalSizes(ch.resize) : undefined,
+    signal,
+  };
+  let status: Status;
+  try {
+    if (req.kind === 'exec') {
+      const code = await streams.exec(req.containerId, req.cmd, io);
+      status = code === 0 ? success() : nonZeroExit(req.cmd, code);
+    } else {
+      await streams.attach(req.containerId, io);
+      status = success();
+    }
+  } catch (err) {
+    const what = req.kind === 'exec' ? 'error executing command in container' : 'error attaching to container';
+    log.debug({ container: req.containerId, err: (err as Error).message }, what);
+    status = internalError(`${what}: ${(err as Error).message}`);
+  }
+  if (signal.aborted) return;
+  await Promise.all([ch.stdout, ch.stderr].map((w) => w && endAndWait(w)));
+  const bytes = encodeStatus(status, ch.jsonStatus);
+  if (bytes.byteLength) ch.error.write(bytes);
+  await endAndWait(ch.error);
+}
+
+// Ends a writable and waits until what it held is handed on (or it failed).
+export function endAndWait(w: Writable): Promise<void> {
+  if (w.writableFinished || w.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    w.once('close', resolve);
+    w.end(() => resolve());
+  });
+}

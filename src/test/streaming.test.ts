@@ -1,0 +1,210 @@
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { goBuild } from './go-build';
+import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { until } from './wait';
+
+// Exec, Attach and PortForward as clients use them: the RPC hands out a
+// URL, a real SPDY client (moby/spdystream, in e2e/clients/stream-client)
+// or a real WebSocket client (ws) connects to it.
+
+interface Ran {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+let client: string;
+beforeAll(() => {
+  client = goBuild('stream-client');
+}, 120_000);
+
+function runClient(args: string[], input?: string, onSpawn?: (kill: () => void) => void): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(client, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, out, err }));
+    onSpawn?.(() => p.kill('SIGKILL'));
+    if (input !== undefined) p.stdin.end(input);
+  });
+}
+
+// A v4.channel.k8s.io WebSocket session: what came on each channel.
+function wsSession(url: string, protocol: string, stdin?: string): Promise<{ channels: Map<number, string>; protocol: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), [protocol]);
+    const channels = new Map<number, string>();
+    ws.on('open', () => {
+      if (stdin !== undefined) {
+        ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(stdin)]));
+        if (protocol.startsWith('v5.')) ws.send(Buffer.from([255, 0]));
+      }
+    });
+    ws.on('message', (data: Buffer) => {
+      if (data.byteLength === 0) return;
+      channels.set(data[0], (channels.get(data[0]) ?? '') + data.subarray(1).toString());
+    });
+    ws.on('error', reject);
+    ws.on('close', () => resolve({ channels, protocol: ws.protocol }));
+  });
+}
+
+function httpStatus(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, { method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('upgrade', (res, socket) => {
+        socket.destroy();
+        resolve({ status: res.statusCode ?? 0, body: '' });
+      })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('streaming', () => {
+  let h: Harness;
+  let sandbox: string;
+  beforeEach(async () => {
+    h = await startHarness({ runtime: { start_log_line: '' } });
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    await h.img('PullImage', { image: { image: 'nginx' } });
+    const cfg = podConfig('pod-s', { logDir: join(h.dir, 'logs') });
+    sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
+  });
+  afterEach(() => h.close());
+
+  async function start(name: string, command: string[], extra: object = {}, image = 'busybox') {
+    const cfg = podConfig('pod-s', { logDir: join(h.dir, 'logs') });
+    const cc = { ...containerConfig(name, image), command, args: [], ...extra };
+    const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: cc, sandbox_config: cfg })).container_id as string;
+    await h.rt('StartContainer', { container_id: id });
+    return id;
+  }
+  const execUrl = async (id: string, cmd: string[], o: { stdin?: boolean; tty?: boolean } = {}) =>
+    (await h.rt('Exec', { container_id: id, cmd, stdin: !!o.stdin, stdout: true, stderr: !o.tty, tty: !!o.tty })).url as string;
+
+  it('exec over SPDY: output, stderr and the exit code reach the client, and the command sees the program\'s files', async () => {
+    const id = await start('c', ['sh', '-c', 'echo ready > /tmp/mark; sleep infinity']);
+    await until('the program to write its mark', async () => (await h.rt('ExecSync', { container_id: id, cmd: ['cat', '/tmp/mark'], timeout: 5 })).exit_code === 0);
+    const url = await execUrl(id, ['sh', '-c', 'cat /tmp/mark; echo oops >&2; exit 3']);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\/[A-Za-z0-9_-]{8}$/);
+    const r = await runClient(['exec', url]);
+    expect(r).toEqual({ code: 3, out: 'ready\n', err: 'oops\ncommand terminated with exit code 3\n' });
+  });
+
+  it('exec with stdin: cat copies it and ends when the client closes stdin', async () => {
+    const id = await start('c', ['sleep', 'infinity']);
+    const r = await runClient(['exec', await execUrl(id, ['cat'], { stdin: true }), '-stdin'], 'one\ntwo\n');
+    expect(r).toEqual({ code: 0, out: 'one\ntwo\n', err: '' });
+  });
+
+  it('exec with a tty: a terminal of the size the client sends, output in CR/LF', async () => {
+    const id = await start('c', ['sleep', 'infinity']);
+    const r = await runClient(['exec', await execUrl(id, ['sh', '-c', 'stty size; [ -t 1 ] && echo tty'], { tty: true }), '-tty', '-resize', '100x40']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('40 100\r\ntty\r\n');
+  });
+
+  it('older protocols: v2 gives a failure as text and no exit code', async () => {
+    const id = await start('c', ['sleep', 'infinity']);
+    const r = await runClient(['exec', await execUrl(id, ['sh', '-c', 'exit 2']), '-protocols', 'v2.channel.k8s.io']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('command terminated with non-zero exit code: error executing command [sh -c exit 2], exit code 2');
+  });
+
+  it('a token is good once, and an unknown one is 404', async () => {
+    const id = await start('c', ['sleep', 'infinity']);
+    const url = await execUrl(id, ['true']);
+    expect((await runClient(['exec', url])).code).toBe(0);
+    const again = await runClient(['exec', url]);
+    expect(again.code).toBe(4);
+    expect(again.err).toContain('HTTP 404');
+    expect((await httpStatus(url.replace(/[^/]+$/, 'AAAAAAAA'))).status).toBe(404);
+  });
+
+  it('a protocol the server does not speak is refused with 403', async () => {
+    const id = await start('c', ['sleep', 'infinity']);
+    const r = await runClient(['exec', await execUrl(id, ['true']), '-protocols', 'v9.channel.k8s.io']);
+    expect(r.code).toBe(4);
+    expect(r.err).toContain('HTTP 403');
+    expect(r.err).toContain('unable to negotiate protocol');
+  });
+
+  it('the CRI checks what the kubelet and containerd check', async () => {
+    const id = await start('c', ['sleep', 'infinity']);
+    await expect(h.rt('Exec', { container_id: id, cmd: ['sh'], tty: true, stderr: true, stdout: true })).rejects.toThrow(/INVALID_ARGUMENT.*tty and stderr cannot both be true/);
+    await expect(h.rt('Exec', { container_id: id, cmd: ['sh'] })).rejects.toThrow(/INVALID_ARGUMENT.*one of stdin, stdout, or stderr/);
+    await expect(h.rt('Exec', { container_id: 'nope', cmd: ['sh'], stdout: true })).rejects.toThrow(/NOT_FOUND/);
+    await expect(h.rt('PortForward', { pod_sandbox_id: sandbox, port: [70000] })).rejects.toThrow(/INVALID_ARGUMENT.*port\[0\]/);
+    await h.rt('StopContainer', { container_id: id, timeout: 0 });
+    await expect(h.rt('Exec', { container_id: id, cmd: ['sh'], stdout: true })).rejects.toThrow(/FAILED_PRECONDITION.*container is in CONTAINER_EXITED state/);
+    await expect(h.rt('Attach', { container_id: id, stdout: true })).rejects.toThrow(/FAILED_PRECONDITION/);
+  });
+
+  it('killing the client stops the command', async () => {
+    const id = await start('c', ['sleep', 'infinity']);
+    const ps = async () => Buffer.from((await h.rt('ExecSync', { container_id: id, cmd: ['ps'], timeout: 5 })).stdout).toString();
+    let kill!: () => void;
+    const done = runClient(['exec', await execUrl(id, ['sleep', '1234'])], undefined, (k) => (kill = k));
+    await until('the exec to run', async () => (await ps()).includes('sleep 1234'));
+    kill();
+    await done;
+    await until('the command to be gone', async () => !(await ps()).includes('sleep 1234'));
+  });
+
+  it('exec over WebSocket, v4 and v5 with the close channel', async () => {
+    const id = await start('c', ['sleep', 'infinity']);
+    const v4 = await wsSession(await execUrl(id, ['sh', '-c', 'echo out; echo err >&2; exit 5']), 'v4.channel.k8s.io');
+    expect(v4.protocol).toBe('v4.channel.k8s.io');
+    expect(v4.channels.get(1)).toBe('out\n');
+    expect(v4.channels.get(2)).toBe('err\n');
+    expect(JSON.parse(v4.channels.get(3)!)).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '5' }] } });
+    const v5 = await wsSession(await execUrl(id, ['cat'], { stdin: true }), 'v5.channel.k8s.io', 'piped');
+    expect(v5.channels.get(1)).toBe('piped');
+    expect(JSON.parse(v5.channels.get(3)!)).toEqual({ metadata: {}, status: 'Success' });
+  });
+
+  it('attach: the program reads the client\'s stdin and its output follows live', async () => {
+    const id = await start('a', ['sh', '-c', 'echo before; read line; echo "got $line"; sleep infinity'], { stdin: true, stdin_once: true });
+    const url = (await h.rt('Attach', { container_id: id, stdin: true, stdout: true, stderr: true })).url as string;
+    expect(url).toMatch(/\/attach\//);
+    let kill!: () => void;
+    const p = spawn(client, ['exec', url, '-stdin'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    kill = () => p.kill('SIGKILL');
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stdin.write('hello\n');
+    await until('the program to answer', () => out.includes('got hello'));
+    expect(out).not.toContain('before');
+    kill();
+    await new Promise((r) => p.on('close', r));
+    // Detaching left the program running.
+    expect((await h.rt('ContainerStatus', { container_id: id })).status.state).toBe('CONTAINER_RUNNING');
+  });
+
+  it('port-forward over SPDY reaches a shell\'s nc -l and nginx; a closed port is refused', async () => {
+    await start('nc', ['sh', '-c', 'echo hello from nc | nc -l -p 8080; sleep infinity']);
+    await start('web', [], {}, 'nginx');
+    const pf = async () => (await h.rt('PortForward', { pod_sandbox_id: sandbox, port: [] })).url as string;
+    await until('nc to listen', async () => (await runClient(['portforward', await pf(), '8080'], '')).out === 'hello from nc\n');
+    const web = await runClient(['portforward', await pf(), '80'], 'GET / HTTP/1.0\r\n\r\n');
+    expect(web.code).toBe(0);
+    expect(web.out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(web.out).toContain('Welcome to nginx!');
+    const closed = await runClient(['portforward', await pf(), '9999'], '');
+    expect(closed.code).toBe(1);
+    expect(closed.err).toContain(`error forwarding port 9999 to pod ${sandbox}, uid : failed to execute portforward`);
+    expect(closed.err).toContain('connect: connection refused');
+  });
+});
