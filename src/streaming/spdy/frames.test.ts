@@ -35,6 +35,10 @@ describe('header blocks', () => {
     const multi = Buffer.concat([u32(1), u32(7), Buffer.from('x-multi'), u32(3), Buffer.from('a\0b')]);
     expect(decodeHeaderBlock(multi)).toEqual({ 'x-multi': 'a,b' });
     expect(decodeHeaderBlock(encodeHeaderBlock({}))).toEqual({});
+    // Two names that are one in lower case go as one header, NUL-separated.
+    const twice = encodeHeaderBlock({ Accept: 'a', accept: 'b' });
+    expect(twice.readUInt32BE(0)).toBe(1);
+    expect(twice.includes(Buffer.from('a\0b'))).toBe(true);
   });
 
   it('refuses blocks whose lengths lie', () => {

@@ -8,8 +8,16 @@ import { ProtocolError } from './errors';
 
 export type Headers = Record<string, string>;
 
+// Names that are one once lower-cased go as one header, their values
+// NUL-separated: spdystream refuses a block that names a header twice (its
+// DuplicateHeaders error ends the connection).
 export function encodeHeaderBlock(headers: Headers): Buffer {
-  const entries = Object.entries(headers).map(([k, v]) => [Buffer.from(k.toLowerCase()), Buffer.from(String(v))]);
+  const byName = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(headers)) {
+    const name = k.toLowerCase();
+    byName.set(name, [...(byName.get(name) ?? []), String(v)]);
+  }
+  const entries = [...byName].map(([k, vs]) => [Buffer.from(k), Buffer.from(vs.join('\0'))]);
   let size = 4;
   for (const [k, v] of entries) size += 8 + k.length + v.length;
   const out = Buffer.allocUnsafe(size);

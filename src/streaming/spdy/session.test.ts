@@ -7,7 +7,7 @@ import { stays, until } from '../../test/wait';
 import { HeaderCompressor } from './compression';
 import { FrameType, RstStatus } from './constants';
 import { SPDY3_DICTIONARY } from './dictionary';
-import { dataFrame, parseControl, pingFrame, synStreamFrame } from './frames';
+import { dataFrame, goAwayFrame, parseControl, pingFrame, rstStreamFrame, settingsFrame, synStreamFrame, windowUpdateFrame } from './frames';
 import { encodeHeaderBlock } from './header-block';
 import { SpdyProtocolError, SpdySession, type SpdySessionOptions, type SpdyStream } from './index';
 import { FrameReader } from './reader';
@@ -304,6 +304,47 @@ describe('SpdySession against bad input', () => {
     r.sock.write(await r.syn(1));
     await until('stream 1', () => r.streams.length === 1);
     expect(r.session.isClosed).toBe(false);
+  });
+});
+
+describe('SpdySession against mangled conversations', () => {
+  // A seeded PRNG, so that a failure replays.
+  function prng(seed: number) {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it('200 valid conversations with bytes flipped, cut or repeated: each session ends, nothing throws', async () => {
+    const rand = prng(15);
+    for (let i = 0; i < 200; i++) {
+      const r = await raw();
+      const wire = Buffer.concat([
+        await r.syn(1, { streamtype: 'stdin' }),
+        dataFrame(1, false, Buffer.from('hello')),
+        pingFrame(1),
+        await r.syn(3, { streamtype: 'stdout', port: '80' }, 1),
+        rstStreamFrame(1, RstStatus.CANCEL),
+        windowUpdateFrame(3, 100),
+        settingsFrame([{ flags: 0, id: 4, value: 10 }]),
+        dataFrame(3, true, Buffer.alloc(100)),
+        goAwayFrame(0, 0),
+      ]);
+      let bytes = Buffer.from(wire);
+      const how = i % 3;
+      if (how === 0) for (let k = 0; k < 1 + (i % 4); k++) bytes[Math.floor(rand() * bytes.length)] ^= 1 << Math.floor(rand() * 8);
+      if (how === 1) bytes = bytes.subarray(0, Math.floor(rand() * bytes.length));
+      if (how === 2) {
+        const at = Math.floor(rand() * bytes.length);
+        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(Math.floor(rand() * at)), randomBytes(Math.floor(rand() * 16))]);
+      }
+      r.sock.end(bytes);
+      const err = await r.closed;
+      if (err) expect(err).toBeInstanceOf(Error);
+    }
   });
 });
 

@@ -94,11 +94,13 @@ export class SpdySession extends EventEmitter implements StreamHost {
     // Small frames (a keystroke, a PING reply) go out at once, as from Go,
     // whose TCP connections have TCP_NODELAY set.
     if (socket instanceof Socket) socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer | Uint8Array) => this.onBytes(chunk));
+    socket.on('data', (chunk: Buffer | Uint8Array | string) => this.onBytes(chunk));
     socket.on('drain', () => this.updatePause());
     socket.on('end', () => this.onEof());
     socket.on('error', (err: Error) => this.destroy(err));
     socket.on('close', () => this.destroy(this.streams.size ? new Error(`connection closed with ${this.streams.size} streams open`) : undefined));
+    // Gone already: say so once the caller has had a chance to listen.
+    if (socket.destroyed) process.nextTick(() => this.destroy(new Error('the connection was closed before the SPDY session began')));
   }
 
   // Streams not yet done (FIN both ways or reset), ours and the peer's.
@@ -210,8 +212,10 @@ export class SpdySession extends EventEmitter implements StreamHost {
 
   // ---- reading ----
 
-  private onBytes(chunk: Buffer | Uint8Array): void {
+  private onBytes(chunk: Buffer | Uint8Array | string): void {
     if (this.closed) return;
+    // A socket with an encoding set has lost bytes already.
+    if (typeof chunk === 'string') return this.destroy(new Error('the connection delivers strings (setEncoding?), SPDY needs bytes'));
     this.reader.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.pump();
   }
