@@ -250,7 +250,7 @@ export class SpdySession extends EventEmitter implements StreamHost {
   }
 
   // Stop reading the socket while a header block inflates, a reader is full,
-  // or the peer does not read what we answer: TCP then holds the peer back.
+  // or the peer does not read our answers: TCP then holds the peer back.
   private updatePause(): void {
     if (this.closed) return;
     const pause = this.inflating || this.blocked.size > 0 || this.writer.backlogged();
@@ -290,7 +290,7 @@ export class SpdySession extends EventEmitter implements StreamHost {
           this.pings.delete(f.id);
           p?.resolve(performance.now() - p.sent);
         } else {
-          this.writer.write(pingFrame(f.id));
+          this.writer.answer(pingFrame(f.id));
         }
         return;
       case 'goaway':
@@ -337,12 +337,12 @@ export class SpdySession extends EventEmitter implements StreamHost {
     // spdystream (checkStreamFrame) answers an id that is not the next one
     // up with RST_STREAM PROTOCOL_ERROR and carries on; so do we.
     if ((id & 1) !== (this.server ? 1 : 0) || id <= this.lastPeerId) {
-      this.writer.write(rstStreamFrame(id, RstStatus.PROTOCOL_ERROR));
+      this.writer.answer(rstStreamFrame(id, RstStatus.PROTOCOL_ERROR));
       return;
     }
     this.lastPeerId = id;
     if (this.sentGoAway || this.peerStreams >= this.maxStreams || this.listenerCount('stream') === 0) {
-      this.writer.write(rstStreamFrame(id, RstStatus.REFUSED_STREAM));
+      this.writer.answer(rstStreamFrame(id, RstStatus.REFUSED_STREAM));
       return;
     }
     const s = new SpdyStream(this, id, headers, false);

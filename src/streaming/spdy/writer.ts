@@ -1,10 +1,11 @@
 import type { Duplex } from 'node:stream';
 
-// Past this many bytes waiting in the socket, the session stops reading it
-// until it drains. DATA writers wait for 'drain' on their own, so this is
-// reached only by answers to the peer's frames, or briefly by many streams
-// writing at once (each gets one frame in before it waits).
-const MAX_BACKLOG = 1 << 20;
+// Past this many bytes of answers (PING echoes, RST_STREAMs refusing streams)
+// written since the socket last drained, the session stops reading until it
+// drains: the peer sends and does not read. Only answers count: DATA writers
+// wait for 'drain' on their own, and pausing reads for our own DATA backlog
+// would deadlock two peers that both write more than they have read.
+const MAX_ANSWER_BACKLOG = 1 << 20;
 
 // Frames out to the socket in the order they were queued. A frame with a
 // header block is ready only once zlib has compressed it (asynchronously), and
@@ -15,6 +16,7 @@ export class FrameWriter {
   private needDrain = false;
   private waiters: (() => void)[] = [];
   private ended = false;
+  private answered = 0; // answer bytes written since the last 'drain'
   private socketEnded = false;
 
   constructor(
@@ -23,6 +25,7 @@ export class FrameWriter {
   ) {
     socket.on('drain', () => {
       this.needDrain = false;
+      this.answered = 0;
       this.wake();
     });
   }
@@ -52,10 +55,16 @@ export class FrameWriter {
     else this.waiters.push(cb);
   }
 
-  // Frames the socket has not sent are over MAX_BACKLOG: what a peer that
-  // sends PINGs (or streams to refuse) and reads no answers would build up.
+  // An answer to the peer's frame: counted against MAX_ANSWER_BACKLOG.
+  answer(frame: Buffer): void {
+    this.answered += frame.length;
+    this.write(frame);
+  }
+
+  // Whether the peer leaves our answers unread: what a peer that sends PINGs
+  // (or streams to refuse) and reads nothing would build up.
   backlogged(): boolean {
-    return this.socket.writableLength > MAX_BACKLOG;
+    return this.needDrain && this.answered > MAX_ANSWER_BACKLOG;
   }
 
   // After what is queued, end the socket (our FIN); nothing more goes out.
