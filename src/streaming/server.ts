@@ -12,7 +12,7 @@ import { SPDY_FORWARD_PROTOCOLS, serveSpdyForward } from './forward-spdy';
 import { serveWsForward } from './forward-ws';
 import { headerValues, negotiateProtocol, replyError, replySwitching } from './http-reply';
 import { runCommand } from './remotecommand';
-import { SpdySession } from './spdy';
+import { SpdySession, type SpdyStream } from './spdy';
 import { PORT_FORWARD_PROTOCOLS, REMOTE_COMMAND_PROTOCOLS, TUNNEL_PROTOCOL, tunnel } from './websocket';
 
 // fakecri's streaming server, as containerd and CRI-O embed the kubelet's
@@ -127,6 +127,9 @@ export class StreamingServer {
     collectSpdyStreams(session, protocol, r, this.o.creationTimeoutMs).then(
       async (ch) => {
         await runCommand(r, ch, this.streams, aborted.signal, this.log);
+        // As the kubelet's conn.Close(): every stream reset (what we wrote
+        // is on the socket already), then the connection closed.
+        for (const s of [ch.stdin, ch.stdout, ch.stderr, ch.resize, ch.error]) (s as SpdyStream | undefined)?.reset();
         session.close();
       },
       (err: Error) => {

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { goBuild } from './go-build';
+import { buildGoPeer } from './go-peer';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
 import { until } from './wait';
 
@@ -19,7 +19,7 @@ interface Ran {
 
 let client: string;
 beforeAll(() => {
-  client = goBuild('stream-client');
+  client = buildGoPeer('stream-client', [{ importPath: 'github.com/moby/spdystream', debianPackage: 'golang-github-docker-spdystream-dev' }]);
 }, 120_000);
 
 function runClient(args: string[], input?: string, onSpawn?: (kill: () => void) => void): Promise<Ran> {

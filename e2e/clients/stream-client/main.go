@@ -28,7 +28,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/docker/spdystream"
+	"github.com/moby/spdystream"
 )
 
 func main() {
