@@ -36,6 +36,7 @@ export interface ProgramOptions {
   clock: Clock;
   // A name found nowhere: a program of the image (it is not busybox-like).
   unknownIsProgram: boolean;
+  onStart?: (proc: Process) => void;
 }
 
 export interface ExecOptions {
@@ -85,7 +86,10 @@ export class ContainerUserland {
       stdin: o.stdin,
       stdout: replayingOut(o.stdout, replaying),
       stderr: replayingOut(o.stderr, replaying),
-      onStart: (p) => (this.pid1 = p),
+      onStart: (p) => {
+        this.pid1 = p;
+        o.onStart?.(p);
+      },
     });
   }
 
