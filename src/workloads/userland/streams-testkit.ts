@@ -24,6 +24,7 @@ export interface Pod {
   programs: Programs;
   networks: PodNetworks;
   sandbox: Sandbox;
+  stateDir: string;
   exits: Map<string, number>;
   // A started container of image (busybox by default) with this CRI config.
   start(id: string, config?: Record<string, unknown>, image?: string): Container;
@@ -67,6 +68,7 @@ export function makePod(): Pod {
     programs,
     networks,
     sandbox,
+    stateDir: dir,
     exits,
     container(id, config = {}, image = 'docker.io/library/busybox:1.36') {
       const img = images.get(`sha256:${image}`) ?? imageRecord(image);
