@@ -278,6 +278,7 @@ export class Programs {
       cpus: resources.cpus,
       memoryLimitBytes: resources.memory,
       net: sandbox ? this.o.net(sandbox) : undefined,
+      image: image?.repoTags[0] ?? (c.image?.user_specified_image || c.image?.image),
       mayCall: (uid, cap, syscall) => rootfs.get(c.id).mayCall(uid, cap, syscall),
     });
     const r: Running = { userland, spec, identity };

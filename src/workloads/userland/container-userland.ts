@@ -21,6 +21,7 @@ export interface UserlandSetup {
   cpus: number;
   memoryLimitBytes: number;
   net?: PodNetwork;
+  image?: string;
   // Whether a process of uid may make a syscall (that needs capability cap).
   mayCall?(uid: number, cap: string | undefined, syscall: string): boolean;
 }
@@ -139,6 +140,9 @@ class ContainerView implements ContainerInfo {
   }
   get net(): PodNetwork | undefined {
     return this.s.net;
+  }
+  get image(): string | undefined {
+    return this.s.image;
   }
   get arch(): string {
     return ARCH_NAME;

@@ -12,7 +12,7 @@ import { MemoryFilesystem } from '../../vfs/memory-backend';
 import { BUILTIN_IMAGES } from '../../images/image-config';
 import { Programs } from '../programs';
 import { RootfsStore } from '../rootfs/store';
-import { imagePrograms } from './image-program';
+import { imageFiles, imagePrograms } from './image-program';
 import { commandNames, commands } from './commands';
 import { PodNetworks } from './pod-networks';
 import type { StreamIo } from './stream-io';
@@ -51,7 +51,7 @@ export function makePod(): Pod {
     container: (id) => containers.get(id),
     sandbox: () => sandbox,
     image: (id) => images.get(id),
-    imageFiles: (image) => ({ applets: commandNames, programs: imagePrograms(image) }),
+    imageFiles: (image) => ({ applets: commandNames, programs: imagePrograms(image), files: imageFiles(image) }),
     flushIntervalMs: 60_000,
   });
   const programs = new Programs({
