@@ -63,10 +63,11 @@ export const stty = applet(async (t) => {
   return 0;
 });
 
-// The window size; busybox falls back to $LINES/$COLUMNS, then 24x80,
-// when the terminal has none.
+// The window size as busybox's get_terminal_width_height has it: $LINES
+// and $COLUMNS win, then the terminal's, then 24x80.
 function size(tty: Terminal, env: Readonly<Record<string, string>>): { rows: number; cols: number } {
-  return { rows: tty.rows || Number(env.LINES) || 24, cols: tty.cols || Number(env.COLUMNS) || 80 };
+  const pick = (v: number, def: number) => (v > 1 && v < 30000 ? v : def);
+  return { rows: pick(Number(env.LINES) || tty.rows, 24), cols: pick(Number(env.COLUMNS) || tty.cols, 80) };
 }
 
 const flag = (on: boolean, name: string) => (on ? name : `-${name}`);

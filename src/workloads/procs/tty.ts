@@ -37,6 +37,7 @@ export class Tty implements Terminal {
   foreground?: (sig: SignalName) => void;
 
   private line: number[] = [];
+  private raw: number[] = [];
   private readonly ready: Item[] = [];
   private readyBytes = 0;
   private hungUp = false;
@@ -74,6 +75,7 @@ export class Tty implements Terminal {
   // room for more (a reader took what was waiting).
   async type(data: Uint8Array): Promise<void> {
     for (const b of data) this.key(b);
+    this.flushRaw();
     while (this.readyBytes > MAX_READY && !this.hungUp) await new Promise<void>((r) => this.typists.push(r));
   }
 
@@ -91,6 +93,7 @@ export class Tty implements Terminal {
     const m = this.modes;
     if (b === CR && m.icrnl) b = NL;
     if (m.isig && (b === CTRL_C || b === CTRL_BACKSLASH || b === CTRL_Z)) {
+      this.raw = [];
       this.echo(Buffer.from([b]));
       this.line = [];
       this.ready.length = 0;
@@ -100,8 +103,7 @@ export class Tty implements Terminal {
       return;
     }
     if (!m.icanon) {
-      this.echo(Buffer.from([b]));
-      this.pushReady(Buffer.from([b]));
+      this.raw.push(b);
       return;
     }
     switch (b) {
@@ -133,6 +135,15 @@ export class Tty implements Terminal {
     }
   }
 
+  // Non-canonical input typed in one go: readable (and echoed) at once.
+  private flushRaw(): void {
+    if (this.raw.length === 0) return;
+    const b = Buffer.from(this.raw);
+    this.raw = [];
+    this.echo(b);
+    this.pushReady(b);
+  }
+
   // Takes back the last n characters of the line, on the screen too (a
   // UTF-8 character is one, a control character shown as ^X two columns).
   private erase(chars: number): void {
@@ -149,8 +160,13 @@ export class Tty implements Terminal {
   private echo(b: Buffer, raw = false): void {
     if (!this.modes.echo) return;
     let out = b;
-    if (!raw && b.length === 1 && (b[0] < 0x20 || b[0] === DEL) && b[0] !== NL && b[0] !== TAB) {
-      out = Buffer.from(`^${String.fromCharCode(b[0] === DEL ? 0x3f : b[0] + 0x40)}`);
+    if (!raw && b.some(isCtl)) {
+      const shown: number[] = [];
+      for (const c of b) {
+        if (isCtl(c)) shown.push(0x5e, c === DEL ? 0x3f : c + 0x40);
+        else shown.push(c);
+      }
+      out = Buffer.from(shown);
     }
     this.sink.write(this.opost(out)).catch(() => {});
   }
@@ -211,3 +227,5 @@ export class Tty implements Terminal {
 
 const CRLF = Buffer.from('\r\n');
 const isBlank = (b: number) => b === 0x20 || b === TAB;
+// Shown as ^X when echoed (ECHOCTL).
+const isCtl = (b: number) => (b < 0x20 && b !== NL && b !== TAB) || b === DEL;
