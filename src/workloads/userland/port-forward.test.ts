@@ -112,6 +112,15 @@ describe('PodNetworks.connect', () => {
     expect((await pod.programs.exec(c, ['nginx', '-v'], new AbortController().signal)).stderr.toString()).toBe('nginx version: nginx/1.25.3\n');
   });
 
+  it("nginx without its image files still serves the default page", async () => {
+    pod.close();
+    pod = makePod({ imageFiles: false });
+    pod.start('web', {}, 'docker.io/library/nginx:latest');
+    const page = await get(80, '/');
+    expect([page.status, page.headers.server, page.headers['content-length']]).toEqual([200, 'nginx/1.27.3', '615']);
+    expect((await get(80, '/other')).status).toBe(404);
+  });
+
   it('agnhost netexec serves its endpoints on --http-port', async () => {
     pod.start('net', { args: ['netexec', '--http-port=8080', '--udp-port=-1'] }, 'registry.k8s.io/e2e-test-images/agnhost:2.53');
     expect((await get(8080, '/hostname')).body).toBe('pod-host');

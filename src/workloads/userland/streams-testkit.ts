@@ -37,7 +37,8 @@ function imageRecord(ref: string): ImageRecord {
   return { id: `sha256:${ref}`, repoTags: [ref], repoDigests: [], size: 0, layers: [], annotations: {}, createdAt: '0', config };
 }
 
-export function makePod(): Pod {
+// imageFiles: false builds images as an App from before nginx's files did.
+export function makePod(o: { imageFiles?: boolean } = {}): Pod {
   const dir = mkdtempSync(join(tmpdir(), 'fakecri-streams-'));
   const containers = new Map<string, Container>();
   const images = new Map<string, ImageRecord>();
@@ -51,7 +52,7 @@ export function makePod(): Pod {
     container: (id) => containers.get(id),
     sandbox: () => sandbox,
     image: (id) => images.get(id),
-    imageFiles: (image) => ({ applets: commandNames, programs: imagePrograms(image), files: imageFiles(image) }),
+    imageFiles: (image) => ({ applets: commandNames, programs: imagePrograms(image), files: o.imageFiles === false ? {} : imageFiles(image) }),
     flushIntervalMs: 60_000,
   });
   const programs = new Programs({

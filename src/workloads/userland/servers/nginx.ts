@@ -4,7 +4,7 @@ import { type HttpRequest, type HttpResponse, acceptLoop, httpDate, serveConnect
 import { fileChunks, findFile, mimeType } from '../../net/static-files';
 import { type Listener, NetError } from '../../net/types';
 import type { SignalName } from '../../procs/types';
-import { type ContainerFs, isFsError } from '../../rootfs/types';
+import { type Chunk, type ContainerFs, isFsError } from '../../rootfs/types';
 import { DEFAULT_CONF, FIFTY_X_HTML, INDEX_HTML, INDEX_HTML_OLD, errorPage } from './nginx-pages';
 import { catchStop } from './stop';
 
@@ -164,26 +164,15 @@ async function respond(ctx: AppletContext, req: HttpRequest, version: string): P
 async function answer(ctx: AppletContext, req: HttpRequest, version: string): Promise<HttpResponse> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return errorResponse(ctx, 405, version, req.keepAlive);
   const found = findFile(ctx.fs, ROOT, req.path, 'index.html');
+  // An image without nginx's files (made before fakecri shipped them):
+  // the pages they would hold.
+  if (found.kind === 'missing' && !exists(ctx.fs, ROOT)) {
+    const page = nginxFiles(ctx.container.image)[posix.join(ROOT, req.path.endsWith('/') ? `${req.path}index.html` : req.path)];
+    if (page !== undefined) return pageResponse(ctx, req, version, Buffer.from(page), 'text/html', BUILT);
+  }
   switch (found.kind) {
-    case 'file': {
-      const st = found.stat;
-      return {
-        status: 200,
-        reason: 'OK',
-        headers: [
-          ['Server', `nginx/${version}`],
-          ['Date', httpDate(ctx.container.clock.now())],
-          ['Content-Type', mimeType(found.path)],
-          ['Content-Length', String(st.size)],
-          ['Last-Modified', httpDate(st.mtimeMs)],
-          ['Connection', req.keepAlive ? 'keep-alive' : 'close'],
-          ['ETag', `"${Math.floor(st.mtimeMs / 1000).toString(16)}-${st.size.toString(16)}"`],
-          ['Accept-Ranges', 'bytes'],
-        ],
-        body: '',
-        stream: fileChunks(ctx.fs, found.path),
-      };
-    }
+    case 'file':
+      return pageResponse(ctx, req, version, fileChunks(ctx.fs, found.path), mimeType(found.path), found.stat.mtimeMs, found.stat.size);
     case 'dir': {
       const host = req.headers.get('host') ?? req.local.host;
       const res = errorResponse(ctx, 301, version, req.keepAlive);
@@ -194,6 +183,38 @@ async function answer(ctx: AppletContext, req: HttpRequest, version: string): Pr
       return errorResponse(ctx, 403, version, req.keepAlive);
     default:
       return errorResponse(ctx, 404, version, req.keepAlive);
+  }
+}
+
+// When the image's files were made (the built-in pages' Last-Modified).
+const BUILT = Date.UTC(2024, 10, 26, 15, 55, 0);
+
+function pageResponse(ctx: AppletContext, req: HttpRequest, version: string, body: Buffer | AsyncIterable<Chunk>, type: string, mtimeMs: number, size?: number): HttpResponse {
+  const length = Buffer.isBuffer(body) ? body.length : (size ?? 0);
+  return {
+    status: 200,
+    reason: 'OK',
+    headers: [
+      ['Server', `nginx/${version}`],
+      ['Date', httpDate(ctx.container.clock.now())],
+      ['Content-Type', type],
+      ['Content-Length', String(length)],
+      ['Last-Modified', httpDate(mtimeMs)],
+      ['Connection', req.keepAlive ? 'keep-alive' : 'close'],
+      ['ETag', `"${Math.floor(mtimeMs / 1000).toString(16)}-${length.toString(16)}"`],
+      ['Accept-Ranges', 'bytes'],
+    ],
+    body: Buffer.isBuffer(body) ? body : '',
+    stream: Buffer.isBuffer(body) ? undefined : body,
+  };
+}
+
+function exists(fs: ContainerFs, path: string): boolean {
+  try {
+    fs.stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
