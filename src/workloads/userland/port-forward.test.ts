@@ -117,7 +117,7 @@ describe('PodNetworks.connect', () => {
     pod = makePod({ imageFiles: false });
     pod.start('web', {}, 'docker.io/library/nginx:latest');
     const page = await get(80, '/');
-    expect([page.status, page.headers.server, page.headers['content-length']]).toEqual([200, 'nginx/1.27.3', '615']);
+    expect([page.status, page.headers.server, page.headers['content-length']]).toEqual([200, 'nginx/1.27.5', '615']);
     expect((await get(80, '/other')).status).toBe(404);
   });
 

@@ -16,7 +16,11 @@ import { catchStop } from './stop';
 const ROOT = '/usr/share/nginx/html';
 const CONF_D = '/etc/nginx/conf.d';
 const PID_FILE = '/var/run/nginx.pid';
-const LATEST = '1.27.3';
+const LATEST = '1.27.5';
+// The last release of each minor version, for a tag that names only it.
+const LAST_PATCH: Record<string, number> = {
+  '1.14': 2, '1.15': 12, '1.16': 1, '1.17': 10, '1.19': 10, '1.20': 2, '1.21': 6, '1.22': 1, '1.23': 4, '1.25': 5, '1.26': 3, '1.27': 5,
+};
 
 const REASONS: Record<number, string> = {
   200: 'OK',
@@ -32,7 +36,7 @@ const REASONS: Record<number, string> = {
 export function nginxVersion(image: string | undefined): string {
   const tag = image?.split('@')[0].match(/:([^/:]+)$/)?.[1] ?? '';
   const m = /^(\d+)\.(\d+)(?:[.-](\d+))?/.exec(tag);
-  return m ? `${m[1]}.${m[2]}.${m[3] ?? 0}` : LATEST;
+  return m ? `${m[1]}.${m[2]}.${m[3] ?? LAST_PATCH[`${m[1]}.${m[2]}`] ?? 0}` : LATEST;
 }
 
 const modern = (version: string) => {
