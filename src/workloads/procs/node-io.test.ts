@@ -21,6 +21,17 @@ describe('node streams as process streams', () => {
     expect(await waiting).toBe(null);
   });
 
+  it('ReadableIn: a newer read takes the bytes from an older one still waiting (its process was killed)', async () => {
+    const r = new PassThrough();
+    const input = new ReadableIn(r);
+    let orphan = false;
+    void input.read().then(() => (orphan = true));
+    const live = input.read();
+    r.write('data');
+    expect(chunkBuffer((await live)!).toString()).toBe('data');
+    expect(orphan).toBe(false);
+  });
+
   it('nodeOut: waits for drain; EPIPE when the writable goes or the signal aborts', async () => {
     let release: (() => void) | undefined;
     const w = new Writable({

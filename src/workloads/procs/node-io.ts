@@ -12,14 +12,21 @@ import type { InStream, OutStream } from './types';
 // close() stops reading: a pending read answers null, later ones too.
 export class ReadableIn implements InStream {
   private closed = false;
+  private reads = 0;
   private wake?: () => void;
 
   constructor(private readonly r: Readable) {}
 
+  // Only the newest read waits: an older one still waiting belongs to a
+  // process killed meanwhile and must not take the next bytes; it never
+  // returns.
   async read(max = Number.MAX_SAFE_INTEGER): Promise<Chunk | null> {
     const r = this.r;
+    const me = ++this.reads;
+    this.wake?.();
     for (;;) {
       if (this.closed) return null;
+      if (me !== this.reads) return new Promise<never>(() => {});
       const c = r.readableEnded || r.destroyed ? null : (r.read() as Buffer | string | null);
       if (c !== null) {
         const b = typeof c === 'string' ? Buffer.from(c) : c;

@@ -42,6 +42,7 @@ export class Tty implements Terminal {
   private readyBytes = 0;
   private hungUp = false;
   private readers: (() => void)[] = [];
+  private reads = 0;
   private typists: (() => void)[] = [];
 
   readonly reader: InStream & { readonly isTTY: true; readonly tty: Tty } = {
@@ -177,8 +178,15 @@ export class Tty implements Terminal {
     this.wakeReaders();
   }
 
+  // Only the newest read waits for input: an older one still waiting
+  // belongs to a process killed meanwhile (^C on cat) and must not take
+  // the next line; it never returns (a background reader stays stopped,
+  // as SIGTTIN would have it).
   private async read(max = Number.MAX_SAFE_INTEGER): Promise<Chunk | null> {
+    const me = ++this.reads;
+    this.wakeReaders();
     for (;;) {
+      if (me !== this.reads) return new Promise<never>(() => {});
       const item = this.ready[0];
       if (item === 'eof') {
         this.ready.shift();

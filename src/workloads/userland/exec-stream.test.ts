@@ -143,6 +143,13 @@ describe('Programs.execStream with a tty', () => {
     await until('the prompt after ^C', () => cl.stdout.text.endsWith('sleep 1000; echo not this\r\n^C\r\n/tmp # '));
     cl.stdin.write('echo $?\r');
     await until('the status', () => cl.stdout.text.endsWith('130\r\n/tmp # '));
+    // cat killed while it reads leaves the next line to the shell.
+    cl.stdin.write('cat\r');
+    await until('cat', () => pod.programs.procs('c')!.list().some((p) => p.argv.join(' ') === 'cat'));
+    cl.stdin.write('\x03');
+    await until('the prompt after cat', () => cl.stdout.text.endsWith('cat\r\n^C\r\n/tmp # '));
+    cl.stdin.write('echo next\r');
+    await until('the next line run', () => cl.stdout.text.endsWith('echo next\r\nnext\r\n/tmp # '));
     cl.stdin.write('\x04');
     expect(await done).toBe(0);
   });
