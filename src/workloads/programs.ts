@@ -9,13 +9,17 @@ import type { Applet } from './applets/types';
 import type { PodNetwork } from './net/types';
 import { ProgramClock } from './procs/clock';
 import { Collector, bytesIn } from './procs/streams';
-import { type Identity, type Process, SIGNALS, type SignalName } from './procs/types';
+import { type Identity, type InStream, type OutStream, type Process, SIGNALS, type SignalName } from './procs/types';
 import { resolveIdentity } from './rootfs/identity';
 import type { RootfsStore } from './rootfs/store';
 import { type ContainerFs, isFill, isFsError } from './rootfs/types';
 import { ContainerUserland } from './userland/container-userland';
 import { caller } from './userland/launcher';
+import { type ExecStdio, execStdio } from './userland/exec-stdio';
 import { LogOut } from './userland/log-out';
+import { signalTree } from './userland/process-tree';
+import { ProgramIo, type ProgramIoConfig } from './userland/program-io';
+import type { StreamIo } from './userland/stream-io';
 import { type ProcessSpec, processSpec } from './userland/process-spec';
 
 // The containers' own programs: what their command says, run in their
@@ -44,6 +48,8 @@ interface Running {
   userland: ContainerUserland;
   // The program's end (its wait status); absent when only exec runs in it.
   done?: Promise<number>;
+  // Its streams, for attach; from its start.
+  io?: ProgramIo;
   spec: ProcessSpec;
   identity: Identity;
 }
@@ -79,29 +85,32 @@ export class Programs {
   start(c: Container, replayUntilMs?: number): void {
     if (this.running.get(c.id)?.done) return;
     const r = this.prepare(c);
-    if (r.spec.argv.length === 0) return; // nothing to run: it runs until stopped
     const logFailed = (err: Error) => this.o.log.warn({ container: c.id, err: err.message }, 'log write failed');
-    const stdout = new LogOut(() => this.o.container(c.id)?.logPath ?? '', 'stdout', logFailed);
-    const stderr = new LogOut(() => this.o.container(c.id)?.logPath ?? '', 'stderr', logFailed);
+    const log = (stream: 'stdout' | 'stderr') => new LogOut(() => this.o.container(c.id)?.logPath ?? '', stream, logFailed);
+    const io = new ProgramIo((c.config ?? {}) as ProgramIoConfig, log('stdout'), log('stderr'));
+    r.io = io;
+    if (r.spec.argv.length === 0) return; // nothing to run: it runs until stopped
     const startedMs = Number(BigInt(c.startedAt) / 1_000_000n);
     const done = r.userland.runProgram({
       argv: r.spec.argv,
       env: r.spec.env,
       cwd: r.spec.cwd,
       identity: r.identity,
-      stdout,
-      stderr,
+      stdin: io.stdin,
+      stdout: io.stdout,
+      stderr: io.stderr,
       clock: new ProgramClock(startedMs, replayUntilMs ?? 0),
       unknownIsProgram: this.unknownIsProgram(c),
+      onStart: (p) => (io.foreground = (sig) => signalTree(r.userland.procs, p.pid, sig)),
     });
     r.done = done;
     done.then(
       (status) => {
-        stdout.end();
-        stderr.end();
+        io.end();
         if (this.running.get(c.id) === r) this.o.exited(c.id, status);
       },
       (err: unknown) => {
+        io.end();
         if (this.running.get(c.id) !== r) return;
         const e = err as Error;
         if (isFsError(e)) this.o.exited(c.id, e.code === 'EACCES' ? 126 : 127);
@@ -132,6 +141,7 @@ export class Programs {
     if (!r) return;
     this.running.delete(id);
     r.userland.killAll();
+    r.io?.end();
   }
 
   // A behaviour's `files`: written into the container's files at its start,
@@ -174,30 +184,65 @@ export class Programs {
   // directory and environment; the output kept, the status answered.
   // A signal abort (the timeout, the caller gone) kills what it started.
   async exec(c: Container, argv: readonly string[], signal: AbortSignal, input?: Buffer): Promise<ExecResult> {
-    const r = this.running.get(c.id) ?? this.prepare(c);
     const stdout = new Collector(EXEC_OUTPUT_LIMIT);
     const stderr = new Collector(EXEC_OUTPUT_LIMIT);
+    const status = await this.run(c, argv, signal, { stdin: input ? bytesIn(input) : undefined, stdout, stderr });
+    if (signal.aborted) throw signal.reason;
+    return { stdout: stdout.buffer(), stderr: stderr.buffer(), exitCode: status };
+  }
+
+  // exec over the streaming server: as ExecSync, with the client's streams
+  // (or a terminal between them) for the command's. Answers its exit
+  // status; when the client goes (io.signal), its processes are killed
+  // and the status is 137.
+  async execStream(c: Container, argv: readonly string[], io: StreamIo): Promise<number> {
+    const stdio = execStdio(io);
+    try {
+      return await this.run(c, argv, io.signal, stdio, io.tty ? { TERM: 'xterm' } : undefined);
+    } finally {
+      stdio.close();
+    }
+  }
+
+  // attach: the program's output from now on, its stdin from the client
+  // (config stdin), its terminal (config tty). Resolves when the client
+  // detaches (io.signal), which leaves the program running, or when the
+  // program ends, after its last output.
+  attach(c: Container, io: StreamIo): Promise<void> {
+    const pio = this.running.get(c.id)?.io;
+    return pio ? pio.attach(io) : Promise.resolve();
+  }
+
+  // A command beside the program: its wait status. Throws containerd's
+  // FakecriError when argv[0] cannot run.
+  private async run(
+    c: Container,
+    argv: readonly string[],
+    signal: AbortSignal,
+    stdio: { stdin?: InStream; stdout: OutStream; stderr: OutStream; started?: ExecStdio['started'] },
+    env?: Record<string, string>,
+  ): Promise<number> {
+    const r = this.running.get(c.id) ?? this.prepare(c);
     let proc: Process | undefined;
     const kill = () => {
-      if (proc) killTree(r.userland, proc.pid);
+      if (proc) signalTree(r.userland.procs, proc.pid, 'KILL');
     };
     signal.addEventListener('abort', kill, { once: true });
     try {
-      const status = await r.userland.exec({
+      return await r.userland.exec({
         argv,
-        env: r.spec.env,
+        env: env ? { ...r.spec.env, ...env } : r.spec.env,
         cwd: r.spec.cwd,
         identity: r.identity,
-        stdin: input ? bytesIn(input) : undefined,
-        stdout,
-        stderr,
+        stdin: stdio.stdin,
+        stdout: stdio.stdout,
+        stderr: stdio.stderr,
         onStart: (p) => {
           proc = p;
+          stdio.started?.(p, r.userland.procs);
           if (signal.aborted) kill();
         },
       });
-      if (signal.aborted) throw signal.reason;
-      return { stdout: stdout.buffer(), stderr: stderr.buffer(), exitCode: status };
     } catch (err) {
       if (!isFsError(err)) throw err;
       const why = argv[0]?.includes('/') ? `stat ${argv[0]}: no such file or directory` : 'executable file not found in $PATH';
@@ -233,6 +278,7 @@ export class Programs {
       cpus: resources.cpus,
       memoryLimitBytes: resources.memory,
       net: sandbox ? this.o.net(sandbox) : undefined,
+      image: image?.repoTags[0] ?? (c.image?.user_specified_image || c.image?.image),
       mayCall: (uid, cap, syscall) => rootfs.get(c.id).mayCall(uid, cap, syscall),
     });
     const r: Running = { userland, spec, identity };
@@ -298,20 +344,4 @@ function limits(resources: unknown): { cpus: number; memory: number } {
   const host = availableParallelism();
   const cpus = quota > 0 && period > 0 ? Math.max(1, Math.min(host, Math.ceil(quota / period))) : host;
   return { cpus, memory: Math.max(0, Number(r.memory_limit_in_bytes ?? 0)) };
-}
-
-// SIGKILL to a process and everything it started.
-function killTree(userland: ContainerUserland, pid: number): void {
-  const all = userland.procs.list();
-  const doomed = new Set([pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of all) {
-      if (!doomed.has(p.pid) && doomed.has(p.ppid)) {
-        doomed.add(p.pid);
-        grew = true;
-      }
-    }
-  }
-  for (const p of doomed) userland.procs.kill(p, 'KILL', { uid: 0, gid: 0, groups: [] });
 }

@@ -9,6 +9,7 @@ import { chgrp, chmod, chown, cp, fallocate, ln, mkdir, mktemp, mv, readlink, re
 import { find } from './find';
 import { grep } from './grep';
 import { cksum, md5sum, sha1sum, sha256sum, sha512sum } from './hash';
+import { httpd } from './httpd';
 import { ls } from './ls';
 import { arch, clear, groups, hexdump, link, logname, paste, rev, time, tty, unlink, uptime, watch } from './misc';
 import { nc, wget } from './net';
@@ -18,7 +19,8 @@ import { kill, pgrep, pkill, ps, top } from './procs';
 import { sed } from './sed';
 import { sort, uniq } from './sort';
 import { stat } from './stat';
-import { date, env, free, hostname, id, nice, nohup, nproc, printenv, stty, timeout, uname, which, whoami } from './system';
+import { stty } from './stty';
+import { date, env, free, hostname, id, nice, nohup, nproc, printenv, timeout, uname, which, whoami } from './system';
 import { tar } from './tar';
 import { test } from './test';
 import { cat, head, tac, tail, tee, wc } from './text';
@@ -75,6 +77,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['mount', mount],
   ['mv', mv],
   ['nc', nc],
+  ['httpd', httpd],
   ['netcat', nc],
   ['nice', nice],
   ['nohup', nohup],

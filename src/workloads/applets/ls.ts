@@ -52,7 +52,8 @@ export const ls = applet(async (t) => {
   const recursive = has('R') && !has('d');
   const follow = has('L');
   const followArgs = follow || has('H') || !(long || has('i') || has('s') || has('F'));
-  const width = has('w') ? Number(p.value('w')) : Number(t.ctx.env.COLUMNS) || 80;
+  // busybox: $COLUMNS, else the terminal's width, else 80.
+  const width = has('w') ? Number(p.value('w')) : Number(t.ctx.env.COLUMNS) || t.ctx.stdout.tty?.cols || 80;
   const names = new Names(t.ctx.fs);
   const fs = t.ctx.fs;
   const now = t.ctx.container.clock.now();

@@ -36,7 +36,8 @@ export const link = applet(async (t) => {
 
 export const tty = applet(async (t) => {
   const p = t.parse({ short: 's' });
-  const isTty = t.ctx.stdout.isTTY === true;
+  // ttyname(0): the terminal of stdin.
+  const isTty = t.ctx.stdin.isTTY === true;
   if (!p.has('s')) await t.out.text(isTty ? '/dev/pts/0\n' : 'not a tty\n');
   return isTty ? 0 : 1;
 });

@@ -381,20 +381,3 @@ export const free = applet(async (t) => {
   await t.out.text(`Swap:  ${[0, 0, 0].map((v) => col(fmt(v))).join('')}\n`);
   return 0;
 });
-
-export const stty = applet(async (t) => {
-  const args = t.args.filter((a, i) => !(a === '-F' || t.args[i - 1] === '-F'));
-  if (!t.ctx.stdout.isTTY) return t.die('standard input: Not a tty');
-  const rows = Number(t.ctx.env.LINES) || 24;
-  const cols = Number(t.ctx.env.COLUMNS) || 80;
-  if (args[0] === 'size') {
-    await t.out.text(`${rows} ${cols}\n`);
-    return 0;
-  }
-  if (args.length === 0 || args[0] === '-a' || args[0] === '-g') {
-    await t.out.text(`speed 38400 baud; rows ${rows}; columns ${cols}; line = 0;\n`);
-    return 0;
-  }
-  // Settings are taken and have no effect on a fake terminal.
-  return 0;
-});

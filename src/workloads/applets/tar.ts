@@ -257,6 +257,7 @@ async function create(t: Tool, p: Parsed, archive: string, base: string | undefi
   }
   const verboseOut = archive === '-' ? (s: string) => t.ctx.stderr.write(s) : (s: string) => t.out.text(s);
   const seenLinks = new Map<string, string>();
+  let warnedSlash = false;
 
   const add = async (name: string): Promise<void> => {
     if (excludes.some((e) => name === e || posix.basename(name) === e)) return;
@@ -274,6 +275,11 @@ async function create(t: Tool, p: Parsed, archive: string, base: string | undefi
       return;
     }
     let stored = name.replace(/^\/+/, '');
+    // busybox's strip_unsafe_prefix: said once per archive.
+    if (stored !== name && !warnedSlash) {
+      warnedSlash = true;
+      await t.error(`removing leading '${name.slice(0, name.length - stored.length)}' from member names`);
+    }
     if (stored === '') stored = '.';
     if (st.type === 'dir' && !stored.endsWith('/')) stored += '/';
     if (st.type === 'socket') {

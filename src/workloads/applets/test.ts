@@ -188,6 +188,7 @@ class TestEval {
   }
 
   private isatty(fd: bigint): boolean {
+    if (fd === 0n) return this.t.ctx.stdin.isTTY === true;
     if (fd === 1n) return this.t.ctx.stdout.isTTY === true;
     if (fd === 2n) return this.t.ctx.stderr.isTTY === true;
     return false;

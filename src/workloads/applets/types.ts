@@ -77,6 +77,9 @@ export interface ContainerInfo {
   readonly kernelRelease: string;
   // The pod's network (nc, wget); none: they find nothing listening.
   readonly net?: PodNetwork;
+  // The container's image reference (docker.io/library/nginx:1.25): the
+  // image programs fakecri emulates take their version from it.
+  readonly image?: string;
   // Whether a process of `uid` may make `syscall`, given the capability
   // the kernel wants for it and the seccomp profile (EPERM otherwise).
   // Absent: always.

@@ -59,6 +59,10 @@ export interface InStream {
   // The next bytes, at most `max` when given; null at end of input. Waits
   // for a writer on a pipe; rejects with Killed if the process is killed.
   read(max?: number): Promise<Chunk | null>;
+  // A terminal (exec -it, a container with tty): `[ -t 0 ]`, stty, an
+  // interactive sh.
+  readonly isTTY?: boolean;
+  readonly tty?: Terminal;
 }
 
 // A byte stream a process writes: stdout, stderr, a pipe, a file. Strings
@@ -68,6 +72,25 @@ export interface OutStream {
   write(data: Chunk | string): Promise<void>;
   // A terminal (exec -t): applets like ls change their output for it.
   readonly isTTY?: boolean;
+  readonly tty?: Terminal;
+}
+
+// The termios flags fakecri's line discipline honours (stty changes them).
+export interface TerminalModes {
+  echo: boolean; // typed input is echoed
+  icanon: boolean; // input by lines, with erase and kill
+  isig: boolean; // ^C, ^\ and ^Z send signals
+  icrnl: boolean; // a typed CR reads as NL
+  onlcr: boolean; // NL is written as CR NL
+}
+
+// A process's controlling terminal, as stty and the shell see it.
+export interface Terminal {
+  readonly rows: number;
+  readonly cols: number;
+  readonly modes: Readonly<TerminalModes>;
+  setModes(modes: Partial<TerminalModes>): void;
+  setSize(rows: number, cols: number): void;
 }
 
 // Time as the container sees it. Normally the wall clock; while a program is

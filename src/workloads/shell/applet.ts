@@ -7,7 +7,7 @@ import { parseOptions } from './options';
 import { parseCached } from './cache';
 import { evalNode, evaluator } from './eval';
 import { parseLine } from './parser';
-import { EXIT, type Root, Shell, ShellError } from './shell';
+import { EXIT, Interrupted, type Root, Shell, ShellError } from './shell';
 
 // The `sh` applet (busybox ash):
 //   sh [-eux...] [-o opt] -c SCRIPT [NAME [ARGS...]]
@@ -18,7 +18,9 @@ import { EXIT, type Root, Shell, ShellError } from './shell';
 // signal killed it.
 export const sh: Applet = async (ctx) => {
   const argv = ctx.argv;
-  const interactiveHint = !!ctx.stdout.isTTY;
+  // As ash: interactive when reading commands from a terminal that it
+  // also writes to (isatty(0) && isatty(1)).
+  const interactiveHint = !!ctx.stdin.isTTY && !!ctx.stdout.isTTY;
   const root: { -readonly [K in keyof Root]: Root[K] } = { ctx, evaluator, rootPid: ctx.proc.pid, aliases: new Map(), interactive: false };
   const shell = new Shell(root, ctx.proc, argv[0] ?? 'sh');
   let status: number;
@@ -65,7 +67,7 @@ async function start(shell: Shell, root: { interactive: boolean }, argv: readonl
   shell.opts.s = true;
   shell.params = args.slice(next);
   root.interactive = r.i ?? tty;
-  shell.opts.i = root.interactive;
+  if (root.interactive) shell.setInteractive();
   return runStdin(shell);
 }
 
@@ -139,20 +141,51 @@ async function runStdin(sh: Shell): Promise<number> {
           } catch (err) {
             if (!(interactive && err instanceof ShellError)) throw err;
             sh.status = err.status;
+            if (err instanceof Interrupted) await sh.writeErr('\n');
           }
         }
         continue;
       }
     } else if (eof) break;
-    if (interactive) await sh.writeErr(prompt(sh, continuing ? 'PS2' : 'PS1'));
-    if (!(await more())) eof = true;
+    if (!interactive) {
+      if (!(await more())) eof = true;
+      continue;
+    }
+    try {
+      // A ^C that came during the last command abandons nothing more.
+      await sh.step();
+      await sh.writeErr(prompt(sh, continuing ? 'PS2' : 'PS1'));
+      if (!(await more())) eof = true;
+    } catch (err) {
+      if (!(err instanceof Interrupted)) throw err;
+      // ^C at the prompt: the line typed so far is dropped.
+      buf = '';
+      continuing = false;
+      sh.status = err.status;
+      await sh.writeErr('\n');
+    }
   }
   return sh.status;
 
   async function more(): Promise<boolean> {
     const f = sh.fds[0];
     if (!f?.input) return false;
-    const c = await sh.guard(f.read(64 * 1024));
+    let c;
+    for (;;) {
+      const p = f.read(64 * 1024);
+      if (!interactive) {
+        c = await sh.guard(p);
+        break;
+      }
+      // A trapped signal (^C) wakes the prompt; its action runs then.
+      const r = await sh.interruptible(p);
+      if ('value' in r) {
+        c = r.value;
+        break;
+      }
+      f.keep(p);
+      await sh.runTraps();
+    }
     if (c === null) return false;
     buf += chunkBuffer(c).toString('utf8');
     return true;

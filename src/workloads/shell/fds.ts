@@ -25,7 +25,7 @@ export class Fd {
   get in(): InStream | undefined {
     if (!this.input) return undefined;
     if (!this.pending && !this.inflight) return this.input;
-    return { read: (max) => this.read(max) };
+    return { read: (max) => this.read(max), isTTY: this.input.isTTY, tty: this.input.tty };
   }
 
   async read(max?: number): Promise<Chunk | null> {

@@ -1,5 +1,5 @@
 import type { AppletContext } from '../applets/types';
-import { Killed, type OutStream, type Process, type ProcessTable, SIGNALS, killedStatus } from '../procs/types';
+import { Killed, type OutStream, type Process, type ProcessTable, SIGNALS, type SignalName, killedStatus } from '../procs/types';
 import type { Node } from './ast';
 import { parseCached } from './cache';
 import { type Fd, type FdTable, NFDS, badOut, streamFd } from './fds';
@@ -28,6 +28,14 @@ export class ExitSignal {
 // non-interactive shell exits with the status.
 export class ShellError {
   constructor(readonly status = 2) {}
+}
+
+// ^C in an interactive shell (ash's EXINT): what it was reading or running
+// is abandoned, and it prompts again.
+export class Interrupted extends ShellError {
+  constructor() {
+    super(128 + SIGNALS.INT);
+  }
 }
 
 export class ReturnSignal {
@@ -366,8 +374,22 @@ export class Shell {
     this.traps[n] = action;
     const sig = modelled(n);
     if (!sig) return;
-    this.proc.setDisposition(sig, action === undefined ? 'default' : action === '' ? 'ignore' : 'handle');
-    if (action && !this.unlisten) this.unlisten = this.proc.onSignal(() => (this.sigPending = true));
+    const d = action === undefined ? this.untrapped(sig) : action === '' ? 'ignore' : 'handle';
+    this.proc.setDisposition(sig, d);
+    if (d === 'handle' && !this.unlisten) this.unlisten = this.proc.onSignal(() => (this.sigPending = true));
+  }
+
+  // The shell becomes interactive (a terminal, or -i): as ash's
+  // setinteractive, it catches SIGINT and ignores SIGTERM and SIGQUIT.
+  setInteractive(): void {
+    this.opts.i = true;
+    for (const sig of ['INT', 'TERM', 'QUIT'] as const) if (this.traps[SIGNALS[sig]] === undefined) this.setTrap(SIGNALS[sig], undefined);
+  }
+
+  // What an untrapped signal does to this shell.
+  private untrapped(sig: SignalName): 'default' | 'ignore' | 'handle' {
+    if (!this.opts.i) return 'default';
+    return sig === 'INT' ? 'handle' : sig === 'TERM' || sig === 'QUIT' ? 'ignore' : 'default';
   }
 
   // Runs the actions of the trapped signals that arrived, oldest first;
@@ -379,6 +401,7 @@ export class Shell {
       const n = this.pendingSignals.shift();
       if (n === undefined) return;
       const action = this.traps[n];
+      if (action === undefined && n === SIGNALS.INT && this.opts.i) throw new Interrupted();
       if (!action) continue;
       const saved = this.status;
       const savedTrap = this.trapStatus;

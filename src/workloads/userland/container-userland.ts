@@ -21,6 +21,7 @@ export interface UserlandSetup {
   cpus: number;
   memoryLimitBytes: number;
   net?: PodNetwork;
+  image?: string;
   // Whether a process of uid may make a syscall (that needs capability cap).
   mayCall?(uid: number, cap: string | undefined, syscall: string): boolean;
 }
@@ -36,6 +37,7 @@ export interface ProgramOptions {
   clock: Clock;
   // A name found nowhere: a program of the image (it is not busybox-like).
   unknownIsProgram: boolean;
+  onStart?: (proc: Process) => void;
 }
 
 export interface ExecOptions {
@@ -85,7 +87,10 @@ export class ContainerUserland {
       stdin: o.stdin,
       stdout: replayingOut(o.stdout, replaying),
       stderr: replayingOut(o.stderr, replaying),
-      onStart: (p) => (this.pid1 = p),
+      onStart: (p) => {
+        this.pid1 = p;
+        o.onStart?.(p);
+      },
     });
   }
 
@@ -135,6 +140,9 @@ class ContainerView implements ContainerInfo {
   }
   get net(): PodNetwork | undefined {
     return this.s.net;
+  }
+  get image(): string | undefined {
+    return this.s.image;
   }
   get arch(): string {
     return ARCH_NAME;

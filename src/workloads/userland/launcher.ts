@@ -237,6 +237,14 @@ class KillableIn implements InStream {
     private readonly proc: Process,
   ) {}
 
+  get isTTY(): boolean | undefined {
+    return this.input.isTTY;
+  }
+
+  get tty(): InStream['tty'] {
+    return this.input.tty;
+  }
+
   read(max?: number): ReturnType<InStream['read']> {
     const killed = this.proc.killed;
     return new Promise((resolve, reject) => {

@@ -116,5 +116,5 @@ function droppedWrites(path: string, openReal: () => FileHandle): FileHandle {
 }
 
 export function replayingOut(out: OutStream, replaying: () => boolean): OutStream {
-  return { write: (data) => (replaying() ? Promise.resolve() : out.write(data)), isTTY: out.isTTY };
+  return { write: (data) => (replaying() ? Promise.resolve() : out.write(data)), isTTY: out.isTTY, tty: out.tty };
 }
