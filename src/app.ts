@@ -15,7 +15,7 @@ import { WorkloadRunner } from './workloads/runner';
 import { Programs } from './workloads/programs';
 import { PodNetworks } from './workloads/userland/pod-networks';
 import { commandNames, commands } from './workloads/userland/commands';
-import { imagePrograms } from './workloads/userland/image-program';
+import { imageFiles, imagePrograms } from './workloads/userland/image-program';
 import { SandboxService } from './pods/sandbox-service';
 import { RegistryImageSource } from './oci/image-source';
 import { registryOptions } from './oci/setup';
@@ -109,7 +109,7 @@ export class App {
       container: (id) => containerStore.get(id),
       sandbox: (id) => sandboxStore.get(id),
       image: (id) => imageStore.get(id),
-      imageFiles: (image) => ({ applets: commandNames, programs: imagePrograms(image) }),
+      imageFiles: (image) => ({ applets: commandNames, programs: imagePrograms(image), files: imageFiles(image) }),
       procs: (id) => this.workloads.programs.procs(id),
       log,
     });

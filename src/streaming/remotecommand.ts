@@ -22,6 +22,8 @@ export interface CommandChannels {
 }
 
 export async function runCommand(req: CommandRequest, ch: CommandChannels, streams: StreamService, signal: AbortSignal, log: Logger): Promise<void> {
+  // A client gone mid-write fails the write; the process sees EPIPE.
+  for (const s of [ch.stdin, ch.stdout, ch.stderr, ch.resize, ch.error]) s?.on('error', () => {});
   const io = {
     stdin: ch.stdin,
     stdout: ch.stdout,

@@ -1,8 +1,9 @@
-import type { Duplex, Readable, Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { FakecriError, failedPrecondition, notFound } from '../domain/errors';
 import type { Container } from '../store/container';
 import type { ObjectStore } from '../store/object-store';
 import type { Sandbox } from '../store/sandbox';
+import type { StreamIo } from '../workloads/userland/stream-io';
 import { StreamRequests } from './requests';
 
 // What the streaming server does with a request once its client has
@@ -10,16 +11,7 @@ import { StreamRequests } from './requests';
 // a pod's network. The CRI's Exec, Attach and PortForward hand out tokens
 // for these (requests.ts); the streaming edge redeems them.
 
-export interface StreamIo {
-  stdin?: Readable;
-  stdout?: Writable;
-  // Absent with tty: the terminal merges it into stdout.
-  stderr?: Writable;
-  tty: boolean;
-  resizes?: AsyncIterable<{ width: number; height: number }>;
-  // The client went: exec kills what it started, attach detaches.
-  signal: AbortSignal;
-}
+export type { StreamIo };
 
 export interface StreamTargets {
   execStream(c: Container, argv: readonly string[], io: StreamIo): Promise<number>;
