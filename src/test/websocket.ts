@@ -1,0 +1,95 @@
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { negotiate, offeredProtocols } from '../streaming/websocket/protocols';
+
+// A real HTTP server on 127.0.0.1 that negotiates the subprotocol as the
+// kubelet does (403 when none fits) and hands each upgraded socket to onConn.
+export interface WsTestServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startWsServer(
+  supported: readonly string[],
+  onConn: (ws: WebSocket, protocol: string, req: IncomingMessage) => void,
+  opts: { maxPayload?: number } = {},
+): Promise<WsTestServer> {
+  const chosen = new WeakMap<IncomingMessage, string>();
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (_offered, req) => chosen.get(req) || false, ...opts });
+  const server = http.createServer((_req, res) => res.writeHead(404).end());
+  server.on('upgrade', (req, socket, head) => {
+    const protocol = negotiate(offeredProtocols(req.headers['sec-websocket-protocol']), supported);
+    if (protocol === undefined) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    chosen.set(req, protocol);
+    wss.handleUpgrade(req, socket, head, (ws) => onConn(ws, protocol, req));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    async close() {
+      for (const ws of wss.clients) ws.terminate();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+export interface Received {
+  channel: number;
+  data: Buffer;
+  binary: boolean;
+}
+
+// A client end of the channel protocols, as client-go's (binary) or a
+// browser's (base64) would speak them; it records everything it receives.
+export class ChannelClient {
+  readonly received: Received[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly opened: Promise<void>;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly base64: boolean,
+  ) {
+    ws.on('error', () => {});
+    ws.on('message', (raw, binary) => {
+      const msg = raw as Buffer;
+      if (base64) {
+        const text = msg.toString('latin1');
+        this.received.push({ channel: text.charCodeAt(0) - 0x30, data: Buffer.from(text.slice(1), 'base64'), binary });
+      } else {
+        this.received.push({ channel: msg[0], data: msg.subarray(1), binary });
+      }
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.opened = new Promise((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+  }
+
+  static connect(url: string, protocols: string[], base64 = protocols.some((p) => p.includes('base64'))): ChannelClient {
+    return new ChannelClient(new WebSocket(url, protocols), base64);
+  }
+
+  send(channel: number, data: string | Buffer): void {
+    const bytes = Buffer.from(data);
+    if (this.base64) this.ws.send(String.fromCharCode(0x30 + channel) + bytes.toString('base64'));
+    else this.ws.send(Buffer.concat([Buffer.from([channel]), bytes]));
+  }
+
+  raw(data: string | Buffer, binary = typeof data !== 'string'): void {
+    this.ws.send(data, { binary });
+  }
+
+  // Everything received on a channel, joined.
+  text(channel: number): string {
+    return Buffer.concat(this.received.filter((r) => r.channel === channel).map((r) => r.data)).toString();
+  }
+}
