@@ -29,7 +29,7 @@ export async function runCommand(req: CommandRequest, ch: CommandChannels, strea
     stdout: ch.stdout,
     stderr: req.tty ? undefined : ch.stderr,
     tty: req.tty,
-    resizes: ch.resize && req.tty ? terminalSizes(ch.resize) : undefined,
+    resizes: ch.resize && req.tty ? await firstSizeFirst(terminalSizes(ch.resize)) : undefined,
     signal,
   };
   let status: Status;
@@ -60,4 +60,23 @@ export function endAndWait(w: Writable): Promise<void> {
     w.once('close', resolve);
     w.end(() => resolve());
   });
+}
+
+// A client sends its window's size right after opening its streams; a
+// runtime's exec starts the process later than that. Waiting a moment for
+// the first size gives the command a terminal of the client's size from its
+// start, as `stty size` there shows.
+const FIRST_SIZE_MS = 250;
+
+async function firstSizeFirst<T>(sizes: AsyncGenerator<T>): Promise<AsyncIterable<T>> {
+  const first = sizes.next();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([first, new Promise((resolve) => (timer = setTimeout(resolve, FIRST_SIZE_MS)))]);
+  clearTimeout(timer);
+  return (async function* () {
+    const r = await first;
+    if (r.done) return;
+    yield r.value;
+    yield* sizes;
+  })();
 }

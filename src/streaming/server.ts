@@ -13,7 +13,7 @@ import { serveWsForward } from './forward-ws';
 import { headerValues, negotiateProtocol, replyError, replySwitching } from './http-reply';
 import { runCommand } from './remotecommand';
 import { SpdySession, type SpdyStream } from './spdy';
-import { PORT_FORWARD_PROTOCOLS, REMOTE_COMMAND_PROTOCOLS, TUNNEL_PROTOCOL, tunnel } from './websocket';
+import { PORT_FORWARD_PROTOCOLS, REMOTE_COMMAND_PROTOCOLS, SPDY_TUNNEL_PORT_FORWARD, tunnel } from './websocket';
 
 // fakecri's streaming server, as containerd and CRI-O embed the kubelet's
 // (pkg/cri/streaming): /exec/{token}, /attach/{token} and
@@ -36,14 +36,11 @@ const ROUTE = /^\/(exec|attach|portforward)\/([A-Za-z0-9_-]{1,64})$/;
 
 export class StreamingServer {
   private readonly http: Server;
-  // The protocol chosen for each WebSocket upgrade, for the handshake's answer.
+  // The protocol chosen for each WebSocket upgrade, for the handshake's
+  // answer. We negotiate, not ws: it refuses "SPDY/3.1+portforward.k8s.io",
+  // whose "/" and "+" RFC 6455 does not allow in a token (Go's does not check).
   private readonly chosen = new WeakMap<IncomingMessage, string>();
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: 16 * 1024 * 1024,
-    perMessageDeflate: false,
-    handleProtocols: (_offered, req) => this.chosen.get(req) || false,
-  });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024, perMessageDeflate: false });
   private readonly sessions = new Set<Duplex>();
   private baseUrl = '';
 
@@ -61,6 +58,10 @@ export class StreamingServer {
     });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.http.on('clientError', (_err, socket) => socket.destroy());
+    this.wss.on('headers', (headers: string[], req: IncomingMessage) => {
+      const protocol = this.chosen.get(req);
+      if (protocol) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
+    });
   }
 
   // Starts listening; answers the base URL the CRI hands out.
@@ -141,17 +142,18 @@ export class StreamingServer {
 
   private upgradeWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, r: StreamRequest): void {
     const offered = headerValues(req, 'sec-websocket-protocol');
-    const supported = r.kind === 'portforward' ? PORT_FORWARD_PROTOCOLS : REMOTE_COMMAND_PROTOCOLS;
+    const supported = r.kind === 'portforward' ? [...PORT_FORWARD_PROTOCOLS, SPDY_TUNNEL_PORT_FORWARD] : REMOTE_COMMAND_PROTOCOLS;
     // wsstream: no protocol offered is the "" protocol (binary channels).
     const protocol = offered.length === 0 ? '' : negotiateProtocol(offered, supported);
     if (protocol === null || protocol === undefined) {
       return replyError(socket, 400, `unable to upgrade websocket connection: requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${supported.join(' ')}]`);
     }
     this.chosen.set(req, protocol);
+    delete req.headers['sec-websocket-protocol'];
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       this.track(socket, () => ws.terminate());
       if (r.kind === 'portforward') {
-        if (protocol === TUNNEL_PROTOCOL) {
+        if (protocol === SPDY_TUNNEL_PORT_FORWARD) {
           const session = new SpdySession(tunnel(ws), { server: true });
           ws.once('close', () => session.destroy());
           return serveSpdyForward(session, r.sandboxId, this.streams, this.o.creationTimeoutMs);

@@ -161,6 +161,7 @@ describe('streaming', () => {
     kill();
     await done;
     await until('the command to be gone', async () => !(await ps()).includes('sleep 1234'));
+    expect(await ps()).toContain('sleep infinity');
   });
 
   it('exec over WebSocket, v4 and v5 with the close channel', async () => {

@@ -32,6 +32,12 @@ export class ProgramClock implements Clock {
     return this.t < this.replayUntilMs;
   }
 
+  // A server blocked in accept() never sleeps: without this it would replay,
+  // mute, for ever.
+  caughtUp(): void {
+    this.t = Math.max(this.t, this.replayUntilMs);
+  }
+
   async sleep(ms: number, signal: AbortSignal): Promise<void> {
     this.t = Math.max(this.t, this.replaying() ? this.t : Date.now()) + ms;
     const wait = this.t - Date.now();

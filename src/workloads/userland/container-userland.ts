@@ -1,6 +1,6 @@
 import { arch as osArch, release } from 'node:os';
 import type { Applet, ContainerInfo } from '../applets/types';
-import type { PodNetwork } from '../net/types';
+import type { Connection, Listener, PodNetwork } from '../net/types';
 import { realClock } from '../procs/clock';
 import { newProcessTable } from '../procs/table';
 import type { Clock, Identity, InStream, OutStream, Process, ProcessTable, SignalName } from '../procs/types';
@@ -84,7 +84,7 @@ export class ContainerUserland {
       identity: o.identity,
       env: o.env,
       cwd: o.cwd,
-      stdin: o.stdin,
+      stdin: o.stdin && caughtUpOnRead(o.stdin, o.clock),
       stdout: replayingOut(o.stdout, replaying),
       stderr: replayingOut(o.stderr, replaying),
       onStart: (p) => {
@@ -139,7 +139,7 @@ class ContainerView implements ContainerInfo {
     return this.s.memoryLimitBytes;
   }
   get net(): PodNetwork | undefined {
-    return this.s.net;
+    return this.s.net && this.clock.caughtUp ? new CaughtUpNet(this.s.net, this.clock) : this.s.net;
   }
   get image(): string | undefined {
     return this.s.image;
@@ -159,5 +159,43 @@ class ContainerView implements ContainerInfo {
     if (!this.s.mayCall?.(uid, 'SYS_ADMIN', 'sethostname')) return false;
     this.uts.hostname = name;
     return true;
+  }
+}
+
+// The program's stdin and its listeners: waiting on them ends a replay.
+function caughtUpOnRead(input: InStream, clock: Clock): InStream {
+  return {
+    read: (max) => {
+      clock.caughtUp?.();
+      return input.read(max);
+    },
+  };
+}
+
+class CaughtUpNet implements PodNetwork {
+  constructor(
+    private readonly net: PodNetwork,
+    private readonly clock: Clock,
+  ) {}
+
+  resolve(name: string): string | undefined {
+    return this.net.resolve(name);
+  }
+
+  connect(host: string, port: number): Promise<Connection> {
+    return this.net.connect(host, port);
+  }
+
+  listen(port: number): Listener {
+    const l = this.net.listen(port);
+    const clock = this.clock;
+    return {
+      port: l.port,
+      accept: (signal) => {
+        clock.caughtUp?.();
+        return l.accept(signal);
+      },
+      close: () => l.close(),
+    };
   }
 }
