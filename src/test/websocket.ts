@@ -90,8 +90,12 @@ export class ChannelClient {
   }
 
   // Everything received on a channel, joined.
+  bytes(channel: number): Buffer {
+    return Buffer.concat(this.received.filter((r) => r.channel === channel).map((r) => r.data));
+  }
+
   text(channel: number): string {
-    return Buffer.concat(this.received.filter((r) => r.channel === channel).map((r) => r.data)).toString();
+    return this.bytes(channel).toString();
   }
 }
 
@@ -115,7 +119,8 @@ export function rawClient(url: string, protocols: string[]): Promise<WebSocket> 
     req.on('upgrade', (res, socket, head) => {
       const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
       if (res.headers['sec-websocket-accept'] !== accept) return reject(new Error('bad Sec-WebSocket-Accept'));
-      const ws = new WebSocket(null as unknown as string, undefined, { autoPong: true });
+      // the options ws's own client gets by default (closeTimeout unset would be 0)
+      const ws = new WebSocket(null as unknown as string, undefined, { autoPong: true, closeTimeout: 30_000 } as object);
       // a client: masks what it sends, expects unmasked frames
       const internals = ws as unknown as { _isServer: boolean; _protocol: string; setSocket(s: unknown, h: Buffer, o: object): void };
       internals._isServer = false;

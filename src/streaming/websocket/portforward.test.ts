@@ -55,9 +55,9 @@ describe('port-forward channels', () => {
         [2, le(8080)],
         [3, le(8080)],
       ]);
-      expect(c.text(0).slice(2)).toBe('HELLO\n');
-      expect(c.text(2).slice(2)).toBe('');
-      expect(c.text(3).slice(2)).toBe('error forwarding port 8080 to pod p: connection refused');
+      expect(c.bytes(0).subarray(2).toString()).toBe('HELLO\n');
+      expect(c.bytes(2)).toEqual(le(8080));
+      expect(c.bytes(3).subarray(2).toString()).toBe('error forwarding port 8080 to pod p: connection refused');
       expect(conns[0].log).toEqual([]);
     },
   );
@@ -105,7 +105,8 @@ describe('port-forward channels', () => {
     await c.opened;
     const big = Buffer.alloc(3 * 1024 * 1024, 'z');
     c.send(0, big);
-    await until('the echo', () => c.text(0).length === 2 + big.length);
+    await until('the echo', () => c.bytes(0).length === 2 + big.length);
+    expect(c.bytes(0).equals(Buffer.concat([le(echoPort), big]))).toBe(true);
     c.ws.terminate();
     await until('the forward ends', () => outcome);
     // data's input ended (EOF to the pod), its output was cut: a premature close, no crash

@@ -38,9 +38,10 @@ async function client(url: string) {
   const ws = await rawClient(url, [SPDY_TUNNEL_PORT_FORWARD]);
   const got: Buffer[] = [];
   ws.on('message', (m: Buffer) => got.push(m));
-  ws.on('error', () => {});
+  const errors: Error[] = [];
+  ws.on('error', (e) => errors.push(e));
   const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
-  return { ws, got, closed, bytes: () => Buffer.concat(got) };
+  return { ws, got, closed, errors, bytes: () => Buffer.concat(got) };
 }
 
 function pattern(offset: number, n: number): Buffer {
@@ -165,7 +166,11 @@ describe('SPDY tunnel', () => {
       if (!d.equals(pattern(got, d.length))) inOrder = false;
       got += d.length;
     });
-    await new Promise((r) => side.t.on('end', r));
+    let ended = false;
+    side.t.on('end', () => (ended = true));
+    await until('the end of the stream', () => ended || side.errors.length > 0);
+    expect([side.errors, c.errors]).toEqual([[], []]);
+    expect((await c.closed).code).toBe(1000);
     expect(got).toBe(TOTAL);
     expect(inOrder).toBe(true);
   });
