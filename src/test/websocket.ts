@@ -1,7 +1,9 @@
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocket, WebSocketServer } from 'ws';
+import { randomBytes, createHash } from 'node:crypto';
+import { WebSocket } from 'ws';
 import { negotiate, offeredProtocols } from '../streaming/websocket/protocols';
+import { WebSocketUpgrader, refuseUpgrade } from '../streaming/websocket/upgrade';
 
 // A real HTTP server on 127.0.0.1 that negotiates the subprotocol as the
 // kubelet does (403 when none fits) and hands each upgraded socket to onConn.
@@ -15,24 +17,23 @@ export async function startWsServer(
   onConn: (ws: WebSocket, protocol: string, req: IncomingMessage) => void,
   opts: { maxPayload?: number } = {},
 ): Promise<WsTestServer> {
-  const chosen = new WeakMap<IncomingMessage, string>();
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (_offered, req) => chosen.get(req) || false, ...opts });
+  const upgrader = new WebSocketUpgrader(opts);
+  const sockets = new Set<WebSocket>();
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req, socket, head) => {
     const protocol = negotiate(offeredProtocols(req.headers['sec-websocket-protocol']), supported);
-    if (protocol === undefined) {
-      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-      return;
-    }
-    chosen.set(req, protocol);
-    wss.handleUpgrade(req, socket, head, (ws) => onConn(ws, protocol, req));
+    if (protocol === undefined) return refuseUpgrade(socket, 403);
+    upgrader.upgrade(req, socket, head, protocol, (ws) => {
+      sockets.add(ws);
+      onConn(ws, protocol, req);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `ws://127.0.0.1:${port}`,
     async close() {
-      for (const ws of wss.clients) ws.terminate();
+      for (const ws of sockets) ws.terminate();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
@@ -89,7 +90,44 @@ export class ChannelClient {
   }
 
   // Everything received on a channel, joined.
-  text(channel: number): string {
-    return Buffer.concat(this.received.filter((r) => r.channel === channel).map((r) => r.data)).toString();
+  bytes(channel: number): Buffer {
+    return Buffer.concat(this.received.filter((r) => r.channel === channel).map((r) => r.data));
   }
+
+  text(channel: number): string {
+    return this.bytes(channel).toString();
+  }
+}
+
+// A client that offers protocols the ws client refuses to send (client-go's
+// "SPDY/3.1+portforward.k8s.io" is not an RFC 7230 token): the handshake by
+// hand, as gorilla/websocket does it, then ws takes over the socket.
+export function rawClient(url: string, protocols: string[]): Promise<WebSocket> {
+  const key = randomBytes(16).toString('base64');
+  const req = http.request(url.replace(/^ws:/, 'http:'), {
+    headers: {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Key': key,
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Protocol': protocols.join(', '),
+    },
+  });
+  return new Promise((resolve, reject) => {
+    req.on('response', (res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    req.on('error', reject);
+    req.on('upgrade', (res, socket, head) => {
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      if (res.headers['sec-websocket-accept'] !== accept) return reject(new Error('bad Sec-WebSocket-Accept'));
+      // the options ws's own client gets by default (closeTimeout unset would be 0)
+      const ws = new WebSocket(null as unknown as string, undefined, { autoPong: true, closeTimeout: 30_000 } as object);
+      // a client: masks what it sends, expects unmasked frames
+      const internals = ws as unknown as { _isServer: boolean; _protocol: string; setSocket(s: unknown, h: Buffer, o: object): void };
+      internals._isServer = false;
+      internals._protocol = String(res.headers['sec-websocket-protocol'] ?? '');
+      internals.setSocket(socket, head, { maxPayload: 0 });
+      resolve(ws);
+    });
+    req.end();
+  });
 }

@@ -17,3 +17,4 @@ export {
   writesJsonStatus,
 } from './protocols';
 export { SEND_HIGH_WATER } from './send';
+export { WebSocketUpgrader, refuseUpgrade, MAX_PAYLOAD } from './upgrade';
