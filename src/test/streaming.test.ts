@@ -194,6 +194,15 @@ describe('streaming', () => {
     expect((await h.rt('ContainerStatus', { container_id: id })).status.state).toBe('CONTAINER_RUNNING');
   });
 
+  it('attach to a shell as critest does: a line runs, and the end of stdin (stdin_once) ends the shell and the attach', async () => {
+    const id = await start('sh', ['/bin/sh'], { stdin: true, stdin_once: true });
+    const url = (await h.rt('Attach', { container_id: id, stdin: true, stdout: true, stderr: true })).url as string;
+    const r = await runClient(['exec', url, '-stdin'], 'echo hello\n');
+    expect(r).toEqual({ code: 0, out: 'hello\n', err: '' });
+    await until('the shell to exit', async () => (await h.rt('ContainerStatus', { container_id: id })).status.state === 'CONTAINER_EXITED');
+    expect((await h.rt('ContainerStatus', { container_id: id })).status.exit_code).toBe(0);
+  });
+
   it('port-forward over SPDY reaches a shell\'s nc -l and nginx; a closed port is refused', async () => {
     await start('nc', ['sh', '-c', 'echo hello from nc | nc -l -p 8080; sleep infinity']);
     await start('web', [], {}, 'nginx');

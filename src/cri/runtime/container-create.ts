@@ -56,6 +56,8 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
       envs: config.envs,
       tty: config.tty,
       stdin: config.stdin,
+      stdin_once: config.stdin_once,
+      stop_signal: config.stop_signal,
       linux: config.linux,
     }) ?? {},
   });

@@ -164,12 +164,27 @@ class ContainerView implements ContainerInfo {
 
 // The program's stdin and its listeners: waiting on them ends a replay.
 function caughtUpOnRead(input: InStream, clock: Clock): InStream {
-  return {
-    read: (max) => {
-      clock.caughtUp?.();
-      return input.read(max);
-    },
-  };
+  return new CaughtUpIn(input, clock);
+}
+
+class CaughtUpIn implements InStream {
+  constructor(
+    private readonly input: InStream,
+    private readonly clock: Clock,
+  ) {}
+
+  get isTTY(): boolean | undefined {
+    return this.input.isTTY;
+  }
+
+  get tty(): InStream['tty'] {
+    return this.input.tty;
+  }
+
+  read(max?: number): ReturnType<InStream['read']> {
+    this.clock.caughtUp?.();
+    return this.input.read(max);
+  }
 }
 
 class CaughtUpNet implements PodNetwork {
