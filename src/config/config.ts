@@ -156,9 +156,9 @@ export const configSchema = z
         address: z.string().min(1).default('127.0.0.1'),
         // 0: a free port, chosen at start.
         port: z.number().int().min(0).max(65535).default(0),
-        // Both or neither: serve HTTPS with this PEM certificate and key.
-        tls_cert_file: z.string().min(1).optional(),
-        tls_key_file: z.string().min(1).optional(),
+        // Both or neither ("": none): serve HTTPS with this PEM certificate and key.
+        tls_cert_file: z.string().default(''),
+        tls_key_file: z.string().default(''),
         // A session with no bytes either way for this long is closed (the
         // kubelet's default is 4h).
         idle_timeout: duration.refine((n) => n >= 1000, 'must be at least 1s').default(4 * 3600_000),

@@ -75,12 +75,16 @@ describe('bad input', () => {
     ['ImageStatus without image', 'img', 'ImageStatus', () => ({}), status.INVALID_ARGUMENT, /image is required/],
     ['ImageStatus of an empty name', 'img', 'ImageStatus', () => ({ image: { image: '' } }), status.INVALID_ARGUMENT, /image\.image is required/],
     ['RemoveImage without image', 'img', 'RemoveImage', () => ({}), status.INVALID_ARGUMENT, /image is required/],
-    ['Exec is not implemented yet', 'rt', 'Exec', () => ({ container_id: containerId }), status.UNIMPLEMENTED, /exec/],
+    ['Exec without a stream', 'rt', 'Exec', () => ({ container_id: containerId, cmd: ['true'] }), status.INVALID_ARGUMENT, /one of stdin, stdout, or stderr must be set/],
+    ['Exec without a command', 'rt', 'Exec', () => ({ container_id: containerId, stdout: true }), status.INVALID_ARGUMENT, /cmd is required/],
+    ['Exec in a container that is not running', 'rt', 'Exec', () => ({ container_id: containerId, cmd: ['true'], stdout: true }), status.FAILED_PRECONDITION, /container is in CONTAINER_CREATED state/],
+    ['PortForward without a sandbox', 'rt', 'PortForward', () => ({ port: [80] }), status.INVALID_ARGUMENT, /pod_sandbox_id is required/],
     ['ExecSync without a command', 'rt', 'ExecSync', () => ({ container_id: containerId }), status.INVALID_ARGUMENT, /cmd is required/],
     ['ExecSync in an unknown container', 'rt', 'ExecSync', () => ({ container_id: 'nope', cmd: ['true'] }), status.NOT_FOUND, /container "nope" not found/],
     ['ExecSync in a container that is not running', 'rt', 'ExecSync', () => ({ container_id: containerId, cmd: ['true'] }), status.FAILED_PRECONDITION, /is not running/],
     ['ExecSync with a negative timeout', 'rt', 'ExecSync', () => ({ container_id: containerId, cmd: ['true'], timeout: -1 }), status.INVALID_ARGUMENT, /timeout -1/],
-    ['Attach is not implemented yet', 'rt', 'Attach', () => ({ container_id: containerId }), status.UNIMPLEMENTED, /attach/],
+    ['Attach with tty and stderr', 'rt', 'Attach', () => ({ container_id: containerId, tty: true, stdout: true, stderr: true }), status.INVALID_ARGUMENT, /tty and stderr cannot both be true/],
+    ['Attach to an unknown container', 'rt', 'Attach', () => ({ container_id: 'nope', stdout: true }), status.NOT_FOUND, /container "nope" not found/],
     ['CheckpointContainer is not supported', 'rt', 'CheckpointContainer', () => ({ container_id: containerId }), status.UNIMPLEMENTED, /checkpoint/],
   ];
 
