@@ -12,6 +12,7 @@ import { crioBench } from './crio';
 import { diskBench } from './disk';
 import { fmt, measure } from './load';
 import { rootfsBench } from './rootfs';
+import { streamingBench } from './streaming';
 import { userlandBench } from './userland';
 
 // `make bench`: fakecri against a plain grpc-js baseline measured in the same
@@ -44,8 +45,8 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 
 const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
-// Sections to run: `node dist/bench/main.js [cri] [disk] [crio] [rootfs] [userland]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio', 'rootfs', 'userland'];
+// Sections to run: `node dist/bench/main.js [cri] [disk] [crio] [rootfs] [userland] [streaming]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio', 'rootfs', 'userland', 'streaming'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -56,6 +57,7 @@ async function main() {
   if (sections.includes('crio')) await crioBench(dir, print, cli);
   if (sections.includes('rootfs')) await rootfsBench(dir, print);
   if (sections.includes('userland')) await userlandBench(dir, print, cli);
+  if (sections.includes('streaming')) await streamingBench(dir, print, cli);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -1,4 +1,4 @@
-import { constants, createDeflate, createInflate, type Deflate, type Inflate } from 'node:zlib';
+import { Deflate, Inflate } from 'pako';
 import { MAX_HEADER_BLOCK } from './constants';
 import { SPDY3_DICTIONARY } from './dictionary';
 import { ProtocolError } from './errors';
@@ -8,16 +8,16 @@ import { ProtocolError } from './errors';
 // session holds one deflater (what we send) and one inflater (what we read)
 // for its whole life, and blocks must pass through them in wire order.
 //
-// node:zlib offers a persistent context only as a stream, which works on the
-// thread pool: run() queues blocks one after another and answers each with
-// exactly the bytes its write produced. With `flush: Z_SYNC_FLUSH` every write
-// ends on a sync flush. The 'data' listener is attached at once, so output is
-// emitted as zlib pushes it, before the write's callback runs.
+// node:zlib keeps a context only as a stream, on the thread pool: a libuv
+// round trip per block, four per stream opened (both ends deflate and
+// inflate), which was most of an exec's setup. pako (zlib in JavaScript)
+// keeps its context and works synchronously: blocks are a few hundred
+// bytes, and the order is the call order.
+const Z_SYNC_FLUSH = 2;
+
 class SerialZlib {
-  private chain: Promise<unknown> = Promise.resolve();
   private out: Buffer[] = [];
   private outBytes = 0;
-  private reject?: (err: Error) => void;
   private failure?: Error;
 
   constructor(
@@ -25,63 +25,43 @@ class SerialZlib {
     private readonly maxOut: number,
     private readonly what: string,
   ) {
-    z.on('data', (chunk: Buffer) => {
-      this.out.push(chunk);
+    z.onData = (chunk: Uint8Array) => {
       this.outBytes += chunk.length;
-      if (this.outBytes > this.maxOut) this.fail(new ProtocolError(`${this.what} is over ${this.maxOut} bytes`));
-    });
-    z.on('error', (err: Error) => this.fail(new ProtocolError(`${this.what}: ${err.message}`)));
+      // Thrown out of push(): a zlib bomb stops here, not at its end.
+      if (this.outBytes > this.maxOut) throw new ProtocolError(`${this.what} is over ${this.maxOut} bytes`);
+      this.out.push(Buffer.from(chunk));
+    };
   }
 
   run(input: Buffer): Promise<Buffer> {
-    const next = this.chain.then(() => this.one(input));
-    this.chain = next.catch(() => undefined);
-    return next;
+    if (this.failure) return Promise.reject(this.failure);
+    try {
+      this.z.push(input, Z_SYNC_FLUSH);
+      if (this.z.err) throw new ProtocolError(`${this.what}: ${this.z.msg || `zlib error ${this.z.err}`}`);
+      const result = Buffer.concat(this.out, this.outBytes);
+      return Promise.resolve(result);
+    } catch (err) {
+      this.failure = err instanceof ProtocolError ? err : new ProtocolError(`${this.what}: ${(err as Error).message}`);
+      return Promise.reject(this.failure);
+    } finally {
+      this.out = [];
+      this.outBytes = 0;
+    }
   }
 
   close(): void {
     this.failure ??= new Error(`${this.what}: closed`);
-    this.z.destroy();
-  }
-
-  private one(input: Buffer): Promise<Buffer> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise<Buffer>((resolve, reject) => {
-      this.reject = reject;
-      this.z.write(input, (err) => {
-        if (this.reject !== reject) return; // failed already
-        this.reject = undefined;
-        if (err) return reject(new ProtocolError(`${this.what}: ${err.message}`));
-        // Anything zlib buffered instead of emitting (not expected in
-        // flowing mode) comes out through the 'data' listener now.
-        while (this.z.readableLength > 0 && this.z.read() !== null);
-        const result = Buffer.concat(this.out, this.outBytes);
-        this.out = [];
-        this.outBytes = 0;
-        resolve(result);
-      });
-    });
-  }
-
-  private fail(err: Error): void {
-    if (this.failure) return;
-    this.failure = err;
-    this.z.destroy();
-    const reject = this.reject;
-    this.reject = undefined;
-    reject?.(err);
   }
 }
 
 // Our deflater keeps a 2 KiB window (it still holds the 1423-byte dictionary)
 // and the least hash memory: header blocks are a few dozen bytes, and the
-// defaults (32 KiB window, memLevel 8) cost ~230 KiB of native memory per
-// session against ~95 KiB. Any inflater reads a stream made with a smaller
+// defaults (32 KiB window, memLevel 8) cost far more per session. Any inflater reads a stream made with a smaller
 // window (Go's zlib reader accepts any CINFO up to 7). Our inflater must take
 // the peer's full 32 KiB window.
 export class HeaderCompressor {
   private readonly zlib = new SerialZlib(
-    createDeflate({ dictionary: SPDY3_DICTIONARY, flush: constants.Z_SYNC_FLUSH, windowBits: 11, memLevel: 1, chunkSize: 1024 }),
+    new Deflate({ dictionary: SPDY3_DICTIONARY, windowBits: 11, memLevel: 1, chunkSize: 1024 }),
     Number.MAX_SAFE_INTEGER,
     'header compression',
   );
@@ -97,7 +77,7 @@ export class HeaderDecompressor {
   private readonly zlib: SerialZlib;
   constructor(maxBlock = MAX_HEADER_BLOCK) {
     this.zlib = new SerialZlib(
-      createInflate({ dictionary: SPDY3_DICTIONARY, flush: constants.Z_SYNC_FLUSH }),
+      new Inflate({ dictionary: SPDY3_DICTIONARY, chunkSize: 4096 }),
       maxBlock,
       'header block',
     );

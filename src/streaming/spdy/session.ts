@@ -75,6 +75,7 @@ export class SpdySession extends EventEmitter implements StreamHost {
   private pumping = false;
   private readonly blocked = new Set<SpdyStream>(); // readers that are full
   private paused = false;
+  private eof = false;
   private sentGoAway = false;
   private gotGoAway = false;
   private ending = false; // our FIN is on its way
@@ -98,7 +99,9 @@ export class SpdySession extends EventEmitter implements StreamHost {
     socket.on('drain', () => this.updatePause());
     socket.on('end', () => this.onEof());
     socket.on('error', (err: Error) => this.destroy(err));
-    socket.on('close', () => this.destroy(this.streams.size ? new Error(`connection closed with ${this.streams.size} streams open`) : undefined));
+    // Closed without an error: the end of input (frames read before it may
+    // still wait for an inflate; see onEof).
+    socket.on('close', () => this.onEof());
     // Gone already: say so once the caller has had a chance to listen.
     if (socket.destroyed) process.nextTick(() => this.destroy(new Error('the connection was closed before the SPDY session began')));
   }
@@ -220,7 +223,15 @@ export class SpdySession extends EventEmitter implements StreamHost {
     this.pump();
   }
 
+  // The socket's end may come while frames it brought still wait behind a
+  // header block being inflated: the end counts once they are handled.
   private onEof(): void {
+    this.eof = true;
+    this.endIfDrained();
+  }
+
+  private endIfDrained(): void {
+    if (!this.eof || this.closed || this.inflating || this.pumping) return;
     const mid = this.reader.midFrame();
     if (mid) return this.destroy(new ProtocolError(`connection ended ${mid}`));
     if (this.streams.size && !this.gotGoAway) return this.destroy(new Error(`peer hung up with ${this.streams.size} streams open`));
@@ -247,6 +258,7 @@ export class SpdySession extends EventEmitter implements StreamHost {
       this.socket.uncork();
     }
     this.updatePause();
+    this.endIfDrained();
   }
 
   // Stop reading the socket while a header block inflates, a reader is full,
