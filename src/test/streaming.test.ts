@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -201,6 +202,34 @@ describe('streaming', () => {
     expect(r).toEqual({ code: 0, out: 'hello\n', err: '' });
     await until('the shell to exit', async () => (await h.rt('ContainerStatus', { container_id: id })).status.state === 'CONTAINER_EXITED');
     expect((await h.rt('ContainerStatus', { container_id: id })).status.exit_code).toBe(0);
+  });
+
+  it('garbage after the upgrade and clients gone mid-stream leave the server and the program unharmed', async () => {
+    const id = await start('c', ['sh', '-c', 'while true; do echo tick >> /tmp/ticks; sleep 0.05; done']);
+    const rawSession = (url: string, bytes: Buffer) =>
+      new Promise<void>((resolve) => {
+        const u = new URL(url);
+        const s = connect(Number(u.port), u.hostname, () =>
+          s.end(Buffer.concat([Buffer.from(`POST ${u.pathname} HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n`), bytes])),
+        );
+        s.on('data', () => {});
+        s.on('error', () => resolve());
+        s.on('close', () => resolve());
+      });
+    for (let i = 0; i < 20; i++) {
+      // A truncated SYN_STREAM, then random bytes.
+      await rawSession(await execUrl(id, ['true']), Buffer.from([0x80, 3, 0, 1, 0, 0, 0, 200, 0, 0]));
+      await rawSession(await execUrl(id, ['true']), Buffer.from(Array.from({ length: 64 }, (_, j) => (j * 37 + i) & 0xff)));
+    }
+    // A client killed while output streams to it.
+    let kill!: () => void;
+    const gone = runClient(['exec', await execUrl(id, ['cat', '/dev/zero'])], undefined, (k) => (kill = k));
+    kill();
+    await gone;
+    const ticks = async () => Buffer.from((await h.rt('ExecSync', { container_id: id, cmd: ['wc', '-l', '/tmp/ticks'], timeout: 5 })).stdout).toString();
+    const before = await ticks();
+    await until('the program to keep writing', async () => (await ticks()) !== before);
+    expect((await runClient(['exec', await execUrl(id, ['echo', 'still here'])])).out).toBe('still here\n');
   });
 
   it('port-forward over SPDY reaches a shell\'s nc -l and nginx; a closed port is refused', async () => {
