@@ -14,6 +14,7 @@ import { ExecScripts } from './workloads/exec-scripts';
 import { WorkloadRunner } from './workloads/runner';
 import { Programs } from './workloads/programs';
 import { PodNetworks } from './workloads/userland/pod-networks';
+import { HostPublisher } from './workloads/net/host-publish';
 import { commandNames, commands } from './workloads/userland/commands';
 import { imageFiles, imagePrograms } from './workloads/userland/image-program';
 import { SandboxService } from './pods/sandbox-service';
@@ -81,6 +82,7 @@ export class App {
   readonly metrics: Metrics;
   // Exec, Attach and PortForward sessions: their tokens and what they reach.
   readonly streams: StreamService;
+  private readonly publisher?: HostPublisher;
 
   // rpcNames: every RPC of the CRI, for checking fault rules.
   constructor(
@@ -160,7 +162,10 @@ export class App {
       log,
     );
     this.sandboxes = new SandboxService(sandboxStore, this.containers, this.ipam, this.events, log);
-    const networks = new PodNetworks(this.events);
+    // network.publish: the pods' ports on the host, bridged into their networks.
+    this.publisher = config.network.publish ? new HostPublisher((s, host, port) => networks.connect(s, port, host), log) : undefined;
+    this.publisher?.follow(this.events);
+    const networks = new PodNetworks(this.events, this.publisher);
     const programs = new Programs({
       container: (id) => containerStore.get(id),
       sandbox: (id) => sandboxStore.get(id),
@@ -246,11 +251,13 @@ export class App {
 
   // Starts what runs by itself: behaviours of containers that were running.
   start(): void {
+    this.publisher?.restore(this.sandboxes.store.values());
     this.workloads.restore();
   }
 
   stop(): void {
     this.workloads.stop();
+    this.publisher?.close();
     this.rootfs.close();
   }
 

@@ -192,6 +192,9 @@ export const configSchema = z
               ctx.addIssue({ code: 'custom', message: (err as Error).message });
             }
           }),
+        // Pods reachable from the host for real: host-network pods' ports,
+        // pod IPs in 127.0.0.0/8, and port mappings' host ports (see README).
+        publish: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -41,7 +41,7 @@ export function parseImageConfig(blob: Buffer): { config: ImageConfig; user?: st
 }
 
 // What fakecri knows of the images pods use most, as their real configs
-// say (docker.io/library/busybox, registry.k8s.io/pause, nginx, agnhost).
+// say (docker.io/library/busybox, registry.k8s.io/pause, nginx, httpd, agnhost).
 // The user's [[images.catalog]] entries come first and win.
 export const BUILTIN_IMAGES: { match: string; config: ImageConfig }[] = [
   { match: '*busybox*', config: { cmd: ['sh'], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], userland: 'busybox' } },
@@ -54,6 +54,16 @@ export const BUILTIN_IMAGES: { match: string; config: ImageConfig }[] = [
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
       stopSignal: 'SIGQUIT',
       userland: 'opaque',
+    },
+  },
+  // The official httpd image (the e2e test image is its alpine flavour).
+  {
+    match: '*/httpd:*',
+    config: {
+      cmd: ['httpd-foreground'],
+      env: ['PATH=/usr/local/apache2/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HTTPD_PREFIX=/usr/local/apache2'],
+      workingDir: '/usr/local/apache2',
+      userland: 'busybox',
     },
   },
   // agnhost is built on busybox-like alpine: its shell and applets are there.

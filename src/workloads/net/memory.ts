@@ -6,6 +6,13 @@ import { type Connection, type Listener, NetError, type PodNetwork } from './typ
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '0.0.0.0', '::']);
 
+// Told when a port starts and stops listening, so that it can be
+// published outside the pod (host-publish.ts).
+export interface ListenHooks {
+  opened(port: number): void;
+  closed(port: number): void;
+}
+
 class MemoryListener implements Listener {
   private readonly queue: Connection[] = [];
   private readonly waiters: ((c: Connection) => void)[] = [];
@@ -57,6 +64,7 @@ export class MemoryPodNetwork implements PodNetwork {
   constructor(
     private readonly podIps: readonly string[],
     private readonly hostname = '',
+    private readonly hooks?: ListenHooks,
   ) {}
 
   resolve(name: string): string | undefined {
@@ -76,11 +84,14 @@ export class MemoryPodNetwork implements PodNetwork {
     if (this.listeners.has(port)) throw new NetError('EADDRINUSE');
     const l = new MemoryListener(this, port);
     this.listeners.set(port, l);
+    this.hooks?.opened(port);
     return l;
   }
 
   unlisten(l: MemoryListener): void {
-    if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+    if (this.listeners.get(l.port) !== l) return;
+    this.listeners.delete(l.port);
+    this.hooks?.closed(l.port);
   }
 
   private ephemeral(): number {

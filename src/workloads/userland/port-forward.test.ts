@@ -121,6 +121,51 @@ describe('PodNetworks.connect', () => {
     expect((await get(80, '/other')).status).toBe(404);
   });
 
+  it("cri-tools' hostnet-nginx serves on 12003, as its conf.d says", async () => {
+    const c = pod.start('web', {}, 'gcr.io/k8s-staging-cri-tools/hostnet-nginx-amd64:latest');
+    const page = await get(12003, '/');
+    expect([page.status, page.headers.server]).toEqual([200, 'nginx/1.25.0']);
+    expect(page.body).toContain('<title>Welcome to nginx!</title>');
+    expect((await connect(80).catch((e) => e)).code).toBe('ECONNREFUSED');
+    expect((await pod.programs.exec(c, ['cat', '/etc/nginx/conf.d/default.conf'], new AbortController().signal)).stdout.toString()).toMatch(/^server {\n {4}listen {7}12003;\n/);
+  });
+
+  it("Apache httpd (critest's e2e httpd image) serves It works! on 80 with Apache's headers, logs, and stops on SIGTERM", async () => {
+    const c = pod.start('web', {}, 'registry.k8s.io/e2e-test-images/httpd:2.4.39-4');
+    const a = client({ stdin: false });
+    const attached = pod.programs.attach(c, a.io);
+    const page = await get(80, '/');
+    expect([page.status, page.body]).toEqual([200, '<html><body><h1>It works!</h1></body></html>\n']);
+    expect(page.headers).toMatchObject({ server: 'Apache/2.4.39 (Unix)', 'content-type': 'text/html', 'content-length': '45', 'accept-ranges': 'bytes', connection: 'close' });
+    expect(page.headers.etag).toMatch(/^"2d-[0-9a-f]+"$/);
+    const missing = await get(80, '/nope');
+    expect([missing.status, missing.headers['content-type']]).toEqual([404, 'text/html; charset=iso-8859-1']);
+    expect(missing.body).toContain('<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>');
+    const dir = await get(80, '/sub');
+    expect(dir.status).toBe(404);
+    expect((await pod.programs.exec(c, ['sh', '-c', 'mkdir htdocs/sub && echo sub > htdocs/sub/index.html && pwd && httpd -v'], new AbortController().signal)).stdout.toString()).toBe(
+      '/usr/local/apache2\nServer version: Apache/2.4.39 (Unix)\n',
+    );
+    const moved = await get(80, '/sub');
+    expect([moved.status, moved.headers.location]).toEqual([301, 'http://localhost/sub/']);
+    expect((await get(80, '/sub/')).body).toBe('sub\n');
+    // Keep-alive: two answers on one connection.
+    const sock = await connected(80);
+    const all = readAll(sock);
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const text = (await all).toString();
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\nDate: .* GMT\r\nServer: Apache\/2\.4\.39 \(Unix\)\r\nLast-Modified: .*\r\nETag: "2d-[0-9a-f]+"\r\nAccept-Ranges: bytes\r\nContent-Length: 45\r\nKeep-Alive: timeout=5, max=100\r\nConnection: Keep-Alive\r\nContent-Type: text\/html\r\n\r\n<html>/);
+    expect(text).toMatch(/<\/html>\nHTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\nContent-Type: text\/html\r\n\r\n$/);
+    await until('the access log', () => /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ HTTP\/1\.1" 200 45\n/m.test(a.stdout.text));
+    expect(a.stdout.text).toMatch(/"HEAD \/ HTTP\/1\.1" 200 -\n/);
+    expect(a.stderr.text).toMatch(/^AH00558: httpd: Could not reliably determine the server's fully qualified domain name, using 10\.0\.0\.5\. Set the 'ServerName' directive globally to suppress this message\n/);
+    expect(a.stderr.text).toMatch(/\[mpm_event:notice\] \[pid 1:tid \d+\] AH00489: Apache\/2\.4\.39 \(Unix\) configured -- resuming normal operations\n/);
+    await pod.programs.stop(c.id, 10_000);
+    expect(pod.exits.get(c.id)).toBe(0);
+    await attached;
+    expect(a.stderr.text).toMatch(/AH00491: caught SIGTERM, shutting down\n$/);
+  });
+
   it('agnhost netexec serves its endpoints on --http-port', async () => {
     pod.start('net', { args: ['netexec', '--http-port=8080', '--udp-port=-1'] }, 'registry.k8s.io/e2e-test-images/agnhost:2.53');
     expect((await get(8080, '/hostname')).body).toBe('pod-host');

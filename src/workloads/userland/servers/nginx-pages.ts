@@ -98,6 +98,25 @@ export const DEFAULT_CONF = `server {
 }
 `;
 
+// cri-tools' hostnet-nginx test image (images/hostnet-nginx: nginx:1.25.0
+// with this conf.d/default.conf, comments left out): nginx on 12003, for a
+// host-network pod.
+export const HOSTNET_CONF = `server {
+    listen       12003;
+    server_name  localhost;
+
+    location / {
+        root   /usr/share/nginx/html;
+        index  index.html index.htm;
+    }
+
+    error_page   500 502 503 504  /50x.html;
+    location = /50x.html {
+        root   /usr/share/nginx/html;
+    }
+}
+`;
+
 // nginx's own error pages (CRLF, as ngx_http_special_response.c has them).
 export function errorPage(status: number, reason: string, version: string): string {
   return `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n<center><h1>${status} ${reason}</h1></center>\r\n<hr><center>nginx/${version}</center>\r\n</body>\r\n</html>\r\n`;

@@ -5,7 +5,7 @@ import { fileChunks, findFile, mimeType } from '../../net/static-files';
 import { type Listener, NetError } from '../../net/types';
 import type { SignalName } from '../../procs/types';
 import { type Chunk, type ContainerFs, isFsError } from '../../rootfs/types';
-import { DEFAULT_CONF, FIFTY_X_HTML, INDEX_HTML, INDEX_HTML_OLD, errorPage } from './nginx-pages';
+import { DEFAULT_CONF, FIFTY_X_HTML, HOSTNET_CONF, INDEX_HTML, INDEX_HTML_OLD, errorPage } from './nginx-pages';
 import { catchStop } from './stop';
 
 // nginx as the official image runs it (`nginx -g 'daemon off;'`): it
@@ -32,8 +32,15 @@ const REASONS: Record<number, string> = {
   413: 'Request Entity Too Large',
 };
 
+// cri-tools' gcr.io/k8s-staging-cri-tools/hostnet-nginx-<arch>.
+const HOSTNET = /(^|\/)hostnet-nginx-[a-z0-9]+[:@]/;
+
+// The nginx images fakecri knows: nginx itself and cri-tools' hostnet-nginx.
+export const isNginxRef = (ref: string) => /(^|\/)nginx[:@]/.test(ref) || HOSTNET.test(ref);
+
 // The version from the image's tag (nginx:1.25.3, e2e nginx:1.14-2).
 export function nginxVersion(image: string | undefined): string {
+  if (image && HOSTNET.test(image)) return '1.25.0';
   const tag = image?.split('@')[0].match(/:([^/:]+)$/)?.[1] ?? '';
   const m = /^(\d+)\.(\d+)(?:[.-](\d+))?/.exec(tag);
   return m ? `${m[1]}.${m[2]}.${m[3] ?? LAST_PATCH[`${m[1]}.${m[2]}`] ?? 0}` : LATEST;
@@ -49,7 +56,7 @@ export function nginxFiles(image: string | undefined): Record<string, string> {
   return {
     [`${ROOT}/index.html`]: modern(nginxVersion(image)) ? INDEX_HTML : INDEX_HTML_OLD,
     [`${ROOT}/50x.html`]: FIFTY_X_HTML,
-    [`${CONF_D}/default.conf`]: DEFAULT_CONF,
+    [`${CONF_D}/default.conf`]: image && HOSTNET.test(image) ? HOSTNET_CONF : DEFAULT_CONF,
   };
 }
 

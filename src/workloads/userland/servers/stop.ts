@@ -14,13 +14,14 @@ export interface Stopping {
   readonly done: Promise<void>;
 }
 
-export function catchStop(proc: Process): Stopping {
+// stops: the program's own stop signals (Apache: TERM, INT and WINCH).
+export function catchStop(proc: Process, stops: readonly SignalName[] = STOP): Stopping {
   const stop = new AbortController();
-  for (const sig of STOP) proc.setDisposition(sig, 'handle');
+  for (const sig of stops) proc.setDisposition(sig, 'handle');
   proc.setDisposition('HUP', 'ignore');
   let by: SignalName | undefined;
   const off = proc.onSignal(() => {
-    by = proc.takeSignals().find((s) => STOP.includes(s));
+    by = proc.takeSignals().find((s) => stops.includes(s));
     if (!by) return;
     off();
     stop.abort(by);
