@@ -29,10 +29,3 @@ export function headerValues(req: IncomingMessage, name: string): string[] {
   }
   return out;
 }
-
-// httpstream.Handshake: the first protocol of the client's that the server
-// supports. undefined when the client named none; null when none matched.
-export function negotiateProtocol(offered: readonly string[], supported: readonly string[]): string | undefined | null {
-  if (offered.length === 0) return undefined;
-  return offered.find((p) => supported.includes(p)) ?? null;
-}

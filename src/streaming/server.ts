@@ -3,17 +3,17 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { StreamRequest } from '../streams/requests';
 import type { StreamService } from '../streams/service';
 import { SPDY_COMMAND_PROTOCOLS, collectSpdyStreams } from './command-spdy';
 import { serveWsCommand } from './command-ws';
 import { SPDY_FORWARD_PROTOCOLS, serveSpdyForward } from './forward-spdy';
 import { serveWsForward } from './forward-ws';
-import { headerValues, negotiateProtocol, replyError, replySwitching } from './http-reply';
+import { headerValues, replyError, replySwitching } from './http-reply';
 import { runCommand } from './remotecommand';
 import { SpdySession, type SpdyStream } from './spdy';
-import { PORT_FORWARD_PROTOCOLS, REMOTE_COMMAND_PROTOCOLS, SPDY_TUNNEL_PORT_FORWARD, tunnel } from './websocket';
+import { PORT_FORWARD_PROTOCOLS, REMOTE_COMMAND_PROTOCOLS, TUNNEL_PROTOCOLS, WebSocketUpgrader, negotiate, offeredProtocols, refuseUpgrade, tunnel } from './websocket';
 
 // fakecri's streaming server, as containerd and CRI-O embed the kubelet's
 // (pkg/cri/streaming): /exec/{token}, /attach/{token} and
@@ -36,11 +36,7 @@ const ROUTE = /^\/(exec|attach|portforward)\/([A-Za-z0-9_-]{1,64})$/;
 
 export class StreamingServer {
   private readonly http: Server;
-  // The protocol chosen for each WebSocket upgrade, for the handshake's
-  // answer. We negotiate, not ws: it refuses "SPDY/3.1+portforward.k8s.io",
-  // whose "/" and "+" RFC 6455 does not allow in a token (Go's does not check).
-  private readonly chosen = new WeakMap<IncomingMessage, string>();
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024, perMessageDeflate: false });
+  private readonly upgrader = new WebSocketUpgrader();
   private readonly sessions = new Set<Duplex>();
   private baseUrl = '';
 
@@ -58,10 +54,6 @@ export class StreamingServer {
     });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.http.on('clientError', (_err, socket) => socket.destroy());
-    this.wss.on('headers', (headers: string[], req: IncomingMessage) => {
-      const protocol = this.chosen.get(req);
-      if (protocol) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
-    });
   }
 
   // Starts listening; answers the base URL the CRI hands out.
@@ -73,17 +65,8 @@ export class StreamingServer {
     return this.baseUrl;
   }
 
-  get url(): string {
-    return this.baseUrl;
-  }
-
-  get openSessions(): number {
-    return this.sessions.size;
-  }
-
   async close(): Promise<void> {
     for (const s of this.sessions) s.destroy();
-    this.wss.close();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 
@@ -111,9 +94,9 @@ export class StreamingServer {
     }
     const supported = r.kind === 'portforward' ? SPDY_FORWARD_PROTOCOLS : SPDY_COMMAND_PROTOCOLS;
     const offered = headerValues(req, 'x-stream-protocol-version');
-    const protocol = negotiateProtocol(offered, supported);
-    if (protocol === undefined) return replyError(socket, 400, `unable to upgrade: header X-Stream-Protocol-Version does not exist in request with ${Object.keys(req.headers).length} headers`);
-    if (protocol === null) {
+    if (offered.length === 0) return replyError(socket, 400, `unable to upgrade: header X-Stream-Protocol-Version does not exist in request with ${Object.keys(req.headers).length} headers`);
+    const protocol = negotiate(offered, supported);
+    if (protocol === undefined) {
       return replyError(socket, 403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server accepts [${supported.join(' ')}]`, {
         'X-Accepted-Stream-Protocol-Versions': supported,
       });
@@ -141,19 +124,15 @@ export class StreamingServer {
   }
 
   private upgradeWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, r: StreamRequest): void {
-    const offered = headerValues(req, 'sec-websocket-protocol');
-    const supported = r.kind === 'portforward' ? [...PORT_FORWARD_PROTOCOLS, SPDY_TUNNEL_PORT_FORWARD] : REMOTE_COMMAND_PROTOCOLS;
+    const offered = offeredProtocols(req.headers['sec-websocket-protocol']);
+    const supported = r.kind === 'portforward' ? [...PORT_FORWARD_PROTOCOLS, ...TUNNEL_PROTOCOLS] : REMOTE_COMMAND_PROTOCOLS;
     // wsstream: no protocol offered is the "" protocol (binary channels).
-    const protocol = offered.length === 0 ? '' : negotiateProtocol(offered, supported);
-    if (protocol === null || protocol === undefined) {
-      return replyError(socket, 400, `unable to upgrade websocket connection: requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${supported.join(' ')}]`);
-    }
-    this.chosen.set(req, protocol);
-    delete req.headers['sec-websocket-protocol'];
-    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    const protocol = negotiate(offered, supported);
+    if (protocol === undefined) return refuseUpgrade(socket, 403);
+    this.upgrader.upgrade(req, socket, head, protocol, (ws: WebSocket) => {
       this.track(socket, () => ws.terminate());
       if (r.kind === 'portforward') {
-        if (protocol === SPDY_TUNNEL_PORT_FORWARD) {
+        if (TUNNEL_PROTOCOLS.includes(protocol)) {
           const session = new SpdySession(tunnel(ws), { server: true });
           ws.once('close', () => session.destroy());
           return serveSpdyForward(session, r.sandboxId, this.streams, this.o.creationTimeoutMs);
