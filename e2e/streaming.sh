@@ -59,7 +59,8 @@ e2e_log "kubectl exec: output, stderr and 'command terminated with exit code 3'"
 out=$(printf 'one\ntwo\n' | k exec -i box -c sleeper -- cat)
 [[ $out == $'one\ntwo' ]] || e2e_fail "kubectl exec -i cat gave: $out"
 e2e_log "kubectl exec -i: cat copied stdin and ended at its end"
-out=$(script -qec "stty cols 91 rows 27; $KUBECTL exec -it box -c sleeper -- sh -c 'stty size; [ -t 0 ] && echo a-tty'" /dev/null </dev/null | tr -d '\r\0')
+out=$(script -qec "stty cols 91 rows 27; $KUBECTL exec -it box -c sleeper -- sh -c 'stty size; [ -t 0 ] && echo a-tty'" /dev/null </dev/null | tr -d '\r' | sed 's/\^@//g')
+# script(1) types a NUL at the end of its /dev/null input; the terminal echoes it as ^@.
 [[ $out == *"27 91"* && $out == *a-tty* ]] || e2e_fail "kubectl exec -it under script gave: $out"
 e2e_log "kubectl exec -it: a terminal of the client's size ($(head -1 <<<"$out"))"
 
