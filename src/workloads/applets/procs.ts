@@ -1,4 +1,5 @@
 import { type ProcessInfo, SIGNALS, type SignalName } from '../procs/types';
+import { withDescendants } from '../procs/tree';
 import { RegexError, translateRegex } from './common/regex';
 import { catchSignals, signalList, signalName, signalNumber } from './common/signals';
 import { type Tool, applet } from './common/tool';
@@ -133,16 +134,7 @@ function groupOf(list: ProcessInfo[], pid: number, self: number): number[] {
   if (pid === -1) return list.map((p) => p.pid).filter((p) => p !== 1 && p !== self);
   const leader = -pid;
   if (!list.some((p) => p.pid === leader)) return [leader];
-  const members = new Set([leader]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of list) {
-      if (!members.has(p.pid) && members.has(p.ppid)) {
-        members.add(p.pid);
-        grew = true;
-      }
-    }
-  }
+  const members = withDescendants(list, leader);
   return [...members];
 }
 
