@@ -30,6 +30,16 @@ export async function streamingBench(dir: string, print: (s: string) => void, fa
   const sock = join(dir, 'streaming.sock');
   const fakecri = await fakecriCli(['serve', '--socket', sock, '--state-dir', join(dir, 'streaming-state'), '--log-level', 'info'], 'fakecri serving');
   const pid = fakecri.pid!;
+  // A failed measurement must not leave the server behind.
+  try {
+    await measureStreaming(sock, pid, print);
+  } finally {
+    fakecri.kill('SIGTERM');
+    await new Promise((r) => fakecri.once('exit', r));
+  }
+}
+
+async function measureStreaming(sock: string, pid: number, print: (s: string) => void): Promise<void> {
   const rt = makeClient(sock, 'RuntimeService');
   const img = makeClient(sock, 'ImageService');
   await img.call('PullImage', { image: { image: 'busybox' } });
@@ -157,6 +167,4 @@ export async function streamingBench(dir: string, print: (s: string) => void, fa
   print(`  1,000 bad requests (unknown and used tokens, truncated frames, clients gone mid-stream): fds ${fds0} → ${fds1}, RSS ${fmt(rssB0 / 1024, 1)} → ${fmt(rssKiB(pid) / 1024, 1)} MiB; after them exec says "${alive}"`);
   rt.close();
   img.close();
-  fakecri.kill('SIGTERM');
-  await new Promise((r) => fakecri.once('exit', r));
 }
