@@ -1,5 +1,5 @@
-import { chunkBuffer } from '../../procs/streams';
 import type { ContainerFs } from '../../rootfs/types';
+import { readSmall } from './read-small';
 
 // The container's users and groups, from its /etc/passwd and /etc/group.
 
@@ -15,26 +15,6 @@ export interface GroupEntry {
   name: string;
   gid: number;
   members: string[];
-}
-
-function readSmall(fs: ContainerFs, path: string, limit = 1024 * 1024): string {
-  try {
-    const fh = fs.open(path, { read: true });
-    try {
-      const parts: Buffer[] = [];
-      let n = 0;
-      for (let c = fh.read(65536); c !== null && n < limit; c = fh.read(65536)) {
-        const b = chunkBuffer(c);
-        parts.push(b);
-        n += b.length;
-      }
-      return Buffer.concat(parts).toString('utf8');
-    } finally {
-      fh.close();
-    }
-  } catch {
-    return '';
-  }
 }
 
 export function passwd(fs: ContainerFs): PasswdEntry[] {

@@ -1,3 +1,4 @@
+import { readSmall } from '../../applets/common/read-small';
 import type { Applet, AppletContext } from '../../applets/types';
 import { type HttpRequest, type HttpResponse, acceptLoop, httpDate, serveConnection } from '../../net/http-server';
 import { fileChunks, findFile, mimeType } from '../../net/static-files';
@@ -43,7 +44,7 @@ export const apache: Applet = async (ctx) => {
     return 0;
   }
   const stop = catchStop(ctx.proc, ['TERM', 'INT', 'WINCH']);
-  const conf = readText(ctx.fs, CONF);
+  const conf = readSmall(ctx.fs, CONF);
   const root = /^\s*DocumentRoot\s+"?([^"\s]+)"?/m.exec(conf)?.[1] ?? HTDOCS;
   const ports = [...conf.matchAll(/^\s*Listen\s+(?:[\d.]+:)?(\d+)\b/gm)].map((m) => Number(m[1]));
   const err = (s: string) => ctx.stderr.write(s);
@@ -146,20 +147,6 @@ function errorResponse(ctx: AppletContext, status: number, version: string, keep
     body,
     close: !keepAlive,
   };
-}
-
-function readText(fs: ContainerFs, path: string): string {
-  try {
-    const h = fs.open(path, { read: true });
-    try {
-      const c = h.read(1024 * 1024);
-      return c && c instanceof Uint8Array ? Buffer.from(c).toString('utf8') : '';
-    } finally {
-      h.close();
-    }
-  } catch {
-    return '';
-  }
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');

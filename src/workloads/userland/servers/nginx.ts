@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { readSmall } from '../../applets/common/read-small';
 import type { Applet, AppletContext } from '../../applets/types';
 import { type HttpRequest, type HttpResponse, acceptLoop, httpDate, serveConnection } from '../../net/http-server';
 import { fileChunks, findFile, mimeType } from '../../net/static-files';
@@ -115,23 +116,9 @@ function listenPorts(fs: ContainerFs): number[] {
     // No conf.d: nginx.conf's default server.
   }
   for (const name of names) {
-    for (const m of readText(fs, posix.join(CONF_D, name)).matchAll(/^\s*listen\s+(?:[\d.]+:)?(\d+)\b/gm)) ports.add(Number(m[1]));
+    for (const m of readSmall(fs, posix.join(CONF_D, name)).matchAll(/^\s*listen\s+(?:[\d.]+:)?(\d+)\b/gm)) ports.add(Number(m[1]));
   }
   return ports.size ? [...ports] : [80];
-}
-
-function readText(fs: ContainerFs, path: string): string {
-  try {
-    const h = fs.open(path, { read: true });
-    try {
-      const c = h.read(1024 * 1024);
-      return c && c instanceof Uint8Array ? Buffer.from(c).toString('utf8') : '';
-    } finally {
-      h.close();
-    }
-  } catch {
-    return '';
-  }
 }
 
 function writePid(ctx: AppletContext): void {
@@ -150,7 +137,7 @@ async function signalMaster(ctx: AppletContext, what: string | undefined): Promi
     await ctx.stderr.write(`nginx: [emerg] invalid option: "-s ${what ?? ''}"\n`);
     return 1;
   }
-  const pid = Number(readText(ctx.fs, PID_FILE).trim());
+  const pid = Number(readSmall(ctx.fs, PID_FILE).trim());
   if (!pid) {
     await ctx.stderr.write(`nginx: [error] open() "${PID_FILE}" failed (2: No such file or directory)\n`);
     return 1;
