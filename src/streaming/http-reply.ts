@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
@@ -17,15 +16,4 @@ export function replySwitching(socket: Duplex, headers: Record<string, string>):
   const lines = ['HTTP/1.1 101 Switching Protocols'];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-}
-
-// A header's values, comma-separated or repeated, in the client's order.
-export function headerValues(req: IncomingMessage, name: string): string[] {
-  const out: string[] = [];
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].toLowerCase() !== name) continue;
-    for (const v of raw[i + 1].split(',')) if (v.trim()) out.push(v.trim());
-  }
-  return out;
 }

@@ -10,7 +10,7 @@ import { SPDY_COMMAND_PROTOCOLS, collectSpdyStreams } from './command-spdy';
 import { serveWsCommand } from './command-ws';
 import { SPDY_FORWARD_PROTOCOLS, serveSpdyForward } from './forward-spdy';
 import { serveWsForward } from './forward-ws';
-import { headerValues, replyError, replySwitching } from './http-reply';
+import { replyError, replySwitching } from './http-reply';
 import { runCommand } from './remotecommand';
 import { SpdySession, type SpdyStream } from './spdy';
 import { PORT_FORWARD_PROTOCOLS, REMOTE_COMMAND_PROTOCOLS, TUNNEL_PROTOCOLS, WebSocketUpgrader, negotiate, offeredProtocols, refuseUpgrade, tunnel } from './websocket';
@@ -93,7 +93,7 @@ export class StreamingServer {
       return replyError(socket, 400, 'unable to upgrade: missing upgrade headers in request');
     }
     const supported = r.kind === 'portforward' ? SPDY_FORWARD_PROTOCOLS : SPDY_COMMAND_PROTOCOLS;
-    const offered = headerValues(req, 'x-stream-protocol-version');
+    const offered = offeredProtocols(req.headers['x-stream-protocol-version']);
     if (offered.length === 0) return replyError(socket, 400, `unable to upgrade: header X-Stream-Protocol-Version does not exist in request with ${Object.keys(req.headers).length} headers`);
     const protocol = negotiate(offered, supported);
     if (protocol === undefined) {
