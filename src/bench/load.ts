@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export interface LoadResult {
@@ -31,3 +32,6 @@ export async function measure(fn: () => Promise<unknown>, opts: { callers: numbe
 }
 
 export const fmt = (n: number, digits = 3): string => n.toFixed(digits);
+
+// A process's resident memory, from /proc.
+export const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);

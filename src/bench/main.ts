@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
@@ -10,7 +10,7 @@ import { CRI_RPC_NAMES } from '../cri/services';
 import { FaultEngine } from '../faults/engine';
 import { crioBench } from './crio';
 import { diskBench } from './disk';
-import { fmt, measure } from './load';
+import { fmt, measure, rssKiB } from './load';
 import { rootfsBench } from './rootfs';
 import { streamingBench } from './streaming';
 import { userlandBench } from './userland';
@@ -43,7 +43,6 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
   });
 }
 
-const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
 // Sections to run: `node dist/bench/main.js [cri] [disk] [crio] [rootfs] [userland] [streaming]` (default all).
 const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio', 'rootfs', 'userland', 'streaming'];

@@ -1,17 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure } from './load';
+import { fmt, measure, rssKiB } from './load';
 import { spdyConnect, spdyExec, spdyForward } from './stream-client';
 
 // Streaming: exec over SPDY beside ExecSync (the baseline, same server, same
 // moment), port-forward throughput, what an idle session costs, and what
 // 1,000 bad requests leave behind.
 
-const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 const fds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 const GiB = 2 ** 30;
 
