@@ -79,6 +79,12 @@ export const NOT_YET: Record<string, string> = {
   ListMetricDescriptors: 'CRI metrics are not implemented yet',
   ListPodSandboxMetrics: 'CRI metrics are not implemented yet',
   UpdatePodSandboxResources: 'UpdatePodSandboxResources is not implemented yet',
+  StreamPodSandboxes: 'StreamPodSandboxes is not implemented yet',
+  StreamContainers: 'StreamContainers is not implemented yet',
+  StreamContainerStats: 'StreamContainerStats is not implemented yet',
+  StreamPodSandboxStats: 'StreamPodSandboxStats is not implemented yet',
+  StreamPodSandboxMetrics: 'StreamPodSandboxMetrics is not implemented yet',
+  StreamImages: 'StreamImages is not implemented yet',
 };
 
 export const CRI_RPC_NAMES: readonly string[] = [

@@ -73,7 +73,11 @@ export function checkRequestBounds(value: unknown, field = '', depth = 0): void 
     if (value.length > REQUEST_LIMITS.string) throw invalidArgument(`${field} is ${value.length} characters long, more than the ${REQUEST_LIMITS.string} allowed`);
     return;
   }
-  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return;
+  if (Buffer.isBuffer(value)) {
+    if (value.length > REQUEST_LIMITS.string) throw invalidArgument(`${field} is ${value.length} bytes long, more than the ${REQUEST_LIMITS.string} allowed`);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
     if (value.length > REQUEST_LIMITS.list) throw invalidArgument(`${field} has ${value.length} items, more than the ${REQUEST_LIMITS.list} allowed`);
     for (let i = 0; i < value.length; i++) checkRequestBounds(value[i], `${field}[${i}]`, depth + 1);

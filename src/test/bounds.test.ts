@@ -28,9 +28,9 @@ describe('bounds', () => {
   const create = (config: object) => h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: { ...containerConfig('x', 'busybox'), ...config }, sandbox_config: pod });
 
   it.each([
-    ['a string over 1 MiB anywhere', () => create({ envs: [{ key: 'BIG', value: 'v'.repeat(2 ** 20 + 1) }] }), 'INVALID_ARGUMENT', /^config\.envs\[0\]\.value is 1048577 characters long, more than the 1048576 allowed$/],
+    ['a string over 1 MiB anywhere', () => create({ envs: [{ key: 'BIG', value: Buffer.alloc(2 ** 20 + 1, 'v') }] }), 'INVALID_ARGUMENT', /^config\.envs\[0\]\.value is 1048577 bytes long, more than the 1048576 allowed$/],
     ['a list over 100,000 items', () => create({ args: Array.from({ length: 100_001 }, () => 'a') }), 'INVALID_ARGUMENT', /^config\.args has 100001 items, more than the 100000 allowed$/],
-    ['a message over 16 MiB', () => create({ envs: Array.from({ length: 20 }, (_, i) => ({ key: `K${i}`, value: 'v'.repeat(1000 * 1000) })) }), 'RESOURCE_EXHAUSTED', /larger than max/],
+    ['a message over 16 MiB', () => create({ envs: Array.from({ length: 20 }, (_, i) => ({ key: `K${i}`, value: Buffer.alloc(1000 * 1000, 'v') })) }), 'RESOURCE_EXHAUSTED', /larger than max/],
     ['an ExecSync timeout over a year', () => h.rt('ExecSync', { container_id: container, cmd: ['true'], timeout: 400 * 24 * 3600 }), 'INVALID_ARGUMENT', /^timeout 34560000 is not a whole number from 0 to 31536000$/],
     ['an ExecSync command of more than 32768 words', () => h.rt('ExecSync', { container_id: container, cmd: Array.from({ length: 40_000 }, () => 'x') }), 'INVALID_ARGUMENT', /^cmd has 40000 words, more than the 32768 allowed$/],
     ['a failpoint of 101 terms', () => h.rt('RunPodSandbox', { config: { ...podConfig('fp'), annotations: { 'fakecri.io/failpoint.Version': Array(101).fill('1*off').join('->') } } }), 'INVALID_ARGUMENT', /^annotation "fakecri\.io\/failpoint\.Version": 101 terms, more than the 100 allowed$/],

@@ -22,7 +22,7 @@ export function containerConfig(name: string, image: string, opts: { attempt?: n
     image: { image, user_specified_image: image },
     command: ['sleep'],
     args: ['infinity'],
-    envs: [{ key: 'A', value: 'b' }],
+    envs: [{ key: 'A', value: Buffer.from('b') }],
     log_path: `${name}/${attempt}.log`,
     labels: {
       'io.kubernetes.container.name': name,

@@ -28,7 +28,9 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
   checkNoNul(config.command, 'config.command');
   checkNoNul(config.args, 'config.args');
   checkNoNul([config.working_dir], 'config.working_dir');
-  checkNoNul(config.envs.map((e) => `${e.key}=${e.value}`), 'config.envs');
+  // KeyValue.value is bytes since v0.36; the userland's environment is text.
+  const envs = config.envs.map((e) => ({ key: e.key, value: e.value.toString('utf8') }));
+  checkNoNul(envs.map((e) => `${e.key}=${e.value}`), 'config.envs');
   // As containerd: a group needs a user (RunAsUser or RunAsUserName).
   const sc = config.linux?.security_context;
   if (sc?.run_as_group && !sc.run_as_user && !sc.run_as_username) {
@@ -53,7 +55,7 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
       command: config.command,
       args: config.args,
       working_dir: config.working_dir,
-      envs: config.envs,
+      envs,
       tty: config.tty,
       stdin: config.stdin,
       stdin_once: config.stdin_once,
