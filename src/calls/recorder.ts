@@ -12,6 +12,8 @@ export interface CallRecord {
   error?: string;
   ms: number;
   faults?: string[];
+  // A Stream* list: how many items it sent before it ended.
+  items?: number;
 }
 
 export class CallRecorder {

@@ -6,13 +6,17 @@ import { loadCriProto } from './proto';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type CriCall = <T = any>(method: string, request?: object) => Promise<T>;
 
+// A server-streaming call: its messages, read with for await.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CriStream = (method: string, request?: object) => grpc.ClientReadableStream<any>;
+
 // raw: answers are left as encoded bytes, so that a benchmark measures the
 // server and not protobufjs decoding in the client.
 export function makeClient(
   socket: string,
   service: 'RuntimeService' | 'ImageService',
   opts: { raw?: boolean } = {},
-): { call: CriCall; close(): void } {
+): { call: CriCall; stream: CriStream; close(): void } {
   const proto = loadCriProto();
   let Ctor = proto.runtime.v1[service] as unknown as grpc.ServiceClientConstructor;
   if (opts.raw) {
@@ -32,5 +36,10 @@ export function makeClient(
         err ? reject(err) : resolve(res as never),
       );
     });
-  return { call, close: () => client.close() };
+  const stream: CriStream = (method, request = {}) => {
+    const fn = (client as unknown as Record<string, Function>)[method];
+    if (!fn) throw new Error(`no method ${method} on ${service}`);
+    return fn.call(client, request, { deadline: Date.now() + 300_000 });
+  };
+  return { call, stream, close: () => client.close() };
 }

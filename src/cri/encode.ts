@@ -28,8 +28,26 @@ export class ItemEncoder<R extends object> {
   }
 }
 
+// Encodes messages that change on every call (stats), so nothing is cached.
+export class MessageEncoder<M extends object> {
+  private readonly type: protobuf.Type;
+
+  constructor(typeName: string) {
+    this.type = root.lookupType(typeName);
+  }
+
+  encode(message: M): Uint8Array {
+    return this.type.encode(this.type.fromObject(message)).finish();
+  }
+}
+
+// Encodes items as they are taken.
+export function* encodeEach<M extends object>(encoder: MessageEncoder<M>, items: Iterable<M>): Generator<Uint8Array> {
+  for (const item of items) yield encoder.encode(item);
+}
+
 // A message whose only content is repeated field `field` holding `items`.
-export function encodeRepeated(field: number, items: Uint8Array[]): Encoded {
+export function encodeRepeated(field: number, items: Iterable<Uint8Array>): Encoded {
   const w = protobuf.Writer.create();
   for (const item of items) w.uint32((field << 3) | 2).bytes(item);
   const out = w.finish();

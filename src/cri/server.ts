@@ -2,18 +2,15 @@ import * as grpc from '@grpc/grpc-js';
 import type { App } from '../app';
 import { FakecriError, unimplemented } from '../domain/errors';
 import type { Verdict } from '../faults/engine';
-import { sleep } from '../domain/sleep';
-import { describeCall, summarizeRequest } from './describe-call';
+import { summarizeRequest } from './describe-call';
+import { type CriServerHooks, applyFault, evaluateFaults } from './apply-fault';
 import type { CallContext, Handler } from './handler';
 import { loadCriProto } from './proto';
-import { IMAGE_HANDLERS, NOT_YET, RUNTIME_HANDLERS, STREAM_HANDLERS } from './services';
+import { wrapListStream } from './list-stream';
+import { IMAGE_HANDLERS, LIST_STREAMS, NOT_YET, RUNTIME_HANDLERS, STREAMED_TWIN, STREAM_HANDLERS } from './services';
 import { toGrpcStatus } from './to-grpc-status';
 import { checkRequestBounds } from './validate';
 
-export interface CriServerHooks {
-  // Drops every client connection on the CRI socket (the "close" fault).
-  dropConnections(): void;
-}
 
 // Large lists (10,000 containers) exceed the 4 MiB default; the kubelet
 // allows 16 MiB.
@@ -49,6 +46,7 @@ export function createCriServer(app: App, hooks: CriServerHooks): grpc.Server {
       const serialize = def.responseSerialize as (value: unknown) => Buffer;
       if (handler) impl[name] = wrapUnary(app, hooks, name, handler, serialize);
       else if (stream) impl[name] = wrapStream(app, name, stream);
+      else if (LIST_STREAMS[name]) impl[name] = wrapListStream(app, hooks, name, LIST_STREAMS[name]);
       else if (def.responseStream) impl[name] = refuseStream(app, name, NOT_YET[name] ?? `${name} is not implemented`);
       else impl[name] = wrapUnary(app, hooks, name, () => {
         throw unimplemented(NOT_YET[name] ?? `${name} is not implemented`);
@@ -70,7 +68,7 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
     const ctx: CallContext = { method, signal: controller.signal };
     let faults: string[] | undefined;
     const done = (err: unknown, response?: unknown) => {
-      const answer = outcome(call, err, response, serialize);
+      const answer = outcome(call, method, err, response, serialize);
       if (answer.code === grpc.status.OK) {
         callback(null, answer.bytes);
       } else {
@@ -97,8 +95,7 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
     if (!app.faults.active) return run();
     let verdict: Verdict | undefined;
     try {
-      const info = app.faults.needsDetail() ? describeCall(app, method, call.request) : { method };
-      verdict = app.faults.evaluate(info);
+      verdict = evaluateFaults(app, method, call.request);
     } catch (err) {
       done(err);
       return;
@@ -121,7 +118,7 @@ interface Outcome {
 // given it (serialisation, the size limit) and fails the call on its own
 // when the caller has gone (deadline, cancel); those checks are made here,
 // before answering, so that the call is recorded as the client saw it.
-function outcome(call: grpc.ServerUnaryCall<unknown, unknown>, err: unknown, response: unknown, serialize: (value: unknown) => Buffer): Outcome {
+function outcome(call: grpc.ServerUnaryCall<unknown, unknown>, method: string, err: unknown, response: unknown, serialize: (value: unknown) => Buffer): Outcome {
   if (call.cancelled) {
     // The client's own deadline timer usually fires before the server's, so
     // a cancel within a second of the deadline is taken for the deadline.
@@ -141,19 +138,12 @@ function outcome(call: grpc.ServerUnaryCall<unknown, unknown>, err: unknown, res
     return { code: grpc.status.INTERNAL, details: 'Error serializing response', unexpected: e };
   }
   // grpc-js's words; its length counts the 5-byte message header.
-  if (bytes.length > MAX_MESSAGE) return { code: grpc.status.RESOURCE_EXHAUSTED, details: `Sent message larger than max (${bytes.length + 5} vs. ${MAX_MESSAGE})` };
+  if (bytes.length > MAX_MESSAGE) {
+    const twin = STREAMED_TWIN[method];
+    const hint = twin ? `; ${twin} sends the same list in parts` : '';
+    return { code: grpc.status.RESOURCE_EXHAUSTED, details: `Sent message larger than max (${bytes.length + 5} vs. ${MAX_MESSAGE})${hint}` };
+  }
   return { code: grpc.status.OK, bytes };
-}
-
-// Delays, then errors, hangs or drops the connection, as the verdict says.
-async function applyFault(app: App, hooks: CriServerHooks, verdict: Verdict, signal: AbortSignal): Promise<void> {
-  if (verdict.delayMs > 0) await sleep(verdict.delayMs, signal);
-  const d = verdict.decision;
-  if (!d) return;
-  if (d.kind === 'error') throw new FakecriError(d.code, d.message);
-  if (d.kind === 'hang') return app.faults.waitForRelease(d.rule, signal);
-  hooks.dropConnections();
-  throw new FakecriError('UNAVAILABLE', `connection closed by fault rule ${d.rule}`);
 }
 
 // Server-streaming RPCs: the handler writes until the caller goes away.

@@ -1,11 +1,12 @@
 import type { Handler } from './handler';
+import type { ListStreamHandler } from './list-stream';
 import type { StreamHandler } from './server';
 import { getContainerEvents } from './runtime/container-events';
 import { execSync } from './runtime/container-exec';
 import { attach, exec } from './runtime/container-stream';
-import { containerStats, listContainerStats } from './runtime/container-stats';
+import { containerStats, listContainerStats, streamContainerStats } from './runtime/container-stats';
 import { createContainer } from './runtime/container-create';
-import { listContainers } from './runtime/container-list';
+import { listContainers, streamContainers } from './runtime/container-list';
 import { reopenContainerLog } from './runtime/container-log';
 import { removeContainer } from './runtime/container-remove';
 import { startContainer } from './runtime/container-start';
@@ -13,17 +14,17 @@ import { containerStatus } from './runtime/container-status';
 import { stopContainer } from './runtime/container-stop';
 import { updateContainerResources } from './runtime/container-update';
 import { runtimeConfig, updateRuntimeConfig } from './runtime/runtime-config';
-import { listPodSandbox } from './runtime/sandbox-list';
+import { listPodSandbox, streamPodSandboxes } from './runtime/sandbox-list';
 import { portForward } from './runtime/sandbox-port-forward';
 import { removePodSandbox } from './runtime/sandbox-remove';
 import { runPodSandbox } from './runtime/sandbox-run';
-import { listPodSandboxStats, podSandboxStats } from './runtime/sandbox-stats';
+import { listPodSandboxStats, podSandboxStats, streamPodSandboxStats } from './runtime/sandbox-stats';
 import { podSandboxStatus } from './runtime/sandbox-status';
 import { stopPodSandbox } from './runtime/sandbox-stop';
 import { status } from './runtime/status';
 import { version } from './runtime/version';
 import { imageFsInfo } from './image/image-fs-info';
-import { listImages } from './image/image-list';
+import { listImages, streamImages } from './image/image-list';
 import { pullImage } from './image/image-pull';
 import { removeImage } from './image/image-remove';
 import { imageStatus } from './image/image-status';
@@ -73,23 +74,38 @@ export const STREAM_HANDLERS: Record<string, StreamHandler> = {
   GetContainerEvents: getContainerEvents,
 };
 
+// The Stream* lists (v0.36): the same items as their unary twin, in batches.
+export const LIST_STREAMS: Record<string, ListStreamHandler> = {
+  StreamPodSandboxes: streamPodSandboxes,
+  StreamContainers: streamContainers,
+  StreamContainerStats: streamContainerStats,
+  StreamPodSandboxStats: streamPodSandboxStats,
+  StreamImages: streamImages,
+};
+
+// What a unary list too big for one message points the caller to.
+export const STREAMED_TWIN: Record<string, string> = {
+  ListPodSandbox: 'StreamPodSandboxes',
+  ListContainers: 'StreamContainers',
+  ListContainerStats: 'StreamContainerStats',
+  ListPodSandboxStats: 'StreamPodSandboxStats',
+  ListPodSandboxMetrics: 'StreamPodSandboxMetrics',
+  ListImages: 'StreamImages',
+};
+
 // Registered, answering UNIMPLEMENTED with the reason, until their own issue.
 export const NOT_YET: Record<string, string> = {
   CheckpointContainer: 'checkpointing is not supported by fakecri',
   ListMetricDescriptors: 'CRI metrics are not implemented yet',
   ListPodSandboxMetrics: 'CRI metrics are not implemented yet',
   UpdatePodSandboxResources: 'UpdatePodSandboxResources is not implemented yet',
-  StreamPodSandboxes: 'StreamPodSandboxes is not implemented yet',
-  StreamContainers: 'StreamContainers is not implemented yet',
-  StreamContainerStats: 'StreamContainerStats is not implemented yet',
-  StreamPodSandboxStats: 'StreamPodSandboxStats is not implemented yet',
   StreamPodSandboxMetrics: 'StreamPodSandboxMetrics is not implemented yet',
-  StreamImages: 'StreamImages is not implemented yet',
 };
 
 export const CRI_RPC_NAMES: readonly string[] = [
   ...Object.keys(RUNTIME_HANDLERS),
   ...Object.keys(IMAGE_HANDLERS),
   ...Object.keys(STREAM_HANDLERS),
+  ...Object.keys(LIST_STREAMS),
   ...Object.keys(NOT_YET),
 ];

@@ -2,29 +2,38 @@ import type { Handler } from '../handler';
 import { toContainer } from '../convert';
 import { type Encoded, ItemEncoder, encodeRepeated } from '../encode';
 import { matchesLabels, resolveIdFilter } from '../filters';
+import type { ListStreamHandler } from '../list-stream';
 import { checkEnum } from '../validate';
+import type { App } from '../../app';
 import type { Container } from '../../store/container';
+import type { ContainerFilter__Output } from '../../generated/runtime/v1/ContainerFilter';
 import type { ListContainersRequest__Output } from '../../generated/runtime/v1/ListContainersRequest';
 import type { ListContainersResponse } from '../../generated/runtime/v1/ListContainersResponse';
+import type { StreamContainersRequest__Output } from '../../generated/runtime/v1/StreamContainersRequest';
 
 export const CONTAINER_STATES = ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN'] as const;
 
 const encoder = new ItemEncoder<Container>('runtime.v1.Container', toContainer);
 
 // Answered pre-encoded: see encode.ts.
-export const listContainers: Handler<ListContainersRequest__Output, ListContainersResponse | Encoded> = (app, req) => {
-  const f = req.filter;
+export const listContainers: Handler<ListContainersRequest__Output, ListContainersResponse | Encoded> = (app, req) =>
+  encodeRepeated(1, matching(app, req.filter));
+
+export const streamContainers: ListStreamHandler = (app, req: StreamContainersRequest__Output) => matching(app, req.filter);
+
+// The filter is checked now; the containers are walked as they are taken.
+function matching(app: App, f: ContainerFilter__Output | null): Iterable<Uint8Array> {
   const state = f?.state ? checkEnum(f.state.state, 'filter.state.state', CONTAINER_STATES) : undefined;
   const byId = resolveIdFilter(f?.id ?? '', (p) => app.containers.store.resolve(p));
   const sandbox = resolveIdFilter(f?.pod_sandbox_id ?? '', (p) => app.sandboxes.store.resolve(p));
-  if (byId === null || sandbox === null) return { containers: [] };
+  if (byId === null || sandbox === null) return [];
   const candidates = byId ? [byId] : sandbox ? app.containers.inSandbox(sandbox.id) : app.containers.store.values();
-  const containers: Uint8Array[] = [];
-  for (const c of candidates) {
-    if (state && c.state !== state) continue;
-    if (sandbox && c.sandboxId !== sandbox.id) continue;
-    if (!matchesLabels(c.labels, f?.label_selector)) continue;
-    containers.push(encoder.encode(c));
-  }
-  return encodeRepeated(1, containers);
-};
+  return (function* () {
+    for (const c of candidates) {
+      if (state && c.state !== state) continue;
+      if (sandbox && c.sandboxId !== sandbox.id) continue;
+      if (!matchesLabels(c.labels, f?.label_selector)) continue;
+      yield encoder.encode(c);
+    }
+  })();
+}

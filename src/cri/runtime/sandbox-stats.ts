@@ -1,12 +1,17 @@
 import type { Handler } from '../handler';
 import { toPodSandboxStats } from '../convert';
+import { MessageEncoder, encodeEach } from '../encode';
 import { matchesLabels, resolveIdFilter } from '../filters';
+import type { ListStreamHandler } from '../list-stream';
 import { requireId } from '../validate';
+import type { App } from '../../app';
 import type { PodSandboxStats } from '../../generated/runtime/v1/PodSandboxStats';
+import type { PodSandboxStatsFilter__Output } from '../../generated/runtime/v1/PodSandboxStatsFilter';
 import type { PodSandboxStatsRequest__Output } from '../../generated/runtime/v1/PodSandboxStatsRequest';
 import type { PodSandboxStatsResponse } from '../../generated/runtime/v1/PodSandboxStatsResponse';
 import type { ListPodSandboxStatsRequest__Output } from '../../generated/runtime/v1/ListPodSandboxStatsRequest';
 import type { ListPodSandboxStatsResponse } from '../../generated/runtime/v1/ListPodSandboxStatsResponse';
+import type { StreamPodSandboxStatsRequest__Output } from '../../generated/runtime/v1/StreamPodSandboxStatsRequest';
 
 export const podSandboxStats: Handler<PodSandboxStatsRequest__Output, PodSandboxStatsResponse> = (app, req) => {
   const s = app.sandboxes.store.mustResolve(requireId(req.pod_sandbox_id, 'pod_sandbox_id'));
@@ -14,15 +19,24 @@ export const podSandboxStats: Handler<PodSandboxStatsRequest__Output, PodSandbox
 };
 
 // Ready sandboxes only, as containerd lists them.
-export const listPodSandboxStats: Handler<ListPodSandboxStatsRequest__Output, ListPodSandboxStatsResponse> = (app, req) => {
-  const f = req.filter;
+export const listPodSandboxStats: Handler<ListPodSandboxStatsRequest__Output, ListPodSandboxStatsResponse> = (app, req) => ({
+  stats: [...matching(app, req.filter)],
+});
+
+const encoder = new MessageEncoder<PodSandboxStats>('runtime.v1.PodSandboxStats');
+
+export const streamPodSandboxStats: ListStreamHandler = (app, req: StreamPodSandboxStatsRequest__Output) => encodeEach(encoder, matching(app, req.filter));
+
+// The filter is checked now; the sandboxes are walked as they are taken.
+function matching(app: App, f: PodSandboxStatsFilter__Output | null): Iterable<PodSandboxStats> {
   const byId = resolveIdFilter(f?.id ?? '', (p) => app.sandboxes.store.resolve(p));
-  if (byId === null) return { stats: [] };
-  const stats: PodSandboxStats[] = [];
-  for (const s of byId ? [byId] : app.sandboxes.store.values()) {
-    if (s.state !== 'SANDBOX_READY') continue;
-    if (!matchesLabels(s.labels, f?.label_selector)) continue;
-    stats.push(toPodSandboxStats(app, s));
-  }
-  return { stats };
-};
+  if (byId === null) return [];
+  const candidates = byId ? [byId] : app.sandboxes.store.values();
+  return (function* () {
+    for (const s of candidates) {
+      if (s.state !== 'SANDBOX_READY') continue;
+      if (!matchesLabels(s.labels, f?.label_selector)) continue;
+      yield toPodSandboxStats(app, s);
+    }
+  })();
+}
