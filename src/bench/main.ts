@@ -10,6 +10,7 @@ import { CRI_RPC_NAMES } from '../cri/services';
 import { FaultEngine } from '../faults/engine';
 import { crioBench } from './crio';
 import { diskBench } from './disk';
+import { listsBench } from './lists';
 import { fmt, measure, rssKiB } from './load';
 import { rootfsBench } from './rootfs';
 import { streamingBench } from './streaming';
@@ -44,14 +45,15 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 }
 
 
-// Sections to run: `node dist/bench/main.js [cri] [disk] [crio] [rootfs] [userland] [streaming]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio', 'rootfs', 'userland', 'streaming'];
+// Sections to run: `node dist/bench/main.js [cri] [lists] [disk] [crio] [rootfs] [userland] [streaming]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'disk', 'crio', 'rootfs', 'userland', 'streaming'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
   print(`fakecri bench: node ${process.version}; ${cpus().length} CPUs; load average ${loadavg()[0].toFixed(2)}`);
   if (sections.includes('cri')) await criBench(print);
   const cli = (args: string[], ready: string) => startChild([join(__dirname, '..', 'cli', 'main.js'), ...args], ready);
+  if (sections.includes('lists')) await listsBench(dir, print, cli);
   if (sections.includes('disk')) await diskBench(dir, print, cli);
   if (sections.includes('crio')) await crioBench(dir, print, cli);
   if (sections.includes('rootfs')) await rootfsBench(dir, print);
