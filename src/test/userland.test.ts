@@ -198,6 +198,23 @@ describe('inside a container', () => {
     expect((await h.rt('Version', {})).runtime_name).toBe('fakecri');
   });
 
+  it('masked_paths and readonly_paths as runc applies them (critest MaskedPaths, ReadonlyPaths)', async () => {
+    const id = await run('masks', 'sleep 3600', {
+      securityContext: { masked_paths: ['/bin/ls', '/usr/sbin', '/proc/kcore', '/no/such/path'], readonly_paths: ['/tmp', '/proc/sys'] },
+    });
+    expect(await exec(id, ['/bin/sh', '-c', 'ls'])).toMatchObject({ code: 127, err: '/bin/sh: ls: Permission denied\n' });
+    expect(await exec(id, ['sh', '-c', 'wc -c < /bin/ls; echo /usr/sbin/*; touch /usr/sbin/x; echo /no/such/*'])).toMatchObject({
+      out: '0\n/usr/sbin/*\n/no/such/*\n',
+      err: 'touch: /usr/sbin/x: Read-only file system\n',
+    });
+    expect(await exec(id, ['touch', '/tmp/test'])).toMatchObject({ code: 1, err: 'touch: /tmp/test: Read-only file system\n' });
+    // The rest of the tree is as it was: other applets run, / is writable.
+    expect(await exec(id, ['sh', '-c', 'echo ok > /x && cat /x && wc -l < /etc/passwd'])).toMatchObject({ code: 0, out: expect.stringMatching(/^ok\n[1-9]\d*\n$/) });
+    // Privileged: neither applies.
+    const priv = await run('masks-priv', 'sleep 3600', { securityContext: { privileged: true, masked_paths: ['/bin/ls'], readonly_paths: ['/tmp'] } });
+    expect(await exec(priv, ['sh', '-c', 'ls -d /tmp && touch /tmp/test'])).toMatchObject({ code: 0, out: '/tmp\n' });
+  });
+
   it('runs as run_as_user, with permissions from the file modes', async () => {
     const id = await run('user', 'sleep 3600', { securityContext: { run_as_user: { value: '65534' } } });
     expect((await exec(id, ['id', '-u'])).out).toBe('65534\n');

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import type { Container } from '../../store/container';
 import type { Sandbox } from '../../store/sandbox';
-import type { Backend } from './backend';
+import type { Backend, Node } from './backend';
 import { Bind } from './bind';
 import { type CgroupContext, type ResourcesView, cgroupRoot, sysRoot } from './cgroup';
 import { RandomSource } from './devices';
@@ -10,6 +10,7 @@ import { HostDir, hostError } from './host-dir';
 import { hostMountOf } from './host-mounts';
 import { populateDev, writeFile } from './image-root';
 import type { WritableLayer } from './layer';
+import { type PathRule, type PathRulesView, pathRules, ruleMount } from './masked-paths';
 import { MemTree } from './memory-tree';
 import { Overlay, type UpperLayer } from './overlay';
 import { type ProcContext, type ProcSource, procRoot } from './proc';
@@ -26,7 +27,7 @@ const DEV_BYTES = 64 * MiB;
 const TMPFS_INODES = 1 << 20;
 
 // Device numbers (st_dev) of the container's filesystems.
-const DEV = { overlay: 0x30, proc: 0x05, sysfs: 0x16, cgroup: 0x1a, dev: 0x31, devpts: 0x33, mqueue: 0x19, shm: 0x32, etc: 0x34 };
+const DEV = { overlay: 0x30, proc: 0x05, sysfs: 0x16, cgroup: 0x1a, dev: 0x31, devpts: 0x33, mqueue: 0x19, shm: 0x32, etc: 0x34, masked: 0x35 };
 
 // What one container's files come from, besides its record (the store).
 export interface RootfsHost {
@@ -111,7 +112,7 @@ class TmpfsUpper implements UpperLayer {
 
 interface ConfigView {
   linux?: {
-    security_context?: (SecurityView & { readonly_rootfs?: boolean }) | null;
+    security_context?: (SecurityView & PathRulesView & { readonly_rootfs?: boolean }) | null;
   } | null;
 }
 
@@ -193,6 +194,7 @@ export class ContainerRootfs implements FsSpace {
   private overlay?: Overlay;
   private mounted?: Map<string, Backend>;
   private cri?: CriSlot[];
+  private rules?: ReadonlyMap<string, PathRule>;
   private randomSource?: RandomSource;
 
   constructor(
@@ -218,6 +220,12 @@ export class ContainerRootfs implements FsSpace {
   }
 
   mountAt(path: string): Backend | undefined {
+    const rules = (this.rules ??= pathRules(securityOf(this.record), normalise));
+    if (rules.size && rules.has(path)) return this.ruleMountAt(path, rules.get(path)!);
+    return this.mountBelowRules(path);
+  }
+
+  private mountBelowRules(path: string): Backend | undefined {
     const cri = this.criSlots();
     const slot = cri.length ? cri.find((m) => m.target === path) : undefined;
     const fixedMount = slot ? undefined : STATIC_AT.get(path);
@@ -228,6 +236,37 @@ export class ContainerRootfs implements FsSpace {
       (this.mounted ??= new Map()).set(path, b);
     }
     return b;
+  }
+
+  // A masked or read-only path, over what the path names without it; none
+  // when the container has no such path.
+  private ruleMountAt(path: string, rule: PathRule): Backend | undefined {
+    const key = `${rule}:${path}`;
+    let b = this.mounted?.get(key);
+    if (b) return b;
+    const beneath = this.beneath(path);
+    if (!beneath) return this.mountBelowRules(path);
+    const nul = () => ({ b: sharedDevTree() as Backend, n: devNode('null') });
+    b = ruleMount(rule, beneath, nul, DEV.masked);
+    (this.mounted ??= new Map()).set(key, b);
+    return b;
+  }
+
+  // The node at `path` through the other mounts, without following links.
+  private beneath(path: string): { b: Backend; n: Node } | undefined {
+    const names = path.split('/').filter(Boolean);
+    let b: Backend = this.root();
+    let n: Node | undefined = b.root();
+    for (let i = 0; i < names.length && n; i++) {
+      const mounted = this.mountBelowRules(`/${names.slice(0, i + 1).join('/')}`);
+      if (mounted) {
+        b = mounted;
+        n = mounted.root();
+      } else {
+        n = b.lookup(n, names[i]);
+      }
+    }
+    return n ? { b, n } : undefined;
   }
 
   mountsUnder(path: string): string[] {

@@ -49,9 +49,11 @@ async function run(sh: Shell, argv: string[], opts: RunOptions): Promise<number>
     return await sh.guard(sh.ctx.run(argv, opts));
   } catch (err) {
     if (!isFsError(err)) throw err;
-    // Not found, or not executable: the command never started.
+    // Not found, or not executable: the command never started. A failed
+    // PATH search is 127 whatever its error (ash's find_command); a path
+    // that cannot be run is 126 (shellexec).
     const notFound = err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP' || err.code === 'ENAMETOOLONG';
     await sh.msg(`${argv[0]}: ${notFound ? 'not found' : err.message}`);
-    return notFound ? 127 : 126;
+    return notFound || !argv[0].includes('/') ? 127 : 126;
   }
 }

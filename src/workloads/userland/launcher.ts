@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { Applet, AppletContext, ContainerInfo, RunOptions } from '../applets/types';
 import { emptyIn, nullOut } from '../procs/streams';
 import { type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS } from '../procs/types';
-import { DEFAULT_PATH, findInPath, resolvePath } from '../rootfs/path';
+import { DEFAULT_PATH, resolvePath, searchPath } from '../rootfs/path';
 import { type Caller, type ContainerFs, FsError, isFill, isFsError } from '../rootfs/types';
 import { imageProgram } from './image-program';
 import { nextSlice } from './scheduler';
@@ -87,10 +87,10 @@ export class Launcher {
     const name = argv[0];
     if (!name) throw new FsError('ENOENT', '');
     const fs = this.o.fs(caller(identity, 0, io.umask));
-    const path = findInPath(fs, name, io.env.PATH ?? DEFAULT_PATH, io.cwd);
+    const { path, error } = searchPath(fs, name, io.env.PATH ?? DEFAULT_PATH, io.cwd);
     if (path === undefined) {
-      if (this.o.unknown === 'program') return { applet: imageProgram(posix.basename(name)), argv };
-      throw new FsError('ENOENT', name);
+      if (this.o.unknown === 'program' && error === 'ENOENT') return { applet: imageProgram(posix.basename(name)), argv };
+      throw new FsError(error, name);
     }
     let real: string;
     try {
