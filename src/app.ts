@@ -111,7 +111,7 @@ export class App {
       container: (id) => containerStore.get(id),
       sandbox: (id) => sandboxStore.get(id),
       image: (id) => imageStore.get(id),
-      imageFiles: (image) => ({ applets: commandNames, programs: imagePrograms(image), files: imageFiles(image) }),
+      imageFiles: (image) => ({ applets: commandNames, programs: imagePrograms(image), files: { ...imageFiles(image), ...image?.config?.files } }),
       procs: (id) => this.workloads.programs.procs(id),
       log,
     });
@@ -156,6 +156,7 @@ export class App {
         startLogLine: config.runtime.start_log_line,
         stopPlan: (c) => this.workloads.stopPlan(c),
         checkStart: (c) => this.workloads.checkStart(c),
+        userOf: (c) => this.workloads.userOf(c),
         stopProgram: (c, timeoutMs) => this.workloads.stopProgram(c, timeoutMs),
         seccomp: this.seccomp,
       },

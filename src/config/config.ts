@@ -68,6 +68,9 @@ const catalogEntry = z
     working_dir: z.string().regex(/^\//, 'an absolute path').max(4096).optional(),
     stop_signal: z.string().regex(/^(SIG)?[A-Z0-9]+$/, 'a signal name like SIGTERM').optional(),
     userland: z.enum(['busybox', 'opaque']).optional(),
+    // Files the image's layers hold, by absolute path, over the defaults
+    // (its own /etc/passwd and /etc/group, say).
+    files: z.record(z.string().regex(/^\/[^\0]*$/, 'an absolute path'), z.string().max(1024 * 1024)).optional(),
   })
   .strict();
 

@@ -36,6 +36,7 @@ export interface CatalogEntry {
   working_dir?: string;
   stop_signal?: string;
   userland?: ImageConfig['userland'];
+  files?: Record<string, string>;
 }
 
 export interface CatalogOptions {
@@ -79,6 +80,7 @@ export class ImageCatalog {
       if (e.working_dir) c.workingDir = e.working_dir;
       if (e.stop_signal) c.stopSignal = e.stop_signal;
       if (e.userland) c.userland = e.userland;
+      if (e.files) c.files = e.files;
       return c;
     }
     return this.builtins.find((b) => b.matches(canonical))?.config;
@@ -157,6 +159,6 @@ const familiar = (canonical: string): string => canonical.replace(/^docker\.io\/
 const escapeRegExp = (s: string): string => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 
 const hasConfig = (e: Partial<CatalogEntry>): boolean =>
-  Boolean(e.entrypoint || e.cmd || e.env || e.working_dir || e.stop_signal || e.userland);
+  Boolean(e.entrypoint || e.cmd || e.env || e.working_dir || e.stop_signal || e.userland || e.files);
 
 const withConfig = (config: ImageConfig | undefined): { config?: ImageConfig } => (config ? { config } : {});

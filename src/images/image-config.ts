@@ -11,6 +11,8 @@ export interface ImageConfig {
   // know nothing of) also gets the applets, but a program it does not have
   // is taken for one of the image's own and runs until stopped.
   userland?: 'busybox' | 'opaque';
+  // Files its layers hold over the defaults (a catalog entry's `files`).
+  files?: Record<string, string>;
 }
 
 const strings = (v: unknown): string[] | undefined =>

@@ -65,6 +65,14 @@ export interface Container {
   // The effective seccomp profile, resolved at CreateContainer. Absent in
   // records written before fakecri resolved seccomp: unconfined.
   seccomp?: ContainerSeccomp;
+  // Who its first process runs as, set when it starts (ContainerStatus.user).
+  user?: ContainerUser;
+}
+
+export interface ContainerUser {
+  uid: number;
+  gid: number;
+  groups: number[]; // supplementary, without gid
 }
 
 export interface ContainerSeccomp {

@@ -4,14 +4,16 @@ import { type ContainerFs, isFill } from './types';
 // Who a container's processes run as, as containerd decides it: the CRI
 // run_as_username or run_as_user (with run_as_group), else the image's
 // User; names and the primary group come from the container's /etc/passwd,
-// further groups from /etc/group (WithAdditionalGIDs), then the pod's
-// supplemental_groups.
+// further groups from /etc/group (WithAdditionalGIDs) unless the policy is
+// Strict, then the pod's supplemental_groups; sorted, as the kernel keeps
+// them.
 
 interface SecurityContextView {
   run_as_user?: { value?: string | number } | null;
   run_as_group?: { value?: string | number } | null;
   run_as_username?: string;
   supplemental_groups?: (string | number)[];
+  supplemental_groups_policy?: string;
 }
 
 interface PasswdEntry {
@@ -75,8 +77,9 @@ export function resolveIdentity(fs: ContainerFs, config: unknown, imageUser = ''
   let gid = entry?.gid ?? 0;
   if (group) gid = isNumber(group) ? Number(group) : (all.find((g) => g.name === group)?.gid ?? gid);
   const name = entry?.name;
-  const extra = name ? all.filter((g) => g.members.includes(name)).map((g) => g.gid) : [];
+  const strict = sc.supplemental_groups_policy === 'Strict';
+  const extra = name && !strict ? all.filter((g) => g.members.includes(name)).map((g) => g.gid) : [];
   const supplemental = (sc.supplemental_groups ?? []).map(Number);
-  const list = [...new Set([...extra, ...supplemental])].filter((g) => g !== gid);
+  const list = [...new Set([...extra, ...supplemental])].filter((g) => g !== gid).sort((a, b) => a - b);
   return { uid, gid, groups: list, ...(name ? { user: name } : {}) };
 }
