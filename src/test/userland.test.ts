@@ -18,10 +18,21 @@ interface RunOptions {
   workingDir?: string;
 }
 
+// cri-tools' test-image-predefined-group: busybox's adduser and addgroup
+// wrote its /etc/passwd and /etc/group; its User is 1000.
+const PREDEFINED_GROUP = {
+  match: 'example.com/predefined-group:*',
+  user: '1000',
+  files: {
+    '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\ndefault-user:x:1000:1000:Linux User,,,:/home/default-user:/bin/sh\n',
+    '/etc/group': 'root:x:0:\ndefault-user:x:1000:\ngroup-defined-in-image:x:50000:default-user\n',
+  },
+};
+
 describe('inside a container', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startHarness({ runtime: { start_log_line: '' } });
+    h = await startHarness({ runtime: { start_log_line: '' }, images: { catalog: [PREDEFINED_GROUP] } });
     await h.img('PullImage', { image: { image: 'busybox' } });
   });
   afterEach(() => h.close());
@@ -213,6 +224,24 @@ describe('inside a container', () => {
     // Privileged: neither applies.
     const priv = await run('masks-priv', 'sleep 3600', { securityContext: { privileged: true, masked_paths: ['/bin/ls'], readonly_paths: ['/tmp'] } });
     expect(await exec(priv, ['sh', '-c', 'ls -d /tmp && touch /tmp/test'])).toMatchObject({ code: 0, out: '/tmp\n' });
+  });
+
+  it("supplemental groups: the image's /etc/group merged (the default) or not (Strict), in ContainerStatus.user and id -G (critest)", async () => {
+    await h.img('PullImage', { image: { image: 'example.com/predefined-group:1' } });
+    for (const [policy, want] of [
+      ['Merge', [1000, 1234, 50000]],
+      ['Strict', [1000, 1234]],
+    ] as const) {
+      const id = await run(`groups-${policy.toLowerCase()}`, 'id -G; sleep 3600', {
+        image: 'example.com/predefined-group:1',
+        securityContext: { run_as_user: { value: 1000 }, supplemental_groups: [1234], supplemental_groups_policy: policy },
+      });
+      const user = (await status(id)).user.linux;
+      expect({ uid: Number(user.uid), gid: Number(user.gid), groups: user.supplemental_groups.map(Number).sort((a: number, b: number) => a - b) }).toEqual({ uid: 1000, gid: 1000, groups: want });
+      const line = `${want.join(' ')}\n`;
+      await until(`${policy}: id -G in the log`, async () => ((await log(id)).join('\n').includes(line.trim()) ? true : undefined));
+      expect((await exec(id, ['id', '-G'])).out).toBe(line);
+    }
   });
 
   it('runs as run_as_user, with permissions from the file modes', async () => {

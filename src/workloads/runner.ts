@@ -102,8 +102,9 @@ export class WorkloadRunner {
 
   // Before StartContainer changes anything: the program must be there,
   // unless a behaviour decides the container's life instead.
-  userOf(c: Container): ContainerUser {
-    return this.programs.userOf(c);
+  // None where a behaviour decides the exit: no process of the image runs.
+  userOf(c: Container): ContainerUser | undefined {
+    return this.decidesExit(this.resolve(c)) ? undefined : this.programs.userOf(c);
   }
 
   checkStart(c: Container): void {
