@@ -1,5 +1,6 @@
 import type { Handler } from './handler';
 import type { StreamHandler } from './server';
+import { checkpointContainer } from './runtime/container-checkpoint';
 import { getContainerEvents } from './runtime/container-events';
 import { execSync } from './runtime/container-exec';
 import { attach, exec } from './runtime/container-stream';
@@ -59,6 +60,7 @@ export const RUNTIME_HANDLERS: Record<string, AnyHandler> = {
   ListContainerStats: listContainerStats,
   PodSandboxStats: podSandboxStats,
   ListPodSandboxStats: listPodSandboxStats,
+  CheckpointContainer: checkpointContainer,
 };
 
 export const IMAGE_HANDLERS: Record<string, AnyHandler> = {
@@ -75,7 +77,6 @@ export const STREAM_HANDLERS: Record<string, StreamHandler> = {
 
 // Registered, answering UNIMPLEMENTED with the reason, until their own issue.
 export const NOT_YET: Record<string, string> = {
-  CheckpointContainer: 'checkpointing is not supported by fakecri',
   ListMetricDescriptors: 'CRI metrics are not implemented yet',
   ListPodSandboxMetrics: 'CRI metrics are not implemented yet',
   UpdatePodSandboxResources: 'UpdatePodSandboxResources is not implemented yet',
