@@ -146,6 +146,21 @@ describe.each(['memory', 'host'] as const)('checkpoint and restore (%s backend)'
     expect(await code(h.rt('CheckpointContainer', { container_id: running, location: loc }))).toBe(`2 UNKNOWN: container ${running} is not running`);
   });
 
+  it('timeout: a checkpoint that cannot finish in time is DEADLINE_EXCEEDED and leaves no file', async () => {
+    // A sparse 1 TiB file: its archive cannot be written within a second.
+    const id = await create('slow', 'busybox', ['sleep', '3600']);
+    expect((await exec(id, ['truncate', '-s', '1024G', '/sparse'])).code).toBe(0);
+    const dir = join(h.dir, `timeout-${backend}`);
+    mkdirSync(dir);
+    const loc = join(dir, 'slow.tar');
+    expect(await code(h.rt('CheckpointContainer', { container_id: id, location: loc, timeout: 1 }))).toBe(
+      `4 DEADLINE_EXCEEDED: failed to checkpoint container ${id}: context deadline exceeded (timeout 1s)`,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    // The runtime is still answering, and the container still runs.
+    expect((await h.rt('ContainerStatus', { container_id: id })).status.state).toBe('CONTAINER_RUNNING');
+  });
+
   it('a symlink at the location is replaced, never written through', async () => {
     const id = await create('link', 'busybox', ['sleep', '3600']);
     const victim = join(h.dir, `victim-${backend}`);
