@@ -12,7 +12,8 @@
 #     data/b with the bytes the container has (sha256 through crictl exec);
 #  4. the container keeps running;
 #  5. restore with crictl: a container created in the same pod from the archive's path
-#     has /data/a and /data/b with the same bytes; then it is removed.
+#     (with the checkpoint's bind mounts, as CRI-O requires) has /data/a and /data/b with
+#     the same bytes; then it is removed.
 #
 # Environment: E2E_WORK_DIR, E2E_KEEP_CLUSTER=1, KUBE_BIN_DIR; see e2e/lib.sh.
 set -Eeuo pipefail
@@ -54,7 +55,7 @@ archive=$(jq -r '.items[0]' <<<"$answer")
 e2e_log "kubelet answered $answer"
 [[ $archive == */checkpoints/checkpoint-${POD}_default-${CONTAINER}-*.tar && -f $archive ]] ||
   e2e_fail "the kubelet's answer does not name an archive that exists: $answer"
-calls=$(fctl calls --json --rpc CheckpointContainer | jq -c '[.[] | {code, location: .request.location}]')
+calls=$(fctl calls --json --rpc CheckpointContainer | jq -c '[.[] | .code]')
 e2e_log "fakecri's CheckpointContainer calls: $calls"
 
 # 3. the archive
@@ -75,8 +76,11 @@ sandbox=$(cri pods -q --label "io.kubernetes.pod.uid=$uid")
 cat >"$E2E_WORK_DIR/restore-pod.json" <<EOF
 {"metadata": {"name": "$POD", "namespace": "default", "uid": "$uid", "attempt": 0}}
 EOF
+# As CRI-O, fakecri wants every bind mount of spec.dump defined again (the pod's
+# service account token, /etc/hosts, the termination log): the same host paths.
+mounts=$(tar -xOf "$archive" spec.dump | jq -c '[.mounts[] | select(.type == "bind") | {container_path: .destination, host_path: .source, readonly: (.options | index("ro") != null)}]')
 cat >"$E2E_WORK_DIR/restore-ctr.json" <<EOF
-{"metadata": {"name": "restored"}, "image": {"image": "$archive"}, "linux": {}}
+{"metadata": {"name": "restored"}, "image": {"image": "$archive"}, "mounts": $mounts, "linux": {}}
 EOF
 rid=$(cri create "$sandbox" "$E2E_WORK_DIR/restore-ctr.json" "$E2E_WORK_DIR/restore-pod.json") || e2e_fail "crictl create from $archive failed"
 cri start "$rid" >/dev/null

@@ -39,7 +39,7 @@ export async function checkpointBench(dir: string, print: (s: string) => void): 
   };
   const location = join(dir, 'ckpt.tar');
   t0 = performance.now();
-  await writeCheckpointArchive(location, { config: {}, spec: {}, dumpLog: '', upper }, sample);
+  await writeCheckpointArchive(location, { config: {}, spec: {}, status: '{}', dumpLog: '', upper }, sample);
   const writeRate = SIZE / MiB / ((performance.now() - t0) / 1000);
   const bytes = statSync(location).size;
   const writePeak = peak;

@@ -86,7 +86,7 @@ describe('writeCheckpointArchive', () => {
     const upper = upperWith({ 'data/big': { random: 8 * 1024 * 1024 } });
     let calls = 0;
     const stop = new Error('timed out');
-    const write = writeCheckpointArchive(location, { config: {}, spec: {}, dumpLog: '', upper }, () => {
+    const write = writeCheckpointArchive(location, { config: {}, spec: {}, status: '{}', dumpLog: '', upper }, () => {
       if (++calls === 3) throw stop;
     });
     await expect(write).rejects.toBe(stop);
@@ -96,7 +96,7 @@ describe('writeCheckpointArchive', () => {
   it('an archive written is opened again, and its diff applied to another tree gives the same bytes', async () => {
     const location = join(dir, 'c.tar');
     const upper = upperWith({ 'data/a': Buffer.from('hi\n'), 'data/r': { random: 300_000 }, [`${long(20)}/x`]: Buffer.from('deep') });
-    const w = await writeCheckpointArchive(location, { config: { id: 'x' }, spec: { process: { args: ['sleep'] } }, dumpLog: '', upper }, () => {});
+    const w = await writeCheckpointArchive(location, { config: { id: 'x' }, spec: { process: { args: ['sleep'] } }, status: '{}', dumpLog: '', upper }, () => {});
     expect(w.diff.entries).toBeGreaterThan(3);
     const a = openCheckpointArchive(location);
     try {

@@ -12,6 +12,7 @@ import { type TarEntry, TarFormatError, TarReader, TarWriter } from './tar';
 export const FILES = {
   config: 'config.dump',
   spec: 'spec.dump',
+  status: 'status.dump',
   bindMounts: 'bind.mounts',
   dumpLog: 'dump.log',
   checkpointDir: 'checkpoint',
@@ -27,6 +28,8 @@ const { O_WRONLY, O_RDONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constant
 export interface CheckpointContent {
   config: object;
   spec: object;
+  // containerd's status.dump: the CRI ContainerStatus as Go's JSON has it.
+  status: string;
   bindMounts?: object[];
   dumpLog: string;
   upper: Backend | undefined; // the writable layer
@@ -59,6 +62,7 @@ export async function writeCheckpointArchive(location: string, content: Checkpoi
     const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, '  '));
     file(FILES.config, json(content.config));
     file(FILES.spec, json(content.spec));
+    file(FILES.status, Buffer.from(content.status));
     if (content.bindMounts?.length) file(FILES.bindMounts, json(content.bindMounts));
     file(FILES.dumpLog, Buffer.from(content.dumpLog));
     w.header({ ...meta, mode: 0o700, name: FILES.checkpointDir, type: 'dir', size: 0 });
@@ -129,6 +133,7 @@ async function copyLog(path: string, w: TarWriter, meta: { mode: number; uid: nu
 export interface OpenArchive {
   config: Record<string, unknown>;
   spec: Record<string, unknown>;
+  status?: Record<string, unknown>;
   deleted: string[];
   // Reads rootfs-diff.tar's entries (undefined: the archive has none).
   diff(): TarReader | undefined;
@@ -162,6 +167,7 @@ export function openCheckpointArchive(path: string): OpenArchive {
     const spec = json<Record<string, unknown>>(FILES.spec, true)!;
     const config = json<Record<string, unknown>>(FILES.config, true)!;
     const deleted = json<unknown>(FILES.deleted, false) ?? [];
+    const status = json<unknown>(FILES.status, false);
     if (!isObject(spec) || !isObject(config)) throw new CheckpointArchiveError(`checkpoint archive ${path}: spec.dump and config.dump must hold JSON objects`);
     if (!Array.isArray(deleted) || !deleted.every((d) => typeof d === 'string')) {
       throw new CheckpointArchiveError(`checkpoint archive ${path}: deleted.files must be a JSON list of paths`);
@@ -170,6 +176,7 @@ export function openCheckpointArchive(path: string): OpenArchive {
     return {
       config,
       spec,
+      status: isObject(status) ? status : undefined,
       deleted,
       diff: () => (diffEntry && diffEntry.type === 'file' ? new TarReader(fd, diffEntry.offset, diffEntry.offset + diffEntry.size) : undefined),
       close: () => closeSync(fd),

@@ -181,3 +181,41 @@ export function readSpecDump(spec: Record<string, unknown>): RestoredSpec {
       .map((m) => m.destination as string),
   };
 }
+
+const STATE_NUMBER: Record<Container['state'], number> = { CONTAINER_CREATED: 0, CONTAINER_RUNNING: 1, CONTAINER_EXITED: 2 };
+
+// status.dump as containerd writes it: json.Marshal of the CRI ContainerStatus
+// (Go's field names, the state as its enum number, times as int64 nanoseconds
+// written out exactly).
+export function statusDump(c: Container, image: ImageRecord | undefined): string {
+  const nanos = (n: string) => `__nanos_${BigInt(n || '0')}__`;
+  const status = {
+    id: c.id,
+    metadata: c.metadata,
+    state: STATE_NUMBER[c.state],
+    created_at: nanos(c.createdAt),
+    started_at: nanos(c.startedAt),
+    finished_at: nanos(c.finishedAt),
+    exit_code: c.exitCode,
+    image: { image: image?.repoTags[0] ?? c.image.image, user_specified_image: c.image.user_specified_image },
+    image_ref: c.imageId,
+    image_id: c.imageId,
+    reason: c.reason,
+    message: c.message,
+    labels: c.labels,
+    annotations: c.annotations,
+    mounts: c.mounts,
+    log_path: c.logPath,
+  };
+  return JSON.stringify(status, null, '  ').replace(/"__nanos_(\d+)__"/g, '$1');
+}
+
+// When the checkpointed container started and when it was checkpointed, in
+// ms, from status.dump (fakecri's or containerd's) and config.dump; undefined
+// when the archive does not say (CRI-O's has no status.dump).
+export function checkpointTimes(config: Record<string, unknown>, status: Record<string, unknown> | undefined): { startedMs: number; checkpointedMs: number } | undefined {
+  const started = Number(status?.started_at ?? NaN) / 1e6;
+  const checkpointed = typeof config.checkpointedTime === 'string' ? Date.parse(config.checkpointedTime) : NaN;
+  if (!(started > 0) || !Number.isFinite(checkpointed) || started > checkpointed) return undefined;
+  return { startedMs: Math.floor(started), checkpointedMs: checkpointed };
+}

@@ -9,7 +9,7 @@ import type { Sandbox } from '../store/sandbox';
 import type { Backend } from '../workloads/rootfs/backend';
 import { isFsError } from '../workloads/rootfs/types';
 import { CheckpointArchiveError, openCheckpointArchive, writeCheckpointArchive } from './archive';
-import { configDump, readSpecDump, specDump } from './dumps';
+import { checkpointTimes, configDump, readSpecDump, specDump, statusDump } from './dumps';
 import { applyRootfsDiff, type Progress } from './rootfs-diff';
 import { TarFormatError } from './tar';
 
@@ -58,6 +58,7 @@ export class CheckpointService {
         {
           config: configDump(c, name, image, sandbox, false),
           spec: specDump(c, name, image, sandbox),
+          status: statusDump(c, image),
           bindMounts,
           dumpLog: `fakecri checkpoint of container ${c.id}: no CRIU images; a restore starts the program of spec.dump again\n`,
           upper: this.d.upper(c.id),
@@ -126,8 +127,10 @@ export class CheckpointService {
       }
       if ('io.kubernetes.pod.uid' in annotations) annotations['io.kubernetes.pod.uid'] = input.podUid;
       const cfg = (input.config ?? {}) as Record<string, unknown>;
+      const times = checkpointTimes(archive.config, archive.status);
       const c = await this.d.create({
         ...input,
+        ...(times ? { restoredFrom: { archive: path, ...times } } : {}),
         image: { ...input.image, image: base.repoTags[0] ?? base.id, user_specified_image: input.image.user_specified_image || path },
         annotations,
         config: {

@@ -65,6 +65,16 @@ export interface Container {
   // The effective seccomp profile, resolved at CreateContainer. Absent in
   // records written before fakecri resolved seccomp: unconfined.
   seccomp?: ContainerSeccomp;
+  // A container restored from a checkpoint archive: its program replays,
+  // without writing, from the checkpointed container's start to the moment
+  // of the checkpoint, then carries on (what CRIU's restore gives).
+  restoredFrom?: RestoredFrom;
+}
+
+export interface RestoredFrom {
+  archive: string;
+  startedMs: number;
+  checkpointedMs: number;
 }
 
 export interface ContainerSeccomp {

@@ -58,7 +58,10 @@ describe.each(['memory', 'host'] as const)('checkpoint and restore (%s backend)'
   const WRITE = 'mkdir -p /data && echo hi > /data/a && dd if=/dev/urandom of=/data/b bs=1k count=64 2>/dev/null && ln -s a /data/link && rm /bin/yes && chmod 0640 /data/a';
 
   it('writes the archive with CRI-O\'s files; a new container from it has the same files', async () => {
-    const id = await create('writer', 'busybox', ['sleep', '3600']);
+    // The program writes a file of its own, then sleeps.
+    const id = await create('writer', 'busybox', ['sh', '-c', 'dd if=/dev/urandom of=/prog bs=1k count=16 2>/dev/null; sleep 3600']);
+    await until('the program to write /prog', async () => ((await exec(id, ['stat', '-c', '%s', '/prog'])).out === '16384\n' ? true : undefined));
+    const progSum = (await exec(id, ['sha256sum', '/prog'])).out;
     const w = await exec(id, ['sh', '-c', WRITE]);
     expect(w).toMatchObject({ code: 0, err: '' });
     const sum = (await exec(id, ['sha256sum', '/data/b'])).out.split(' ')[0];
@@ -73,12 +76,15 @@ describe.each(['memory', 'host'] as const)('checkpoint and restore (%s backend)'
     expect(readdirSync(dir)).toEqual([`checkpoint-writer_default-writer-${backend}.tar`]);
 
     const top = tar('-tf', location).toString().split('\n').filter(Boolean);
-    expect(top).toEqual(expect.arrayContaining(['config.dump', 'spec.dump', 'dump.log', 'checkpoint/', 'rootfs-diff.tar', 'deleted.files']));
+    expect(top).toEqual(expect.arrayContaining(['config.dump', 'spec.dump', 'status.dump', 'dump.log', 'checkpoint/', 'rootfs-diff.tar', 'deleted.files']));
     const config = JSON.parse(tar('-xOf', location, 'config.dump').toString());
     expect(config).toMatchObject({ id, rootfsImageName: expect.stringContaining('busybox'), restored: false });
     expect(config.rootfsImageRef).toMatch(/^sha256:/);
     const spec = JSON.parse(tar('-xOf', location, 'spec.dump').toString());
-    expect(spec.process.args).toEqual(['sleep', '3600']);
+    expect(spec.process.args).toEqual(['sh', '-c', 'dd if=/dev/urandom of=/prog bs=1k count=16 2>/dev/null; sleep 3600']);
+    // containerd's status.dump: started_at in nanoseconds, written exactly.
+    const started = (await h.rt('ContainerStatus', { container_id: id })).status.started_at as string;
+    expect(tar('-xOf', location, 'status.dump').toString()).toContain(`"started_at": ${started},`);
     expect(spec.annotations['io.kubernetes.cri-o.ContainerID']).toBe(id);
     expect(JSON.parse(spec.annotations['io.kubernetes.cri-o.Annotations'])).toMatchObject({ 'io.kubernetes.container.hash': 'abc123' });
     expect(JSON.parse(tar('-xOf', location, 'deleted.files').toString())).toEqual(['/bin/yes']);
@@ -107,7 +113,9 @@ describe.each(['memory', 'host'] as const)('checkpoint and restore (%s backend)'
     expect((await exec(restored, ['stat', '-c', '%a %s', '/data/a'])).out).toBe('640 3\n');
     const yes = await exec(restored, ['ls', '/bin/yes']);
     expect(yes.code).not.toBe(0);
-    // The restored container runs the checkpointed program again.
+    // The restored program carries on where it was: it replayed its start
+    // without writing (its /prog is the checkpointed one) and now sleeps.
+    expect((await exec(restored, ['sha256sum', '/prog'])).out).toBe(progSum);
     expect((await exec(restored, ['ps'])).out).toContain('sleep 3600');
     // And it can itself be checkpointed: the same files again.
     const again = join(dir, `again-${backend}.tar`);
