@@ -6,9 +6,10 @@ import { ImageCatalog } from './images/catalog';
 import { ImageService } from './images/image-service';
 import { Ipam } from './network/ipam';
 import { CallRecorder } from './calls/recorder';
+import { CheckpointService } from './checkpoint/service';
 import { FaultEngine } from './faults/engine';
 import { Metrics } from './metrics/metrics';
-import { ContainerService } from './pods/container-service';
+import { ContainerService, containerName } from './pods/container-service';
 import { PodEvents } from './pods/events';
 import { ExecScripts } from './workloads/exec-scripts';
 import { WorkloadRunner } from './workloads/runner';
@@ -82,6 +83,8 @@ export class App {
   readonly metrics: Metrics;
   // Exec, Attach and PortForward sessions: their tokens and what they reach.
   readonly streams: StreamService;
+  // CheckpointContainer's archives, and containers restored from them.
+  readonly checkpoints: CheckpointService;
   private readonly publisher?: HostPublisher;
 
   // rpcNames: every RPC of the CRI, for checking fault rules.
@@ -163,6 +166,20 @@ export class App {
       log,
     );
     this.sandboxes = new SandboxService(sandboxStore, this.containers, this.ipam, this.events, log);
+    this.checkpoints = new CheckpointService({
+      container: (id) => containerStore.resolve(id),
+      sandbox: (id) => sandboxStore.get(id),
+      image: (ref) => this.images.find(ref),
+      containerName: (c) => {
+        const s = sandboxStore.get(c.sandboxId);
+        return s ? containerName(c.metadata, s) : c.metadata.name;
+      },
+      upper: (id) => this.rootfs.layer(id).backend(false),
+      root: (id) => this.rootfs.get(id).root(),
+      create: (input) => this.containers.create(input),
+      remove: (id) => this.containers.remove(id),
+      log,
+    });
     // network.publish: the pods' ports on the host, bridged into their networks.
     this.publisher = config.network.publish ? new HostPublisher((s, host, port) => networks.connect(s, port, host), log) : undefined;
     this.publisher?.follow(this.events);

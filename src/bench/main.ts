@@ -8,6 +8,7 @@ import { ControlClient } from '../control/client';
 import { defaultControlSocket, routes } from '../control/routes';
 import { CRI_RPC_NAMES } from '../cri/services';
 import { FaultEngine } from '../faults/engine';
+import { checkpointBench } from './checkpoint';
 import { crioBench } from './crio';
 import { diskBench } from './disk';
 import { listsBench } from './lists';
@@ -45,8 +46,8 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 }
 
 
-// Sections to run: `node dist/bench/main.js [cri] [lists] [disk] [crio] [rootfs] [userland] [streaming]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'disk', 'crio', 'rootfs', 'userland', 'streaming'];
+// Sections to run: `node dist/bench/main.js [cri] [lists] [disk] [crio] [rootfs] [userland] [streaming] [checkpoint]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'disk', 'crio', 'rootfs', 'userland', 'streaming', 'checkpoint'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -59,6 +60,7 @@ async function main() {
   if (sections.includes('rootfs')) await rootfsBench(dir, print);
   if (sections.includes('userland')) await userlandBench(dir, print, cli);
   if (sections.includes('streaming')) await streamingBench(dir, print, cli);
+  if (sections.includes('checkpoint')) await checkpointBench(dir, print);
   rmSync(dir, { recursive: true, force: true });
 }
 

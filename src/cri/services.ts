@@ -1,6 +1,7 @@
 import type { Handler } from './handler';
 import type { ListStreamHandler } from './list-stream';
 import type { StreamHandler } from './server';
+import { checkpointContainer } from './runtime/container-checkpoint';
 import { getContainerEvents } from './runtime/container-events';
 import { execSync } from './runtime/container-exec';
 import { attach, exec } from './runtime/container-stream';
@@ -60,6 +61,7 @@ export const RUNTIME_HANDLERS: Record<string, AnyHandler> = {
   ListContainerStats: listContainerStats,
   PodSandboxStats: podSandboxStats,
   ListPodSandboxStats: listPodSandboxStats,
+  CheckpointContainer: checkpointContainer,
 };
 
 export const IMAGE_HANDLERS: Record<string, AnyHandler> = {
@@ -95,7 +97,6 @@ export const STREAMED_TWIN: Record<string, string> = {
 
 // Registered, answering UNIMPLEMENTED with the reason, until their own issue.
 export const NOT_YET: Record<string, string> = {
-  CheckpointContainer: 'checkpointing is not supported by fakecri',
   ListMetricDescriptors: 'CRI metrics are not implemented yet',
   ListPodSandboxMetrics: 'CRI metrics are not implemented yet',
   UpdatePodSandboxResources: 'UpdatePodSandboxResources is not implemented yet',

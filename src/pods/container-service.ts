@@ -8,7 +8,7 @@ import { newId } from '../domain/ids';
 import { appendLog, createLogFile, formatLogLine } from '../logs/cri-log';
 import type { ImageRecord } from '../store/image-store';
 import type { ObjectStore } from '../store/object-store';
-import { type Container, type ContainerUser, setContainerState, stateWord } from '../store/container';
+import { type Container, type ContainerUser, type RestoredFrom, setContainerState, stateWord } from '../store/container';
 import type { Sandbox, StringMap } from '../store/sandbox';
 import type { ObjectSize, WriteOptions } from '../vfs/filesystem';
 import type { PodEvents } from './events';
@@ -26,6 +26,7 @@ export interface CreateContainerInput {
   mounts: unknown[];
   resources: unknown;
   config: unknown;
+  restoredFrom?: RestoredFrom;
 }
 
 export interface StopPlan {
@@ -140,6 +141,7 @@ export class ContainerService {
       mounts: input.mounts,
       resources: input.resources,
       config: input.config,
+      ...(input.restoredFrom ? { restoredFrom: input.restoredFrom } : {}),
     };
     // Reserved before the first await, so a concurrent duplicate is refused.
     this.names.set(name, container.id);

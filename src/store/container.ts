@@ -67,12 +67,22 @@ export interface Container {
   seccomp?: ContainerSeccomp;
   // Who its first process runs as, set when it starts (ContainerStatus.user).
   user?: ContainerUser;
+  // A container restored from a checkpoint archive: its program replays,
+  // without writing, from the checkpointed container's start to the moment
+  // of the checkpoint, then carries on (what CRIU's restore gives).
+  restoredFrom?: RestoredFrom;
 }
 
 export interface ContainerUser {
   uid: number;
   gid: number;
   groups: number[]; // supplementary, without gid
+}
+
+export interface RestoredFrom {
+  archive: string;
+  startedMs: number;
+  checkpointedMs: number;
 }
 
 export interface ContainerSeccomp {

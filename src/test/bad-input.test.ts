@@ -85,7 +85,10 @@ describe('bad input', () => {
     ['ExecSync with a negative timeout', 'rt', 'ExecSync', () => ({ container_id: containerId, cmd: ['true'], timeout: -1 }), status.INVALID_ARGUMENT, /timeout -1/],
     ['Attach with tty and stderr', 'rt', 'Attach', () => ({ container_id: containerId, tty: true, stdout: true, stderr: true }), status.INVALID_ARGUMENT, /tty and stderr cannot both be true/],
     ['Attach to an unknown container', 'rt', 'Attach', () => ({ container_id: 'nope', stdout: true }), status.NOT_FOUND, /container "nope" not found/],
-    ['CheckpointContainer is not supported', 'rt', 'CheckpointContainer', () => ({ container_id: containerId }), status.UNIMPLEMENTED, /checkpoint/],
+    ['CheckpointContainer without a location', 'rt', 'CheckpointContainer', () => ({ container_id: containerId }), status.INVALID_ARGUMENT, /location is empty/],
+    ['CheckpointContainer to a relative location', 'rt', 'CheckpointContainer', () => ({ container_id: containerId, location: 'x.tar' }), status.INVALID_ARGUMENT, /location "x.tar" is not an absolute path/],
+    ['CheckpointContainer with a negative timeout', 'rt', 'CheckpointContainer', () => ({ container_id: containerId, location: '/nonexistent/x.tar', timeout: -1 }), status.INVALID_ARGUMENT, /timeout -1/],
+    ['CheckpointContainer of a container that is not running', 'rt', 'CheckpointContainer', () => ({ container_id: containerId, location: '/nonexistent/x.tar' }), status.UNKNOWN, /is not running/],
   ];
 
   it.each(cases)('%s', async (_name, svc, method, request, code, message) => {

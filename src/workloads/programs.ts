@@ -96,7 +96,9 @@ export class Programs {
     const io = new ProgramIo((c.config ?? {}) as ProgramIoConfig, log('stdout'), log('stderr'));
     r.io = io;
     if (r.spec.argv.length === 0) return; // nothing to run: it runs until stopped
-    const startedMs = Number(BigInt(c.startedAt) / 1_000_000n);
+    // A restored container's program picks up the checkpointed one's timeline.
+    const from = c.restoredFrom;
+    const startedMs = from ? from.startedMs : Number(BigInt(c.startedAt) / 1_000_000n);
     const done = r.userland.runProgram({
       argv: r.spec.argv,
       env: r.spec.env,
@@ -105,7 +107,7 @@ export class Programs {
       stdin: io.stdin,
       stdout: io.stdout,
       stderr: io.stderr,
-      clock: new ProgramClock(startedMs, replayUntilMs ?? 0),
+      clock: new ProgramClock(startedMs, Math.max(replayUntilMs ?? 0, from?.checkpointedMs ?? 0)),
       unknownIsProgram: this.unknownIsProgram(c),
       onStart: (p) => (io.foreground = (sig) => signalTree(r.userland.procs, p.pid, sig)),
     });

@@ -5,7 +5,7 @@ import { MAX_NAME, MAX_PATH, checkMap, checkNoNul, checkString, requireId, requi
 import type { CreateContainerRequest__Output } from '../../generated/runtime/v1/CreateContainerRequest';
 import type { CreateContainerResponse } from '../../generated/runtime/v1/CreateContainerResponse';
 
-export const createContainer: Handler<CreateContainerRequest__Output, CreateContainerResponse> = async (app, req) => {
+export const createContainer: Handler<CreateContainerRequest__Output, CreateContainerResponse> = async (app, req, ctx) => {
   const sandboxId = requireId(req.pod_sandbox_id, 'pod_sandbox_id');
   const config = requireMessage(req.config, 'config');
   const meta = requireMessage(config.metadata, 'config.metadata');
@@ -36,7 +36,7 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
   if (sc?.run_as_group && !sc.run_as_user && !sc.run_as_username) {
     throw invalidArgument(`config.linux.security_context: user group "${sc.run_as_group.value}" is specified without user`);
   }
-  const container = await app.containers.create({
+  const input = {
     sandboxId,
     podUid: requireString(podMeta.uid, 'sandbox_config.metadata.uid', MAX_NAME),
     metadata: { name: requireString(meta.name, 'config.metadata.name', MAX_NAME), attempt: meta.attempt },
@@ -62,6 +62,8 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
       stop_signal: config.stop_signal,
       linux: config.linux,
     }) ?? {},
-  });
+  };
+  // An image that is a checkpoint archive's path: a restore, as in CRI-O.
+  const container = app.checkpoints.isArchive(input.image.image) ? await app.checkpoints.restore(input, ctx.signal) : await app.containers.create(input);
   return { container_id: container.id };
 };
