@@ -42,8 +42,9 @@ hollow_stop() {
 
 e2e_log "bringing the cluster up in $E2E_WORK_DIR"
 e2e_up --control-plane
-# On any exit: the hollow nodes first, then the cluster (e2e_on_exit keeps the status).
-trap 'rc=$?; hollow_stop || true; (exit $rc); e2e_on_exit' EXIT
+# On any exit: the hollow nodes first, then the cluster. e2e_on_exit reads the exit
+# status from $?, so it is set again (without errexit, which would end the trap there).
+trap 'rc=$?; set +e; hollow_stop; (exit $rc); e2e_on_exit' EXIT
 
 e2e_log "starting $NODES hollow nodes (maxPods $PODS) from one fakecri"
 t_nodes=$(date +%s)
@@ -95,7 +96,7 @@ while :; do
   n=$(ready_count || true)
   [[ ${n:-0} -ge $REPLICAS ]] && break
   if [[ ${n:-0} != "$last" ]]; then
-    e2e_log "  $n of $REPLICAS pods Ready"
+    e2e_log "  ${n:-0} of $REPLICAS pods Ready"
     last=${n:-0}
   fi
   (($(date +%s) < deadline)) || e2e_fail "only ${n:-0} of $REPLICAS pods Ready after ${READY_TIMEOUT}s"
@@ -117,7 +118,7 @@ echo "$report" >&2
 per_node_line=$(grep '^per node' <<<"$report" || true)
 
 # ---- a fault on one node's runtime
-hctl() { node "$E2E_REPO_ROOT/dist/cli/main.js" ctl --socket "$HOLLOW_DIR/fakecri/fakecri.sock" "$@"; }
+hctl() { node "$E2E_REPO_ROOT/dist/cli/main.js" ctl --control "$HOLLOW_DIR/fakecri/fakecri-control.sock" "$@"; }
 hctl --node "$FAULT_NODE" fault add --not-ready RuntimeReady --reason HollowDrill --message "e2e: node $FAULT_NODE's runtime is down" >&2 ||
   e2e_fail "fakecri ctl --node $FAULT_NODE fault add failed"
 t_fault=$(date +%s)

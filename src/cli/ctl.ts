@@ -30,7 +30,8 @@ export function ctlCommand(): Command {
     .option('--node <index|name>', 'with serve --nodes: the node to drive, by index (3) or name (fakecri-3)')
     .option('--json', 'print JSON instead of tables');
 
-  const baseSocket = (g: Globals) => g.control ?? process.env.FAKECRI_CONTROL ?? defaultControlSocket(g.socket ?? defaultSocket());
+  // Flags win over the environment: --socket names the fakecri even with $FAKECRI_CONTROL set.
+  const baseSocket = (g: Globals) => g.control ?? (g.socket ? defaultControlSocket(g.socket) : undefined) ?? process.env.FAKECRI_CONTROL ?? defaultControlSocket(defaultSocket());
   const client = async (): Promise<[ControlClient, Globals]> => {
     const g = ctl.opts<Globals>();
     const token = g.token ?? process.env.FAKECRI_CONTROL_TOKEN;
