@@ -233,11 +233,13 @@ done
 STARTED_NODES=()
 T0=$SECONDS
 on_exit() {
-  local rc=$? i
+  local rc=$? i pid
   trap - EXIT INT TERM
   ((rc == 0 || rc == 130 || rc == 143)) || cl_warn "failed (exit $rc); logs are in $LOGS"
   cl_log "tearing down the hollow nodes in $WORK_DIR"
   [[ -f $PIDS/fakecri.pid ]] && report 2>/dev/null || true
+  # All kubelets are told at once, then each is waited for (and killed if it lingers).
+  for ((i = N; i >= 1; i--)); do pid=$(cl_pid_alive "$WORK_DIR" "kubelet-$i") && kill -TERM "$pid" 2>/dev/null; done
   for ((i = N; i >= 1; i--)); do [[ -f $PIDS/kubelet-$i.pid ]] && cl_stop "$WORK_DIR" "kubelet-$i" 20; done
   cl_stop "$WORK_DIR" fakecri 15
   if ((${#STARTED_NODES[@]})); then
