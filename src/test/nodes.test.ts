@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config';
 import { makeClient } from '../cri/client';
+import { planNode } from '../serve/nodes';
 import { type RunningNodes, startNodes } from '../serve/serve';
 import { runCli, useChildren } from './cli';
 import { containerConfig, podConfig } from './harness';
@@ -136,5 +137,30 @@ describe('fakecri serve --nodes (CLI)', () => {
     const c = children.run(['serve', '--nodes', '8', '--config', cfg, '--socket', join(d, 'f.sock'), '--state-dir', join(d, 'st')]);
     expect(await c.exited).toBe(2);
     expect(c.stderr()).toMatch(/--nodes 8: "10.88.0.0\/28" is too small to split into 8 pod CIDRs/);
+  });
+});
+
+describe('planNode', () => {
+  const paths = { socket: '/run/f/fakecri.sock', controlSocket: '/run/f/fakecri-control.sock', stateDir: '/var/lib/f' };
+  it('gives node i its own host filesystem directory, ports offset by i-1, and the shared rest', () => {
+    const config = parseConfig({
+      filesystems: { imagefs: { backend: 'host', path: '/mnt/imagefs' }, containerfs: { backend: 'host', path: '/mnt/containerfs' } },
+      control: { tcp_port: 7070, token: 'a-token-of-16-chars' },
+      streaming: { port: 10010 },
+    });
+    const p = planNode(config, paths, 4, 3, 'hollow-');
+    expect(p).toMatchObject({ index: 3, name: 'hollow-3', socket: '/run/f/fakecri-3.sock', controlSocket: '/run/f/fakecri-control-3.sock', stateDir: '/var/lib/f/node-3' });
+    expect(p.config.filesystems.imagefs).toMatchObject({ backend: 'host', path: '/mnt/imagefs/node-3' });
+    expect(p.config.filesystems.containerfs).toMatchObject({ path: '/mnt/containerfs/node-3' });
+    expect(p.config.control).toMatchObject({ tcp_port: 7072, socket: '/run/f/fakecri-control-3.sock' });
+    expect(p.config.streaming.port).toBe(10012);
+    expect(p.config.network.default_pod_cidr).toBe('10.88.128.0/18');
+    expect(p.config.images).toBe(config.images);
+    // The config it came from is unchanged.
+    expect(config.filesystems.imagefs?.path).toBe('/mnt/imagefs');
+  });
+  it('refuses fixed ports that would pass 65535', () => {
+    const config = parseConfig({ streaming: { port: 65530 } });
+    expect(() => planNode(config, paths, 10, 1, 'n-')).toThrow(/port 65530 \+ 9 is past 65535/);
   });
 });
