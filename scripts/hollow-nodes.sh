@@ -206,6 +206,27 @@ if [[ -z $LOCK_FD ]]; then
   fi
 fi
 
+# Each kubelet takes several inotify instances (cAdvisor, its config and certificate
+# watchers): at the default limit of 128 per user, the 17th kubelet fails to start
+# ("inotify_init: too many open files"). The limit is raised by 16 per node for the run
+# and put back at teardown (the value before is kept in the work dir until then).
+INOTIFY=/proc/sys/fs/inotify/max_user_instances
+raise_inotify() {
+  local now
+  now=$(<"$INOTIFY")
+  echo "$now" >"$WORK_DIR/saved-inotify"
+  echo $((now + 16 * N)) >"$INOTIFY" || return 1
+  cl_log "raised fs.inotify.max_user_instances from $now to $((now + 16 * N)) for the run"
+}
+restore_inotify() {
+  [[ -s $WORK_DIR/saved-inotify ]] || return 0
+  local was
+  was=$(<"$WORK_DIR/saved-inotify")
+  echo "$was" >"$INOTIFY" || return 1
+  rm -f "$WORK_DIR/saved-inotify"
+  cl_log "restored fs.inotify.max_user_instances=$was"
+}
+
 # ---------------------------------------------------------------- previous run
 if [[ -d $WORK_DIR ]]; then
   [[ -e $WORK_DIR/$MARKER || -z $(ls -A "$WORK_DIR") ]] || die "$WORK_DIR is not empty and was not made by this script"
@@ -214,6 +235,7 @@ if [[ -d $WORK_DIR ]]; then
     ! cl_pid_alive "$WORK_DIR" "$(basename "$f" .pid)" >/dev/null || die "hollow nodes already run from $WORK_DIR ($(basename "$f" .pid))"
   done
   cl_unmount_all "$WORK_DIR" || die "something is still mounted under $WORK_DIR"
+  restore_inotify || die "could not put back fs.inotify.max_user_instances from $WORK_DIR/saved-inotify"
   find "$WORK_DIR" -mindepth 1 -maxdepth 1 ! -name "$MARKER" -exec rm -rf --one-file-system {} +
 fi
 mkdir -p "$WORK_DIR" "$PIDS" "$LOGS" "$WORK_DIR/pki" "$WORK_DIR/fakecri"
@@ -233,7 +255,7 @@ done
 STARTED_NODES=()
 T0=$SECONDS
 on_exit() {
-  local rc=$? i pid
+  local rc=$? i pid bad=0
   trap - EXIT INT TERM
   ((rc == 0 || rc == 130 || rc == 143)) || cl_warn "failed (exit $rc); logs are in $LOGS"
   cl_log "tearing down the hollow nodes in $WORK_DIR"
@@ -246,13 +268,14 @@ on_exit() {
     "${KUBECTL[@]}" delete node "${STARTED_NODES[@]}" --ignore-not-found --wait=false >/dev/null 2>&1 ||
       cl_warn "could not delete the Node objects ${STARTED_NODES[*]}"
   fi
-  cl_unmount_all "$WORK_DIR" || rc=1
+  cl_unmount_all "$WORK_DIR" || bad=1
   for f in "$PIDS"/*.pid; do
     [[ -f $f ]] || continue
-    cl_pid_alive "$WORK_DIR" "$(basename "$f" .pid)" >/dev/null && { cl_warn "$(basename "$f" .pid) is still running"; rc=1; }
+    cl_pid_alive "$WORK_DIR" "$(basename "$f" .pid)" >/dev/null && { cl_warn "$(basename "$f" .pid) is still running"; bad=1; }
   done
+  restore_inotify || { cl_warn "could not restore fs.inotify.max_user_instances (see $WORK_DIR/saved-inotify)"; bad=1; }
   ((rc == 130 || rc == 143)) && rc=0
-  if ((rc == 0)); then cl_log "torn down"; else cl_warn "teardown left something behind"; fi
+  if ((bad)); then cl_warn "teardown left something behind (see above)"; rc=1; else cl_log "torn down"; fi
   exit "$rc"
 }
 trap on_exit EXIT
@@ -277,6 +300,8 @@ wait_for() {
     sleep 0.5
   done
 }
+
+raise_inotify || die "could not raise fs.inotify.max_user_instances"
 
 # ---------------------------------------------------------------- fakecri
 cl_log "starting fakecri with $N nodes"
