@@ -47,9 +47,10 @@ Usage: $0 [options]
   -h, --help                   this text
 
 Once every node is Ready it prints a report (RSS and CPU of each kubelet, fakecri's
-share) and waits; SIGINT or SIGTERM stops the kubelets and fakecri, deletes the Node
-objects and unmounts what the kubelets mounted under the work dir, then prints the
-report again.
+share; again at any time with --report) and waits; SIGINT or SIGTERM stops the kubelets
+and fakecri, deletes the Node objects, unmounts what the kubelets mounted under the work
+dir and puts fs.inotify.max_user_instances back (raised by 16 per node for the run: at
+the default 128 the 17th kubelet cannot start).
 
 Per node i: fakecri socket DIR/fakecri/fakecri-<i>.sock (control: fakecri-control-<i>.sock,
 so 'fakecri ctl --socket DIR/fakecri/fakecri.sock --node <i|PREFIX<i>>' drives it),
@@ -259,7 +260,6 @@ on_exit() {
   trap - EXIT INT TERM
   ((rc == 0 || rc == 130 || rc == 143)) || cl_warn "failed (exit $rc); logs are in $LOGS"
   cl_log "tearing down the hollow nodes in $WORK_DIR"
-  [[ -f $PIDS/fakecri.pid ]] && report 2>/dev/null || true
   # All kubelets are told at once, then each is waited for (and killed if it lingers).
   for ((i = N; i >= 1; i--)); do pid=$(cl_pid_alive "$WORK_DIR" "kubelet-$i") && kill -TERM "$pid" 2>/dev/null; done
   for ((i = N; i >= 1; i--)); do [[ -f $PIDS/kubelet-$i.pid ]] && cl_stop "$WORK_DIR" "kubelet-$i" 20; done
