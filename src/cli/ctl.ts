@@ -58,7 +58,10 @@ export function ctlCommand(): Command {
     .description('the nodes of a serve --nodes process: index, name, sockets')
     .action(
       act(async (_c, g) => {
-        const list = await new ControlClient({ socket: baseSocket(g) }).call<NodeEntry[]>('GET', NODES_PATH);
+        const list = await new ControlClient({ socket: baseSocket(g) }).call<NodeEntry[]>('GET', NODES_PATH).catch((err) => {
+          if (err instanceof ControlError && err.status === 404) throw new ControlError(404, `${baseSocket(g)} is the control socket of a single runtime, not of serve --nodes`);
+          throw err;
+        });
         out(g, list, () => table(['INDEX', 'NAME', 'SOCKET', 'CONTROL', 'STATE DIR'], list.map((x) => [String(x.index), x.name, x.socket, x.controlSocket, x.stateDir])));
       }),
     );

@@ -120,6 +120,9 @@ describe('fakecri serve --nodes (CLI)', () => {
     await until('the control socket', () => existsSync(join(d, 'f-control.sock')) || undefined, 60_000);
     expect(existsSync(join(d, 'f.sock'))).toBe(true);
     expect(existsSync(join(d, 'f-1.sock'))).toBe(false);
+    const nodes = runCli(['ctl', '--socket', join(d, 'f.sock'), 'nodes']);
+    expect(await nodes.exited).toBe(1);
+    expect(nodes.stderr()).toMatch(/f-control\.sock is the control socket of a single runtime, not of serve --nodes/);
     c.proc.kill('SIGTERM');
     expect(await c.exited).toBe(0);
   });
