@@ -84,7 +84,7 @@ clean:
 #                 (scenario, result, seconds, bytes written), and a non-zero exit if any
 #                 failed. E2E_ONLY=imagegc (or "smoke faults") picks some.
 #                 Scenarios: smoke imagegc imagefs-eviction ephemeral-storage
-#                 upstream-eviction faults
+#                 upstream-eviction faults streaming checkpoint hollow-nodes
 #                 split-detect split-imagefs split-containerfs split-off (CRI-O personality)
 #   make e2e-smoke  just the smoke scenario (a pod runs)
 # Each scenario holds /tmp/fakecri-kubelet.lock while its cluster runs (one kubelet

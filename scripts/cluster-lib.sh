@@ -273,3 +273,41 @@ cl_teardown() {
   rm -f "$dir/mounts" "$dir/fakecri/fakecri.sock"
   return "$rc"
 }
+
+# cl_sign_client CA_DIR OUT_PREFIX SUBJECT: a client key and certificate signed by the
+# cluster's CA (CA_DIR/ca.crt, ca.key), as local-up.sh's gen_pki signs them.
+cl_sign_client() {
+  local ca=$1 out=$2 subj=$3
+  openssl genrsa -out "$out.key" 2048 2>/dev/null || return 1
+  chmod 600 "$out.key"
+  openssl req -new -key "$out.key" -subj "$subj" -out "$out.csr" 2>/dev/null || return 1
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=clientAuth" >"$out.ext"
+  openssl x509 -req -in "$out.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -CAserial "$out.srl" \
+    -sha256 -days 3650 -extfile "$out.ext" -out "$out.crt" 2>/dev/null || return 1
+  rm -f "$out.csr" "$out.ext" "$out.srl"
+}
+
+# cl_kubeconfig SERVER CA_CRT CERT KEY USER: a kubeconfig on stdout, in local-up.sh's form.
+cl_kubeconfig() {
+  cat <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: fakecri
+  cluster:
+    server: $1
+    certificate-authority: $2
+users:
+- name: $5
+  user:
+    client-certificate: $3
+    client-key: $4
+contexts:
+- name: fakecri
+  context:
+    cluster: fakecri
+    user: $5
+current-context: fakecri
+EOF
+}

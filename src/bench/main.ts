@@ -12,6 +12,7 @@ import { checkpointBench } from './checkpoint';
 import { crioBench } from './crio';
 import { diskBench } from './disk';
 import { listsBench } from './lists';
+import { nodesBench } from './nodes';
 import { fmt, measure, rssKiB } from './load';
 import { rootfsBench } from './rootfs';
 import { streamingBench } from './streaming';
@@ -46,8 +47,8 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 }
 
 
-// Sections to run: `node dist/bench/main.js [cri] [lists] [disk] [crio] [rootfs] [userland] [streaming] [checkpoint]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'disk', 'crio', 'rootfs', 'userland', 'streaming', 'checkpoint'];
+// Sections to run: `node dist/bench/main.js [cri] [lists] [disk] [crio] [rootfs] [userland] [streaming] [checkpoint] [nodes]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'disk', 'crio', 'rootfs', 'userland', 'streaming', 'checkpoint', 'nodes'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -61,6 +62,7 @@ async function main() {
   if (sections.includes('userland')) await userlandBench(dir, print, cli);
   if (sections.includes('streaming')) await streamingBench(dir, print, cli);
   if (sections.includes('checkpoint')) await checkpointBench(dir, print);
+  if (sections.includes('nodes')) await nodesBench(dir, print, cli);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -3,6 +3,8 @@ import { formatBytes } from '../config/quantity';
 import { ControlClient, ControlError } from '../control/client';
 import { METRICS, defaultControlSocket, routes } from '../control/routes';
 import { defaultSocket } from '../serve/defaults';
+import { numberedSocket } from '../serve/nodes';
+import { NODES_PATH, type NodeEntry } from '../control/node-index';
 import { bar, table } from './table';
 
 interface Globals {
@@ -11,6 +13,7 @@ interface Globals {
   url?: string;
   token?: string;
   json?: boolean;
+  node?: string;
 }
 
 type Row = Record<string, unknown>;
@@ -24,19 +27,24 @@ export function ctlCommand(): Command {
     .option('--socket <path>', 'the CRI socket whose control socket to use (default as for serve)')
     .option('--url <url>', 'control API over loopback TCP instead, e.g. http://127.0.0.1:7070')
     .option('--token <token>', 'bearer token for --url (or $FAKECRI_CONTROL_TOKEN)')
+    .option('--node <index|name>', 'with serve --nodes: the node to drive, by index (3) or name (fakecri-3)')
     .option('--json', 'print JSON instead of tables');
 
-  const client = (): [ControlClient, Globals] => {
+  // Flags win over the environment: --socket names the fakecri even with $FAKECRI_CONTROL set.
+  const baseSocket = (g: Globals) => g.control ?? (g.socket ? defaultControlSocket(g.socket) : undefined) ?? process.env.FAKECRI_CONTROL ?? defaultControlSocket(defaultSocket());
+  const client = async (): Promise<[ControlClient, Globals]> => {
     const g = ctl.opts<Globals>();
-    const socket = g.control ?? process.env.FAKECRI_CONTROL ?? defaultControlSocket(g.socket ?? defaultSocket());
-    return [new ControlClient({ socket, url: g.url, token: g.token ?? process.env.FAKECRI_CONTROL_TOKEN }), g];
+    const token = g.token ?? process.env.FAKECRI_CONTROL_TOKEN;
+    if (g.node === undefined) return [new ControlClient({ socket: baseSocket(g), url: g.url, token }), g];
+    if (g.url) throw new ControlError(0, '--node addresses a node through the control sockets; with --url, give the node\'s own port instead (control.tcp_port + index - 1)');
+    return [new ControlClient({ socket: await nodeSocket(baseSocket(g), g.node) }), g];
   };
   const out = (g: Globals, data: unknown, human: () => string) => process.stdout.write(`${g.json ? JSON.stringify(data, null, 2) : human()}\n`);
   const act =
     <A extends unknown[]>(fn: (c: ControlClient, g: Globals, ...args: A) => Promise<void>) =>
     async (...args: A) => {
-      const [c, g] = client();
       try {
+        const [c, g] = await client();
         await fn(c, g, ...args);
       } catch (err) {
         if (!(err instanceof ControlError)) throw err;
@@ -44,6 +52,19 @@ export function ctlCommand(): Command {
         process.exitCode = err.status === 0 ? 2 : 1;
       }
     };
+
+  ctl
+    .command('nodes')
+    .description('the nodes of a serve --nodes process: index, name, sockets')
+    .action(
+      act(async (_c, g) => {
+        const list = await new ControlClient({ socket: baseSocket(g) }).call<NodeEntry[]>('GET', NODES_PATH).catch((err) => {
+          if (err instanceof ControlError && err.status === 404) throw new ControlError(404, `${baseSocket(g)} is the control socket of a single runtime, not of serve --nodes`);
+          throw err;
+        });
+        out(g, list, () => table(['INDEX', 'NAME', 'SOCKET', 'CONTROL', 'STATE DIR'], list.map((x) => [String(x.index), x.name, x.socket, x.controlSocket, x.stateDir])));
+      }),
+    );
 
   ctl
     .command('status')
@@ -391,4 +412,18 @@ function describeAction(a: Row): string {
     default:
       return String(a.type);
   }
+}
+
+// A node's own control socket: by index, numbered from the base control
+// socket as serve numbers it; by name, looked up in the list the base
+// control socket serves.
+async function nodeSocket(base: string, node: string): Promise<string> {
+  if (/^[0-9]+$/.test(node)) {
+    if (Number(node) < 1) throw new ControlError(0, `--node ${node}: nodes are numbered from 1`);
+    return numberedSocket(base, Number(node));
+  }
+  const list = await new ControlClient({ socket: base }).call<NodeEntry[]>('GET', NODES_PATH);
+  const found = list.find((x) => x.name === node);
+  if (!found) throw new ControlError(404, `--node ${node}: no node of that name (nodes: ${list.map((x) => x.name).join(', ')})`);
+  return found.controlSocket;
 }

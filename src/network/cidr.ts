@@ -47,3 +47,21 @@ export function bigIntToIp(value: bigint, family: 4 | 6): string {
   if (bestStart < 0) return groups.join(':');
   return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
 }
+
+// The index-th (from 1) of `count` equal subnets of each range of a pod CIDR
+// ("10.88.0.0/16" split 3 ways: 10.88.0.0/18, 10.88.64.0/18, 10.88.128.0/18),
+// so that the nodes of one process never hand out the same pod IP.
+export function splitPodCidr(podCidr: string, count: number, index: number): string {
+  const extra = Math.ceil(Math.log2(count));
+  return podCidr
+    .split(',')
+    .map((text) => {
+      const r = parseCidr(text);
+      const width = r.family === 4 ? 32 : 128;
+      const bits = r.bits + extra;
+      if (bits > width - 2) throw new Error(`"${r.text}" is too small to split into ${count} pod CIDRs`);
+      const base = r.base + (BigInt(index - 1) << BigInt(width - bits));
+      return `${bigIntToIp(base, r.family)}/${bits}`;
+    })
+    .join(',');
+}

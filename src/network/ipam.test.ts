@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bigIntToIp, ipToBigInt, parseCidr } from './cidr';
+import { bigIntToIp, ipToBigInt, parseCidr, splitPodCidr } from './cidr';
 import { Ipam } from './ipam';
 
 describe('cidr', () => {
@@ -13,6 +13,17 @@ describe('cidr', () => {
   it.each(['10.1.2.3', '0.0.0.0', 'fd00::2', '2001:db8::1:0:0:1', '::1', 'fd00:1:2:3:4:5:6:7'])('round-trips %s', (ip) => {
     const family = ip.includes(':') ? 6 : 4;
     expect(bigIntToIp(ipToBigInt(ip), family)).toBe(ip);
+  });
+});
+
+describe('splitPodCidr', () => {
+  it('gives each node its own equal part, dual-stack too', () => {
+    expect([1, 2, 3].map((i) => splitPodCidr('10.88.0.0/16', 3, i))).toEqual(['10.88.0.0/18', '10.88.64.0/18', '10.88.128.0/18']);
+    expect(splitPodCidr('10.244.0.0/16,fd00::/48', 20, 20)).toBe('10.244.152.0/21,fd00:0:0:9800::/53');
+    expect(splitPodCidr('10.88.0.0/16', 1, 1)).toBe('10.88.0.0/16');
+  });
+  it('refuses a range too small for the count', () => {
+    expect(() => splitPodCidr('10.88.0.0/28', 8, 1)).toThrow(/too small to split into 8/);
   });
 });
 

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { App } from '../app';
-import type { Config } from '../config/config';
+import { type Config, ConfigError } from '../config/config';
 import { ControlServer } from '../control/server';
 import { defaultControlSocket } from '../control/routes';
 import { startCrioPersonality } from '../crio/personality';
@@ -17,11 +17,30 @@ import { ConnectionGuard, closeWhenIdle } from './connections';
 import { createLogger } from './logger';
 import { clearStaleSocket } from './socket';
 import { defaultSocket, defaultStateDir } from './defaults';
+import { DEFAULT_NODE_NAME_PREFIX, MAX_NODES, planNode } from './nodes';
+import { NodeIndexServer } from '../control/node-index';
 
 export interface ServeOptions {
   socket?: string;
   stateDir?: string;
   logLevel?: string;
+  // serve --nodes: how many runtimes, and their names' prefix.
+  nodes?: number;
+  nodeNamePrefix?: string;
+}
+
+// One node of a `serve --nodes N` process.
+export interface RunningNode extends RunningServer {
+  index: number;
+  name: string;
+  stateDir: string;
+}
+
+export interface RunningNodes {
+  nodes: RunningNode[];
+  // The base control socket: lists the nodes for `fakecri ctl --node`.
+  indexSocket: string;
+  stop(): Promise<void>;
 }
 
 export interface RunningServer {
@@ -119,4 +138,43 @@ export async function startServer(config: Config, options: ServeOptions, log?: L
       logger.info({ socket }, 'fakecri stopped');
     })());
   return { app, socket, controlSocket, controlPort, streamingUrl: app.streams.baseUrl, stop };
+}
+
+// `serve --nodes N` (N > 1): N independent runtimes in one process, each
+// with its own sockets, state, pod CIDR, filesystems and faults (see
+// nodes.ts). They share the logger, the loaded proto and the code.
+export async function startNodes(config: Config, options: ServeOptions, log?: Logger): Promise<RunningNodes> {
+  const n = options.nodes ?? 1;
+  if (!Number.isInteger(n) || n < 2 || n > MAX_NODES) throw new ConfigError(`--nodes must be an integer from 1 to ${MAX_NODES}, not ${n}`);
+  const prefix = options.nodeNamePrefix ?? DEFAULT_NODE_NAME_PREFIX;
+  const logger = log ?? createLogger(options.logLevel ?? config.server.log_level);
+  const socket = resolve(options.socket ?? config.server.socket ?? defaultSocket(config.personality));
+  const indexSocket = resolve(config.control.socket ?? defaultControlSocket(socket));
+  const stateDir = resolve(options.stateDir ?? config.server.state_dir ?? defaultStateDir());
+  const plans = [];
+  for (let i = 1; i <= n; i++) {
+    try {
+      plans.push(planNode(config, { socket, controlSocket: indexSocket, stateDir }, n, i, prefix));
+    } catch (err) {
+      throw new ConfigError(`--nodes ${n}: ${(err as Error).message}`);
+    }
+  }
+  mkdirSync(dirname(indexSocket), { recursive: true });
+  await clearStaleSocket(indexSocket);
+  const nodes: RunningNode[] = [];
+  const stopAll = () => Promise.all(nodes.map((node) => node.stop())).then(() => undefined);
+  try {
+    for (const plan of plans) {
+      const server = await startServer(plan.config, { socket: plan.socket, stateDir: plan.stateDir }, logger.child({ node: plan.name }));
+      nodes.push({ ...server, index: plan.index, name: plan.name, stateDir: plan.stateDir });
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const index = new NodeIndexServer(nodes.map((x) => ({ index: x.index, name: x.name, socket: x.socket, controlSocket: x.controlSocket, stateDir: x.stateDir, streamingUrl: x.streamingUrl })));
+  await index.listen(indexSocket);
+  logger.info({ nodes: n, first: nodes[0].socket, last: nodes[n - 1].socket, indexSocket }, 'fakecri serving nodes');
+  let stopping: Promise<void> | undefined;
+  return { nodes, indexSocket, stop: () => (stopping ??= index.close().then(stopAll)) };
 }
