@@ -3,6 +3,7 @@
 #   buildah bud -f deploy/hollow-kubelet.Dockerfile -t localhost/hollow-kubelet:v1.35.0 /opt/kube-bin
 # Debian, because a kubelet built with cgo links glibc, and the kubelet runs mount(8)
 # and umount(8) (util-linux, in the base image) for tmpfs-backed volumes.
-FROM docker.io/library/debian:bookworm-slim
+ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
+FROM ${BASE_IMAGE}
 COPY kubelet /usr/local/bin/kubelet
 ENTRYPOINT ["/usr/local/bin/kubelet"]
