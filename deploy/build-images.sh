@@ -18,7 +18,12 @@ Options:
                        mmdebstrap (trixie: nodejs 20 and npm; mount for the kubelet),
                        from the Debian mirror; npm ci still reaches the npm registry
   --mirror URL         Debian mirror for --debian-base (default http://deb.debian.org/debian)
+  --ca-file FILE       a CA bundle npm must trust (behind a TLS-intercepting proxy): mounted
+                       into the build as NODE_EXTRA_CA_CERTS, not stored in the image
   -h, --help           this text
+
+In a container, or where cgroups are in hybrid mode (crun refuses them), run it with
+BUILDAH_ISOLATION=chroot in the environment: buildah then needs no OCI runtime.
 
 Then push them where your cluster pulls from, for example
   buildah push localhost/fakecri:0.1.0 docker://registry.example:5000/fakecri:0.1.0
@@ -33,18 +38,21 @@ KUBELET=
 KUBELET_TAG=
 DEBIAN_BASE=
 MIRROR=http://deb.debian.org/debian
+CA_FILE=
 while (($#)); do
   case $1 in
     --kubelet) KUBELET=${2:?--kubelet needs a path}; shift ;;
     --kubelet-tag) KUBELET_TAG=${2:?--kubelet-tag needs a tag}; shift ;;
     --debian-base) DEBIAN_BASE=1 ;;
     --mirror) MIRROR=${2:?--mirror needs a URL}; shift ;;
+    --ca-file) CA_FILE=${2:?--ca-file needs a file}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "build-images.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 command -v buildah >/dev/null || { echo "build-images.sh: buildah is not installed (Debian: apt-get install buildah)" >&2; exit 1; }
+[[ -z $CA_FILE || -r $CA_FILE ]] || { echo "build-images.sh: --ca-file $CA_FILE is not readable" >&2; exit 1; }
 [[ -z $KUBELET || -x $KUBELET ]] || { echo "build-images.sh: --kubelet $KUBELET is not an executable file" >&2; exit 1; }
 
 TMP=$(mktemp -d)
@@ -65,9 +73,12 @@ debian_base() {
 VERSION=$(node -p "require('$ROOT/package.json').version" 2>/dev/null || sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/package.json")
 NODE_ARGS=()
 KUBELET_ARGS=()
+if [[ -n $CA_FILE ]]; then
+  NODE_ARGS+=(-v "$(realpath "$CA_FILE"):/run/build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/build-ca.crt)
+fi
 if [[ -n $DEBIAN_BASE ]]; then
   debian_base localhost/fakecri-base-node:trixie nodejs,npm,ca-certificates
-  NODE_ARGS=(--build-arg NODE_IMAGE=localhost/fakecri-base-node:trixie)
+  NODE_ARGS+=(--build-arg NODE_IMAGE=localhost/fakecri-base-node:trixie)
   if [[ -n $KUBELET ]]; then
     debian_base localhost/fakecri-base-kubelet:trixie mount,ca-certificates
     KUBELET_ARGS=(--build-arg BASE_IMAGE=localhost/fakecri-base-kubelet:trixie)
