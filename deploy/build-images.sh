@@ -60,12 +60,12 @@ trap 'rm -rf "$TMP"' EXIT
 
 # A base image from a Debian root filesystem made by mmdebstrap: no registry involved.
 debian_base() {
-  local name=$1 packages=$2 ctr
+  local name=$1 packages=$2 ctr tar="$TMP/${1//[\/:]/_}.tar"
   command -v mmdebstrap >/dev/null || { echo "build-images.sh: --debian-base needs mmdebstrap (apt-get install mmdebstrap)" >&2; exit 1; }
   echo "== $name: Debian trixie with $packages (mmdebstrap)"
-  mmdebstrap --quiet --variant=apt --include="$packages" trixie "$TMP/$name.tar" "$MIRROR"
+  mmdebstrap --quiet --variant=apt --include="$packages" trixie "$tar" "$MIRROR"
   ctr=$(buildah from scratch)
-  buildah add "$ctr" "$TMP/$name.tar" / >/dev/null
+  buildah add "$ctr" "$tar" / >/dev/null
   buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$ctr"
   buildah commit --rm "$ctr" "$name" >/dev/null
 }
