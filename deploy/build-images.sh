@@ -67,7 +67,7 @@ debian_base() {
   ctr=$(buildah from scratch)
   buildah add "$ctr" "$tar" / >/dev/null
   buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$ctr"
-  buildah commit --rm "$ctr" "$name" >/dev/null
+  buildah commit --quiet --rm "$ctr" "$name" >/dev/null
 }
 
 VERSION=$(node -p "require('$ROOT/package.json').version" 2>/dev/null || sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/package.json")
