@@ -2,7 +2,9 @@ import type { Handler } from '../handler';
 import { toContainerStats } from '../convert';
 import { matchesLabels, resolveIdFilter } from '../filters';
 import { requireId } from '../validate';
-import type { ContainerStats } from '../../generated/runtime/v1/ContainerStats';
+import type { Encoded } from '../encode';
+import { encodeContainerStats } from '../stats-encode';
+import type { Container } from '../../store/container';
 import type { ContainerStatsRequest__Output } from '../../generated/runtime/v1/ContainerStatsRequest';
 import type { ContainerStatsResponse } from '../../generated/runtime/v1/ContainerStatsResponse';
 import type { ListContainerStatsRequest__Output } from '../../generated/runtime/v1/ListContainerStatsRequest';
@@ -14,19 +16,20 @@ export const containerStats: Handler<ContainerStatsRequest__Output, ContainerSta
 };
 
 // The eviction manager reads the writable layer of every running container
-// from here; like containerd, only running containers are listed.
-export const listContainerStats: Handler<ListContainerStatsRequest__Output, ListContainerStatsResponse> = (app, req) => {
+// from here; like containerd, only running containers are listed. Answered
+// pre-encoded: see stats-encode.ts.
+export const listContainerStats: Handler<ListContainerStatsRequest__Output, ListContainerStatsResponse | Encoded> = (app, req) => {
   const f = req.filter;
   const byId = resolveIdFilter(f?.id ?? '', (p) => app.containers.store.resolve(p));
   const sandbox = resolveIdFilter(f?.pod_sandbox_id ?? '', (p) => app.sandboxes.store.resolve(p));
   if (byId === null || sandbox === null) return { stats: [] };
   const candidates = byId ? [byId] : sandbox ? app.containers.inSandbox(sandbox.id) : app.containers.store.values();
-  const stats: ContainerStats[] = [];
+  const selected: Container[] = [];
   for (const c of candidates) {
     if (c.state !== 'CONTAINER_RUNNING') continue;
     if (sandbox && c.sandboxId !== sandbox.id) continue;
     if (!matchesLabels(c.labels, f?.label_selector)) continue;
-    stats.push(toContainerStats(app, c));
+    selected.push(c);
   }
-  return { stats };
+  return encodeContainerStats(app, selected);
 };
