@@ -12,6 +12,7 @@ import { crioBench } from './crio';
 import { diskBench } from './disk';
 import { fmt, measure, rssKiB } from './load';
 import { rootfsBench } from './rootfs';
+import { scaleBench } from './scale';
 import { streamingBench } from './streaming';
 import { userlandBench } from './userland';
 
@@ -44,8 +45,8 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 }
 
 
-// Sections to run: `node dist/bench/main.js [cri] [disk] [crio] [rootfs] [userland] [streaming]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio', 'rootfs', 'userland', 'streaming'];
+// Sections to run: `node dist/bench/main.js [cri] [disk] [crio] [rootfs] [userland] [streaming] [scale]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio', 'rootfs', 'userland', 'streaming', 'scale'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -57,6 +58,15 @@ async function main() {
   if (sections.includes('rootfs')) await rootfsBench(dir, print);
   if (sections.includes('userland')) await userlandBench(dir, print, cli);
   if (sections.includes('streaming')) await streamingBench(dir, print, cli);
+  if (sections.includes('scale')) {
+    const sock = join(dir, 'scale-baseline.sock');
+    const baseline = await startChild([join(__dirname, 'baseline-server.js'), sock], 'ready');
+    const base = makeClient(sock, 'RuntimeService', { raw: true });
+    const version = async () => (await measure(() => base.call('Version'), { callers: 1, maxCalls: 2000, maxMs: 1000 })).p50;
+    await scaleBench(dir, print, cli, version);
+    base.close();
+    baseline.kill('SIGTERM');
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 
