@@ -28,6 +28,22 @@ export class ItemEncoder<R extends object> {
   }
 }
 
+// The answer to an unfiltered List, kept while its store has not changed
+// since: the kubelet relists every second, and on a node at rest nothing
+// changes between two relists.
+export class WholeListCache {
+  private readonly cache = new WeakMap<object, { generation: number; bytes: Encoded }>();
+
+  get(store: { generation: number }, build: () => Encoded): Encoded {
+    const hit = this.cache.get(store);
+    if (hit && hit.generation === store.generation) return hit.bytes;
+    const generation = store.generation;
+    const bytes = build();
+    this.cache.set(store, { generation, bytes });
+    return bytes;
+  }
+}
+
 // A message whose only content is repeated field `field` holding `items`.
 export function encodeRepeated(field: number, items: Uint8Array[]): Encoded {
   const tagSize = varintSize(field * 8 + 2);
