@@ -33,6 +33,7 @@ import { Ballast, type BallastRecord, type Filesystems, layerKey, openFilesystem
 import type { Sandbox } from './store/sandbox';
 import { RootfsStore } from './workloads/rootfs/store';
 import { StreamService } from './streams/service';
+import { type ContainerUsage, type DiskUsage, StatsModel } from './stats/model';
 
 // What the kubelet set through UpdateRuntimeConfig; survives restarts.
 interface RuntimeSettings {
@@ -48,18 +49,7 @@ export interface RuntimeConditions {
   networkMessage: string;
 }
 
-export interface DiskUsage {
-  mountpoint: string;
-  usedBytes: number;
-  inodesUsed: number;
-}
-
-export interface ContainerUsage {
-  cpuCoreNanoSeconds: bigint;
-  cpuNanoCores: number;
-  memoryWorkingSetBytes: number;
-  writableLayer: DiskUsage;
-}
+export type { ContainerUsage, DiskUsage, SandboxUsage } from './stats/model';
 
 // Everything one fakecri instance holds, loaded from and saved to stateDir.
 // The edges (gRPC handlers, later the control API) get this object.
@@ -85,6 +75,8 @@ export class App {
   readonly streams: StreamService;
   // CheckpointContainer's archives, and containers restored from them.
   readonly checkpoints: CheckpointService;
+  // CPU, memory and disk figures of containers and pods (the stats RPCs).
+  readonly stats: StatsModel;
   private readonly publisher?: HostPublisher;
 
   // rpcNames: every RPC of the CRI, for checking fault rules.
@@ -202,6 +194,12 @@ export class App {
       connect: (s, port) => networks.connect(s, port),
     });
     this.workloads = new WorkloadRunner(this.containers, sandboxStore, (image) => catalog.behaviourFor(image), programs, this.events, log);
+    this.stats = new StatsModel({
+      cpuMemory: (c) => this.workloads.usage(c, config.workloads),
+      layer: (id) => this.rootfs.usage(id),
+      containerfsMountpoint: this.fs.containerfs.mountpoint,
+      inSandbox: (id) => this.containers.inSandbox(id),
+    });
     this.containers.restore();
     this.sandboxes.restore();
     // Containers that resolved the same profile share it in memory again.
@@ -306,14 +304,7 @@ export class App {
   }
 
   containerUsage(c: Container): ContainerUsage {
-    const u = this.workloads.usage(c, this.config.workloads);
-    const layer = this.rootfs.usage(c.id);
-    return {
-      cpuCoreNanoSeconds: u.cpuCoreNanoSeconds,
-      cpuNanoCores: u.cpuNanoCores,
-      memoryWorkingSetBytes: u.memoryBytes,
-      writableLayer: { mountpoint: this.fs.containerfs.mountpoint, usedBytes: layer.bytes, inodesUsed: layer.inodes },
-    };
+    return this.stats.container(c);
   }
 
   setPodCidr(podCidr: string): void {

@@ -15,6 +15,7 @@ import { listsBench } from './lists';
 import { nodesBench } from './nodes';
 import { fmt, measure, rssKiB } from './load';
 import { rootfsBench } from './rootfs';
+import { scaleBench } from './scale';
 import { streamingBench } from './streaming';
 import { userlandBench } from './userland';
 
@@ -47,8 +48,8 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 }
 
 
-// Sections to run: `node dist/bench/main.js [cri] [lists] [disk] [crio] [rootfs] [userland] [streaming] [checkpoint] [nodes]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'disk', 'crio', 'rootfs', 'userland', 'streaming', 'checkpoint', 'nodes'];
+// Sections to run: `node dist/bench/main.js [cri] [lists] [scale] [disk] [crio] [rootfs] [userland] [streaming] [checkpoint] [nodes]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'scale', 'disk', 'crio', 'rootfs', 'userland', 'streaming', 'checkpoint', 'nodes'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -61,6 +62,15 @@ async function main() {
   if (sections.includes('rootfs')) await rootfsBench(dir, print);
   if (sections.includes('userland')) await userlandBench(dir, print, cli);
   if (sections.includes('streaming')) await streamingBench(dir, print, cli);
+  if (sections.includes('scale')) {
+    const sock = join(dir, 'scale-baseline.sock');
+    const baseline = await startChild([join(__dirname, 'baseline-server.js'), sock], 'ready');
+    const base = makeClient(sock, 'RuntimeService', { raw: true });
+    const version = async () => (await measure(() => base.call('Version'), { callers: 1, maxCalls: 2000, maxMs: 1000 })).p50;
+    await scaleBench(dir, print, cli, version);
+    base.close();
+    baseline.kill('SIGTERM');
+  }
   if (sections.includes('checkpoint')) await checkpointBench(dir, print);
   if (sections.includes('nodes')) await nodesBench(dir, print, cli);
   rmSync(dir, { recursive: true, force: true });

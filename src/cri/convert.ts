@@ -13,7 +13,7 @@ import type { PodSandboxStats } from '../generated/runtime/v1/PodSandboxStats';
 import type { Mount } from '../generated/runtime/v1/Mount';
 import type { ContainerResources } from '../generated/runtime/v1/ContainerResources';
 import type { NamespaceOption } from '../generated/runtime/v1/NamespaceOption';
-import type { DiskUsage } from '../app';
+import type { ContainerUsage, DiskUsage } from '../app';
 import { nowNanos } from '../domain/clock';
 
 // Domain records → CRI messages. Nothing here decides anything.
@@ -113,8 +113,10 @@ export function toFilesystemUsage(u: DiskUsage): FilesystemUsage {
 }
 
 export function toContainerStats(app: App, c: Container): ContainerStats {
-  const ts = nowNanos();
-  const usage = app.containerUsage(c);
+  return containerStatsMessage(c, app.stats.container(c), nowNanos());
+}
+
+function containerStatsMessage(c: Container, usage: ContainerUsage, ts: string): ContainerStats {
   return {
     attributes: { id: c.id, metadata: c.metadata, labels: c.labels, annotations: c.annotations },
     cpu: {
@@ -131,31 +133,30 @@ export function toContainerStats(app: App, c: Container): ContainerStats {
       page_faults: { value: '0' },
       major_page_faults: { value: '0' },
     },
-    writable_layer: toFilesystemUsage(usage.writableLayer),
+    writable_layer: { ...toFilesystemUsage(usage.writableLayer), timestamp: ts },
   };
 }
 
+// The List* stats RPCs answer the same figures encoded in bulk (stats-encode.ts).
 export function toPodSandboxStats(app: App, s: Sandbox): PodSandboxStats {
   const ts = nowNanos();
-  const containers = app.containers.inSandbox(s.id).filter((c) => c.state === 'CONTAINER_RUNNING').map((c) => toContainerStats(app, c));
-  const sum = (pick: (c: ContainerStats) => string | undefined) =>
-    String(containers.reduce((acc, c) => acc + BigInt(pick(c) ?? '0'), 0n));
+  const u = app.stats.sandbox(s);
   return {
     attributes: { id: s.id, metadata: s.metadata, labels: s.labels, annotations: s.annotations },
     linux: {
       cpu: {
         timestamp: ts,
-        usage_core_nano_seconds: { value: sum((c) => c.cpu?.usage_core_nano_seconds?.value as string) },
-        usage_nano_cores: { value: sum((c) => c.cpu?.usage_nano_cores?.value as string) },
+        usage_core_nano_seconds: { value: String(u.cpuCoreNanoSeconds) },
+        usage_nano_cores: { value: String(u.cpuNanoCores) },
       },
       memory: {
         timestamp: ts,
-        working_set_bytes: { value: sum((c) => c.memory?.working_set_bytes?.value as string) },
-        usage_bytes: { value: sum((c) => c.memory?.usage_bytes?.value as string) },
+        working_set_bytes: { value: String(u.memoryWorkingSetBytes) },
+        usage_bytes: { value: String(u.memoryWorkingSetBytes) },
       },
       network: { timestamp: ts, default_interface: { name: 'eth0', rx_bytes: { value: '0' }, tx_bytes: { value: '0' } }, interfaces: [] },
-      process: { timestamp: ts, process_count: { value: String(containers.length) } },
-      containers,
+      process: { timestamp: ts, process_count: { value: String(u.containers.length) } },
+      containers: u.containers.map((x) => containerStatsMessage(x.container, x.usage, ts)),
     },
     windows: null,
   };

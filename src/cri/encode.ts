@@ -46,10 +46,151 @@ export function* encodeEach<M extends object>(encoder: MessageEncoder<M>, items:
   for (const item of items) yield encoder.encode(item);
 }
 
+// The answer to an unfiltered List, kept while its store has not changed
+// since: the kubelet relists every second, and on a node at rest nothing
+// changes between two relists.
+export class WholeListCache {
+  private readonly cache = new WeakMap<object, { generation: number; bytes: Encoded }>();
+
+  get(store: { generation: number }, build: () => Encoded): Encoded {
+    const hit = this.cache.get(store);
+    if (hit && hit.generation === store.generation) return hit.bytes;
+    const generation = store.generation;
+    const bytes = build();
+    this.cache.set(store, { generation, bytes });
+    return bytes;
+  }
+}
+
+// Each item as an entry of repeated field `field` (its tag, length and
+// bytes): what a Stream* answer is the concatenation of.
+export function* entries(field: number, items: Iterable<Uint8Array>): Generator<Uint8Array> {
+  for (const item of items) yield new Wire(item.length + 6).bytes(field, item).finish();
+}
+
 // A message whose only content is repeated field `field` holding `items`.
 export function encodeRepeated(field: number, items: Iterable<Uint8Array>): Encoded {
-  const w = protobuf.Writer.create();
-  for (const item of items) w.uint32((field << 3) | 2).bytes(item);
-  const out = w.finish();
-  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  if (!Array.isArray(items)) items = [...items];
+  const tagSize = varintSize(field * 8 + 2);
+  let size = 0;
+  for (const item of items) size += tagSize + varintSize(item.length) + item.length;
+  const w = new Wire(size);
+  for (const item of items) w.bytes(field, item);
+  return w.finish();
+}
+
+// A protobuf writer for answers built per call from cached pieces (the
+// stats lists): one growing buffer, no object per field. A nested message
+// reserves room for its length as it opens, as much as the caller expects
+// its body to need; end() writes the length there, and slides the body only
+// when the guess was wrong.
+export class Wire {
+  private buf: Buffer;
+  private pos = 0;
+  // Room reserved for the length of each message still open.
+  private readonly reserved: number[] = [];
+
+  constructor(sizeHint = 4096) {
+    this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  // A non-negative integer: a number up to 2^53, or a bigint up to 2^64.
+  varint(v: number | bigint): this {
+    this.room(10);
+    if (typeof v === 'bigint') {
+      if (v <= BigInt(Number.MAX_SAFE_INTEGER)) return this.varint(Number(v));
+      while (v > 0x7fn) {
+        this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
+        v >>= 7n;
+      }
+      this.buf[this.pos++] = Number(v);
+      return this;
+    }
+    while (v > 0x7f) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
+  tag(field: number, wireType: 0 | 2): this {
+    return this.varint(field * 8 + wireType);
+  }
+
+  raw(bytes: Uint8Array): this {
+    const n = bytes.length;
+    this.room(n);
+    // A loop beats set() for the many short pieces.
+    if (n < 48) for (let i = 0; i < n; i++) this.buf[this.pos + i] = bytes[i];
+    else this.buf.set(bytes, this.pos);
+    this.pos += n;
+    return this;
+  }
+
+  // A length-delimited field holding `bytes` (an encoded message, a string).
+  bytes(field: number, bytes: Uint8Array): this {
+    return this.tag(field, 2).varint(bytes.length).raw(bytes);
+  }
+
+  // A google.protobuf-style wrapper message ({ value = 1 }) holding `v`.
+  uint64Value(field: number, v: number | bigint): this {
+    this.tag(field, 2);
+    if (v === 0 || v === 0n) return this.varint(0);
+    this.open();
+    this.tag(1, 0).varint(v);
+    return this.end();
+  }
+
+  // Opens a nested message, field `field` of the one being written (or
+  // none: the tag is written already); `expect` is about the size of its
+  // body. end() closes the last one opened.
+  open(field?: number, expect = 127): this {
+    if (field !== undefined) this.tag(field, 2);
+    const r = varintSize(expect);
+    this.room(r);
+    this.pos += r;
+    this.reserved.push(this.pos, r);
+    return this;
+  }
+
+  end(): this {
+    const r = this.reserved.pop()!;
+    const start = this.reserved.pop()!;
+    const body = this.pos - start;
+    const need = varintSize(body);
+    if (need !== r) {
+      this.room(need - r);
+      this.buf.copyWithin(start + need - r, start, this.pos);
+      this.pos += need - r;
+    }
+    let at = start - r;
+    let v = body;
+    for (let i = 1; i < need; i++) {
+      this.buf[at++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[at] = v;
+    return this;
+  }
+
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+function varintSize(v: number): number {
+  let n = 1;
+  while (v > 0x7f) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
 }

@@ -3,13 +3,13 @@ import type { App } from '../app';
 import { FakecriError } from '../domain/errors';
 import { type CriServerHooks, applyFault, evaluateFaults } from './apply-fault';
 import { summarizeRequest } from './describe-call';
-import { encodeRepeated } from './encode';
 import { toGrpcStatus } from './to-grpc-status';
 import { checkRequestBounds } from './validate';
 
 // The Stream* list RPCs (KEP-5825). A handler checks the request at once and
-// returns the matching items, already encoded, as a lazy iterable; this sends
-// them in batches. Every Stream*Response holds its items in field 1.
+// returns the matching items as a lazy iterable of encoded entries of the
+// answer's repeated field (encode.ts entries); this sends them in batches,
+// each the concatenation of its entries.
 export type ListStreamHandler = (app: App, request: never) => Iterable<Uint8Array>;
 
 // Well under the 4 MiB default limit of a gRPC client, and big enough that
@@ -59,7 +59,7 @@ export function wrapListStream(app: App, hooks: CriServerHooks, method: string, 
       let bytes = 0;
       let limit = FIRST_BATCH_BYTES;
       const flush = async () => {
-        const message = encodeRepeated(1, batch);
+        const message = Buffer.concat(batch, bytes);
         sent += batch.length;
         batch = [];
         bytes = 0;
@@ -72,7 +72,7 @@ export function wrapListStream(app: App, hooks: CriServerHooks, method: string, 
       for (const item of items) {
         if (bytes > 0 && bytes + item.length > limit) await flush();
         batch.push(item);
-        bytes += item.length + 6;
+        bytes += item.length;
       }
       if (batch.length > 0) await flush();
     };

@@ -7,6 +7,8 @@ import type { RecordDir } from './persist';
 // both memory and disk as they were.
 export class ObjectStore<T extends { id: string; createdAt: string }> {
   private readonly items = new Map<string, T>();
+  // Counts changes: an answer built from every record is good while it holds.
+  private changes = 0;
 
   constructor(
     private readonly records: RecordDir<T>,
@@ -17,6 +19,10 @@ export class ObjectStore<T extends { id: string; createdAt: string }> {
     const all = this.records.loadAll().sort((a, b) => compareNanos(a.createdAt, b.createdAt));
     for (const item of all) this.items.set(item.id, item);
     return all;
+  }
+
+  get generation(): number {
+    return this.changes;
   }
 
   get size(): number {
@@ -54,6 +60,7 @@ export class ObjectStore<T extends { id: string; createdAt: string }> {
     if (this.items.has(item.id)) throw failedPrecondition(`${this.what} "${item.id}" already exists`);
     this.records.write(item.id, item);
     this.items.set(item.id, item);
+    this.changes++;
     return item;
   }
 
@@ -64,6 +71,7 @@ export class ObjectStore<T extends { id: string; createdAt: string }> {
     change(draft);
     this.records.write(id, draft);
     this.items.set(id, draft);
+    this.changes++;
     return draft;
   }
 
@@ -72,6 +80,7 @@ export class ObjectStore<T extends { id: string; createdAt: string }> {
     if (!current) return undefined;
     this.records.delete(id);
     this.items.delete(id);
+    this.changes++;
     return current;
   }
 }

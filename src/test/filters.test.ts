@@ -51,6 +51,45 @@ describe('List* filters', () => {
     expect(await containerIds({ pod_sandbox_id: 'nope' })).toEqual([]);
   });
 
+  // An unfiltered list is kept whole while nothing changes: every change
+  // must show in the next one, as in a filtered one.
+  it('unfiltered lists follow every change', async () => {
+    const h2 = await startHarness();
+    try {
+      await h2.img('PullImage', { image: { image: 'busybox' } });
+      const states = async () => ({
+        pods: (await h2.rt('ListPodSandbox', {})).items.map((s: any) => [s.id, s.state]),
+        containers: (await h2.rt('ListContainers', {})).containers.map((c: any) => [c.id, c.state]),
+        // A filtered list is built afresh every time: the reference.
+        podsFiltered: (await h2.rt('ListPodSandbox', { filter: { label_selector: { 'io.kubernetes.pod.namespace': 'default' } } })).items.map((s: any) => [s.id, s.state]),
+        containersFiltered: (await h2.rt('ListContainers', { filter: { label_selector: { 'io.kubernetes.pod.namespace': 'default' } } })).containers.map((c: any) => [c.id, c.state]),
+      });
+      const check = async (pods: [string, string][], ctrs: [string, string][]) => {
+        const got = await states();
+        expect(got.pods).toEqual(pods);
+        expect(got.containers).toEqual(ctrs);
+        expect(got.podsFiltered).toEqual(pods);
+        expect(got.containersFiltered).toEqual(ctrs);
+      };
+      await check([], []);
+      const cfg = podConfig('p');
+      const s = (await h2.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id;
+      await check([[s, 'SANDBOX_READY']], []);
+      const c = (await h2.rt('CreateContainer', { pod_sandbox_id: s, config: containerConfig('c', 'busybox', { podName: 'p', uid: 'uid-p' }), sandbox_config: cfg })).container_id;
+      await check([[s, 'SANDBOX_READY']], [[c, 'CONTAINER_CREATED']]);
+      await h2.rt('StartContainer', { container_id: c });
+      await check([[s, 'SANDBOX_READY']], [[c, 'CONTAINER_RUNNING']]);
+      await h2.rt('StopPodSandbox', { pod_sandbox_id: s });
+      await check([[s, 'SANDBOX_NOTREADY']], [[c, 'CONTAINER_EXITED']]);
+      await h2.rt('RemoveContainer', { container_id: c });
+      await check([[s, 'SANDBOX_NOTREADY']], []);
+      await h2.rt('RemovePodSandbox', { pod_sandbox_id: s });
+      await check([], []);
+    } finally {
+      await h2.close();
+    }
+  });
+
   it('ListContainerStats: running containers, by id, sandbox and labels', async () => {
     expect(await statIds({})).toEqual(ids('a/x', 'b/x'));
     expect(await statIds({ pod_sandbox_id: sandboxes.a })).toEqual(ids('a/x'));

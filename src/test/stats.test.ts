@@ -76,6 +76,56 @@ describe('container and pod stats', () => {
     expect([pod.cpu.usage_nano_cores.value, pod.memory.working_set_bytes.value]).toEqual(['0', '0']);
   });
 
+  // The lists are encoded in bulk, field by field (cri/stats-encode.ts); the
+  // unary RPCs go through proto-loader. Both must say the same.
+  it('ListContainerStats and ListPodSandboxStats say what ContainerStats and PodSandboxStats say', async () => {
+    h = await startHarness({ workloads: { cpu: '0', memory: '0' } });
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    // Figures of every size: zero, one byte, several, past 2^32.
+    const a = await start('pa', ['a', 'b'], { 'fakecri.io/behaviour.b': '{"cpu":"3","memory":"300Gi"}' });
+    const b = await start('pb', ['c'], { 'fakecri.io/behaviour.c': '{"memory":"100"}' });
+    const stopped = await start('pc', ['d']);
+    await h.rt('StopContainer', { container_id: stopped.ids[0], timeout: 0 });
+    await h.server.app.containers.writeRootfs(a.ids[0], 5 * MiB + 3);
+    await h.rt('ExecSync', { container_id: b.ids[0], cmd: ['sh', '-c', 'echo hi > /f; mkdir /d'], timeout: 10 });
+    await until('CPU time in b', async () => cpuTime(await stats(a.ids[1])) > 0n);
+
+    // Timestamps and CPU time move between calls: checked apart, then set aside.
+    const before = BigInt(Date.now()) * 1_000_000n;
+    const listedC = (await h.rt('ListContainerStats', {})).stats;
+    const listedP = (await h.rt('ListPodSandboxStats', {})).stats;
+    const times: bigint[] = [];
+    const still = (x: any): any => {
+      if (Array.isArray(x)) return x.map(still);
+      if (x === null || typeof x !== 'object') return x;
+      const out: any = {};
+      for (const [k, v] of Object.entries(x)) {
+        if (k === 'timestamp') times.push(BigInt(v as string));
+        else if (k === 'usage_core_nano_seconds') out[k] = BigInt((v as any).value) > 0n ? 'some' : 'none';
+        else out[k] = still(v);
+      }
+      return out;
+    };
+    const byId = (list: any[]) => new Map(list.map((x) => [x.attributes.id, still(x)]));
+    const unaryC = byId(await Promise.all([...a.ids, ...b.ids].map(stats)));
+    const unaryP = byId(await Promise.all([a.sandbox, b.sandbox, stopped.sandbox].map(async (id) => (await h.rt('PodSandboxStats', { pod_sandbox_id: id })).stats)));
+    times.length = 0;
+    expect(byId(listedC)).toEqual(unaryC);
+    expect(byId(listedP)).toEqual(unaryP);
+    const after = BigInt(Date.now() + 1) * 1_000_000n;
+    expect(times.length).toBeGreaterThan(0);
+    for (const t of times) expect(t >= before - 1_000_000n && t <= after).toBe(true);
+
+    const layer = byId(listedC).get(a.ids[0]).writable_layer;
+    // As du counts it: whole blocks.
+    expect(Number(layer.used_bytes.value)).toBeGreaterThanOrEqual(5 * MiB + 3);
+    expect(byId(listedC).get(a.ids[1]).memory.working_set_bytes.value).toBe(String(300 * 2 ** 30));
+    expect(Number(byId(listedC).get(b.ids[0]).writable_layer.inodes_used.value)).toBeGreaterThanOrEqual(3);
+    expect(byId(listedP).get(a.sandbox).linux.containers).toHaveLength(2);
+    expect(byId(listedP).get(a.sandbox).linux.cpu.usage_nano_cores.value).toBe('3000000000');
+    expect(listedP.map((x: any) => x.attributes.id).sort()).toEqual([a.sandbox, b.sandbox, stopped.sandbox].sort());
+  });
+
   it('refuses a bad baseline in the config, naming the key', async () => {
     await expect(startHarness({ workloads: { cpu: 'lots' } })).rejects.toThrow(/key "workloads\.cpu": "lots" is not a CPU quantity/);
     await expect(startHarness({ workloads: { memory: '-1' } })).rejects.toThrow(/key "workloads\.memory"/);

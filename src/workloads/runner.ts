@@ -346,9 +346,12 @@ export class WorkloadRunner {
   usage(c: Container, baseline: { cpu: number; memory: number }): { cpuNanoCores: number; cpuCoreNanoSeconds: bigint; memoryBytes: number } {
     if (c.startedAt === '0') return { cpuNanoCores: 0, cpuCoreNanoSeconds: 0n, memoryBytes: 0 };
     const running = c.state === 'CONTAINER_RUNNING';
-    const b = (running && this.active.get(c.id)?.behaviour) || this.resolve(c);
+    // A running container's live entry holds what it needs, parsed once at
+    // its start: the stats RPCs read thousands of them per call.
+    const a = running ? this.active.get(c.id) : undefined;
+    const b = a?.behaviour ?? this.resolve(c);
     const nanoCores = b.cpu ?? baseline.cpu;
-    const startedMs = Number(BigInt(c.startedAt) / 1_000_000n);
+    const startedMs = a?.startedMs ?? Number(BigInt(c.startedAt) / 1_000_000n);
     const endMs = running ? Date.now() : Number(BigInt(c.finishedAt) / 1_000_000n);
     const seconds = Math.max(0, endMs - startedMs) / 1000;
     const cpuCoreNanoSeconds = BigInt(Math.round(nanoCores * seconds));

@@ -1,6 +1,6 @@
 import type { Handler } from '../handler';
 import { toImage } from '../convert';
-import { MessageEncoder, encodeEach } from '../encode';
+import { MessageEncoder, encodeEach, entries } from '../encode';
 import type { ListStreamHandler } from '../list-stream';
 import type { App } from '../../app';
 import type { Image } from '../../generated/runtime/v1/Image';
@@ -15,7 +15,7 @@ export const listImages: Handler<ListImagesRequest__Output, ListImagesResponse> 
 
 const encoder = new MessageEncoder<Image>('runtime.v1.Image');
 
-export const streamImages: ListStreamHandler = (app, req: StreamImagesRequest__Output) => encodeEach(encoder, matching(app, req.filter));
+export const streamImages: ListStreamHandler = (app, req: StreamImagesRequest__Output) => entries(1, encodeEach(encoder, matching(app, req.filter)));
 
 function* matching(app: App, f: ImageFilter__Output | null): Generator<Image> {
   const wanted = f?.image?.image;

@@ -1,6 +1,6 @@
 import type { Handler } from '../handler';
 import { toContainer } from '../convert';
-import { type Encoded, ItemEncoder, encodeRepeated } from '../encode';
+import { type Encoded, ItemEncoder, WholeListCache, encodeRepeated, entries } from '../encode';
 import { matchesLabels, resolveIdFilter } from '../filters';
 import type { ListStreamHandler } from '../list-stream';
 import { checkEnum } from '../validate';
@@ -14,12 +14,19 @@ import type { StreamContainersRequest__Output } from '../../generated/runtime/v1
 export const CONTAINER_STATES = ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN'] as const;
 
 const encoder = new ItemEncoder<Container>('runtime.v1.Container', toContainer);
+const all = new WholeListCache();
 
-// Answered pre-encoded: see encode.ts.
-export const listContainers: Handler<ListContainersRequest__Output, ListContainersResponse | Encoded> = (app, req) =>
-  encodeRepeated(1, matching(app, req.filter));
+// Answered pre-encoded: see encode.ts. The kubelet's relist (no filter) is
+// kept whole while no container changes.
+export const listContainers: Handler<ListContainersRequest__Output, ListContainersResponse | Encoded> = (app, req) => {
+  const f = req.filter;
+  if (!f?.state && !f?.id && !f?.pod_sandbox_id && !Object.keys(f?.label_selector ?? {}).length) {
+    return all.get(app.containers.store, () => encodeRepeated(1, [...app.containers.store.values()].map((c) => encoder.encode(c))));
+  }
+  return encodeRepeated(1, matching(app, f));
+};
 
-export const streamContainers: ListStreamHandler = (app, req: StreamContainersRequest__Output) => matching(app, req.filter);
+export const streamContainers: ListStreamHandler = (app, req: StreamContainersRequest__Output) => entries(1, matching(app, req.filter));
 
 // The filter is checked now; the containers are walked as they are taken.
 function matching(app: App, f: ContainerFilter__Output | null): Iterable<Uint8Array> {

@@ -1,11 +1,12 @@
 import type { Handler } from '../handler';
 import { toContainerStats } from '../convert';
-import { MessageEncoder, encodeEach } from '../encode';
+import type { Encoded } from '../encode';
 import { matchesLabels, resolveIdFilter } from '../filters';
 import type { ListStreamHandler } from '../list-stream';
+import { containerStatsEntries, encodeContainerStats } from '../stats-encode';
 import { requireId } from '../validate';
 import type { App } from '../../app';
-import type { ContainerStats } from '../../generated/runtime/v1/ContainerStats';
+import type { Container } from '../../store/container';
 import type { ContainerStatsFilter__Output } from '../../generated/runtime/v1/ContainerStatsFilter';
 import type { ContainerStatsRequest__Output } from '../../generated/runtime/v1/ContainerStatsRequest';
 import type { ContainerStatsResponse } from '../../generated/runtime/v1/ContainerStatsResponse';
@@ -19,17 +20,16 @@ export const containerStats: Handler<ContainerStatsRequest__Output, ContainerSta
 };
 
 // The eviction manager reads the writable layer of every running container
-// from here; like containerd, only running containers are listed.
-export const listContainerStats: Handler<ListContainerStatsRequest__Output, ListContainerStatsResponse> = (app, req) => ({
-  stats: [...matching(app, req.filter)],
-});
+// from here; like containerd, only running containers are listed. Answered
+// pre-encoded: see stats-encode.ts.
+export const listContainerStats: Handler<ListContainerStatsRequest__Output, ListContainerStatsResponse | Encoded> = (app, req) =>
+  encodeContainerStats(app, [...matching(app, req.filter)]);
 
-const encoder = new MessageEncoder<ContainerStats>('runtime.v1.ContainerStats');
-
-export const streamContainerStats: ListStreamHandler = (app, req: StreamContainerStatsRequest__Output) => encodeEach(encoder, matching(app, req.filter));
+export const streamContainerStats: ListStreamHandler = (app, req: StreamContainerStatsRequest__Output) =>
+  containerStatsEntries(app, matching(app, req.filter));
 
 // The filter is checked now; the containers are walked as they are taken.
-function matching(app: App, f: ContainerStatsFilter__Output | null): Iterable<ContainerStats> {
+function matching(app: App, f: ContainerStatsFilter__Output | null): Iterable<Container> {
   const byId = resolveIdFilter(f?.id ?? '', (p) => app.containers.store.resolve(p));
   const sandbox = resolveIdFilter(f?.pod_sandbox_id ?? '', (p) => app.sandboxes.store.resolve(p));
   if (byId === null || sandbox === null) return [];
@@ -39,7 +39,7 @@ function matching(app: App, f: ContainerStatsFilter__Output | null): Iterable<Co
       if (c.state !== 'CONTAINER_RUNNING') continue;
       if (sandbox && c.sandboxId !== sandbox.id) continue;
       if (!matchesLabels(c.labels, f?.label_selector)) continue;
-      yield toContainerStats(app, c);
+      yield c;
     }
   })();
 }

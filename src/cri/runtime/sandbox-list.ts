@@ -1,6 +1,6 @@
 import type { Handler } from '../handler';
 import { toPodSandbox } from '../convert';
-import { type Encoded, ItemEncoder, encodeRepeated } from '../encode';
+import { type Encoded, ItemEncoder, WholeListCache, encodeRepeated, entries } from '../encode';
 import { matchesLabels, resolveIdFilter } from '../filters';
 import type { ListStreamHandler } from '../list-stream';
 import { checkEnum } from '../validate';
@@ -14,12 +14,19 @@ import type { Sandbox } from '../../store/sandbox';
 export const SANDBOX_STATES = ['SANDBOX_READY', 'SANDBOX_NOTREADY'] as const;
 
 const encoder = new ItemEncoder<Sandbox>('runtime.v1.PodSandbox', toPodSandbox);
+const all = new WholeListCache();
 
-// Answered pre-encoded: see encode.ts.
-export const listPodSandbox: Handler<ListPodSandboxRequest__Output, ListPodSandboxResponse | Encoded> = (app, req) =>
-  encodeRepeated(1, matching(app, req.filter));
+// Answered pre-encoded: see encode.ts. The kubelet's relist (no filter) is
+// kept whole while no sandbox changes.
+export const listPodSandbox: Handler<ListPodSandboxRequest__Output, ListPodSandboxResponse | Encoded> = (app, req) => {
+  const f = req.filter;
+  if (!f?.state && !f?.id && !Object.keys(f?.label_selector ?? {}).length) {
+    return all.get(app.sandboxes.store, () => encodeRepeated(1, [...app.sandboxes.store.values()].map((s) => encoder.encode(s))));
+  }
+  return encodeRepeated(1, matching(app, f));
+};
 
-export const streamPodSandboxes: ListStreamHandler = (app, req: StreamPodSandboxesRequest__Output) => matching(app, req.filter);
+export const streamPodSandboxes: ListStreamHandler = (app, req: StreamPodSandboxesRequest__Output) => entries(1, matching(app, req.filter));
 
 // The filter is checked now; the sandboxes are walked as they are taken.
 function matching(app: App, f: PodSandboxFilter__Output | null): Iterable<Uint8Array> {

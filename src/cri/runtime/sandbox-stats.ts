@@ -1,11 +1,12 @@
 import type { Handler } from '../handler';
 import { toPodSandboxStats } from '../convert';
-import { MessageEncoder, encodeEach } from '../encode';
+import type { Encoded } from '../encode';
 import { matchesLabels, resolveIdFilter } from '../filters';
 import type { ListStreamHandler } from '../list-stream';
+import { encodePodSandboxStats, podSandboxStatsEntries } from '../stats-encode';
 import { requireId } from '../validate';
 import type { App } from '../../app';
-import type { PodSandboxStats } from '../../generated/runtime/v1/PodSandboxStats';
+import type { Sandbox } from '../../store/sandbox';
 import type { PodSandboxStatsFilter__Output } from '../../generated/runtime/v1/PodSandboxStatsFilter';
 import type { PodSandboxStatsRequest__Output } from '../../generated/runtime/v1/PodSandboxStatsRequest';
 import type { PodSandboxStatsResponse } from '../../generated/runtime/v1/PodSandboxStatsResponse';
@@ -18,17 +19,16 @@ export const podSandboxStats: Handler<PodSandboxStatsRequest__Output, PodSandbox
   return { stats: toPodSandboxStats(app, s) };
 };
 
-// Ready sandboxes only, as containerd lists them.
-export const listPodSandboxStats: Handler<ListPodSandboxStatsRequest__Output, ListPodSandboxStatsResponse> = (app, req) => ({
-  stats: [...matching(app, req.filter)],
-});
+// Ready sandboxes only, as containerd lists them. Answered pre-encoded: see
+// stats-encode.ts.
+export const listPodSandboxStats: Handler<ListPodSandboxStatsRequest__Output, ListPodSandboxStatsResponse | Encoded> = (app, req) =>
+  encodePodSandboxStats(app, [...matching(app, req.filter)]);
 
-const encoder = new MessageEncoder<PodSandboxStats>('runtime.v1.PodSandboxStats');
-
-export const streamPodSandboxStats: ListStreamHandler = (app, req: StreamPodSandboxStatsRequest__Output) => encodeEach(encoder, matching(app, req.filter));
+export const streamPodSandboxStats: ListStreamHandler = (app, req: StreamPodSandboxStatsRequest__Output) =>
+  podSandboxStatsEntries(app, matching(app, req.filter));
 
 // The filter is checked now; the sandboxes are walked as they are taken.
-function matching(app: App, f: PodSandboxStatsFilter__Output | null): Iterable<PodSandboxStats> {
+function matching(app: App, f: PodSandboxStatsFilter__Output | null): Iterable<Sandbox> {
   const byId = resolveIdFilter(f?.id ?? '', (p) => app.sandboxes.store.resolve(p));
   if (byId === null) return [];
   const candidates = byId ? [byId] : app.sandboxes.store.values();
@@ -36,7 +36,7 @@ function matching(app: App, f: PodSandboxStatsFilter__Output | null): Iterable<P
     for (const s of candidates) {
       if (s.state !== 'SANDBOX_READY') continue;
       if (!matchesLabels(s.labels, f?.label_selector)) continue;
-      yield toPodSandboxStats(app, s);
+      yield s;
     }
   })();
 }

@@ -60,6 +60,7 @@ export class RootfsStore implements RootfsHost {
   private readonly lowers = new Map<string, MemTree>();
   private readonly pods = new Map<string, PodFiles>();
   private readonly dirty = new Set<string>();
+  private readonly usageKeys = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   // A background write-out in progress, a few layers per turn of the loop.
   private draining?: NodeJS.Immediate;
@@ -101,6 +102,7 @@ export class RootfsStore implements RootfsHost {
     this.layers.delete(containerId);
     this.open.delete(containerId);
     this.dirty.delete(containerId);
+    this.usageKeys.delete(containerId);
   }
 
   // A sandbox's own files go with it.
@@ -114,7 +116,11 @@ export class RootfsStore implements RootfsHost {
   }
 
   usage(containerId: string): ObjectSize {
-    return this.o.containerfs.sizeOf(writableLayerKey(containerId)) ?? { bytes: 0, inodes: 0 };
+    // The key kept, not built: the stats RPCs look up every container's
+    // layer per call, and a fresh key string is hashed again each time.
+    let key = this.usageKeys.get(containerId);
+    if (key === undefined) this.usageKeys.set(containerId, (key = writableLayerKey(containerId)));
+    return this.o.containerfs.sizeOf(key) ?? { bytes: 0, inodes: 0 };
   }
 
   // The rootfs_write behaviour: `bytes` more in the writable layer, all or
