@@ -209,6 +209,23 @@ describe('inside a container', () => {
     expect((await h.rt('Version', {})).runtime_name).toBe('fakecri');
   });
 
+  it("a mount whose directories the image lacks is reached through them, made as runc makes them (the service account token)", async () => {
+    const host = join(h.dir, 'sa-token');
+    mkdirSync(host);
+    writeFileSync(join(host, 'token'), 'secret-token');
+    const id = await run('sa', 'sleep 3600', {
+      mounts: [{ container_path: '/var/run/secrets/kubernetes.io/serviceaccount', host_path: host, readonly: true }],
+      securityContext: { readonly_rootfs: true },
+    });
+    expect(await exec(id, ['cat', '/var/run/secrets/kubernetes.io/serviceaccount/token'])).toMatchObject({ code: 0, out: 'secret-token' });
+    expect(await exec(id, ['sh', '-c', 'ls /var/run /var/run/secrets; stat -c "%a %U" /var/run/secrets/kubernetes.io'])).toMatchObject({
+      code: 0,
+      out: '/var/run:\nsecrets\n\n/var/run/secrets:\nkubernetes.io\n755 root\n',
+    });
+    // The root stays read-only for the container itself.
+    expect(await exec(id, ['mkdir', '/var/run/x'])).toMatchObject({ code: 1, err: "mkdir: can't create directory '/var/run/x': Read-only file system\n" });
+  });
+
   it('masked_paths and readonly_paths as runc applies them (critest MaskedPaths, ReadonlyPaths)', async () => {
     const id = await run('masks', 'sleep 3600', {
       securityContext: { masked_paths: ['/bin/ls', '/usr/sbin', '/proc/kcore', '/no/such/path'], readonly_paths: ['/tmp', '/proc/sys'] },

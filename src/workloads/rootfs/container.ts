@@ -195,6 +195,7 @@ export class ContainerRootfs implements FsSpace {
   private mounted?: Map<string, Backend>;
   private cri?: CriSlot[];
   private rules?: ReadonlyMap<string, PathRule>;
+  private mountpointsMade = false;
   private randomSource?: RandomSource;
 
   constructor(
@@ -212,7 +213,35 @@ export class ContainerRootfs implements FsSpace {
 
   // The container's files as the process `caller` sees them.
   view(caller: Caller): ContainerFs {
+    if (!this.mountpointsMade) this.makeMountpoints();
     return new View(this, caller);
+  }
+
+  // As runc before it mounts: the directories leading to each CRI mount
+  // that the image lacks (/var/run/secrets/kubernetes.io for the service
+  // account token) are made in the writable layer, root's, mode 0755, even
+  // under a read-only root (runc makes them before it remounts / read-only).
+  // Not through symlinks or other mounts.
+  private makeMountpoints(): void {
+    this.mountpointsMade = true;
+    const slots = this.criSlots();
+    if (!slots.length) return;
+    const b = new Overlay(this.host.lower(this.id), this.host.layer(this.id), DEV.overlay, false);
+    for (const { target } of slots) {
+      const names = target.split('/').filter(Boolean);
+      let n = b.root();
+      for (let i = 0; i < names.length - 1; i++) {
+        if (this.mountBelowRules(`/${names.slice(0, i + 1).join('/')}`)) break;
+        let next = b.lookup(n, names[i]);
+        try {
+          next ??= b.create(n, names[i], { type: 'dir', mode: 0o755, uid: 0, gid: 0 });
+        } catch {
+          break; // a full layer: the mount stays out of reach
+        }
+        if (b.attr(next).type !== 'dir') break;
+        n = next;
+      }
+    }
   }
 
   root(): Backend {
