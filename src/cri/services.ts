@@ -13,6 +13,7 @@ import { containerStatus } from './runtime/container-status';
 import { stopContainer } from './runtime/container-stop';
 import { updateContainerResources } from './runtime/container-update';
 import { runtimeConfig, updateRuntimeConfig } from './runtime/runtime-config';
+import { listMetricDescriptors, listPodSandboxMetrics, streamPodSandboxMetrics } from './runtime/metrics';
 import { listPodSandbox } from './runtime/sandbox-list';
 import { portForward } from './runtime/sandbox-port-forward';
 import { removePodSandbox } from './runtime/sandbox-remove';
@@ -59,6 +60,8 @@ export const RUNTIME_HANDLERS: Record<string, AnyHandler> = {
   ListContainerStats: listContainerStats,
   PodSandboxStats: podSandboxStats,
   ListPodSandboxStats: listPodSandboxStats,
+  ListMetricDescriptors: listMetricDescriptors,
+  ListPodSandboxMetrics: listPodSandboxMetrics,
 };
 
 export const IMAGE_HANDLERS: Record<string, AnyHandler> = {
@@ -71,19 +74,17 @@ export const IMAGE_HANDLERS: Record<string, AnyHandler> = {
 
 export const STREAM_HANDLERS: Record<string, StreamHandler> = {
   GetContainerEvents: getContainerEvents,
+  StreamPodSandboxMetrics: streamPodSandboxMetrics,
 };
 
 // Registered, answering UNIMPLEMENTED with the reason, until their own issue.
 export const NOT_YET: Record<string, string> = {
   CheckpointContainer: 'checkpointing is not supported by fakecri',
-  ListMetricDescriptors: 'CRI metrics are not implemented yet',
-  ListPodSandboxMetrics: 'CRI metrics are not implemented yet',
   UpdatePodSandboxResources: 'UpdatePodSandboxResources is not implemented yet',
   StreamPodSandboxes: 'StreamPodSandboxes is not implemented yet',
   StreamContainers: 'StreamContainers is not implemented yet',
   StreamContainerStats: 'StreamContainerStats is not implemented yet',
   StreamPodSandboxStats: 'StreamPodSandboxStats is not implemented yet',
-  StreamPodSandboxMetrics: 'StreamPodSandboxMetrics is not implemented yet',
   StreamImages: 'StreamImages is not implemented yet',
 };
 
