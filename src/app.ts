@@ -31,6 +31,7 @@ import type { ObjectSize } from './vfs/filesystem';
 import { Ballast, type BallastRecord, type Filesystems, layerKey, openFilesystems, writableLayerKey } from './vfs/filesystems';
 import type { Sandbox } from './store/sandbox';
 import { RootfsStore } from './workloads/rootfs/store';
+import { containerUser } from './workloads/rootfs/identity';
 import { StreamService } from './streams/service';
 
 // What the kubelet set through UpdateRuntimeConfig; survives restarts.
@@ -158,6 +159,7 @@ export class App {
         checkStart: (c) => this.workloads.checkStart(c),
         stopProgram: (c, timeoutMs) => this.workloads.stopProgram(c, timeoutMs),
         seccomp: this.seccomp,
+        user: (c) => containerUser(this.rootfs.view(c.id, { uid: 0, gid: 0, groups: [], pid: 0 }), c.config, this.images.find(c.imageId)?.user),
       },
       log,
     );

@@ -78,6 +78,7 @@ export function toContainerStatus(c: Container): ContainerStatus {
     mounts: c.mounts as Mount[],
     log_path: c.logPath,
     resources: c.resources ? ({ linux: c.resources } as ContainerResources) : null,
+    user: c.user ? { linux: { uid: c.user.uid, gid: c.user.gid, supplemental_groups: c.user.groups } } : null,
   };
 }
 

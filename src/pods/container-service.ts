@@ -47,6 +47,8 @@ export interface ContainerServiceOptions {
   stopProgram?: (c: Container, timeoutMs: number) => Promise<void> | undefined;
   // Resolves the container's seccomp profile at creation; none: unconfined.
   seccomp?: SeccompSetup;
+  // Who the container's processes will run as, once its files exist.
+  user?: (c: Container) => Container['user'];
 }
 
 const SIGKILL_EXIT = 137;
@@ -159,9 +161,11 @@ export class ContainerService {
       throw err;
     }
     this.index(container);
-    this.log.info({ container: container.id, sandbox: sandbox.id, name: input.metadata.name }, 'container created');
-    this.events.container('CREATED', container);
-    return container;
+    const user = this.options.user;
+    const created = user ? this.store.update(container.id, (c) => void (c.user = user(c))) : container;
+    this.log.info({ container: created.id, sandbox: sandbox.id, name: input.metadata.name }, 'container created');
+    this.events.container('CREATED', created);
+    return created;
   }
 
   start(idOrPrefix: string): Container {

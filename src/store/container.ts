@@ -65,6 +65,10 @@ export interface Container {
   // The effective seccomp profile, resolved at CreateContainer. Absent in
   // records written before fakecri resolved seccomp: unconfined.
   seccomp?: ContainerSeccomp;
+  // Who its processes run as, decided at CreateContainer from the security
+  // context and the image's /etc/passwd and /etc/group (ContainerStatus.user).
+  // groups: every group, the primary one first, as the OCI spec's additionalGids.
+  user?: { uid: number; gid: number; groups: number[] };
 }
 
 export interface ContainerSeccomp {

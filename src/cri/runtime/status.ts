@@ -11,7 +11,7 @@ export const status: Handler<StatusRequest__Output, StatusResponse> = (app, req)
       { name: '', features: { recursive_read_only_mounts: true, user_namespaces: false } },
       ...app.config.runtime.handlers.map((name) => ({ name, features: { recursive_read_only_mounts: true, user_namespaces: false } })),
     ],
-    features: { supplemental_groups_policy: true },
+    features: { supplemental_groups_policy: true, user_namespaces_host_network: false },
   };
   if (req.verbose) {
     response.info = {
