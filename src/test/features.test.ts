@@ -19,8 +19,9 @@ describe('runtime features', () => {
     rmSync(host, { recursive: true, force: true });
   });
 
-  async function run(name: string, config: object) {
-    const cfg = podConfig(`pod-${name}`);
+  async function run(name: string, config: object, pod: { userns?: object; hostNetwork?: boolean } = {}) {
+    const cfg = podConfig(`pod-${name}`, { hostNetwork: pod.hostNetwork });
+    if (pod.userns) Object.assign(cfg.linux.security_context.namespace_options, { userns_options: pod.userns });
     const sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
     const cc = { ...containerConfig(name, 'busybox'), command: ['sleep', '3600'], args: [], ...config };
     const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: cc, sandbox_config: cfg })).container_id as string;
@@ -35,10 +36,10 @@ describe('runtime features', () => {
   it('Status: per handler and for the runtime, as v0.36 defines them', async () => {
     const s = await h.rt('Status', {});
     expect(s.runtime_handlers).toEqual([
-      { name: '', features: { recursive_read_only_mounts: true, user_namespaces: false } },
-      { name: 'runc', features: { recursive_read_only_mounts: true, user_namespaces: false } },
+      { name: '', features: { recursive_read_only_mounts: true, user_namespaces: true } },
+      { name: 'runc', features: { recursive_read_only_mounts: true, user_namespaces: true } },
     ]);
-    expect(s.features).toEqual({ supplemental_groups_policy: true, user_namespaces_host_network: false });
+    expect(s.features).toEqual({ supplemental_groups_policy: true, user_namespaces_host_network: true });
   });
 
   it('a recursive read-only mount refuses writes at every depth; a plain read-write one takes them', async () => {
@@ -74,5 +75,39 @@ describe('runtime features', () => {
     // Kept across a restart.
     await h.restart();
     expect((await h.rt('ContainerStatus', { container_id: id })).status.user.linux).toEqual(user);
+  });
+
+  it("user namespaces: the pod's mappings in /proc/<pid>/uid_map and gid_map, with or without host network", async () => {
+    const userns = { mode: 'POD', uids: [{ host_id: 65536, container_id: 0, length: 65536 }], gids: [{ host_id: 131072, container_id: 0, length: 65536 }] };
+    const id = await run('userns', {}, { userns });
+    expect((await sh(id, 'cat /proc/self/uid_map')).out).toBe('0      65536      65536');
+    expect((await sh(id, 'cat /proc/1/gid_map')).out).toBe('0     131072      65536');
+    // PodSandboxStatus shows the namespace the pod got.
+    const [pod] = (await h.rt('ListPodSandbox', { filter: { label_selector: { 'io.kubernetes.pod.name': 'pod-userns' } } })).items;
+    const options = (await h.rt('PodSandboxStatus', { pod_sandbox_id: pod.id })).status.linux.namespaces.options;
+    expect(options.userns_options).toEqual(userns);
+    const host = await run('userns-host', {}, { userns, hostNetwork: true });
+    expect((await sh(host, 'cat /proc/self/uid_map')).out).toBe('0      65536      65536');
+    // Without: the initial namespace.
+    const plain = await run('plain', {});
+    expect((await sh(plain, 'cat /proc/self/uid_map')).out).toBe('0          0 4294967295');
+  });
+
+  it('user namespaces: RunPodSandbox refuses mappings that cannot be', async () => {
+    const bad = async (userns: object) => {
+      const cfg = podConfig('bad');
+      Object.assign(cfg.linux.security_context.namespace_options, { userns_options: userns });
+      return h.rt('RunPodSandbox', { config: cfg }).then(
+        () => 'accepted',
+        (e: { details: string }) => e.details,
+      );
+    };
+    const map = { host_id: 65536, container_id: 0, length: 65536 };
+    expect(await bad({ mode: 'POD', uids: [map], gids: [] })).toMatch(/userns_options\.gids: mode POD needs at least one mapping/);
+    expect(await bad({ mode: 'NODE', uids: [map], gids: [map] })).toMatch(/userns_options\.uids: mode NODE takes no mappings/);
+    expect(await bad({ mode: 'CONTAINER', uids: [map], gids: [map] })).toMatch(/userns_options\.mode CONTAINER is not one of POD, NODE/);
+    expect(await bad({ mode: 'POD', uids: [{ ...map, length: 0 }], gids: [map] })).toMatch(/uids\[0\]\.length must not be 0/);
+    expect(await bad({ mode: 'POD', uids: [{ ...map, host_id: 4294967295 }], gids: [map] })).toMatch(/uids\[0\] goes past id 4294967295/);
+    expect((await h.rt('ListPodSandbox', {})).items).toEqual([]);
   });
 });
