@@ -9,6 +9,7 @@ import { defaultControlSocket, routes } from '../control/routes';
 import { CRI_RPC_NAMES } from '../cri/services';
 import { FaultEngine } from '../faults/engine';
 import { crioBench } from './crio';
+import { criMetricsBench } from './cri-metrics';
 import { diskBench } from './disk';
 import { fmt, measure, rssKiB } from './load';
 import { rootfsBench } from './rootfs';
@@ -44,8 +45,8 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 }
 
 
-// Sections to run: `node dist/bench/main.js [cri] [disk] [crio] [rootfs] [userland] [streaming]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio', 'rootfs', 'userland', 'streaming'];
+// Sections to run: `node dist/bench/main.js [cri] [disk] [crio] [rootfs] [userland] [streaming] [metrics]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'disk', 'crio', 'rootfs', 'userland', 'streaming', 'metrics'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -57,6 +58,7 @@ async function main() {
   if (sections.includes('rootfs')) await rootfsBench(dir, print);
   if (sections.includes('userland')) await userlandBench(dir, print, cli);
   if (sections.includes('streaming')) await streamingBench(dir, print, cli);
+  if (sections.includes('metrics')) await criMetricsBench(dir, print, cli);
   rmSync(dir, { recursive: true, force: true });
 }
 
