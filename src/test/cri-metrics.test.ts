@@ -155,6 +155,7 @@ describe('CRI metrics', () => {
     }
     drain();
     await until('the end', () => written.at(-1) === 'end');
-    expect(written.slice(0, -1).map((m) => m.pod_sandbox_metrics.length)).toEqual([100, 100, 50]);
+    const decode = loadCriProto().runtime.v1.RuntimeService.service.StreamPodSandboxMetrics.responseDeserialize as (b: Buffer) => any;
+    expect(written.slice(0, -1).map((m) => decode(m).pod_sandbox_metrics.length)).toEqual([100, 100, 50]);
   });
 });

@@ -4,36 +4,35 @@ import type { StreamHandler } from '../server';
 import type { Container } from '../../store/container';
 import type { Sandbox } from '../../store/sandbox';
 import { nowNanos } from '../../domain/clock';
-import { type ContainerSample, type CriMetric, DESCRIPTORS, type FsCapacity, type ResourcesSample, containerMetrics, sandboxMetrics } from '../../stats/cri-metrics';
+import { type ContainerSample, DESCRIPTORS, type FsCapacity, type ResourcesSample, containerMetrics, sandboxMetrics } from '../../stats/cri-metrics';
+import { type PodMetrics, encodePodMetricsList } from '../encode-metrics';
+import type { Encoded } from '../encode';
 import type { ListMetricDescriptorsResponse } from '../../generated/runtime/v1/ListMetricDescriptorsResponse';
-import type { ListPodSandboxMetricsResponse } from '../../generated/runtime/v1/ListPodSandboxMetricsResponse';
-import type { Metric } from '../../generated/runtime/v1/Metric';
-import type { PodSandboxMetrics } from '../../generated/runtime/v1/PodSandboxMetrics';
-import type { StreamPodSandboxMetricsResponse } from '../../generated/runtime/v1/StreamPodSandboxMetricsResponse';
 
 export const listMetricDescriptors: Handler<unknown, ListMetricDescriptorsResponse> = () => ({
   descriptors: DESCRIPTORS.map((m) => ({ name: m.name, help: m.help, label_keys: [...m.labelKeys] })),
 });
 
 // Ready sandboxes and their running containers, as ListPodSandboxStats.
-export const listPodSandboxMetrics: Handler<unknown, ListPodSandboxMetricsResponse> = (app) => {
-  const pod_metrics: PodSandboxMetrics[] = [];
-  for (const s of readySandboxes(app)) pod_metrics.push(podSandboxMetrics(app, s));
-  return { pod_metrics };
+// Answered as encoded bytes (encode-metrics.ts).
+export const listPodSandboxMetrics: Handler<unknown, Encoded> = (app) => {
+  const pods: PodMetrics[] = [];
+  for (const s of readySandboxes(app)) pods.push(podMetrics(app, s));
+  return encodePodMetricsList(pods);
 };
 
 // A message holds up to this many sandboxes, or about this many metrics
-// (some 200 bytes each): well under 4 MiB.
+// (some 150 bytes each): well under 4 MiB.
 const BATCH_SANDBOXES = 100;
 const BATCH_METRICS = 5000;
 
 // The same as ListPodSandboxMetrics, in batches; each is computed only when
 // the previous one is on its way, so a client that goes stops the work.
 export const streamPodSandboxMetrics: StreamHandler = async (app, _req, write, signal, drained) => {
-  let batch: PodSandboxMetrics[] = [];
+  let batch: PodMetrics[] = [];
   let metrics = 0;
   const send = async () => {
-    const message: StreamPodSandboxMetricsResponse = { pod_sandbox_metrics: batch };
+    const message = encodePodMetricsList(batch);
     batch = [];
     metrics = 0;
     if (!write(message)) await drained();
@@ -44,9 +43,9 @@ export const streamPodSandboxMetrics: StreamHandler = async (app, _req, write, s
     if (signal.aborted) return;
     // Gone meanwhile.
     if (app.sandboxes.store.get(s.id) !== s) continue;
-    const m = podSandboxMetrics(app, s);
+    const m = podMetrics(app, s);
     batch.push(m);
-    metrics += (m.metrics?.length ?? 0) + (m.container_metrics ?? []).reduce((n, c) => n + (c.metrics?.length ?? 0), 0);
+    metrics += m.metrics.length + m.containers.reduce((n, c) => n + c.metrics.length, 0);
     if (batch.length >= BATCH_SANDBOXES || metrics >= BATCH_METRICS) await send();
   }
   if (batch.length && !signal.aborted) await send();
@@ -56,19 +55,19 @@ function* readySandboxes(app: App): Iterable<Sandbox> {
   for (const s of app.sandboxes.store.values()) if (s.state === 'SANDBOX_READY') yield s;
 }
 
-function podSandboxMetrics(app: App, s: Sandbox): PodSandboxMetrics {
-  const timestamp = nowNanos();
-  const now = Number(BigInt(timestamp) / 1_000_000n) / 1000;
+function podMetrics(app: App, s: Sandbox): PodMetrics {
+  const timestamp = BigInt(nowNanos());
+  const now = Number(timestamp / 1_000_000n) / 1000;
   const fs = containerfs(app);
-  // The one interface PodSandboxStats reports, with its counters.
-  const pod = sandboxMetrics({ id: s.id, namespace: s.metadata.namespace, pod: s.metadata.name, interfaces: [{ name: 'eth0', rxBytes: 0, txBytes: 0 }] });
   return {
-    pod_sandbox_id: s.id,
-    metrics: pod.map((m) => toMetric(m, timestamp)),
-    container_metrics: app.containers
+    sandboxId: s.id,
+    timestamp,
+    // The one interface PodSandboxStats reports, with its counters.
+    metrics: sandboxMetrics({ id: s.id, namespace: s.metadata.namespace, pod: s.metadata.name, interfaces: [{ name: 'eth0', rxBytes: 0, txBytes: 0 }] }),
+    containers: app.containers
       .inSandbox(s.id)
       .filter((c) => c.state === 'CONTAINER_RUNNING')
-      .map((c) => ({ container_id: c.id, metrics: containerMetrics(sample(app, s, c), fs, now).map((m) => toMetric(m, timestamp)) })),
+      .map((c) => ({ id: c.id, metrics: containerMetrics(sample(app, s, c), fs, now) })),
   };
 }
 
@@ -92,8 +91,4 @@ function sample(app: App, s: Sandbox, c: Container): ContainerSample {
     processes: app.workloads.programs.procs(c.id)?.list().length ?? 0,
     resources: (c.resources ?? {}) as ResourcesSample,
   };
-}
-
-function toMetric(m: CriMetric, timestamp: string): Metric {
-  return { name: m.name, timestamp, metric_type: m.type, value: { value: m.value.toString() }, label_values: m.labels };
 }
