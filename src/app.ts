@@ -159,7 +159,7 @@ export class App {
         checkStart: (c) => this.workloads.checkStart(c),
         stopProgram: (c, timeoutMs) => this.workloads.stopProgram(c, timeoutMs),
         seccomp: this.seccomp,
-        user: (c) => containerUser(this.rootfs.view(c.id, { uid: 0, gid: 0, groups: [], pid: 0 }), c.config, this.images.find(c.imageId)?.user),
+        user: (config, imageId) => containerUser(this.rootfs.imageView(imageId, { uid: 0, gid: 0, groups: [], pid: 0 }), config, this.images.find(imageId)?.user),
       },
       log,
     );

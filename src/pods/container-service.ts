@@ -47,8 +47,8 @@ export interface ContainerServiceOptions {
   stopProgram?: (c: Container, timeoutMs: number) => Promise<void> | undefined;
   // Resolves the container's seccomp profile at creation; none: unconfined.
   seccomp?: SeccompSetup;
-  // Who the container's processes will run as, once its files exist.
-  user?: (c: Container) => Container['user'];
+  // Who the container's processes will run as, from its config and image.
+  user?: (config: unknown, imageId: string) => Container['user'];
 }
 
 const SIGKILL_EXIT = 137;
@@ -141,6 +141,8 @@ export class ContainerService {
       resources: input.resources,
       config: input.config,
     };
+    const user = this.options.user?.(input.config, image.id);
+    if (user) container.user = user;
     // Reserved before the first await, so a concurrent duplicate is refused.
     this.names.set(name, container.id);
     try {
@@ -161,11 +163,9 @@ export class ContainerService {
       throw err;
     }
     this.index(container);
-    const user = this.options.user;
-    const created = user ? this.store.update(container.id, (c) => void (c.user = user(c))) : container;
-    this.log.info({ container: created.id, sandbox: sandbox.id, name: input.metadata.name }, 'container created');
-    this.events.container('CREATED', created);
-    return created;
+    this.log.info({ container: container.id, sandbox: sandbox.id, name: input.metadata.name }, 'container created');
+    this.events.container('CREATED', container);
+    return container;
   }
 
   start(idOrPrefix: string): Container {
