@@ -65,7 +65,7 @@ describe('CRI metrics', () => {
     // Container level: who it is.
     const a = pod.container_metrics.find((c: any) => c.container_id === ids[0]).metrics;
     const ws = a.find((m: any) => m.name === 'container_memory_working_set_bytes');
-    expect(ws.label_values).toEqual([ids[0], 'k8s_a_p_default_uid-p_0', 'busybox', 'default', 'p', 'a']);
+    expect(ws.label_values).toEqual([ids[0], 'k8s_a_p_default_uid-p_0', 'docker.io/library/busybox:latest', 'default', 'p', 'a']);
     expect(ws.metric_type).toBe('GAUGE');
     // Every name used is described, and the stopped pod and container go.
     await h.rt('StopContainer', { container_id: ids[1], timeout: 0 });

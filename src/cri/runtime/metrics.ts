@@ -82,7 +82,8 @@ function sample(app: App, s: Sandbox, c: Container): ContainerSample {
   return {
     id: c.id,
     name: `k8s_${c.metadata.name}_${s.metadata.name}_${s.metadata.namespace}_${s.metadata.uid}_${c.metadata.attempt}`,
-    image: c.image.image,
+    // As CRI-O's SomeNameOfTheImage: a name, not the id the kubelet passes.
+    image: app.images.find(c.imageId)?.repoTags[0] ?? (c.image.user_specified_image || c.image.image),
     namespace: s.metadata.namespace,
     pod: s.metadata.name,
     container: c.metadata.name,
