@@ -158,4 +158,34 @@ describe('CRI metrics', () => {
     const decode = loadCriProto().runtime.v1.RuntimeService.service.StreamPodSandboxMetrics.responseDeserialize as (b: Buffer) => any;
     expect(written.slice(0, -1).map((m) => decode(m).pod_sandbox_metrics.length)).toEqual([100, 100, 50]);
   });
+
+  it('ListPodSandboxMetrics past the message limit: RESOURCE_EXHAUSTED naming StreamPodSandboxMetrics, which sends it all', async () => {
+    // The longest names the CRI takes make some 55 KiB of metrics per container.
+    const long = (c: string) => c.repeat(253);
+    const cfg = podConfig(long('p'), { namespace: long('n'), uid: long('u') });
+    const sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
+    for (let i = 0; i < 320; i++) {
+      const cc = { ...containerConfig(`${i}-${long('c')}`.slice(0, 253), 'busybox', { podName: cfg.metadata.name, uid: cfg.metadata.uid }), command: ['sleep', '3600'], args: [] };
+      const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: cc, sandbox_config: cfg })).container_id;
+      await h.rt('StartContainer', { container_id: id });
+    }
+    const err = await h.rt('ListPodSandboxMetrics').then(() => undefined, (e: grpc.ServiceError) => e);
+    expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(err?.details).toMatch(/over the 16777216-byte message limit; use StreamPodSandboxMetrics/);
+    const Ctor = loadCriProto().runtime.v1.RuntimeService as unknown as grpc.ServiceClientConstructor;
+    // Every message under 4 MiB, or this client refuses it.
+    const client = new Ctor(`unix://${h.socket}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 4 * 1024 * 1024 }) as any;
+    try {
+      const containers = await new Promise<number>((resolve, reject) => {
+        let n = 0;
+        const stream = client.StreamPodSandboxMetrics({}, { deadline: Date.now() + 120_000 });
+        stream.on('data', (m: any) => (n += m.pod_sandbox_metrics.reduce((k: number, p: any) => k + p.container_metrics.length, 0)));
+        stream.on('error', reject);
+        stream.on('end', () => resolve(n));
+      });
+      expect(containers).toBe(320);
+    } finally {
+      client.close();
+    }
+  }, 240_000);
 });

@@ -4,6 +4,7 @@ import type { StreamHandler } from '../server';
 import type { Container } from '../../store/container';
 import type { Sandbox } from '../../store/sandbox';
 import { nowNanos } from '../../domain/clock';
+import { resourceExhausted } from '../../domain/errors';
 import { type ContainerSample, DESCRIPTORS, type FsCapacity, type ResourcesSample, containerMetrics, sandboxMetrics } from '../../stats/cri-metrics';
 import { type PodMetrics, encodePodMetricsList } from '../encode-metrics';
 import type { Encoded } from '../encode';
@@ -13,28 +14,38 @@ export const listMetricDescriptors: Handler<unknown, ListMetricDescriptorsRespon
   descriptors: DESCRIPTORS.map((m) => ({ name: m.name, help: m.help, label_keys: [...m.labelKeys] })),
 });
 
+// The kubelet's message limit (and server.ts's).
+const MAX_MESSAGE = 16 * 1024 * 1024;
+
 // Ready sandboxes and their running containers, as ListPodSandboxStats.
 // Answered as encoded bytes (encode-metrics.ts).
 export const listPodSandboxMetrics: Handler<unknown, Encoded> = (app) => {
   const pods: PodMetrics[] = [];
   for (const s of readySandboxes(app)) pods.push(podMetrics(app, s));
-  return encodePodMetricsList(pods);
+  const answer = encodePodMetricsList(pods);
+  if (answer.length > MAX_MESSAGE) {
+    throw resourceExhausted(`ListPodSandboxMetrics: the answer for ${pods.length} pod sandboxes is ${answer.length} bytes, over the ${MAX_MESSAGE}-byte message limit; use StreamPodSandboxMetrics`);
+  }
+  return answer;
 };
 
-// A message holds up to this many sandboxes, or about this many metrics
-// (some 150 bytes each): well under 4 MiB.
+// A message holds up to this many sandboxes and about this many bytes:
+// well under 4 MiB.
 const BATCH_SANDBOXES = 100;
-const BATCH_METRICS = 5000;
+const BATCH_BYTES = 1024 * 1024;
 
 // The same as ListPodSandboxMetrics, in batches; each is computed only when
-// the previous one is on its way, so a client that goes stops the work.
+// the previous one is on its way, so a client that goes stops the work. A
+// sandbox too big for one message is sent as several PodSandboxMetrics of
+// the same id, its containers shared out (the first has the pod's own
+// metrics), as CRI-O's list may give it; the kubelet reads each alone.
 export const streamPodSandboxMetrics: StreamHandler = async (app, _req, write, signal, drained) => {
-  let batch: PodMetrics[] = [];
-  let metrics = 0;
+  let batch: Buffer[] = [];
+  let bytes = 0;
   const send = async () => {
-    const message = encodePodMetricsList(batch);
+    const message = Buffer.concat(batch);
     batch = [];
-    metrics = 0;
+    bytes = 0;
     if (!write(message)) await drained();
     // Lets a cancel from the client be seen between batches.
     else await new Promise((resolve) => setImmediate(resolve));
@@ -43,13 +54,22 @@ export const streamPodSandboxMetrics: StreamHandler = async (app, _req, write, s
     if (signal.aborted) return;
     // Gone meanwhile.
     if (app.sandboxes.store.get(s.id) !== s) continue;
-    const m = podMetrics(app, s);
-    batch.push(m);
-    metrics += m.metrics.length + m.containers.reduce((n, c) => n + c.metrics.length, 0);
-    if (batch.length >= BATCH_SANDBOXES || metrics >= BATCH_METRICS) await send();
+    for (const part of split(podMetrics(app, s))) {
+      // One PodSandboxMetrics, encoded alone: lists concatenate.
+      const encoded = encodePodMetricsList([part]);
+      if (batch.length && (batch.length >= BATCH_SANDBOXES || bytes + encoded.length > BATCH_BYTES)) await send();
+      if (signal.aborted) return;
+      batch.push(encoded);
+      bytes += encoded.length;
+    }
   }
   if (batch.length && !signal.aborted) await send();
 };
+
+function split(p: PodMetrics): PodMetrics[] {
+  if (encodePodMetricsList([p]).length <= BATCH_BYTES) return [p];
+  return p.containers.map((c, i) => ({ ...p, metrics: i === 0 ? p.metrics : [], containers: [c] }));
+}
 
 function* readySandboxes(app: App): Iterable<Sandbox> {
   for (const s of app.sandboxes.store.values()) if (s.state === 'SANDBOX_READY') yield s;
