@@ -32,6 +32,7 @@ import type { ObjectSize } from './vfs/filesystem';
 import { Ballast, type BallastRecord, type Filesystems, layerKey, openFilesystems, writableLayerKey } from './vfs/filesystems';
 import type { Sandbox } from './store/sandbox';
 import { RootfsStore } from './workloads/rootfs/store';
+import { containerUser } from './workloads/rootfs/identity';
 import { StreamService } from './streams/service';
 import { type ContainerUsage, type DiskUsage, StatsModel } from './stats/model';
 
@@ -151,9 +152,9 @@ export class App {
         startLogLine: config.runtime.start_log_line,
         stopPlan: (c) => this.workloads.stopPlan(c),
         checkStart: (c) => this.workloads.checkStart(c),
-        userOf: (c) => this.workloads.userOf(c),
         stopProgram: (c, timeoutMs) => this.workloads.stopProgram(c, timeoutMs),
         seccomp: this.seccomp,
+        user: (config, imageId) => containerUser(this.rootfs.imageView(imageId, { uid: 0, gid: 0, groups: [], pid: 0 }), config, this.images.find(imageId)?.user),
       },
       log,
     );

@@ -10,6 +10,7 @@ import { CRI_RPC_NAMES } from '../cri/services';
 import { FaultEngine } from '../faults/engine';
 import { checkpointBench } from './checkpoint';
 import { crioBench } from './crio';
+import { criMetricsBench } from './cri-metrics';
 import { diskBench } from './disk';
 import { listsBench } from './lists';
 import { nodesBench } from './nodes';
@@ -48,8 +49,8 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 }
 
 
-// Sections to run: `node dist/bench/main.js [cri] [lists] [scale] [disk] [crio] [rootfs] [userland] [streaming] [checkpoint] [nodes]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'scale', 'disk', 'crio', 'rootfs', 'userland', 'streaming', 'checkpoint', 'nodes'];
+// Sections to run: `node dist/bench/main.js [cri] [lists] [scale] [metrics] [disk] [crio] [rootfs] [userland] [streaming] [checkpoint] [nodes]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'scale', 'metrics', 'disk', 'crio', 'rootfs', 'userland', 'streaming', 'checkpoint', 'nodes'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -73,6 +74,7 @@ async function main() {
   }
   if (sections.includes('checkpoint')) await checkpointBench(dir, print);
   if (sections.includes('nodes')) await nodesBench(dir, print, cli);
+  if (sections.includes('metrics')) await criMetricsBench(dir, print, cli);
   rmSync(dir, { recursive: true, force: true });
 }
 

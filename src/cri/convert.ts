@@ -78,8 +78,7 @@ export function toContainerStatus(c: Container): ContainerStatus {
     mounts: c.mounts as Mount[],
     log_path: c.logPath,
     resources: c.resources ? ({ linux: c.resources } as ContainerResources) : null,
-    // containerd's: the process's uid, gid and additional gids (gid among them).
-    user: c.user ? { linux: { uid: c.user.uid, gid: c.user.gid, supplemental_groups: [c.user.gid, ...c.user.groups] } } : null,
+    user: c.user ? { linux: { uid: c.user.uid, gid: c.user.gid, supplemental_groups: c.user.groups } } : null,
   };
 }
 

@@ -15,6 +15,7 @@ import { containerStatus } from './runtime/container-status';
 import { stopContainer } from './runtime/container-stop';
 import { updateContainerResources } from './runtime/container-update';
 import { runtimeConfig, updateRuntimeConfig } from './runtime/runtime-config';
+import { listMetricDescriptors, listPodSandboxMetrics, streamPodSandboxMetrics } from './runtime/metrics';
 import { listPodSandbox, streamPodSandboxes } from './runtime/sandbox-list';
 import { portForward } from './runtime/sandbox-port-forward';
 import { removePodSandbox } from './runtime/sandbox-remove';
@@ -62,6 +63,8 @@ export const RUNTIME_HANDLERS: Record<string, AnyHandler> = {
   PodSandboxStats: podSandboxStats,
   ListPodSandboxStats: listPodSandboxStats,
   CheckpointContainer: checkpointContainer,
+  ListMetricDescriptors: listMetricDescriptors,
+  ListPodSandboxMetrics: listPodSandboxMetrics,
 };
 
 export const IMAGE_HANDLERS: Record<string, AnyHandler> = {
@@ -74,6 +77,7 @@ export const IMAGE_HANDLERS: Record<string, AnyHandler> = {
 
 export const STREAM_HANDLERS: Record<string, StreamHandler> = {
   GetContainerEvents: getContainerEvents,
+  StreamPodSandboxMetrics: streamPodSandboxMetrics,
 };
 
 // The Stream* lists (v0.36): the same items as their unary twin, in batches.
@@ -97,10 +101,7 @@ export const STREAMED_TWIN: Record<string, string> = {
 
 // Registered, answering UNIMPLEMENTED with the reason, until their own issue.
 export const NOT_YET: Record<string, string> = {
-  ListMetricDescriptors: 'CRI metrics are not implemented yet',
-  ListPodSandboxMetrics: 'CRI metrics are not implemented yet',
   UpdatePodSandboxResources: 'UpdatePodSandboxResources is not implemented yet',
-  StreamPodSandboxMetrics: 'StreamPodSandboxMetrics is not implemented yet',
 };
 
 export const CRI_RPC_NAMES: readonly string[] = [

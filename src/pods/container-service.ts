@@ -8,7 +8,7 @@ import { newId } from '../domain/ids';
 import { appendLog, createLogFile, formatLogLine } from '../logs/cri-log';
 import type { ImageRecord } from '../store/image-store';
 import type { ObjectStore } from '../store/object-store';
-import { type Container, type ContainerUser, type RestoredFrom, setContainerState, stateWord } from '../store/container';
+import { type Container, type RestoredFrom, setContainerState, stateWord } from '../store/container';
 import type { Sandbox, StringMap } from '../store/sandbox';
 import type { ObjectSize, WriteOptions } from '../vfs/filesystem';
 import type { PodEvents } from './events';
@@ -42,14 +42,14 @@ export interface ContainerServiceOptions {
   // Checks, before StartContainer changes anything, that the container's
   // program can start; throws with the runtime's words if not.
   checkStart?: (c: Container) => void;
-  // Who the container's first process will run as.
-  userOf?: (c: Container) => ContainerUser | undefined;
   // A container whose program answers the stop signal itself: sends it and
   // resolves when the program has ended or timeoutMs is up. undefined: the
   // stop plan decides.
   stopProgram?: (c: Container, timeoutMs: number) => Promise<void> | undefined;
   // Resolves the container's seccomp profile at creation; none: unconfined.
   seccomp?: SeccompSetup;
+  // Who the container's processes will run as, from its config and image.
+  user?: (config: unknown, imageId: string) => Container['user'];
 }
 
 const SIGKILL_EXIT = 137;
@@ -143,6 +143,8 @@ export class ContainerService {
       config: input.config,
       ...(input.restoredFrom ? { restoredFrom: input.restoredFrom } : {}),
     };
+    const user = this.options.user?.(input.config, image.id);
+    if (user) container.user = user;
     // Reserved before the first await, so a concurrent duplicate is refused.
     this.names.set(name, container.id);
     try {
@@ -189,12 +191,10 @@ export class ContainerService {
       throw err;
     }
     if (current.logPath) openLog(current, sandbox);
-    const user = this.options.userOf?.(current);
     const started = this.store.update(current.id, (c) => {
       setContainerState(c, 'CONTAINER_RUNNING');
       c.startedAt = nowNanos();
       c.pid = this.nextPid++;
-      if (user) c.user = user;
     });
     if (started.logPath && this.options.startLogLine) {
       const text = this.options.startLogLine.replaceAll('{name}', started.metadata.name);

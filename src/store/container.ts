@@ -65,18 +65,14 @@ export interface Container {
   // The effective seccomp profile, resolved at CreateContainer. Absent in
   // records written before fakecri resolved seccomp: unconfined.
   seccomp?: ContainerSeccomp;
-  // Who its first process runs as, set when it starts (ContainerStatus.user).
-  user?: ContainerUser;
+  // Who its processes run as, decided at CreateContainer from the security
+  // context and the image's /etc/passwd and /etc/group (ContainerStatus.user).
+  // groups: every group, the primary one first, as the OCI spec's additionalGids.
+  user?: { uid: number; gid: number; groups: number[] };
   // A container restored from a checkpoint archive: its program replays,
   // without writing, from the checkpointed container's start to the moment
   // of the checkpoint, then carries on (what CRIU's restore gives).
   restoredFrom?: RestoredFrom;
-}
-
-export interface ContainerUser {
-  uid: number;
-  gid: number;
-  groups: number[]; // supplementary, without gid
 }
 
 export interface RestoredFrom {

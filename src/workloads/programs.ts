@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { FakecriError } from '../domain/errors';
 import { longTimeout } from '../domain/sleep';
 import type { ImageRecord } from '../store/image-store';
-import type { Container, ContainerUser } from '../store/container';
+import type { Container } from '../store/container';
 import type { Sandbox } from '../store/sandbox';
 import type { Applet } from './applets/types';
 import type { PodNetwork } from './net/types';
@@ -66,12 +66,6 @@ export class Programs {
   // What argv[0] of the container's program would be, checked before
   // StartContainer changes anything, as runc's exec fails: throws with
   // containerd's words when it is not there.
-  // As resolved for its first process: uid, gid and supplementary groups.
-  userOf(c: Container): ContainerUser {
-    const { uid, gid, groups } = this.prepare(c).identity;
-    return { uid, gid, groups: [...groups] };
-  }
-
   check(c: Container): void {
     const r = this.prepare(c);
     const argv = r.spec.argv;

@@ -7,7 +7,7 @@ import { FakecriError, invalidArgument } from '../domain/errors';
 import { appendLog, formatLogLine } from '../logs/cri-log';
 import type { ContainerService } from '../pods/container-service';
 import type { PodEvents } from '../pods/events';
-import type { Container, ContainerUser } from '../store/container';
+import type { Container } from '../store/container';
 import type { ObjectStore } from '../store/object-store';
 import type { Sandbox } from '../store/sandbox';
 import { type Behaviour, behaviourFromAnnotations, mergeBehaviours } from './behaviour';
@@ -102,11 +102,6 @@ export class WorkloadRunner {
 
   // Before StartContainer changes anything: the program must be there,
   // unless a behaviour decides the container's life instead.
-  // None where a behaviour decides the exit: no process of the image runs.
-  userOf(c: Container): ContainerUser | undefined {
-    return this.decidesExit(this.resolve(c)) ? undefined : this.programs.userOf(c);
-  }
-
   checkStart(c: Container): void {
     if (!this.decidesExit(this.resolve(c))) this.programs.check(c);
   }

@@ -6,6 +6,7 @@ import type { Handler } from '../handler';
 import { MAX_NAME, MAX_PATH, checkEnum, checkMap, checkString, requireMessage, requireString } from '../validate';
 import type { RunPodSandboxRequest__Output } from '../../generated/runtime/v1/RunPodSandboxRequest';
 import type { RunPodSandboxResponse } from '../../generated/runtime/v1/RunPodSandboxResponse';
+import type { UserNamespace__Output } from '../../generated/runtime/v1/UserNamespace';
 
 const NAMESPACE_MODES = ['POD', 'CONTAINER', 'NODE', 'TARGET'] as const;
 
@@ -27,6 +28,7 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
   if (nsOptions) {
     checkEnum(nsOptions.pid, 'config.linux.security_context.namespace_options.pid', NAMESPACE_MODES);
     checkEnum(nsOptions.ipc, 'config.linux.security_context.namespace_options.ipc', NAMESPACE_MODES);
+    checkUserns(nsOptions.userns_options, 'config.linux.security_context.namespace_options.userns_options');
   }
   const annotations = checkMap(config.annotations, 'config.annotations', false);
   // fakecri's own annotations are checked before anything is created.
@@ -51,3 +53,24 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
   });
   return { pod_sandbox_id: sandbox.id };
 };
+
+const MAX_ID = 2 ** 32;
+// The kernel's limit on the lines of a uid_map.
+const MAX_MAPPINGS = 340;
+
+// A pod's own user namespace (POD) needs uid and gid mappings, as the
+// kubelet sends them for hostUsers: false; the node's (NODE) takes none.
+function checkUserns(u: UserNamespace__Output | null, field: string): void {
+  if (!u) return;
+  const mode = checkEnum(u.mode, `${field}.mode`, ['POD', 'NODE'] as const);
+  for (const kind of ['uids', 'gids'] as const) {
+    const maps = u[kind];
+    if (mode === 'NODE' && maps.length) throw invalidArgument(`${field}.${kind}: mode NODE takes no mappings`);
+    if (mode === 'POD' && !maps.length) throw invalidArgument(`${field}.${kind}: mode POD needs at least one mapping`);
+    if (maps.length > MAX_MAPPINGS) throw invalidArgument(`${field}.${kind}: ${maps.length} mappings, the most is ${MAX_MAPPINGS}`);
+    maps.forEach((m, i) => {
+      if (m.length === 0) throw invalidArgument(`${field}.${kind}[${i}].length must not be 0`);
+      if (m.host_id + m.length > MAX_ID || m.container_id + m.length > MAX_ID) throw invalidArgument(`${field}.${kind}[${i}] goes past id ${MAX_ID - 1}`);
+    });
+  }
+}

@@ -13,7 +13,7 @@ import type { WritableLayer } from './layer';
 import { type PathRule, type PathRulesView, pathRules, ruleMount } from './masked-paths';
 import { MemTree } from './memory-tree';
 import { Overlay, type UpperLayer } from './overlay';
-import { type ProcContext, type ProcSource, procRoot } from './proc';
+import { type IdMap, type ProcContext, type ProcSource, procRoot } from './proc';
 import { type SecurityView, mayCall, privileges } from './security';
 import { CapacitySpace } from './space';
 import { SynthFs } from './synthetic';
@@ -360,6 +360,7 @@ export class ContainerRootfs implements FsSpace {
       mounts: () => this.mounts(),
       sysctls: () => sandboxConfig().linux?.sysctls ?? {},
       hostname: () => this.host.sandbox(this.record.sandboxId)?.hostname ?? '',
+      idMaps: () => podIdMaps(this.host.sandbox(this.record.sandboxId)?.namespaceOptions),
     };
   }
 
@@ -382,4 +383,22 @@ function hostMount({ target, mount }: CriSlot): Backend {
     throw hostError(err, target);
   }
   return new HostDir(real, Boolean(mount.readonly));
+}
+
+interface UsernsView {
+  userns_options?: { mode?: string; uids?: IdMapping[]; gids?: IdMapping[] } | null;
+}
+interface IdMapping {
+  host_id?: number;
+  container_id?: number;
+  length?: number;
+}
+
+// A pod in its own user namespace (userns_options mode POD) maps ids as the
+// kubelet asked; absent fields are proto3 zeros.
+function podIdMaps(options: unknown): { uids: IdMap[]; gids: IdMap[] } | undefined {
+  const u = (options as UsernsView | null | undefined)?.userns_options;
+  if (u?.mode !== 'POD') return undefined;
+  const map = (m: IdMapping): IdMap => ({ containerId: m.container_id ?? 0, hostId: m.host_id ?? 0, length: m.length ?? 0 });
+  return { uids: (u.uids ?? []).map(map), gids: (u.gids ?? []).map(map) };
 }

@@ -32,6 +32,13 @@ describe('resolveIdentity', () => {
     expect(resolveIdentity(fs, sc({ run_as_username: 'app' }))).toMatchObject({ uid: 1000, gid: 1000 });
   });
 
+  it('Strict supplemental groups policy: only the requested groups, not those of /etc/group', () => {
+    const fs = fsWith('root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n', 'root:x:0:\napp:x:1000:\nwheel:x:10:app\n');
+    const user = { run_as_user: { value: '1000' }, supplemental_groups: ['4000'] };
+    expect(resolveIdentity(fs, sc({ ...user, supplemental_groups_policy: 'Merge' })).groups).toEqual([10, 4000]);
+    expect(resolveIdentity(fs, sc({ ...user, supplemental_groups_policy: 'Strict' })).groups).toEqual([4000]);
+  });
+
   it("falls back to the image's User, by name or number, with a group", () => {
     const fs = fsWith();
     expect(resolveIdentity(fs, {}, 'nobody')).toEqual({ uid: 65534, gid: 65534, groups: [], user: 'nobody' });

@@ -13,6 +13,7 @@ interface SecurityContextView {
   run_as_group?: { value?: string | number } | null;
   run_as_username?: string;
   supplemental_groups?: (string | number)[];
+  // Strict: the image's /etc/group adds nothing.
   supplemental_groups_policy?: string;
 }
 
@@ -77,9 +78,15 @@ export function resolveIdentity(fs: ContainerFs, config: unknown, imageUser = ''
   let gid = entry?.gid ?? 0;
   if (group) gid = isNumber(group) ? Number(group) : (all.find((g) => g.name === group)?.gid ?? gid);
   const name = entry?.name;
-  const strict = sc.supplemental_groups_policy === 'Strict';
-  const extra = name && !strict ? all.filter((g) => g.members.includes(name)).map((g) => g.gid) : [];
+  const extra = name && sc.supplemental_groups_policy !== 'Strict' ? all.filter((g) => g.members.includes(name)).map((g) => g.gid) : [];
   const supplemental = (sc.supplemental_groups ?? []).map(Number);
   const list = [...new Set([...extra, ...supplemental])].filter((g) => g !== gid).sort((a, b) => a - b);
   return { uid, gid, groups: list, ...(name ? { user: name } : {}) };
+}
+
+// ContainerStatus.user, as containerd reports the OCI spec's user: the
+// additional gids hold the primary group first.
+export function containerUser(fs: ContainerFs, config: unknown, imageUser = ''): { uid: number; gid: number; groups: number[] } {
+  const i = resolveIdentity(fs, config, imageUser);
+  return { uid: i.uid, gid: i.gid, groups: [i.gid, ...i.groups] };
 }

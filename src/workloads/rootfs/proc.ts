@@ -18,6 +18,14 @@ export interface ProcContext {
   mounts(): MountEntry[];
   sysctls(): Record<string, string>;
   hostname(): string;
+  // The pod's user namespace mappings; none: the host's, all ids as they are.
+  idMaps?(): { uids: IdMap[]; gids: IdMap[] } | undefined;
+}
+
+export interface IdMap {
+  containerId: number;
+  hostId: number;
+  length: number;
 }
 
 const HZ = 100;
@@ -71,6 +79,8 @@ function pidDir(ctx: ProcContext, p: ProcessInfo & { identity?: Identity }): Syn
       cgroup: file(() => '0::/\n', owner),
       mounts: file(() => procMounts(ctx.mounts()), owner),
       mountinfo: file(() => mountinfo(ctx.mounts()), owner),
+      uid_map: file(() => idMapText(ctx.idMaps?.()?.uids), owner),
+      gid_map: file(() => idMapText(ctx.idMaps?.()?.gids), owner),
       fd: dir({}, { ...owner, mode: 0o500 }),
       root: link(() => '/'),
       cwd: link(() => '/'),
@@ -238,3 +248,10 @@ function mountinfo(entries: MountEntry[]): string {
 }
 
 const escape = (s: string): string => s.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+
+// As the kernel prints a user namespace's map: "%10u %10u %10u" per line.
+// The initial namespace maps every id to itself.
+function idMapText(maps: IdMap[] | undefined): string {
+  const all = maps ?? [{ containerId: 0, hostId: 0, length: 4294967295 }];
+  return all.map((m) => `${[m.containerId, m.hostId, m.length].map((n) => String(n).padStart(10)).join(' ')}\n`).join('');
+}

@@ -12,6 +12,7 @@ import { ContainerRootfs, PodFiles, type RootfsHost } from './container';
 import { type ImageFiles, populateImage } from './image-root';
 import { HostLayer, MemoryLayer, type WritableLayer } from './layer';
 import { MemTree } from './memory-tree';
+import { Rootfs } from './rootfs';
 import type { ProcSource } from './proc';
 import { type Caller, type ContainerFs, FsError, isFsError } from './types';
 
@@ -86,6 +87,12 @@ export class RootfsStore implements RootfsHost {
 
   view(containerId: string, caller: Caller): ContainerFs {
     return this.get(containerId).view(caller);
+  }
+
+  // An image's files, as a container's are at creation (the writable layer
+  // empty), without a container: what CreateContainer reads.
+  imageView(imageId: string, caller: Caller): ContainerFs {
+    return new Rootfs(this.imageTree(imageId)).view(caller);
   }
 
   // At CreateContainer: the empty writable layer (its root directory).
@@ -246,7 +253,10 @@ export class RootfsStore implements RootfsHost {
   }
 
   lower(containerId: string): MemTree {
-    const imageId = this.record(containerId).imageId;
+    return this.imageTree(this.record(containerId).imageId);
+  }
+
+  private imageTree(imageId: string): MemTree {
     let tree = this.lowers.get(imageId);
     if (!tree) {
       const image = this.o.image(imageId);

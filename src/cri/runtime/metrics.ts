@@ -1,0 +1,115 @@
+import type { App } from '../../app';
+import type { Handler } from '../handler';
+import type { StreamHandler } from '../server';
+import type { Container } from '../../store/container';
+import type { Sandbox } from '../../store/sandbox';
+import { nowNanos } from '../../domain/clock';
+import { resourceExhausted } from '../../domain/errors';
+import { type ContainerSample, DESCRIPTORS, type FsCapacity, type ResourcesSample, containerMetrics, sandboxMetrics } from '../../stats/cri-metrics';
+import { type PodMetrics, encodePodMetricsList } from '../encode-metrics';
+import type { Encoded } from '../encode';
+import type { ListMetricDescriptorsResponse } from '../../generated/runtime/v1/ListMetricDescriptorsResponse';
+
+export const listMetricDescriptors: Handler<unknown, ListMetricDescriptorsResponse> = () => ({
+  descriptors: DESCRIPTORS.map((m) => ({ name: m.name, help: m.help, label_keys: [...m.labelKeys] })),
+});
+
+// The kubelet's message limit (and server.ts's).
+const MAX_MESSAGE = 16 * 1024 * 1024;
+
+// Ready sandboxes and their running containers, as ListPodSandboxStats.
+// Answered as encoded bytes (encode-metrics.ts).
+export const listPodSandboxMetrics: Handler<unknown, Encoded> = (app) => {
+  const pods: PodMetrics[] = [];
+  for (const s of readySandboxes(app)) pods.push(podMetrics(app, s));
+  const answer = encodePodMetricsList(pods);
+  if (answer.length > MAX_MESSAGE) {
+    throw resourceExhausted(`ListPodSandboxMetrics: the answer for ${pods.length} pod sandboxes is ${answer.length} bytes, over the ${MAX_MESSAGE}-byte message limit; use StreamPodSandboxMetrics`);
+  }
+  return answer;
+};
+
+// A message holds up to this many sandboxes and about this many bytes:
+// well under 4 MiB.
+const BATCH_SANDBOXES = 100;
+const BATCH_BYTES = 1024 * 1024;
+
+// The same as ListPodSandboxMetrics, in batches; each is computed only when
+// the previous one is on its way, so a client that goes stops the work. A
+// sandbox too big for one message is sent as several PodSandboxMetrics of
+// the same id, its containers shared out (the first has the pod's own
+// metrics), as CRI-O's list may give it; the kubelet reads each alone.
+export const streamPodSandboxMetrics: StreamHandler = async (app, _req, write, signal, drained) => {
+  let batch: Buffer[] = [];
+  let bytes = 0;
+  const send = async () => {
+    const message = Buffer.concat(batch);
+    batch = [];
+    bytes = 0;
+    if (!write(message)) await drained();
+    // Lets a cancel from the client be seen between batches.
+    else await new Promise((resolve) => setImmediate(resolve));
+  };
+  for (const s of [...readySandboxes(app)]) {
+    if (signal.aborted) return;
+    // Gone meanwhile.
+    if (app.sandboxes.store.get(s.id) !== s) continue;
+    for (const part of split(podMetrics(app, s))) {
+      // One PodSandboxMetrics, encoded alone: lists concatenate.
+      const encoded = encodePodMetricsList([part]);
+      if (batch.length && (batch.length >= BATCH_SANDBOXES || bytes + encoded.length > BATCH_BYTES)) await send();
+      if (signal.aborted) return;
+      batch.push(encoded);
+      bytes += encoded.length;
+    }
+  }
+  if (batch.length && !signal.aborted) await send();
+};
+
+function split(p: PodMetrics): PodMetrics[] {
+  if (encodePodMetricsList([p]).length <= BATCH_BYTES) return [p];
+  return p.containers.map((c, i) => ({ ...p, metrics: i === 0 ? p.metrics : [], containers: [c] }));
+}
+
+function* readySandboxes(app: App): Iterable<Sandbox> {
+  for (const s of app.sandboxes.store.values()) if (s.state === 'SANDBOX_READY') yield s;
+}
+
+function podMetrics(app: App, s: Sandbox): PodMetrics {
+  const timestamp = BigInt(nowNanos());
+  const now = Number(timestamp / 1_000_000n) / 1000;
+  const fs = containerfs(app);
+  return {
+    sandboxId: s.id,
+    timestamp,
+    // The one interface PodSandboxStats reports, with its counters.
+    metrics: sandboxMetrics({ id: s.id, namespace: s.metadata.namespace, pod: s.metadata.name, interfaces: [{ name: 'eth0', rxBytes: 0, txBytes: 0 }] }),
+    containers: app.containers
+      .inSandbox(s.id)
+      .filter((c) => c.state === 'CONTAINER_RUNNING')
+      .map((c) => ({ id: c.id, metrics: containerMetrics(sample(app, s, c), fs, now) })),
+  };
+}
+
+function containerfs(app: App): FsCapacity {
+  const c = app.fs.containerfs.capacity();
+  return { capacityBytes: c.capacityBytes, inodes: c.inodes, inodesFree: c.inodesFree };
+}
+
+// The coupling to the stats RPCs: the usage they report (App.containerUsage),
+// and what the container's own /sys/fs/cgroup shows (processes, resources).
+function sample(app: App, s: Sandbox, c: Container): ContainerSample {
+  return {
+    id: c.id,
+    name: `k8s_${c.metadata.name}_${s.metadata.name}_${s.metadata.namespace}_${s.metadata.uid}_${c.metadata.attempt}`,
+    // As CRI-O's SomeNameOfTheImage: a name, not the id the kubelet passes.
+    image: app.images.find(c.imageId)?.repoTags[0] ?? (c.image.user_specified_image || c.image.image),
+    namespace: s.metadata.namespace,
+    pod: s.metadata.name,
+    container: c.metadata.name,
+    createdAtNs: c.createdAt,
+    usage: app.containerUsage(c),
+    processes: app.workloads.programs.procs(c.id)?.list().length ?? 0,
+    resources: (c.resources ?? {}) as ResourcesSample,
+  };
+}
