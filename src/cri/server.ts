@@ -146,17 +146,8 @@ function outcome(call: grpc.ServerUnaryCall<unknown, unknown>, method: string, e
   return { code: grpc.status.OK, bytes };
 }
 
-// Server-streaming RPCs. A handler that returns nothing writes until the
-// caller goes away (GetContainerEvents); one that returns a promise ends the
-// stream when it settles. write answers false when the client is behind:
-// await drained() before writing more.
-export type StreamHandler = (
-  app: App,
-  request: unknown,
-  write: (message: unknown) => boolean,
-  signal: AbortSignal,
-  drained: () => Promise<void>,
-) => void | Promise<void>;
+// Server-streaming RPCs: the handler writes until the caller goes away.
+export type StreamHandler = (app: App, request: unknown, write: (message: unknown) => void, signal: AbortSignal) => void;
 
 // A stream is recorded when it ends, with how it ended: the kubelet's
 // event stream ends CANCELLED when it goes away.
@@ -175,32 +166,17 @@ function wrapStream(app: App, method: string, handler: StreamHandler): grpc.hand
     call.on('finish', () => end(grpc.status.OK));
     call.on('close', () => end(grpc.status.CANCELLED, 'Cancelled on client'));
     app.log.debug({ method }, 'stream opened');
-    const fail = (err: unknown) => {
+    try {
+      handler(app, call.request, (m) => call.write(m), controller.signal);
+    } catch (err) {
       const s = toGrpcStatus(err);
       end(s.code, s.details);
       call.emit('error', { code: s.code, details: s.details });
-    };
-    const drained = () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          call.off('drain', done);
-          controller.signal.removeEventListener('abort', done);
-          resolve();
-        };
-        call.on('drain', done);
-        controller.signal.addEventListener('abort', done, { once: true });
-      });
-    let result: void | Promise<void>;
-    try {
-      result = handler(app, call.request, (m) => call.write(m), controller.signal, drained);
-    } catch (err) {
-      fail(err);
       return;
     }
     // Headers now tell the client the stream is set up: what it sends from
     // here on reaches it.
     call.sendMetadata(new grpc.Metadata());
-    if (result instanceof Promise) result.then(() => controller.signal.aborted || call.end(), (err) => controller.signal.aborted || fail(err));
   };
 }
 

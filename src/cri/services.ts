@@ -77,7 +77,6 @@ export const IMAGE_HANDLERS: Record<string, AnyHandler> = {
 
 export const STREAM_HANDLERS: Record<string, StreamHandler> = {
   GetContainerEvents: getContainerEvents,
-  StreamPodSandboxMetrics: streamPodSandboxMetrics,
 };
 
 // The Stream* lists (v0.36): the same items as their unary twin, in batches.
@@ -87,6 +86,7 @@ export const LIST_STREAMS: Record<string, ListStreamHandler> = {
   StreamContainerStats: streamContainerStats,
   StreamPodSandboxStats: streamPodSandboxStats,
   StreamImages: streamImages,
+  StreamPodSandboxMetrics: streamPodSandboxMetrics,
 };
 
 // What a unary list too big for one message points the caller to.

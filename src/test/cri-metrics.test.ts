@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadCriProto } from '../cri/proto';
-import { streamPodSandboxMetrics } from '../cri/runtime/metrics';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
 import { until } from './wait';
 
@@ -119,7 +118,8 @@ describe('CRI metrics', () => {
         stream.on('error', reject);
         stream.on('end', resolve);
       });
-      expect(messages.map((m) => m.pod_sandbox_metrics.length)).toEqual([100, 30]);
+      expect(messages.length).toBeGreaterThan(1);
+      for (const m of messages) expect(m.pod_sandbox_metrics.length).toBeGreaterThan(0);
       const streamed = messages.flatMap((m) => m.pod_sandbox_metrics.map((p: any) => p.pod_sandbox_id));
       const listed = (await podMetrics()).map((p) => p.pod_sandbox_id);
       expect(streamed.sort()).toEqual([...made].sort());
@@ -129,34 +129,29 @@ describe('CRI metrics', () => {
     }
   });
 
-  it('StreamPodSandboxMetrics stops computing when the client goes, and waits while it is behind', async () => {
-    for (let i = 0; i < 250; i++) await h.rt('RunPodSandbox', { config: podConfig(`s${i}`) });
-    const app = h.server.app;
-    // Gone after the first batch: no second one is computed.
-    const gone = new AbortController();
-    const first: unknown[] = [];
-    await streamPodSandboxMetrics(app, {}, (m) => (first.push(m), gone.abort(), true), gone.signal, async () => {});
-    expect(first).toHaveLength(1);
-    // Behind (write says false): nothing more until drained, then the rest.
-    const written: any[] = [];
-    let drain!: () => void;
-    const drainedCalled = new Promise<void>((called) => {
-      const running = Promise.resolve(streamPodSandboxMetrics(app, {}, (m) => (written.push(m), false), new AbortController().signal, () => {
-        called();
-        return new Promise<void>((resolve) => (drain = resolve));
-      }));
-      void running.then(() => written.push('end'));
-    });
-    await drainedCalled;
-    expect(written).toHaveLength(1);
-    for (let n = 2; n <= 3; n++) {
-      drain();
-      await until(`batch ${n}`, () => written.length >= n);
+  it('StreamPodSandboxMetrics stops computing when the client goes', async () => {
+    // Some 4 MiB of metrics: more than the client and the sockets hold unread.
+    for (let i = 0; i < 3000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => h.rt('RunPodSandbox', { config: podConfig(`s${i + j}`) })));
+    const since = h.server.app.calls.list().at(-1)?.seq ?? 0;
+    const Ctor = loadCriProto().runtime.v1.RuntimeService as unknown as grpc.ServiceClientConstructor;
+    const client = new Ctor(`unix://${h.socket}`, grpc.credentials.createInsecure()) as any;
+    try {
+      const stream = client.StreamPodSandboxMetrics({}, { deadline: Date.now() + 60_000 });
+      stream.on('error', () => {});
+      // One batch read, then nothing: the server waits, then sees the cancel.
+      await new Promise<void>((resolve) =>
+        stream.once('data', () => {
+          stream.pause();
+          resolve();
+        }),
+      );
+      stream.cancel();
+      const rec = await until('the cancelled stream to be recorded', () => h.server.app.calls.list({ since, methods: ['StreamPodSandboxMetrics'] }).at(-1));
+      expect(rec.code).toBe('CANCELLED');
+      expect(rec.items).toBeLessThan(3000);
+    } finally {
+      client.close();
     }
-    drain();
-    await until('the end', () => written.at(-1) === 'end');
-    const decode = loadCriProto().runtime.v1.RuntimeService.service.StreamPodSandboxMetrics.responseDeserialize as (b: Buffer) => any;
-    expect(written.slice(0, -1).map((m) => decode(m).pod_sandbox_metrics.length)).toEqual([100, 100, 50]);
   });
 
   it('ListPodSandboxMetrics past the message limit: RESOURCE_EXHAUSTED naming StreamPodSandboxMetrics, which sends it all', async () => {
@@ -171,7 +166,7 @@ describe('CRI metrics', () => {
     }
     const err = await h.rt('ListPodSandboxMetrics').then(() => undefined, (e: grpc.ServiceError) => e);
     expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
-    expect(err?.details).toMatch(/over the 16777216-byte message limit; use StreamPodSandboxMetrics/);
+    expect(err?.details).toMatch(/^Sent message larger than max \(\d+ vs\. 16777216\); StreamPodSandboxMetrics sends the same list in parts$/);
     const Ctor = loadCriProto().runtime.v1.RuntimeService as unknown as grpc.ServiceClientConstructor;
     // Every message under 4 MiB, or this client refuses it.
     const client = new Ctor(`unix://${h.socket}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 4 * 1024 * 1024 }) as any;

@@ -1,10 +1,9 @@
 import type { App } from '../../app';
 import type { Handler } from '../handler';
-import type { StreamHandler } from '../server';
+import type { ListStreamHandler } from '../list-stream';
 import type { Container } from '../../store/container';
 import type { Sandbox } from '../../store/sandbox';
 import { nowNanos } from '../../domain/clock';
-import { resourceExhausted } from '../../domain/errors';
 import { type ContainerSample, DESCRIPTORS, type FsCapacity, type ResourcesSample, containerMetrics, sandboxMetrics } from '../../stats/cri-metrics';
 import { type PodMetrics, encodePodMetricsList } from '../encode-metrics';
 import type { Encoded } from '../encode';
@@ -14,60 +13,33 @@ export const listMetricDescriptors: Handler<unknown, ListMetricDescriptorsRespon
   descriptors: DESCRIPTORS.map((m) => ({ name: m.name, help: m.help, label_keys: [...m.labelKeys] })),
 });
 
-// The kubelet's message limit (and server.ts's).
-const MAX_MESSAGE = 16 * 1024 * 1024;
-
 // Ready sandboxes and their running containers, as ListPodSandboxStats.
 // Answered as encoded bytes (encode-metrics.ts).
 export const listPodSandboxMetrics: Handler<unknown, Encoded> = (app) => {
   const pods: PodMetrics[] = [];
   for (const s of readySandboxes(app)) pods.push(podMetrics(app, s));
-  const answer = encodePodMetricsList(pods);
-  if (answer.length > MAX_MESSAGE) {
-    throw resourceExhausted(`ListPodSandboxMetrics: the answer for ${pods.length} pod sandboxes is ${answer.length} bytes, over the ${MAX_MESSAGE}-byte message limit; use StreamPodSandboxMetrics`);
-  }
-  return answer;
+  return encodePodMetricsList(pods);
 };
 
-// A message holds up to this many sandboxes and about this many bytes:
-// well under 4 MiB.
-const BATCH_SANDBOXES = 100;
-const BATCH_BYTES = 1024 * 1024;
+// No sandbox alone in a message may be larger than this: the list stream's
+// batches stay well under 4 MiB.
+const PART_BYTES = 1024 * 1024;
 
-// The same as ListPodSandboxMetrics, in batches; each is computed only when
-// the previous one is on its way, so a client that goes stops the work. A
-// sandbox too big for one message is sent as several PodSandboxMetrics of
-// the same id, its containers shared out (the first has the pod's own
-// metrics), as CRI-O's list may give it; the kubelet reads each alone.
-export const streamPodSandboxMetrics: StreamHandler = async (app, _req, write, signal, drained) => {
-  let batch: Buffer[] = [];
-  let bytes = 0;
-  const send = async () => {
-    const message = Buffer.concat(batch);
-    batch = [];
-    bytes = 0;
-    if (!write(message)) await drained();
-    // Lets a cancel from the client be seen between batches.
-    else await new Promise((resolve) => setImmediate(resolve));
-  };
-  for (const s of [...readySandboxes(app)]) {
-    if (signal.aborted) return;
-    // Gone meanwhile.
-    if (app.sandboxes.store.get(s.id) !== s) continue;
-    for (const part of split(podMetrics(app, s))) {
+// The same as ListPodSandboxMetrics, one entry per sandbox as the stream
+// takes them (list-stream.ts). A sandbox too big for one message is sent as
+// several PodSandboxMetrics of the same id, its containers shared out (the
+// first has the pod's own metrics), as CRI-O's list may give it; the
+// kubelet reads each alone.
+export const streamPodSandboxMetrics: ListStreamHandler = (app) =>
+  (function* () {
+    for (const s of readySandboxes(app)) {
       // One PodSandboxMetrics, encoded alone: lists concatenate.
-      const encoded = encodePodMetricsList([part]);
-      if (batch.length && (batch.length >= BATCH_SANDBOXES || bytes + encoded.length > BATCH_BYTES)) await send();
-      if (signal.aborted) return;
-      batch.push(encoded);
-      bytes += encoded.length;
+      for (const part of split(podMetrics(app, s))) yield encodePodMetricsList([part]);
     }
-  }
-  if (batch.length && !signal.aborted) await send();
-};
+  })();
 
 function split(p: PodMetrics): PodMetrics[] {
-  if (encodePodMetricsList([p]).length <= BATCH_BYTES) return [p];
+  if (encodePodMetricsList([p]).length <= PART_BYTES) return [p];
   return p.containers.map((c, i) => ({ ...p, metrics: i === 0 ? p.metrics : [], containers: [c] }));
 }
 
