@@ -184,8 +184,8 @@ export class App {
       rootfs: this.rootfs,
       applets: commands,
       net: (s) => networks.of(s),
-      exited: (id, status) => {
-        if (containerStore.get(id)?.state === 'CONTAINER_RUNNING') this.containers.exit(id, status);
+      exited: (id, status, reason) => {
+        if (containerStore.get(id)?.state === 'CONTAINER_RUNNING') this.containers.exit(id, status, reason);
       },
       log,
     });

@@ -16,6 +16,7 @@ interface RunOptions {
   image?: string;
   securityContext?: object;
   workingDir?: string;
+  resources?: object;
 }
 
 // cri-tools' test-image-predefined-group: busybox's adduser and addgroup
@@ -46,7 +47,7 @@ describe('inside a container', () => {
       args: [],
       mounts: o.mounts ?? [],
       working_dir: o.workingDir ?? '',
-      linux: { resources: {}, security_context: o.securityContext ?? {} },
+      linux: { resources: o.resources ?? {}, security_context: o.securityContext ?? {} },
     };
     const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: cc, sandbox_config: cfg })).container_id as string;
     await h.rt('StartContainer', { container_id: id });
@@ -224,6 +225,16 @@ describe('inside a container', () => {
     });
     // The root stays read-only for the container itself.
     expect(await exec(id, ['mkdir', '/var/run/x'])).toMatchObject({ code: 1, err: "mkdir: can't create directory '/var/run/x': Read-only file system\n" });
+  });
+
+  it("a dd whose buffer is over the memory limit is OOM-killed: 137, reason OOMKilled (critest)", async () => {
+    const limits = { memory_limit_in_bytes: String(15 * MiB), memory_swap_limit_in_bytes: String(15 * MiB) };
+    const small = await run('fits', 'sleep 3600', { resources: limits });
+    // Under the limit it copies; in ExecSync too, over it the exec is killed.
+    expect(await exec(small, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1M', 'count=2'])).toMatchObject({ code: 0 });
+    expect(await exec(small, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=20M', 'count=1'])).toMatchObject({ code: 137, err: '' });
+    const oom = await run('oom', 'dd if=/dev/zero of=/dev/null bs=20M', { resources: limits });
+    expect(await exited(oom)).toMatchObject({ exit_code: 137, reason: 'OOMKilled' });
   });
 
   it('masked_paths and readonly_paths as runc applies them (critest MaskedPaths, ReadonlyPaths)', async () => {

@@ -34,7 +34,7 @@ export interface ProgramsOptions {
   applets: ReadonlyMap<string, Applet>;
   net(sandbox: Sandbox): PodNetwork | undefined;
   // The program ended by itself: the container exits with its status.
-  exited(containerId: string, status: number): void;
+  exited(containerId: string, status: number, reason?: string): void;
   log: Logger;
 }
 
@@ -109,7 +109,7 @@ export class Programs {
     done.then(
       (status) => {
         io.end();
-        if (this.running.get(c.id) === r) this.o.exited(c.id, status);
+        if (this.running.get(c.id) === r) this.o.exited(c.id, status, r.userland.oomKilled ? 'OOMKilled' : undefined);
       },
       (err: unknown) => {
         io.end();

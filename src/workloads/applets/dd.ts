@@ -274,6 +274,7 @@ export const dd = applet(async (t) => {
   };
   // bb_simple_perror_msg_and_die: no summary after it.
   let quiet = false;
+  let release: (() => void) | undefined;
   const dieFile = async (name: string, err: unknown): Promise<number> => {
     quiet = true;
     await t.error(`${name}: ${err instanceof Error ? err.message : String(err)}`);
@@ -309,6 +310,8 @@ export const dd = applet(async (t) => {
     }
 
     const twoBufs = ibs !== obs;
+    // Its buffers are memory charged to the container (OOM past memory.max).
+    release = t.ctx.container.allocate?.(twoBufs ? ibs + obs : ibs);
     let obuf: Chunk[] = [];
     let ocount = 0;
     // Writes one output record; false after busybox's message.
@@ -396,6 +399,7 @@ export const dd = applet(async (t) => {
     quiet = true;
     throw err;
   } finally {
+    release?.();
     src.close();
     sink.close();
     if (!quiet) await summary();

@@ -72,6 +72,11 @@ export interface ContainerInfo {
   // From the CRI resources: nproc, /sys/fs/cgroup.
   readonly cpus: number;
   readonly memoryLimitBytes: number; // 0: none
+  // Charges `bytes` a process holds (dd's buffers) to the container's
+  // memory; answers the release. Past memory.max the kernel's OOM killer
+  // ends the process: throws Killed('KILL'), and the container
+  // is marked OOM-killed. Absent: no limit is kept.
+  allocate?(bytes: number): () => void;
   // uname -m and friends.
   readonly arch: string; // "x86_64", "aarch64"
   readonly kernelRelease: string;

@@ -3,7 +3,7 @@ import type { Applet, ContainerInfo } from '../applets/types';
 import type { Connection, Listener, PodNetwork } from '../net/types';
 import { realClock } from '../procs/clock';
 import { newProcessTable } from '../procs/table';
-import type { Clock, Identity, InStream, OutStream, Process, ProcessTable, SignalName } from '../procs/types';
+import { type Clock, type Identity, type InStream, Killed, type OutStream, type Process, type ProcessTable, type SignalName } from '../procs/types';
 import type { Caller, ContainerFs } from '../rootfs/types';
 import { Launcher } from './launcher';
 import { replayingFs, replayingOut } from './replay';
@@ -59,14 +59,22 @@ export class ContainerUserland {
   private pid1?: Process;
   // The UTS name: sethostname changes it for every process of the container.
   private readonly uts: { hostname: string };
+  // What its processes hold (ContainerInfo.allocate), and the OOM kills.
+  private readonly memory: Memory = { used: 0, oomKills: 0 };
 
   constructor(private readonly setup: UserlandSetup) {
     this.procs = newProcessTable(() => this.programClock.now());
     this.uts = { hostname: setup.hostname };
   }
 
+  // Whether the kernel's OOM killer has killed one of its processes: the
+  // container's exit reason is then OOMKilled, as containerd reports it.
+  get oomKilled(): boolean {
+    return this.memory.oomKills > 0;
+  }
+
   private info(clock: Clock): ContainerInfo {
-    return new ContainerView(this.setup, this.uts, clock, this.procs);
+    return new ContainerView(this.setup, this.uts, clock, this.procs, this.memory);
   }
 
   // Runs the container's program as pid 1 to its end: its wait status.
@@ -115,13 +123,33 @@ const ARCH_NAME = ARCH[osArch()] ?? osArch();
 const KERNEL_RELEASE = release();
 
 // The container as its applets see it; one per program and per exec.
+interface Memory {
+  used: number;
+  oomKills: number;
+}
+
 class ContainerView implements ContainerInfo {
   constructor(
     private readonly s: UserlandSetup,
     private readonly uts: { hostname: string },
     readonly clock: Clock,
     readonly procs: ProcessTable,
+    private readonly memory: Memory,
   ) {}
+
+  allocate(bytes: number): () => void {
+    const limit = this.s.memoryLimitBytes;
+    if (limit > 0 && this.memory.used + bytes > limit) {
+      this.memory.oomKills++;
+      throw new Killed('KILL');
+    }
+    this.memory.used += bytes;
+    let held = true;
+    return () => {
+      if (held) this.memory.used -= bytes;
+      held = false;
+    };
+  }
 
   get id(): string {
     return this.s.id;
