@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
@@ -17,6 +19,8 @@ interface RunOptions {
   securityContext?: object;
   workingDir?: string;
   resources?: object;
+  hostNetwork?: boolean;
+  hostIpc?: boolean;
 }
 
 // cri-tools' test-image-predefined-group: busybox's adduser and addgroup
@@ -39,7 +43,8 @@ describe('inside a container', () => {
   afterEach(() => h.close());
 
   async function run(name: string, script: string, o: RunOptions = {}) {
-    const cfg = podConfig(`pod-${name}`, { logDir: join(h.dir, 'logs', name) });
+    const cfg = podConfig(`pod-${name}`, { logDir: join(h.dir, 'logs', name), hostNetwork: o.hostNetwork });
+    if (o.hostIpc) cfg.linux.security_context.namespace_options.ipc = 'NODE';
     const sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
     const cc = {
       ...containerConfig(name, o.image ?? 'busybox'),
@@ -225,6 +230,28 @@ describe('inside a container', () => {
     });
     // The root stays read-only for the container itself.
     expect(await exec(id, ['mkdir', '/var/run/x'])).toMatchObject({ code: 1, err: "mkdir: can't create directory '/var/run/x': Read-only file system\n" });
+  });
+
+  it("netstat and ipcs show the host's sockets and shared memory only with the host's namespaces (critest)", async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, resolve));
+    const port = (server.address() as AddressInfo).port;
+    const segment = /(\d+)\s*$/.exec(execFileSync('ipcmk', ['-M', '4096'], { encoding: 'utf8' }))![1];
+    try {
+      const host = await run('hostns', 'sleep 3600', { hostNetwork: true, hostIpc: true });
+      const pod = await run('podns', 'sleep 3600');
+      const listening = new RegExp(`^tcp6? +0 +0 (::|0\\.0\\.0\\.0):${port} .* LISTEN`, 'm');
+      expect((await exec(host, ['netstat', '-ln'])).out).toMatch(listening);
+      expect((await exec(pod, ['netstat', '-ln'])).out).not.toMatch(listening);
+      const shm = new RegExp(`^0x[0-9a-f]{8} ${segment} +root +644 +4096 `, 'm');
+      expect((await exec(host, ['ipcs', '-m'])).out).toMatch(shm);
+      const podIpcs = await exec(pod, ['ipcs', '-m']);
+      expect(podIpcs).toMatchObject({ code: 0, out: expect.stringContaining('------ Shared Memory Segments --------') });
+      expect(podIpcs.out).not.toMatch(shm);
+    } finally {
+      execFileSync('ipcrm', ['-m', segment]);
+      server.close();
+    }
   });
 
   it("a dd whose buffer is over the memory limit is OOM-killed: 137, reason OOMKilled (critest)", async () => {

@@ -280,6 +280,8 @@ export class Programs {
       cpus: resources.cpus,
       memoryLimitBytes: resources.memory,
       net: sandbox ? this.o.net(sandbox) : undefined,
+      hostNetwork: namespaceMode(sandbox, 'network') === 'NODE',
+      hostIpc: namespaceMode(sandbox, 'ipc') === 'NODE',
       image: image?.repoTags[0] ?? (c.image?.user_specified_image || c.image?.image),
       mayCall: (uid, cap, syscall) => rootfs.get(c.id).mayCall(uid, cap, syscall),
     });
@@ -346,4 +348,10 @@ function limits(resources: unknown): { cpus: number; memory: number } {
   const host = availableParallelism();
   const cpus = quota > 0 && period > 0 ? Math.max(1, Math.min(host, Math.ceil(quota / period))) : host;
   return { cpus, memory: Math.max(0, Number(r.memory_limit_in_bytes ?? 0)) };
+}
+
+// A sandbox's namespace mode (POD, NODE…) for one namespace, from its config.
+function namespaceMode(sandbox: Sandbox | undefined, ns: 'network' | 'ipc' | 'pid'): string | undefined {
+  const config = sandbox?.config as { linux?: { security_context?: { namespace_options?: Record<string, string> | null } | null } | null } | undefined;
+  return config?.linux?.security_context?.namespace_options?.[ns];
 }

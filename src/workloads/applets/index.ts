@@ -22,6 +22,7 @@ import { stat } from './stat';
 import { stty } from './stty';
 import { date, env, free, hostname, id, nice, nohup, nproc, printenv, timeout, uname, which, whoami } from './system';
 import { tar } from './tar';
+import { ipcs, netstat } from './sysv';
 import { test } from './test';
 import { cat, head, tac, tail, tee, wc } from './text';
 import type { Applet } from './types';
@@ -66,6 +67,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['hexdump', hexdump],
   ['hostname', hostname],
   ['id', id],
+  ['ipcs', ipcs],
   ['kill', kill],
   ['link', link],
   ['ln', ln],
@@ -77,6 +79,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['mount', mount],
   ['mv', mv],
   ['nc', nc],
+  ['netstat', netstat],
   ['httpd', httpd],
   ['netcat', nc],
   ['nice', nice],

@@ -1,6 +1,7 @@
 import type { ContainerFs } from '../rootfs/types';
 import type { Clock, InStream, OutStream, Process, ProcessTable } from '../procs/types';
 import type { PodNetwork } from '../net/types';
+import type { Listening, ShmSegment } from '../userland/host-kernel';
 
 // What an applet (ls, dd, grep…) gets: the process it runs as, its
 // arguments, environment and streams, the container's files seen as that
@@ -82,6 +83,11 @@ export interface ContainerInfo {
   readonly kernelRelease: string;
   // The pod's network (nc, wget); none: they find nothing listening.
   readonly net?: PodNetwork;
+  // With the host's network namespace: its listening sockets (netstat).
+  hostListening?(): Listening[];
+  // The IPC namespace's shared memory segments (ipcs): the host's with
+  // the host's namespace, else the pod's (none: nothing makes them).
+  sharedMemory?(): ShmSegment[];
   // The container's image reference (docker.io/library/nginx:1.25): the
   // image programs fakecri emulates take their version from it.
   readonly image?: string;

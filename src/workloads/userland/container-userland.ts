@@ -5,6 +5,7 @@ import { realClock } from '../procs/clock';
 import { newProcessTable } from '../procs/table';
 import { type Clock, type Identity, type InStream, Killed, type OutStream, type Process, type ProcessTable, type SignalName } from '../procs/types';
 import type { Caller, ContainerFs } from '../rootfs/types';
+import { type Listening, type ShmSegment, hostListening, hostShm } from './host-kernel';
 import { Launcher } from './launcher';
 import { replayingFs, replayingOut } from './replay';
 
@@ -22,6 +23,9 @@ export interface UserlandSetup {
   memoryLimitBytes: number;
   net?: PodNetwork;
   image?: string;
+  // The pod shares the host's network or IPC namespace.
+  hostNetwork?: boolean;
+  hostIpc?: boolean;
   // Whether a process of uid may make a syscall (that needs capability cap).
   mayCall?(uid: number, cap: string | undefined, syscall: string): boolean;
 }
@@ -136,6 +140,14 @@ class ContainerView implements ContainerInfo {
     readonly procs: ProcessTable,
     private readonly memory: Memory,
   ) {}
+
+  hostListening(): Listening[] {
+    return this.s.hostNetwork ? hostListening() : [];
+  }
+
+  sharedMemory(): ShmSegment[] {
+    return this.s.hostIpc ? hostShm() : [];
+  }
 
   allocate(bytes: number): () => void {
     const limit = this.s.memoryLimitBytes;
