@@ -20,6 +20,7 @@ import { runPodSandbox } from './runtime/sandbox-run';
 import { listPodSandboxStats, podSandboxStats } from './runtime/sandbox-stats';
 import { podSandboxStatus } from './runtime/sandbox-status';
 import { stopPodSandbox } from './runtime/sandbox-stop';
+import { updatePodSandboxResources } from './runtime/sandbox-update';
 import { status } from './runtime/status';
 import { version } from './runtime/version';
 import { imageFsInfo } from './image/image-fs-info';
@@ -59,6 +60,7 @@ export const RUNTIME_HANDLERS: Record<string, AnyHandler> = {
   ListContainerStats: listContainerStats,
   PodSandboxStats: podSandboxStats,
   ListPodSandboxStats: listPodSandboxStats,
+  UpdatePodSandboxResources: updatePodSandboxResources,
 };
 
 export const IMAGE_HANDLERS: Record<string, AnyHandler> = {
@@ -78,7 +80,6 @@ export const NOT_YET: Record<string, string> = {
   CheckpointContainer: 'checkpointing is not supported by fakecri',
   ListMetricDescriptors: 'CRI metrics are not implemented yet',
   ListPodSandboxMetrics: 'CRI metrics are not implemented yet',
-  UpdatePodSandboxResources: 'UpdatePodSandboxResources is not implemented yet',
   StreamPodSandboxes: 'StreamPodSandboxes is not implemented yet',
   StreamContainers: 'StreamContainers is not implemented yet',
   StreamContainerStats: 'StreamContainerStats is not implemented yet',

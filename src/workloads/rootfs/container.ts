@@ -1,9 +1,9 @@
 import { realpathSync } from 'node:fs';
 import type { Container } from '../../store/container';
-import type { Sandbox } from '../../store/sandbox';
+import { type Sandbox, podResources } from '../../store/sandbox';
 import type { Backend } from './backend';
 import { Bind } from './bind';
-import { type CgroupContext, type ResourcesView, cgroupRoot, sysRoot } from './cgroup';
+import { type CgroupContext, type ResourcesView, cgroupRoot, podLimits, sysRoot } from './cgroup';
 import { RandomSource } from './devices';
 import { etcHostname, etcHosts, etcResolvConf } from './etc-files';
 import { HostDir, hostError } from './host-dir';
@@ -298,6 +298,12 @@ export class ContainerRootfs implements FsSpace {
   cgroupContext(): CgroupContext {
     return {
       resources: () => (this.record.resources ?? {}) as ResourcesView,
+      pod: () => {
+        const s = this.host.sandbox(this.record.sandboxId);
+        if (!s) return {};
+        const { overhead, resources } = podResources(s);
+        return podLimits(resources as ResourcesView | null, overhead as ResourcesView | null);
+      },
       pids: () => this.host.procs(this.id)?.list().map((p) => p.pid) ?? [],
       memoryBytes: () => this.host.stats(this.id)?.memoryBytes ?? 0,
       cpuUsageUsec: () => this.host.stats(this.id)?.cpuUsageUsec ?? 0,
