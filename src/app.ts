@@ -158,6 +158,7 @@ export class App {
         checkStart: (c) => this.workloads.checkStart(c),
         stopProgram: (c, timeoutMs) => this.workloads.stopProgram(c, timeoutMs),
         seccomp: this.seccomp,
+        imageHasDir: (id, path) => this.rootfs.imageHasDir(id, path),
       },
       log,
     );
@@ -239,6 +240,14 @@ export class App {
       const bytes = await this.ballast.fill(name, spec);
       this.log.info({ fs: name, bytes }, 'ballast filled');
     }
+  }
+
+  // RemoveImage, as containerd: the image goes, but the containers that run
+  // it or mount it (image volumes) keep its files, as their snapshots do.
+  removeImage(ref: string): void {
+    const image = this.images.find(ref);
+    if (image && this.containers.usesImage(image.id)) this.rootfs.imageTree(image.id);
+    this.images.remove(ref);
   }
 
   imageFsUsage(): DiskUsage {

@@ -16,7 +16,7 @@ import { type ProcContext, type ProcSource, procRoot } from './proc';
 import { type SecurityView, mayCall, privileges } from './security';
 import { CapacitySpace } from './space';
 import { SynthFs } from './synthetic';
-import type { Caller, ContainerFs, MountEntry, StatFs } from './types';
+import { type Caller, type ContainerFs, FsError, type MountEntry, type StatFs } from './types';
 import { type FsSpace, View } from './view';
 
 const MiB = 2 ** 20;
@@ -33,6 +33,7 @@ export interface RootfsHost {
   record(id: string): Container;
   sandbox(id: string): Sandbox | undefined;
   lower(id: string): MemTree; // the image's files
+  imageTree(imageId: string): MemTree; // an image's files, by image id
   layer(id: string): WritableLayer;
   pod(sandboxId: string): PodFiles;
   procs(id: string): ProcSource | undefined;
@@ -120,6 +121,10 @@ interface CriMount {
   host_path?: string;
   readonly?: boolean;
   propagation?: string;
+  // An image volume (KEP-4639): image_ref is the image id CreateContainer
+  // resolved it to.
+  image?: { image?: string; image_ref?: string } | null;
+  image_sub_path?: string;
 }
 
 const PROPAGATION: Record<string, string> = {
@@ -224,7 +229,7 @@ export class ContainerRootfs implements FsSpace {
     if (!slot && !fixedMount) return undefined;
     let b = this.mounted?.get(path);
     if (!b) {
-      b = slot ? hostMount(slot) : fixedMount!.make(this);
+      b = slot ? (slot.mount.image ? this.imageMount(slot) : hostMount(slot)) : fixedMount!.make(this);
       (this.mounted ??= new Map()).set(path, b);
     }
     return b;
@@ -249,11 +254,16 @@ export class ContainerRootfs implements FsSpace {
     return [
       root,
       ...STATIC.filter((m) => !replaced.has(m.target)).map((m) => m.entry(this)),
-      ...cri.map(({ target, mount }) => ({
-        ...hostMountOf(mount.host_path!),
-        target,
-        options: [mount.readonly ? 'ro' : 'rw', 'relatime', PROPAGATION[mount.propagation ?? ''] ?? 'rprivate'],
-      })),
+      ...cri.map(({ target, mount }) =>
+        mount.image
+          ? // containerd mounts the image's layers read-only (an overlay) and binds that.
+            { source: 'overlay', type: 'overlay', target, options: ['ro', 'relatime', PROPAGATION[mount.propagation ?? ''] ?? 'rprivate'] }
+          : {
+              ...hostMountOf(mount.host_path!),
+              target,
+              options: [mount.readonly ? 'ro' : 'rw', 'relatime', PROPAGATION[mount.propagation ?? ''] ?? 'rprivate'],
+            },
+      ),
     ];
   }
 
@@ -268,11 +278,20 @@ export class ContainerRootfs implements FsSpace {
     const mounts = (this.record.mounts ?? []) as CriMount[];
     this.cri = mounts.length
       ? mounts
-          .filter((m) => m.container_path && m.host_path)
+          .filter((m) => m.container_path && (m.host_path || m.image?.image_ref))
           .map((mount) => ({ target: normalise(mount.container_path!), mount }))
           .sort((a, b) => a.target.split('/').length - b.target.split('/').length)
       : NO_MOUNTS;
     return this.cri;
+  }
+
+  // An image volume: the image's files (or its image_sub_path), read-only
+  // whatever the mount says, as containerd mounts them.
+  private imageMount({ target, mount }: CriSlot): Backend {
+    const tree = this.host.imageTree(mount.image!.image_ref!);
+    const node = imageSubPath(tree, mount.image_sub_path ?? '');
+    if (!node) throw new FsError('ENOENT', target);
+    return new Bind(tree, node, true, 'overlay');
   }
 
   // See security.ts mayCall: sethostname and the like, for applets.
@@ -309,6 +328,16 @@ export class ContainerRootfs implements FsSpace {
       cpuUsageUsec: () => this.host.stats(this.id)?.cpuUsageUsec ?? 0,
     };
   }
+}
+
+// The directory image_sub_path names in an image's tree (the root for "").
+export function imageSubPath(tree: MemTree, subPath: string): ReturnType<MemTree['root']> | undefined {
+  let node: ReturnType<MemTree['root']> | undefined = tree.root();
+  for (const part of subPath.split('/')) {
+    if (!part || part === '.') continue;
+    node = node && tree.lookup(node, part);
+  }
+  return node;
 }
 
 // A CRI mount: the real host_path, resolved once as the kernel's bind does.
