@@ -1,7 +1,13 @@
 import { status } from '@grpc/grpc-js';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseReference } from '../images/reference';
+import { OCI_IMAGE_CONFIG, OCI_MANIFEST } from '../oci/media-types';
+import { nodePlatform } from '../oci/platform';
+import { RegistryClient } from '../oci/registry-client';
+import { type Registry, registryMissing, startRegistry } from '../testing/registry';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { needs } from './skip';
 
 // Image volumes (KEP-4639): a CreateContainer mount with `image` set shows
 // that image's files, read-only, at container_path; seen through ExecSync as
@@ -97,5 +103,67 @@ describe('image volumes', () => {
     expect(out.details).toContain('config.mounts[0].image_sub_path "usr/../../etc"');
     // Nothing was left behind by the refusals.
     expect((await h.rt('ListContainers', {})).containers).toEqual([]);
+  });
+});
+
+// The image pulled for real from Debian's docker-registry on 127.0.0.1, as
+// the kubelet pulls an image volume's image before CreateContainer.
+describe('image volumes of an image pulled from a real registry', needs(registryMissing()), () => {
+  let reg: Registry;
+  let push: RegistryClient;
+  let h: Harness;
+  let ref: string;
+  let imageId: string;
+  beforeAll(async () => {
+    reg = await startRegistry();
+    push = new RegistryClient({ insecure: [reg.host] });
+    ref = `${reg.host}/tools/busybox:1.36`;
+    const r = parseReference(ref);
+    const config = Buffer.from(JSON.stringify({ architecture: nodePlatform().architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+    const layer = Buffer.alloc(4096, 'busybox');
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_IMAGE_CONFIG, digest: await push.pushBlob(r, config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await push.pushBlob(r, layer), size: layer.length }],
+    };
+    await push.putManifest(r, r.tag!, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
+    h = await startHarness({ runtime: { start_log_line: '' }, registries: { pull_from: [reg.host], insecure: [reg.host] } });
+    imageId = (await h.img('PullImage', { image: { image: ref } })).image_ref;
+    expect(imageId).toBe(manifest.config.digest);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await push?.close();
+    await reg?.stop();
+  });
+
+  it("shows its files in another container, read-only, until the container is removed", async () => {
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    const config = podConfig('reg', { logDir: join(h.dir, 'logs') });
+    const sandbox = (await h.rt('RunPodSandbox', { config })).pod_sandbox_id;
+    const cc = {
+      ...containerConfig('app', 'busybox'),
+      mounts: [{ container_path: '/tools', readonly: true, image: { image: imageId, image_ref: imageId }, image_sub_path: 'bin' }],
+    };
+    const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: cc, sandbox_config: config })).container_id;
+    await h.rt('StartContainer', { container_id: id });
+    const exec = async (cmd: string[]) => {
+      const r = await h.rt('ExecSync', { container_id: id, cmd, timeout: 30 });
+      return { code: r.exit_code as number, out: Buffer.from(r.stdout).toString(), err: Buffer.from(r.stderr).toString() };
+    };
+    const ls = await exec(['ls', '/tools']);
+    expect(ls.code).toBe(0);
+    expect(ls.out.split(/\s+/)).toEqual(expect.arrayContaining(['busybox', 'sh', 'cat', 'wget']));
+    expect(await exec(['readlink', '/tools/sh'])).toMatchObject({ code: 0, out: 'busybox\n' });
+    expect(await exec(['rm', '/tools/sh'])).toMatchObject({ code: 1, err: "rm: can't remove '/tools/sh': Read-only file system\n" });
+
+    // Gone from the node as containerd removes it; the container keeps it.
+    await h.img('RemoveImage', { image: { image: ref } });
+    expect((await h.img('ImageStatus', { image: { image: imageId } })).image).toBeFalsy();
+    expect((await exec(['ls', '/tools'])).out).toContain('busybox');
+    await h.rt('RemoveContainer', { container_id: id });
+    // Pulled again, it is the same image, and usable as a volume again.
+    expect((await h.img('PullImage', { image: { image: ref } })).image_ref).toBe(imageId);
   });
 });
