@@ -68,6 +68,9 @@ describe('image volumes', () => {
     const id = await run('user', [volume('/vol', { image: { image: 'nginx:1.25.3' } })]);
     const st = (await h.rt('ContainerStatus', { container_id: id })).status;
     expect(st.mounts).toEqual([expect.objectContaining({ container_path: '/vol', readonly: true, image: expect.objectContaining({ image: 'nginx:1.25.3', image_ref: nginxId }) })]);
+    // The runtime spec (verbose info) binds it read-only from where the image is mounted.
+    const spec = JSON.parse((await h.rt('ContainerStatus', { container_id: id, verbose: true })).info.info).runtimeSpec;
+    expect(spec.mounts).toEqual([{ destination: '/vol', type: 'bind', source: `/var/lib/fakecri/image-volumes/${nginxId.slice('sha256:'.length)}`, options: ['rbind', 'ro'] }]);
     await h.restart();
     expect((await h.rt('ContainerStatus', { container_id: id })).status.mounts[0].image.image_ref).toBe(nginxId);
 
