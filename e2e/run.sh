@@ -9,7 +9,7 @@
 #
 # Scenarios: smoke (a pod runs), imagegc, imagefs-eviction, ephemeral-storage, faults,
 # upstream-eviction (upstream's eviction_test.go busybox pods, in megabytes), streaming
-# (kubectl exec, attach, port-forward and cp).
+# (kubectl exec, attach, port-forward and cp), image-volume (KEP-4639 image volumes).
 # CRI-O personality, the kubelet on its cAdvisor stats path (KEP-4191 split imagefs):
 # split-detect, split-imagefs, split-containerfs, split-off (one filesystem).
 # Each takes /tmp/fakecri-kubelet.lock for its own run only (e2e/lib.sh e2e_up), so other
@@ -17,7 +17,7 @@
 # from when it got the lock; "total" in the table also counts the wait for it.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ALL=(smoke imagegc imagefs-eviction ephemeral-storage upstream-eviction faults streaming split-detect split-imagefs split-containerfs split-off)
+ALL=(smoke imagegc imagefs-eviction ephemeral-storage upstream-eviction faults streaming image-volume split-detect split-imagefs split-containerfs split-off)
 read -r -a selected <<<"${E2E_ONLY:-${ALL[*]}}"
 ((${#selected[@]})) || selected=("${ALL[@]}")
 for s in "${selected[@]}"; do

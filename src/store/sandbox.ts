@@ -1,3 +1,4 @@
+import { compactResources } from '../domain/compact';
 import { failedPrecondition } from '../domain/errors';
 
 /*
@@ -62,7 +63,7 @@ export interface Sandbox {
 export function podResources(s: Sandbox): { overhead: unknown; resources: unknown } {
   const linux = (s.config as { linux?: { overhead?: unknown; resources?: unknown } | null } | undefined)?.linux;
   return {
-    overhead: s.overhead !== undefined ? s.overhead : (linux?.overhead ?? null),
-    resources: s.resources !== undefined ? s.resources : (linux?.resources ?? null),
+    overhead: s.overhead !== undefined ? s.overhead : compactResources(linux?.overhead),
+    resources: s.resources !== undefined ? s.resources : compactResources(linux?.resources),
   };
 }

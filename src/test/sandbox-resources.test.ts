@@ -42,7 +42,8 @@ describe('UpdatePodSandboxResources', () => {
   it('records overhead and resources, shows them in the verbose status, keeps them across a restart', async () => {
     const p = await pod('rec', { resources: { cpu_period: '100000', cpu_quota: '20000', memory_limit_in_bytes: String(64 * MiB) } });
     // Before any update: RunPodSandbox's.
-    expect(await info(p.id)).toMatchObject({ overhead: null, resources: { cpu_quota: '20000', memory_limit_in_bytes: String(64 * MiB) } });
+    const before = await info(p.id);
+    expect([before.overhead, before.resources]).toEqual([null, { cpu_period: '100000', cpu_quota: '20000', memory_limit_in_bytes: String(64 * MiB) }]);
     await resize(p.id, { cpu_period: '100000', cpu_quota: '50000', cpu_shares: '512', memory_limit_in_bytes: String(256 * MiB) }, { memory_limit_in_bytes: String(32 * MiB) });
     const want = {
       resources: { cpu_period: '100000', cpu_quota: '50000', cpu_shares: '512', memory_limit_in_bytes: String(256 * MiB) },
