@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario: image volumes (KEP-4639) and pod resize through a real kubelet.
+# Scenario: image volumes (KEP-4639) through a real kubelet.
 #
 #  1. cluster up with the ImageVolume feature gate;
 #  2. a busybox pod with an `image` volume of nginx mounted whole at /web and, with
@@ -8,11 +8,11 @@
 #  3. kubectl exec: /html/index.html is nginx's page, /web/etc/passwd is there, a write
 #     to /web gets "Read-only file system";
 #  4. crictl inspect shows the mounts with the image id;
-#  5. a CPU/memory resize through the resize subresource: what the kubelet sends
-#     (UpdateContainerResources, UpdatePodSandboxResources) is listed from fakecri's
-#     call log, and the resize status from the API (logged, not asserted: the harness
-#     runs without pod cgroups);
-#  6. teardown.
+#  5. the pod deleted, teardown.
+#
+# Not here: an in-place resize (the kubelet's UpdatePodSandboxResources). With
+# cgroupsPerQOS off, as this harness runs it, kubelet v1.35.0 panics in
+# doPodResizeAction (kuberuntime_manager.go:845, nil pointer) before calling the runtime.
 #
 # Environment: E2E_WORK_DIR, E2E_KEEP_CLUSTER=1, KUBE_BIN_DIR; see e2e/lib.sh.
 set -Eeuo pipefail
@@ -36,12 +36,6 @@ spec:
   - name: app
     image: $BUSYBOX
     command: [sleep, infinity]
-    resources:
-      requests: {cpu: 100m, memory: 64Mi}
-      limits: {cpu: 200m, memory: 128Mi}
-    resizePolicy:
-    - {resourceName: cpu, restartPolicy: NotRequired}
-    - {resourceName: memory, restartPolicy: NotRequired}
     volumeMounts:
     - {name: web, mountPath: /web}
     - {name: web, mountPath: /html, subPath: usr/share/nginx/html}
@@ -66,18 +60,6 @@ nginx_id=$(cri inspecti -o go-template --template '{{.status.id}}' "$NGINX")
 mounts=$(cri inspect "$ctr" | jq -c '[.status.mounts[] | select(.image != null) | {containerPath, image: .image.image, imageSubPath}]')
 e2e_log "crictl inspect: image mounts $mounts (nginx is $nginx_id)"
 [[ $(jq -r 'map(.image) | unique | join(",")' <<<"$mounts") == "$nginx_id" ]] || e2e_fail "the image mounts do not name nginx's id"
-
-e2e_log "resizing: cpu limit 200m -> 400m, memory limit 128Mi -> 256Mi"
-if out=$(k patch pod vol --subresource resize -p \
-  '{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"100m","memory":"64Mi"},"limits":{"cpu":"400m","memory":"256Mi"}}}]}}' 2>&1); then
-  resized() { [[ $(k get pod vol -o jsonpath='{.status.containerStatuses[0].resources.limits.memory}') == 256Mi ]]; }
-  if e2e_wait 60 "the kubelet to report the resized limits" resized 2>/dev/null; then e2e_log "resize done"; else e2e_log "resize not done in 60 s"; fi
-else
-  e2e_log "kubectl patch --subresource resize refused: $out"
-fi
-e2e_log "pod conditions: $(k get pod vol -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason} {.message}; {end}')"
-e2e_log "fakecri calls: $(fctl calls --json | jq -c '[.[] | select(.rpc == "UpdateContainerResources" or .rpc == "UpdatePodSandboxResources") | {rpc, code, request}]' | cut -c1-1500)"
-e2e_log "kubelet on the resize: $(grep -iE 'resize|UpdatePodSandboxResources' "$KUBELET_LOG" | tail -5 | cut -c1-400)"
 
 k delete pod vol --wait=true --timeout=90s >/dev/null
 e2e_pass image-volume
