@@ -18,7 +18,7 @@ export interface ResourcesView {
 
 export interface CgroupContext {
   resources(): ResourcesView;
-  // The pod cgroup's limits (resources plus overhead), the parent's.
+  // The pod cgroup's resources (the parent's), for the *.effective files.
   pod?(): ResourcesView;
   pids(): number[];
   memoryBytes(): number;
@@ -30,46 +30,19 @@ const num = (v: string | number | undefined): number => Number(v ?? 0) || 0;
 // runc's ConvertCPUSharesToCgroupV2Value.
 export const cpuWeight = (shares: number): number => (shares === 0 ? 100 : 1 + Math.floor(((shares - 2) * 9999) / 262142));
 
-// The pod cgroup's limits from the pod's resources and overhead, as the
-// kubelet sizes the pod cgroup: their sum; unlimited stays unlimited.
-export function podLimits(resources: ResourcesView | null | undefined, overhead: ResourcesView | null | undefined): ResourcesView {
-  const r = resources ?? {};
-  const o = overhead ?? {};
-  const sum = (a: string | number | undefined, b: string | number | undefined) => (num(a) > 0 ? num(a) + Math.max(0, num(b)) : 0);
-  return {
-    cpu_period: num(r.cpu_period) || num(o.cpu_period) || undefined,
-    cpu_quota: sum(r.cpu_quota, o.cpu_quota),
-    cpu_shares: sum(r.cpu_shares, o.cpu_shares),
-    memory_limit_in_bytes: sum(r.memory_limit_in_bytes, o.memory_limit_in_bytes),
-    cpuset_cpus: r.cpuset_cpus,
-    cpuset_mems: r.cpuset_mems,
-  };
-}
-
 // With a private cgroup namespace the container sees only its own cgroup;
-// the pod cgroup above it is hidden. Its own files show its own limits.
-// Where the container has none (a pod with pod-level resources only), fakecri
-// shows the pod's there, so that a program can see the limit that binds it:
-// on a real node cpu.max and memory.max would read "max" and only the
-// *.effective files would follow the parent.
+// the pod cgroup above it is hidden. Its own files show its own limits ("max"
+// where it has none, whatever binds the pod: upstream's resize e2e checks
+// exactly that); only the *.effective files follow the parent, as the kernel
+// computes them.
 export function cgroupRoot(ctx: CgroupContext): SynthDir {
   const files = (): Record<string, () => string> => {
-    const own = ctx.resources();
+    const r = ctx.resources();
     const pod = ctx.pod?.() ?? {};
-    const ownQuota = num(own.cpu_quota) > 0;
-    const r: ResourcesView = {
-      ...own,
-      cpu_quota: ownQuota ? own.cpu_quota : pod.cpu_quota,
-      cpu_period: ownQuota ? own.cpu_period : pod.cpu_period,
-      cpu_shares: num(own.cpu_shares) > 0 ? own.cpu_shares : pod.cpu_shares,
-      memory_limit_in_bytes: num(own.memory_limit_in_bytes) > 0 ? own.memory_limit_in_bytes : pod.memory_limit_in_bytes,
-    };
     const quota = num(r.cpu_quota);
     const period = num(r.cpu_period) || 100000;
     const mem = num(r.memory_limit_in_bytes);
     const swap = num(r.memory_swap_limit_in_bytes);
-    // Swap follows the container's own memory limit, as runc sets it.
-    const ownMem = num(own.memory_limit_in_bytes);
     const n = cpus().length;
     const all = n > 1 ? `0-${n - 1}` : '0';
     const f: Record<string, () => string> = {
@@ -98,7 +71,7 @@ export function cgroupRoot(ctx: CgroupContext): SynthDir {
       'memory.min': () => '0',
       'memory.current': () => String(Math.round(ctx.memoryBytes())),
       'memory.peak': () => String(Math.round(ctx.memoryBytes())),
-      'memory.swap.max': () => (ownMem > 0 && swap > 0 ? String(Math.max(0, swap - ownMem)) : swap < 0 || !ownMem ? 'max' : '0'),
+      'memory.swap.max': () => (mem > 0 && swap > 0 ? String(Math.max(0, swap - mem)) : swap < 0 || !mem ? 'max' : '0'),
       'memory.swap.current': () => '0',
       'memory.oom.group': () => '0',
       'memory.events': () => 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0',

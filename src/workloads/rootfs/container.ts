@@ -3,7 +3,7 @@ import type { Container } from '../../store/container';
 import { type Sandbox, podResources } from '../../store/sandbox';
 import type { Backend } from './backend';
 import { Bind } from './bind';
-import { type CgroupContext, type ResourcesView, cgroupRoot, podLimits, sysRoot } from './cgroup';
+import { type CgroupContext, type ResourcesView, cgroupRoot, sysRoot } from './cgroup';
 import { RandomSource } from './devices';
 import { etcHostname, etcHosts, etcResolvConf } from './etc-files';
 import { HostDir, hostError } from './host-dir';
@@ -319,9 +319,7 @@ export class ContainerRootfs implements FsSpace {
       resources: () => (this.record.resources ?? {}) as ResourcesView,
       pod: () => {
         const s = this.host.sandbox(this.record.sandboxId);
-        if (!s) return {};
-        const { overhead, resources } = podResources(s);
-        return podLimits(resources as ResourcesView | null, overhead as ResourcesView | null);
+        return ((s && podResources(s).resources) ?? {}) as ResourcesView;
       },
       pids: () => this.host.procs(this.id)?.list().map((p) => p.pid) ?? [],
       memoryBytes: () => this.host.stats(this.id)?.memoryBytes ?? 0,
