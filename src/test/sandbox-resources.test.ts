@@ -68,6 +68,10 @@ describe('UpdatePodSandboxResources', () => {
     expect(await cat(free, 'cpu.weight')).toBe('100');
     expect([await cat(own, 'memory.max'), await cat(own, 'cpu.max'), await cat(own, 'cpuset.cpus.effective')]).toEqual([String(16 * MiB), '10000 100000', '0']);
 
+    // A resize that lifts a limit sends LONG_MAX, which the kernel reads back as max.
+    await h.rt('UpdateContainerResources', { container_id: own, linux: { memory_limit_in_bytes: '9223372036854775807' } });
+    expect(await cat(own, 'memory.max')).toBe('max');
+
     // Unset again: the effective cpuset is the node's again.
     await resize(p.id, null);
     expect(await freeFiles()).toEqual(before);

@@ -27,6 +27,9 @@ export interface CgroupContext {
 
 const num = (v: string | number | undefined): number => Number(v ?? 0) || 0;
 
+// LONG_MAX rounded down to a 4 KiB page: the memory controller's "max".
+const LONG_MAX_PAGES = 2 ** 63 - 4096;
+
 // runc's ConvertCPUSharesToCgroupV2Value.
 export const cpuWeight = (shares: number): number => (shares === 0 ? 100 : 1 + Math.floor(((shares - 2) * 9999) / 262142));
 
@@ -65,7 +68,9 @@ export function cgroupRoot(ctx: CgroupContext): SynthDir {
       'cpuset.mems': () => r.cpuset_mems ?? '',
       'cpuset.cpus.effective': () => r.cpuset_cpus || pod.cpuset_cpus || all,
       'cpuset.mems.effective': () => r.cpuset_mems || pod.cpuset_mems || '0',
-      'memory.max': () => (mem > 0 ? String(mem) : 'max'),
+      // The kernel reads back "max" for a limit of (about) LONG_MAX, which is
+      // how the kubelet lifts one in a resize.
+      'memory.max': () => (mem > 0 && mem < LONG_MAX_PAGES ? String(mem) : 'max'),
       'memory.high': () => 'max',
       'memory.low': () => '0',
       'memory.min': () => '0',
