@@ -68,6 +68,11 @@ describe('UpdatePodSandboxResources', () => {
     expect(await cat(free, 'cpu.weight')).toBe('100');
     expect([await cat(own, 'memory.max'), await cat(own, 'cpu.max'), await cat(own, 'cpuset.cpus.effective')]).toEqual([String(16 * MiB), '10000 100000', '0']);
 
+    // The container's processes have its oom_score_adj (upstream's resize e2e reads it).
+    const adj = await container(p, 'adj', { oom_score_adj: '999' });
+    expect(Buffer.from((await h.rt('ExecSync', { container_id: adj, cmd: ['cat', '/proc/1/oom_score_adj', '/proc/self/oom_score_adj'], timeout: 30 })).stdout).toString()).toBe('999\n999\n');
+    expect((await h.rt('ExecSync', { container_id: free, cmd: ['cat', '/proc/1/oom_score_adj'], timeout: 30 })).stdout.toString()).toBe('0\n');
+
     // A resize that lifts a limit sends LONG_MAX, which the kernel reads back as max.
     await h.rt('UpdateContainerResources', { container_id: own, linux: { memory_limit_in_bytes: '9223372036854775807' } });
     expect(await cat(own, 'memory.max')).toBe('max');

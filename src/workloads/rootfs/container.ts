@@ -311,6 +311,7 @@ export class ContainerRootfs implements FsSpace {
       mounts: () => this.mounts(),
       sysctls: () => sandboxConfig().linux?.sysctls ?? {},
       hostname: () => this.host.sandbox(this.record.sandboxId)?.hostname ?? '',
+      oomScoreAdj: () => Number((this.record.resources as ResourcesView & { oom_score_adj?: string | number } | null)?.oom_score_adj ?? 0) || 0,
     };
   }
 
