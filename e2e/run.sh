@@ -10,8 +10,8 @@
 # Scenarios: smoke (a pod runs), imagegc, imagefs-eviction, ephemeral-storage, faults,
 # upstream-eviction (upstream's eviction_test.go busybox pods, in megabytes), streaming
 # (kubectl exec, attach, port-forward and cp), checkpoint (the kubelet's POST /checkpoint,
-# then a restore with crictl), hollow-nodes (20 kubelets on one fakecri serve --nodes 20,
-# 600 pods, one node's runtime faulted).
+# then a restore with crictl), image-volume (KEP-4639 image volumes), hollow-nodes (20
+# kubelets on one fakecri serve --nodes 20, 600 pods, one node's runtime faulted).
 # CRI-O personality, the kubelet on its cAdvisor stats path (KEP-4191 split imagefs):
 # split-detect, split-imagefs, split-containerfs, split-off (one filesystem).
 # Each takes /tmp/fakecri-kubelet.lock for its own run only (e2e/lib.sh e2e_up), so other
@@ -19,7 +19,7 @@
 # from when it got the lock; "total" in the table also counts the wait for it.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ALL=(smoke imagegc imagefs-eviction ephemeral-storage upstream-eviction faults streaming checkpoint hollow-nodes split-detect split-imagefs split-containerfs split-off)
+ALL=(smoke imagegc imagefs-eviction ephemeral-storage upstream-eviction faults streaming checkpoint image-volume hollow-nodes split-detect split-imagefs split-containerfs split-off)
 read -r -a selected <<<"${E2E_ONLY:-${ALL[*]}}"
 ((${#selected[@]})) || selected=("${ALL[@]}")
 for s in "${selected[@]}"; do

@@ -155,6 +155,7 @@ export class App {
         stopProgram: (c, timeoutMs) => this.workloads.stopProgram(c, timeoutMs),
         seccomp: this.seccomp,
         user: (config, imageId) => containerUser(this.rootfs.imageView(imageId, { uid: 0, gid: 0, groups: [], pid: 0 }), config, this.images.find(imageId)?.user),
+        imageHasDir: (id, path) => this.rootfs.imageHasDir(id, path),
       },
       log,
     );
@@ -256,6 +257,14 @@ export class App {
       const bytes = await this.ballast.fill(name, spec);
       this.log.info({ fs: name, bytes }, 'ballast filled');
     }
+  }
+
+  // RemoveImage, as containerd: the image goes, but the containers that run
+  // it or mount it (image volumes) keep its files, as their snapshots do.
+  removeImage(ref: string): void {
+    const image = this.images.find(ref);
+    if (image && this.containers.usesImage(image.id)) this.rootfs.imageTree(image.id);
+    this.images.remove(ref);
   }
 
   imageFsUsage(): DiskUsage {

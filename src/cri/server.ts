@@ -7,7 +7,7 @@ import { type CriServerHooks, applyFault, evaluateFaults } from './apply-fault';
 import type { CallContext, Handler } from './handler';
 import { loadCriProto } from './proto';
 import { wrapListStream } from './list-stream';
-import { IMAGE_HANDLERS, LIST_STREAMS, NOT_YET, RUNTIME_HANDLERS, STREAMED_TWIN, STREAM_HANDLERS } from './services';
+import { IMAGE_HANDLERS, LIST_STREAMS, RUNTIME_HANDLERS, STREAMED_TWIN, STREAM_HANDLERS } from './services';
 import { toGrpcStatus } from './to-grpc-status';
 import { checkRequestBounds } from './validate';
 
@@ -47,9 +47,9 @@ export function createCriServer(app: App, hooks: CriServerHooks): grpc.Server {
       if (handler) impl[name] = wrapUnary(app, hooks, name, handler, serialize);
       else if (stream) impl[name] = wrapStream(app, name, stream);
       else if (LIST_STREAMS[name]) impl[name] = wrapListStream(app, hooks, name, LIST_STREAMS[name]);
-      else if (def.responseStream) impl[name] = refuseStream(app, name, NOT_YET[name] ?? `${name} is not implemented`);
+      else if (def.responseStream) impl[name] = refuseStream(app, name, `${name} is not implemented`);
       else impl[name] = wrapUnary(app, hooks, name, () => {
-        throw unimplemented(NOT_YET[name] ?? `${name} is not implemented`);
+        throw unimplemented(`${name} is not implemented`);
       }, serialize);
     }
     server.addService(passEncoded(service), impl);

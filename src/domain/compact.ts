@@ -22,3 +22,14 @@ export function compact<T>(value: T): T | undefined {
   }
   return value;
 }
+
+// LinuxContainerResources' int64 fields, which decode as strings.
+const RESOURCE_INT64 = new Set(['cpu_period', 'cpu_quota', 'cpu_shares', 'memory_limit_in_bytes', 'oom_score_adj', 'memory_swap_limit_in_bytes']);
+
+// LinuxContainerResources as JSON without the unset fields ("0" for an int64);
+// null when nothing is set.
+export function compactResources(r: unknown): object | null {
+  if (!r || typeof r !== 'object') return null;
+  const set = Object.fromEntries(Object.entries(r).filter(([k, v]) => !(RESOURCE_INT64.has(k) && (v === '0' || v === 0))));
+  return compact(set) ?? null;
+}

@@ -29,6 +29,12 @@ export interface CreateContainerInput {
   restoredFrom?: RestoredFrom;
 }
 
+interface MountView {
+  container_path?: string;
+  image?: { image?: string; image_ref?: string } | null;
+  image_sub_path?: string;
+}
+
 export interface StopPlan {
   mode: 'exit' | 'delay' | 'ignore';
   delayMs: number;
@@ -50,6 +56,8 @@ export interface ContainerServiceOptions {
   seccomp?: SeccompSetup;
   // Who the container's processes will run as, from its config and image.
   user?: (config: unknown, imageId: string) => Container['user'];
+  // Whether an image's files hold a directory (an image volume's subpath).
+  imageHasDir?: (imageId: string, path: string) => boolean;
 }
 
 const SIGKILL_EXIT = 137;
@@ -96,6 +104,14 @@ export class ContainerService {
     }
   }
 
+  // Whether a container runs this image or mounts it as an image volume.
+  usesImage(imageId: string): boolean {
+    for (const c of this.store.values()) {
+      if (c.imageId === imageId || (c.mounts as MountView[]).some((m) => m.image?.image_ref === imageId)) return true;
+    }
+    return false;
+  }
+
   inSandbox(sandboxId: string): Container[] {
     const ids = this.bySandbox.get(sandboxId);
     return ids ? [...ids].map((id) => this.store.get(id)!).filter(Boolean) : [];
@@ -112,6 +128,7 @@ export class ContainerService {
     if (sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox "${sandbox.id}" is not ready`);
     const image = this.findImage(input.image.image);
     if (!image) throw notFound(`image "${input.image.image}" not found: pull it first`);
+    const mounts = input.mounts.map((m, i) => this.imageVolume(m as MountView, i));
     const name = containerName(input.metadata, sandbox);
     const owner = this.names.get(name);
     if (owner) {
@@ -138,7 +155,7 @@ export class ContainerService {
       logPath: resolveLogPath(sandbox.logDirectory, input.logPath),
       rootfsBytes: 0,
       pid: 0,
-      mounts: input.mounts,
+      mounts,
       resources: input.resources,
       config: input.config,
       ...(input.restoredFrom ? { restoredFrom: input.restoredFrom } : {}),
@@ -168,6 +185,24 @@ export class ContainerService {
     this.log.info({ container: container.id, sandbox: sandbox.id, name: input.metadata.name }, 'container created');
     this.events.container('CREATED', container);
     return container;
+  }
+
+  // An image volume (KEP-4639) names its image by the id PullImage gave
+  // (image_ref, or image): it must be here, as containerd resolves it
+  // locally; the record keeps the id in image_ref, which ContainerStatus
+  // reports and the kubelet's image GC counts as in use.
+  private imageVolume(m: MountView, i: number): unknown {
+    const ref = m.image?.image_ref || m.image?.image;
+    if (!ref) return m;
+    const image = this.findImage(ref);
+    if (!image) {
+      throw notFound(`config.mounts[${i}]: failed to resolve image "${ref}" for the image volume at "${m.container_path}": not found, pull it first`);
+    }
+    const sub = m.image_sub_path ?? '';
+    if (sub && this.options.imageHasDir && !this.options.imageHasDir(image.id, sub)) {
+      throw notFound(`config.mounts[${i}]: image_sub_path "${sub}" is not a directory of image "${ref}"`);
+    }
+    return { ...m, image: { ...m.image, image_ref: image.id } };
   }
 
   start(idOrPrefix: string): Container {

@@ -28,7 +28,15 @@ interface MountView {
   container_path: string;
   host_path: string;
   readonly: boolean;
+  image?: { image_ref?: string } | null;
+  image_sub_path?: string;
 }
+
+// Where containerd mounts an image volume's image (read-only) to bind it.
+const imageVolumeSource = (m: MountView): string => {
+  const digest = (m.image?.image_ref ?? '').replace(/^sha256:/, '');
+  return `/var/lib/fakecri/image-volumes/${digest}${m.image_sub_path ? `/${m.image_sub_path}` : ''}`;
+};
 
 interface ResourcesView {
   cpu_period?: string;
@@ -75,8 +83,8 @@ export function runtimeSpec(c: Container, sandbox: Sandbox | undefined, cgroupDr
     mounts: (c.mounts as MountView[]).map((m) => ({
       destination: m.container_path,
       type: 'bind',
-      source: m.host_path,
-      options: m.readonly ? ['rbind', 'ro'] : ['rbind', 'rw'],
+      source: m.image?.image_ref ? imageVolumeSource(m) : m.host_path,
+      options: m.readonly || m.image?.image_ref ? ['rbind', 'ro'] : ['rbind', 'rw'],
     })),
     annotations: c.annotations,
     linux: {

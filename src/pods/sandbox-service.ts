@@ -78,6 +78,19 @@ export class SandboxService {
     return sandbox;
   }
 
+  // UpdatePodSandboxResources: records what the kubelet set on the pod
+  // cgroup, as containerd records it in the sandbox's status (and CRI-O hands
+  // it to NRI). Neither refuses a stopped sandbox; nor does fakecri.
+  updateResources(idOrPrefix: string, overhead: unknown, resources: unknown): Sandbox {
+    const sandbox = this.store.mustResolve(idOrPrefix);
+    const updated = this.store.update(sandbox.id, (s) => {
+      s.overhead = overhead;
+      s.resources = resources;
+    });
+    this.log.info({ sandbox: sandbox.id, pod: podRef(sandbox.metadata), overhead, resources }, 'pod sandbox resources updated');
+    return updated;
+  }
+
   // Idempotent: an unknown or already stopped sandbox is success. Running
   // containers are killed, as CRI requires; the IP is kept until removal so
   // that PodSandboxStatus still reports it.

@@ -1,3 +1,4 @@
+import { compactResources } from '../domain/compact';
 import { failedPrecondition } from '../domain/errors';
 
 /*
@@ -50,4 +51,19 @@ export interface Sandbox {
   // null for host-network sandboxes.
   ips: string[] | null;
   config: unknown;
+  // Pod-level LinuxContainerResources from the last UpdatePodSandboxResources
+  // (null: the call left it unset). Absent until the first call: the pod's
+  // are then RunPodSandbox's config.linux.overhead and .resources.
+  overhead?: unknown;
+  resources?: unknown;
+}
+
+// The pod's overhead and resources as last told: UpdatePodSandboxResources,
+// else RunPodSandbox's config.
+export function podResources(s: Sandbox): { overhead: unknown; resources: unknown } {
+  const linux = (s.config as { linux?: { overhead?: unknown; resources?: unknown } | null } | undefined)?.linux;
+  return {
+    overhead: s.overhead !== undefined ? s.overhead : compactResources(linux?.overhead),
+    resources: s.resources !== undefined ? s.resources : compactResources(linux?.resources),
+  };
 }

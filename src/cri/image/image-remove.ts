@@ -6,6 +6,6 @@ import type { RemoveImageResponse } from '../../generated/runtime/v1/RemoveImage
 // By id, tag or digest; removes every tag of the image. Unknown is success.
 export const removeImage: Handler<RemoveImageRequest__Output, RemoveImageResponse> = (app, req) => {
   const spec = requireMessage(req.image, 'image');
-  app.images.remove(requireString(spec.image, 'image.image', MAX_PATH));
+  app.removeImage(requireString(spec.image, 'image.image', MAX_PATH));
   return {};
 };

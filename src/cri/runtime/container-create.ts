@@ -16,6 +16,18 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
     requireString(m.container_path, `config.mounts[${i}].container_path`, MAX_PATH);
     checkString(m.host_path, `config.mounts[${i}].host_path`, MAX_PATH);
     if (m.container_path.includes('\0') || m.host_path.includes('\0')) throw invalidArgument(`config.mounts[${i}]: a path contains a NUL byte`);
+    if (m.image?.image || m.image?.image_ref) {
+      // An image volume (KEP-4639): its files come from the image.
+      if (m.host_path) throw invalidArgument(`config.mounts[${i}]: host_path and image are both set; an image volume has no host_path`);
+      checkString(m.image.image, `config.mounts[${i}].image.image`, MAX_PATH);
+      checkString(m.image.image_ref, `config.mounts[${i}].image.image_ref`, MAX_PATH);
+      const sub = checkString(m.image_sub_path, `config.mounts[${i}].image_sub_path`, MAX_PATH);
+      if (sub.includes('\0') || sub.startsWith('/') || sub.split('/').includes('..')) {
+        throw invalidArgument(`config.mounts[${i}].image_sub_path "${sub}" must be a relative path inside the image, without ".."`);
+      }
+    } else if (m.image_sub_path) {
+      throw invalidArgument(`config.mounts[${i}]: image_sub_path is set without an image`);
+    }
     // As containerd: a recursive read-only mount must be read-only and private.
     if (m.recursive_read_only && !m.readonly) {
       throw invalidArgument(`config.mounts[${i}]: recursive_read_only needs readonly to be set too`);

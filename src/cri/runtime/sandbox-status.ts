@@ -1,6 +1,7 @@
 import type { Handler } from '../handler';
 import { toContainerStatus, toPodSandboxStatus } from '../convert';
 import { requireId } from '../validate';
+import { podResources } from '../../store/sandbox';
 import type { PodSandboxStatusRequest__Output } from '../../generated/runtime/v1/PodSandboxStatusRequest';
 import type { PodSandboxStatusResponse } from '../../generated/runtime/v1/PodSandboxStatusResponse';
 
@@ -23,6 +24,9 @@ export const podSandboxStatus: Handler<PodSandboxStatusRequest__Output, PodSandb
         ips: sandbox.ips,
         runtimeHandler: sandbox.runtimeHandler,
         config: sandbox.config,
+        // The pod cgroup's, as containerd keeps them in the sandbox status:
+        // UpdatePodSandboxResources's, else RunPodSandbox's.
+        ...podResources(sandbox),
       }),
     };
   }

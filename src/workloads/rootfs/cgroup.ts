@@ -18,6 +18,8 @@ export interface ResourcesView {
 
 export interface CgroupContext {
   resources(): ResourcesView;
+  // The pod cgroup's resources (the parent's), for the *.effective files.
+  pod?(): ResourcesView;
   pids(): number[];
   memoryBytes(): number;
   cpuUsageUsec(): number;
@@ -25,12 +27,21 @@ export interface CgroupContext {
 
 const num = (v: string | number | undefined): number => Number(v ?? 0) || 0;
 
+// LONG_MAX rounded down to a 4 KiB page: the memory controller's "max".
+const LONG_MAX_PAGES = 2 ** 63 - 4096;
+
 // runc's ConvertCPUSharesToCgroupV2Value.
 export const cpuWeight = (shares: number): number => (shares === 0 ? 100 : 1 + Math.floor(((shares - 2) * 9999) / 262142));
 
+// With a private cgroup namespace the container sees only its own cgroup;
+// the pod cgroup above it is hidden. Its own files show its own limits ("max"
+// where it has none, whatever binds the pod: upstream's resize e2e checks
+// exactly that); only the *.effective files follow the parent, as the kernel
+// computes them.
 export function cgroupRoot(ctx: CgroupContext): SynthDir {
   const files = (): Record<string, () => string> => {
     const r = ctx.resources();
+    const pod = ctx.pod?.() ?? {};
     const quota = num(r.cpu_quota);
     const period = num(r.cpu_period) || 100000;
     const mem = num(r.memory_limit_in_bytes);
@@ -55,9 +66,11 @@ export function cgroupRoot(ctx: CgroupContext): SynthDir {
       },
       'cpuset.cpus': () => r.cpuset_cpus ?? '',
       'cpuset.mems': () => r.cpuset_mems ?? '',
-      'cpuset.cpus.effective': () => r.cpuset_cpus || all,
-      'cpuset.mems.effective': () => r.cpuset_mems || '0',
-      'memory.max': () => (mem > 0 ? String(mem) : 'max'),
+      'cpuset.cpus.effective': () => r.cpuset_cpus || pod.cpuset_cpus || all,
+      'cpuset.mems.effective': () => r.cpuset_mems || pod.cpuset_mems || '0',
+      // The kernel reads back "max" for a limit of (about) LONG_MAX, which is
+      // how the kubelet lifts one in a resize.
+      'memory.max': () => (mem > 0 && mem < LONG_MAX_PAGES ? String(mem) : 'max'),
       'memory.high': () => 'max',
       'memory.low': () => '0',
       'memory.min': () => '0',

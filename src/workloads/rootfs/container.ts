@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import type { Container } from '../../store/container';
-import type { Sandbox } from '../../store/sandbox';
+import { type Sandbox, podResources } from '../../store/sandbox';
 import type { Backend, Node } from './backend';
 import { Bind } from './bind';
 import { type CgroupContext, type ResourcesView, cgroupRoot, sysRoot } from './cgroup';
@@ -17,7 +17,7 @@ import { type IdMap, type ProcContext, type ProcSource, procRoot } from './proc'
 import { type SecurityView, mayCall, privileges } from './security';
 import { CapacitySpace } from './space';
 import { SynthFs } from './synthetic';
-import type { Caller, ContainerFs, MountEntry, StatFs } from './types';
+import { type Caller, type ContainerFs, FsError, type MountEntry, type StatFs } from './types';
 import { type FsSpace, View } from './view';
 
 const MiB = 2 ** 20;
@@ -34,6 +34,7 @@ export interface RootfsHost {
   record(id: string): Container;
   sandbox(id: string): Sandbox | undefined;
   lower(id: string): MemTree; // the image's files
+  imageTree(imageId: string): MemTree; // an image's files, by image id
   layer(id: string): WritableLayer;
   pod(sandboxId: string): PodFiles;
   procs(id: string): ProcSource | undefined;
@@ -121,6 +122,10 @@ interface CriMount {
   host_path?: string;
   readonly?: boolean;
   propagation?: string;
+  // An image volume (KEP-4639): image_ref is the image id CreateContainer
+  // resolved it to.
+  image?: { image?: string; image_ref?: string } | null;
+  image_sub_path?: string;
 }
 
 const PROPAGATION: Record<string, string> = {
@@ -261,7 +266,7 @@ export class ContainerRootfs implements FsSpace {
     if (!slot && !fixedMount) return undefined;
     let b = this.mounted?.get(path);
     if (!b) {
-      b = slot ? hostMount(slot) : fixedMount!.make(this);
+      b = slot ? (slot.mount.image ? this.imageMount(slot) : hostMount(slot)) : fixedMount!.make(this);
       (this.mounted ??= new Map()).set(path, b);
     }
     return b;
@@ -317,11 +322,16 @@ export class ContainerRootfs implements FsSpace {
     return [
       root,
       ...STATIC.filter((m) => !replaced.has(m.target)).map((m) => m.entry(this)),
-      ...cri.map(({ target, mount }) => ({
-        ...hostMountOf(mount.host_path!),
-        target,
-        options: [mount.readonly ? 'ro' : 'rw', 'relatime', PROPAGATION[mount.propagation ?? ''] ?? 'rprivate'],
-      })),
+      ...cri.map(({ target, mount }) =>
+        mount.image
+          ? // containerd mounts the image's layers read-only (an overlay) and binds that.
+            { source: 'overlay', type: 'overlay', target, options: ['ro', 'relatime', PROPAGATION[mount.propagation ?? ''] ?? 'rprivate'] }
+          : {
+              ...hostMountOf(mount.host_path!),
+              target,
+              options: [mount.readonly ? 'ro' : 'rw', 'relatime', PROPAGATION[mount.propagation ?? ''] ?? 'rprivate'],
+            },
+      ),
     ];
   }
 
@@ -336,11 +346,20 @@ export class ContainerRootfs implements FsSpace {
     const mounts = (this.record.mounts ?? []) as CriMount[];
     this.cri = mounts.length
       ? mounts
-          .filter((m) => m.container_path && m.host_path)
+          .filter((m) => m.container_path && (m.host_path || m.image?.image_ref))
           .map((mount) => ({ target: normalise(mount.container_path!), mount }))
           .sort((a, b) => a.target.split('/').length - b.target.split('/').length)
       : NO_MOUNTS;
     return this.cri;
+  }
+
+  // An image volume: the image's files (or its image_sub_path), read-only
+  // whatever the mount says, as containerd mounts them.
+  private imageMount({ target, mount }: CriSlot): Backend {
+    const tree = this.host.imageTree(mount.image!.image_ref!);
+    const node = imageSubPath(tree, mount.image_sub_path ?? '');
+    if (!node) throw new FsError('ENOENT', target);
+    return new Bind(tree, node, true, 'overlay');
   }
 
   // See security.ts mayCall: sethostname and the like, for applets.
@@ -361,17 +380,32 @@ export class ContainerRootfs implements FsSpace {
       sysctls: () => sandboxConfig().linux?.sysctls ?? {},
       hostname: () => this.host.sandbox(this.record.sandboxId)?.hostname ?? '',
       idMaps: () => podIdMaps(this.host.sandbox(this.record.sandboxId)?.namespaceOptions),
+      oomScoreAdj: () => Number((this.record.resources as ResourcesView & { oom_score_adj?: string | number } | null)?.oom_score_adj ?? 0) || 0,
     };
   }
 
   cgroupContext(): CgroupContext {
     return {
       resources: () => (this.record.resources ?? {}) as ResourcesView,
+      pod: () => {
+        const s = this.host.sandbox(this.record.sandboxId);
+        return ((s && podResources(s).resources) ?? {}) as ResourcesView;
+      },
       pids: () => this.host.procs(this.id)?.list().map((p) => p.pid) ?? [],
       memoryBytes: () => this.host.stats(this.id)?.memoryBytes ?? 0,
       cpuUsageUsec: () => this.host.stats(this.id)?.cpuUsageUsec ?? 0,
     };
   }
+}
+
+// The directory image_sub_path names in an image's tree (the root for "").
+export function imageSubPath(tree: MemTree, subPath: string): ReturnType<MemTree['root']> | undefined {
+  let node: ReturnType<MemTree['root']> | undefined = tree.root();
+  for (const part of subPath.split('/')) {
+    if (!part || part === '.') continue;
+    node = node && tree.lookup(node, part);
+  }
+  return node;
 }
 
 // A CRI mount: the real host_path, resolved once as the kernel's bind does.

@@ -18,6 +18,8 @@ export interface ProcContext {
   mounts(): MountEntry[];
   sysctls(): Record<string, string>;
   hostname(): string;
+  // The container's oom_score_adj (runc gives every process of it the same).
+  oomScoreAdj?(): number;
   // The pod's user namespace mappings; none: the host's, all ids as they are.
   idMaps?(): { uids: IdMap[]; gids: IdMap[] } | undefined;
 }
@@ -77,6 +79,7 @@ function pidDir(ctx: ProcContext, p: ProcessInfo & { identity?: Identity }): Syn
       cmdline: file(() => (p.argv.length ? `${p.argv.join('\0')}\0` : ''), owner),
       comm: file(() => `${comm(p)}\n`, owner),
       cgroup: file(() => '0::/\n', owner),
+      oom_score_adj: file(() => `${ctx.oomScoreAdj?.() ?? 0}\n`, owner),
       mounts: file(() => procMounts(ctx.mounts()), owner),
       mountinfo: file(() => mountinfo(ctx.mounts()), owner),
       uid_map: file(() => idMapText(ctx.idMaps?.()?.uids), owner),

@@ -8,7 +8,7 @@ import type { Sandbox } from '../../store/sandbox';
 import { type Filesystem, NoSpaceError, type ObjectSize, type WriteOptions, paceDelay } from '../../vfs/filesystem';
 import { writableLayerKey } from '../../vfs/filesystems';
 import type { HostFilesystem } from '../../vfs/host-backend';
-import { ContainerRootfs, PodFiles, type RootfsHost } from './container';
+import { ContainerRootfs, PodFiles, type RootfsHost, imageSubPath } from './container';
 import { type ImageFiles, populateImage } from './image-root';
 import { HostLayer, MemoryLayer, type WritableLayer } from './layer';
 import { MemTree } from './memory-tree';
@@ -115,6 +115,14 @@ export class RootfsStore implements RootfsHost {
   // A sandbox's own files go with it.
   removeSandbox(sandboxId: string): void {
     this.pods.delete(sandboxId);
+  }
+
+  // Whether an image's files hold this directory (an image volume's
+  // image_sub_path), checked at CreateContainer as containerd checks it.
+  imageHasDir(imageId: string, path: string): boolean {
+    const tree = this.imageTree(imageId);
+    const node = imageSubPath(tree, path);
+    return Boolean(node && tree.attr(node).type === 'dir');
   }
 
   // The image's tree is built again next time (a re-pulled image).
@@ -256,7 +264,10 @@ export class RootfsStore implements RootfsHost {
     return this.imageTree(this.record(containerId).imageId);
   }
 
-  private imageTree(imageId: string): MemTree {
+  // One tree per image, shared by the containers that run it and the image
+  // volumes that mount it. It outlives a RemoveImage while they use it, as
+  // containerd's snapshots do.
+  imageTree(imageId: string): MemTree {
     let tree = this.lowers.get(imageId);
     if (!tree) {
       const image = this.o.image(imageId);
