@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadCriProto } from '../cri/proto';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { cancelAfterFirstBatch } from './list-streams';
 import { until } from './wait';
 
 const MiB = 1024 * 1024;
@@ -132,21 +133,10 @@ describe('CRI metrics', () => {
   it('StreamPodSandboxMetrics stops computing when the client goes', async () => {
     // Some 4 MiB of metrics: more than the client and the sockets hold unread.
     for (let i = 0; i < 3000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => h.rt('RunPodSandbox', { config: podConfig(`s${i + j}`) })));
-    const since = h.server.app.calls.list().at(-1)?.seq ?? 0;
     const Ctor = loadCriProto().runtime.v1.RuntimeService as unknown as grpc.ServiceClientConstructor;
     const client = new Ctor(`unix://${h.socket}`, grpc.credentials.createInsecure()) as any;
     try {
-      const stream = client.StreamPodSandboxMetrics({}, { deadline: Date.now() + 60_000 });
-      stream.on('error', () => {});
-      // One batch read, then nothing: the server waits, then sees the cancel.
-      await new Promise<void>((resolve) =>
-        stream.once('data', () => {
-          stream.pause();
-          resolve();
-        }),
-      );
-      stream.cancel();
-      const rec = await until('the cancelled stream to be recorded', () => h.server.app.calls.list({ since, methods: ['StreamPodSandboxMetrics'] }).at(-1));
+      const rec = await cancelAfterFirstBatch(h, 'StreamPodSandboxMetrics', () => client.StreamPodSandboxMetrics({}, { deadline: Date.now() + 60_000 }));
       expect(rec.code).toBe('CANCELLED');
       expect(rec.items).toBeLessThan(3000);
     } finally {

@@ -107,6 +107,9 @@ describe('runtime features', () => {
     expect(await bad({ mode: 'NODE', uids: [map], gids: [map] })).toMatch(/userns_options\.uids: mode NODE takes no mappings/);
     expect(await bad({ mode: 'CONTAINER', uids: [map], gids: [map] })).toMatch(/userns_options\.mode CONTAINER is not one of POD, NODE/);
     expect(await bad({ mode: 'POD', uids: [{ ...map, length: 0 }], gids: [map] })).toMatch(/uids\[0\]\.length must not be 0/);
+    // critest: one mapping only, and it maps container id 0.
+    expect(await bad({ mode: 'POD', uids: [map, { ...map, host_id: 2000 }], gids: [map] })).toMatch(/userns_options\.uids: 2 mappings, only one is supported/);
+    expect(await bad({ mode: 'POD', uids: [{ ...map, container_id: 1 }], gids: [map] })).toMatch(/uids\[0\]: container id 0 must be mapped, not 1/);
     expect(await bad({ mode: 'POD', uids: [{ ...map, host_id: 4294967295 }], gids: [map] })).toMatch(/uids\[0\] goes past id 4294967295/);
     expect((await h.rt('ListPodSandbox', {})).items).toEqual([]);
   });

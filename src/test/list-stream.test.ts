@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CriStream } from '../cri/client';
 import { BATCH_BYTES } from '../cri/list-stream';
 import { type Harness, containerConfig, makeClient, podConfig, startHarness } from './harness';
-import { until } from './wait';
+import { cancelAfterFirstBatch } from './list-streams';
 
 // The Stream* lists (cri-api v0.36, KEP-5825) against the unary lists, over
 // the real socket: the same items, each once, in batches under 4 MiB.
@@ -126,20 +126,7 @@ describe('list streams', () => {
   });
 
   it('a client that cancels after the first batch stops the work', async () => {
-    const since = h.server.app.calls.list().at(-1)?.seq ?? 0;
-    const stream = raw.stream('StreamContainers', {});
-    stream.on('error', () => {});
-    // Read one batch, then nothing: the server waits for the client to read.
-    await new Promise<void>((resolve) =>
-      stream.once('data', () => {
-        stream.pause();
-        resolve();
-      }),
-    );
-    stream.cancel();
-    const rec = await until('the cancelled stream to be recorded', () =>
-      h.server.app.calls.list({ since, methods: ['StreamContainers'] }).at(-1),
-    );
+    const rec = await cancelAfterFirstBatch(h, 'StreamContainers', () => raw.stream('StreamContainers', {}));
     expect(rec.code).toBe('CANCELLED');
     expect(rec.items).toBeLessThan(CONTAINERS);
   });

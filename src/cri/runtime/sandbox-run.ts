@@ -55,11 +55,10 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
 };
 
 const MAX_ID = 2 ** 32;
-// The kernel's limit on the lines of a uid_map.
-const MAX_MAPPINGS = 340;
 
-// A pod's own user namespace (POD) needs uid and gid mappings, as the
-// kubelet sends them for hostUsers: false; the node's (NODE) takes none.
+// A pod's own user namespace (POD) needs one uid and one gid mapping that
+// maps container id 0, as the kubelet sends them for hostUsers: false and
+// containerd takes them; the node's (NODE) takes none.
 function checkUserns(u: UserNamespace__Output | null, field: string): void {
   if (!u) return;
   const mode = checkEnum(u.mode, `${field}.mode`, ['POD', 'NODE'] as const);
@@ -67,7 +66,8 @@ function checkUserns(u: UserNamespace__Output | null, field: string): void {
     const maps = u[kind];
     if (mode === 'NODE' && maps.length) throw invalidArgument(`${field}.${kind}: mode NODE takes no mappings`);
     if (mode === 'POD' && !maps.length) throw invalidArgument(`${field}.${kind}: mode POD needs at least one mapping`);
-    if (maps.length > MAX_MAPPINGS) throw invalidArgument(`${field}.${kind}: ${maps.length} mappings, the most is ${MAX_MAPPINGS}`);
+    if (maps.length > 1) throw invalidArgument(`${field}.${kind}: ${maps.length} mappings, only one is supported`);
+    if (mode === 'POD' && maps[0].container_id !== 0) throw invalidArgument(`${field}.${kind}[0]: container id 0 must be mapped, not ${maps[0].container_id}`);
     maps.forEach((m, i) => {
       if (m.length === 0) throw invalidArgument(`${field}.${kind}[${i}].length must not be 0`);
       if (m.host_id + m.length > MAX_ID || m.container_id + m.length > MAX_ID) throw invalidArgument(`${field}.${kind}[${i}] goes past id ${MAX_ID - 1}`);
