@@ -6,6 +6,7 @@ import { ImageCatalog } from './images/catalog';
 import { ImageService } from './images/image-service';
 import { Ipam } from './network/ipam';
 import { CallRecorder } from './calls/recorder';
+import { CheckpointImageArchives } from './checkpoint/image-archives';
 import { CheckpointService } from './checkpoint/service';
 import { FaultEngine } from './faults/engine';
 import { Metrics } from './metrics/metrics';
@@ -130,6 +131,7 @@ export class App {
     this.faults = new FaultEngine(rpcNames);
     for (const rule of config.faults) this.faults.add(rule, 'config');
     const registry = registryOptions(config);
+    const checkpointImages = new CheckpointImageArchives(join(stateDir, 'checkpoint-images'));
     this.images = new ImageService(
       imageStore,
       catalog,
@@ -138,6 +140,8 @@ export class App {
         sandboxImage: config.runtime.sandbox_image,
         pullBandwidth: (image) => this.faults.pullBandwidth(image) ?? config.images.pull_bandwidth,
         remote: config.registries.pull_from.length ? new RegistryImageSource(config.registries.pull_from, registry) : undefined,
+        keepCheckpoint: (id, archive) => checkpointImages.keep(id, archive),
+        dropCheckpoint: (path) => checkpointImages.drop(path),
       },
       log,
     );

@@ -78,15 +78,22 @@ export class CheckpointService {
     }
   }
 
-  // CRI-O's test (checkIfCheckpointOCIImage's counterpart): the image names
-  // an existing file. fakecri asks for an absolute path, so that no image
-  // reference is ever taken for a file in its working directory.
-  isArchive(image: string): boolean {
-    if (!isAbsolute(image)) return false;
+  // The checkpoint archive a CreateContainer image names, if it names one,
+  // as CRI-O tells them: an existing file (fakecri asks for an absolute
+  // path, so that no image reference is ever taken for a file in its working
+  // directory), or a pulled checkpoint image (its annotation).
+  archiveOf(image: string): string | undefined {
+    if (isAbsolute(image)) {
+      try {
+        return (statSync(image).mode & constants.S_IFMT) === constants.S_IFREG ? image : undefined;
+      } catch {
+        return undefined;
+      }
+    }
     try {
-      return (statSync(image).mode & constants.S_IFMT) === constants.S_IFREG;
+      return this.d.image(image)?.checkpointArchive;
     } catch {
-      return false;
+      return undefined; // not a reference: CreateContainer says so
     }
   }
 
@@ -94,8 +101,7 @@ export class CheckpointService {
   // checkpoint's base image, with the original annotations and program,
   // whose writable layer is the archive's rootfs diff (deleted.files
   // applied), as CRI-O's CRImportCheckpoint and restore do.
-  async restore(input: CreateContainerInput, signal: AbortSignal): Promise<Container> {
-    const path = input.image.image;
+  async restore(input: CreateContainerInput, path: string, signal: AbortSignal): Promise<Container> {
     let archive;
     try {
       archive = openCheckpointArchive(path);
@@ -131,7 +137,7 @@ export class CheckpointService {
       const c = await this.d.create({
         ...input,
         ...(times ? { restoredFrom: { archive: path, ...times } } : {}),
-        image: { ...input.image, image: base.repoTags[0] ?? base.id, user_specified_image: input.image.user_specified_image || path },
+        image: { ...input.image, image: base.repoTags[0] ?? base.id, user_specified_image: input.image.user_specified_image || input.image.image },
         annotations,
         config: {
           ...cfg,

@@ -19,6 +19,8 @@ export interface ImageManifest {
   user?: string;
   // Entrypoint, Cmd, Env…: how its containers run.
   config?: ImageConfig;
+  // A checkpoint image's one layer, unpacked: the checkpoint archive.
+  checkpoint?: Buffer;
 }
 
 export interface CatalogEntry {

@@ -17,6 +17,9 @@ export interface ImageServiceOptions {
   pullBandwidth: (image: string) => number;
   // Registries pulled from for real (registries.pull_from); else the catalog.
   remote?: RemoteImages;
+  // Keeps a checkpoint image's archive (its unpacked layer): where it is.
+  keepCheckpoint?: (id: string, archive: Buffer) => string;
+  dropCheckpoint?: (path: string) => void;
 }
 
 // Pull, look up and remove images. Identity is the config digest: the id that
@@ -68,6 +71,7 @@ export class ImageService {
         annotations: manifest.annotations,
         ...(manifest.user ? { user: manifest.user } : {}),
         ...(manifest.config ? { config: manifest.config } : {}),
+        ...(manifest.checkpoint && this.options.keepCheckpoint ? { checkpointArchive: this.options.keepCheckpoint(manifest.id, manifest.checkpoint) } : {}),
         createdAt: this.store.get(manifest.id)?.createdAt ?? nowNanos(),
       });
     } finally {
@@ -158,6 +162,7 @@ export class ImageService {
     const image = this.find(refOrId);
     if (!image) return undefined;
     this.store.remove(image.id);
+    if (image.checkpointArchive) this.options.dropCheckpoint?.(image.checkpointArchive);
     let freed = 0;
     for (const layer of image.layers) {
       if (this.claims.has(layer.digest) || this.referenced(layer.digest)) continue;

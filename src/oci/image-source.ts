@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import type { ImageManifest } from '../images/catalog';
 import type { ImageReference } from '../images/reference';
 import type { PullAuth, RemoteImages } from '../images/remote';
@@ -28,6 +29,7 @@ export class RegistryImageSource implements RemoteImages {
     const client = creds ? new RegistryClient({ ...this.options, override: creds }) : this.client;
     try {
       const image = await fetchImage(client, ref);
+      const checkpoint = CHECKPOINT_ANNOTATION in image.annotations ? await checkpointLayer(client, ref, image.layers) : undefined;
       return {
         manifestDigest: image.manifestDigest,
         id: image.configDigest,
@@ -36,6 +38,7 @@ export class RegistryImageSource implements RemoteImages {
         annotations: image.annotations,
         config: image.config,
         ...(image.user ? { user: image.user } : {}),
+        ...(checkpoint ? { checkpoint } : {}),
       };
     } catch (err) {
       const e = err as FakecriError;
@@ -48,6 +51,24 @@ export class RegistryImageSource implements RemoteImages {
 
   close(): Promise<void> {
     return this.client.close();
+  }
+}
+
+// CRI-O's mark of an image built from a checkpoint archive (`kubectl`'s
+// checkpoint, then buildah with this annotation): its one layer holds the
+// archive's files, which fakecri downloads, unlike other layers.
+export const CHECKPOINT_ANNOTATION = 'io.kubernetes.cri-o.annotations.checkpoint.name';
+const MAX_CHECKPOINT = 1024 ** 3;
+
+async function checkpointLayer(client: RegistryClient, ref: ImageReference, layers: { digest: string }[]): Promise<Buffer> {
+  if (layers.length !== 1) throw new FakecriError('INVALID_ARGUMENT', `checkpoint image has ${layers.length} layers, not the one a checkpoint image holds`);
+  const blob = await client.getBlob(ref, layers[0].digest, MAX_CHECKPOINT);
+  // gzip, or a plain tar.
+  if (blob[0] !== 0x1f || blob[1] !== 0x8b) return blob;
+  try {
+    return gunzipSync(blob, { maxOutputLength: MAX_CHECKPOINT });
+  } catch (err) {
+    throw new FakecriError('INVALID_ARGUMENT', `checkpoint image layer ${layers[0].digest}: ${(err as Error).message}`);
   }
 }
 

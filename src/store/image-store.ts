@@ -11,6 +11,8 @@ export interface ImageRecord {
   createdAt: string; // first pulled
   user?: string; // the image config's User, when it sets one
   config?: ImageConfig; // Entrypoint, Cmd, Env…, when known
+  // A checkpoint image (CRI-O's annotation): where its archive is kept.
+  checkpointArchive?: string;
 }
 
 // Images by id, with an index from every tag and digest reference to its id.

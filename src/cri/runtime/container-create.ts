@@ -75,7 +75,9 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
       linux: config.linux,
     }) ?? {},
   };
-  // An image that is a checkpoint archive's path: a restore, as in CRI-O.
-  const container = app.checkpoints.isArchive(input.image.image) ? await app.checkpoints.restore(input, ctx.signal) : await app.containers.create(input);
+  // An image that is a checkpoint archive's path, or a checkpoint image: a
+  // restore, as in CRI-O.
+  const archive = app.checkpoints.archiveOf(input.image.image);
+  const container = archive ? await app.checkpoints.restore(input, archive, ctx.signal) : await app.containers.create(input);
   return { container_id: container.id };
 };
