@@ -1,7 +1,7 @@
 import type { ContainerFs } from '../rootfs/types';
 import type { Clock, InStream, OutStream, Process, ProcessTable } from '../procs/types';
 import type { PodNetwork } from '../net/types';
-import type { Listening, ShmSegment } from '../userland/host-kernel';
+import type { Listening, ShmSegment } from '../procs/host-kernel';
 
 // What an applet (ls, dd, grep…) gets: the process it runs as, its
 // arguments, environment and streams, the container's files seen as that

@@ -5,7 +5,7 @@ import { realClock } from '../procs/clock';
 import { newProcessTable } from '../procs/table';
 import { type Clock, type Identity, type InStream, Killed, type OutStream, type Process, type ProcessTable, type SignalName } from '../procs/types';
 import type { Caller, ContainerFs } from '../rootfs/types';
-import { type Listening, type ShmSegment, hostListening, hostShm } from './host-kernel';
+import { type Listening, type ShmSegment, hostListening, hostShm } from '../procs/host-kernel';
 import { Launcher } from './launcher';
 import { replayingFs, replayingOut } from './replay';
 
