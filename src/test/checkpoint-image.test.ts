@@ -2,12 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseReference } from '../images/reference';
 import { CHECKPOINT_ANNOTATION } from '../oci/image-source';
-import { OCI_IMAGE_CONFIG, OCI_MANIFEST } from '../oci/media-types';
-import { nodePlatform } from '../oci/platform';
 import { RegistryClient } from '../oci/registry-client';
-import { type Registry, registryMissing, startRegistry } from '../testing/registry';
+import { type Registry, pushImage, registryMissing, startRegistry } from '../testing/registry';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
 import { needs } from './skip';
 import { until } from './wait';
@@ -43,21 +40,6 @@ describe('restore from a checkpoint image pulled from a real registry', needs(re
   }
   const sums = async (id: string) => Buffer.from((await h.rt('ExecSync', { container_id: id, cmd: ['sha256sum', '/data/a', '/data/b'], timeout: 30 })).stdout).toString();
 
-  async function pushImage(name: string, layer: Buffer, annotations: Record<string, string>): Promise<string> {
-    const ref = `${reg.host}/checkpoints/${name}:1`;
-    const r = parseReference(ref);
-    const config = Buffer.from(JSON.stringify({ architecture: nodePlatform().architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-    const manifest = {
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: OCI_IMAGE_CONFIG, digest: await push.pushBlob(r, config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await push.pushBlob(r, layer), size: layer.length }],
-      annotations,
-    };
-    await push.putManifest(r, r.tag!, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
-    return ref;
-  }
-
   it('a new container of the image has the checkpointed files; removing the image drops its archive', async () => {
     const id = await create('busybox', ['sh', '-c', 'mkdir /data && echo hi > /data/a && dd if=/dev/urandom of=/data/b bs=1k count=64 2>/dev/null; sleep 3600']);
     const want = await until('the program to write its files', async () => {
@@ -66,7 +48,8 @@ describe('restore from a checkpoint image pulled from a real registry', needs(re
     });
     const location = join(h.dir, 'writer.tar');
     await h.rt('CheckpointContainer', { container_id: id, location, timeout: 60 });
-    const ref = await pushImage('writer', gzipSync(readFileSync(location)), { [CHECKPOINT_ANNOTATION]: 'writer' });
+    const ref = `${reg.host}/checkpoints/writer:1`;
+    await pushImage(push, ref, [gzipSync(readFileSync(location))], { annotations: { [CHECKPOINT_ANNOTATION]: 'writer' } });
 
     const pulled = await h.img('PullImage', { image: { image: ref } });
     const restored = await create(ref, []);
@@ -83,17 +66,7 @@ describe('restore from a checkpoint image pulled from a real registry', needs(re
 
   it('a checkpoint image of more than one layer is refused at PullImage', async () => {
     const ref = `${reg.host}/checkpoints/two:1`;
-    const r = parseReference(ref);
-    const config = Buffer.from(JSON.stringify({ architecture: nodePlatform().architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-    const layer = (s: string) => Buffer.from(s);
-    const manifest = {
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: OCI_IMAGE_CONFIG, digest: await push.pushBlob(r, config), size: config.length },
-      layers: await Promise.all(['one', 'two'].map(async (s) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: await push.pushBlob(r, layer(s)), size: 3 }))),
-      annotations: { [CHECKPOINT_ANNOTATION]: 'x' },
-    };
-    await push.putManifest(r, r.tag!, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
+    await pushImage(push, ref, [Buffer.from('one'), Buffer.from('two')], { annotations: { [CHECKPOINT_ANNOTATION]: 'x' }, layerMediaType: 'application/vnd.oci.image.layer.v1.tar' });
     await expect(h.img('PullImage', { image: { image: ref } })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('checkpoint image has 2 layers') });
   });
 });

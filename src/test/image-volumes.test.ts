@@ -1,11 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseReference } from '../images/reference';
-import { OCI_IMAGE_CONFIG, OCI_MANIFEST } from '../oci/media-types';
-import { nodePlatform } from '../oci/platform';
 import { RegistryClient } from '../oci/registry-client';
-import { type Registry, registryMissing, startRegistry } from '../testing/registry';
+import { type Registry, pushImage, registryMissing, startRegistry } from '../testing/registry';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
 import { needs } from './skip';
 
@@ -121,19 +118,10 @@ describe('image volumes of an image pulled from a real registry', needs(registry
     reg = await startRegistry();
     push = new RegistryClient({ insecure: [reg.host] });
     ref = `${reg.host}/tools/busybox:1.36`;
-    const r = parseReference(ref);
-    const config = Buffer.from(JSON.stringify({ architecture: nodePlatform().architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-    const layer = Buffer.alloc(4096, 'busybox');
-    const manifest = {
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: OCI_IMAGE_CONFIG, digest: await push.pushBlob(r, config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await push.pushBlob(r, layer), size: layer.length }],
-    };
-    await push.putManifest(r, r.tag!, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
+    const configDigest = await pushImage(push, ref, [Buffer.alloc(4096, 'busybox')]);
     h = await startHarness({ runtime: { start_log_line: '' }, registries: { pull_from: [reg.host], insecure: [reg.host] } });
     imageId = (await h.img('PullImage', { image: { image: ref } })).image_ref;
-    expect(imageId).toBe(manifest.config.digest);
+    expect(imageId).toBe(configDigest);
   });
   afterAll(async () => {
     await h?.close();

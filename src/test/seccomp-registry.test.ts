@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReference } from '../images/reference';
 import { pushArtifact } from '../oci/artifact';
 import { digestOf } from '../oci/digest';
-import { OCI_IMAGE_CONFIG, OCI_INDEX, OCI_MANIFEST } from '../oci/media-types';
+import { OCI_INDEX, OCI_MANIFEST } from '../oci/media-types';
 import { nodePlatform } from '../oci/platform';
 import { RegistryClient } from '../oci/registry-client';
-import { type Registry, freePort, registryMissing, startCorruptingProxy, startRegistry, type Proxy } from '../testing/registry';
+import { type Registry, freePort, pushImage as pushRegistryImage, registryMissing, startCorruptingProxy, startRegistry, type Proxy } from '../testing/registry';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
 import { needs } from './skip';
 
@@ -45,18 +45,9 @@ describe('seccomp from OCI artifacts (real registry)', needs(missing), () => {
 
   // A container image whose manifest carries annotations.
   const pushImage = async (repo: string, annotations: Record<string, string>) => {
-    const ref = parseReference(`${reg.host}/${repo}`);
-    const config = Buffer.from(JSON.stringify({ architecture: nodePlatform().architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, repo }));
-    const layer = Buffer.alloc(3000, repo);
-    const manifest = {
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: OCI_IMAGE_CONFIG, digest: await push.pushBlob(ref, config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await push.pushBlob(ref, layer), size: layer.length }],
-      annotations,
-    };
-    await push.putManifest(ref, ref.tag!, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
-    return { ref: `${reg.host}/${repo}`, configDigest: manifest.config.digest };
+    const ref = `${reg.host}/${repo}`;
+    const configDigest = await pushRegistryImage(push, ref, [Buffer.alloc(3000, repo)], { annotations, config: { repo } });
+    return { ref, configDigest };
   };
 
   beforeAll(async () => {

@@ -5,6 +5,10 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer, r
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseReference } from '../images/reference';
+import { OCI_IMAGE_CONFIG, OCI_MANIFEST } from '../oci/media-types';
+import { nodePlatform } from '../oci/platform';
+import type { RegistryClient } from '../oci/registry-client';
 import { until } from '../test/wait';
 
 // Test fixtures around Debian's docker-registry (distribution 2.8), run on
@@ -220,4 +224,27 @@ export async function startCorruptingProxy(target: string): Promise<Proxy> {
 export function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((r) => server.close(() => r()));
+}
+
+// Pushes a container image of these layers, with a small config for this
+// node's platform (`config` adds fields: a different config, a different
+// image id), and answers its config digest: the image id PullImage reports.
+export async function pushImage(
+  client: RegistryClient,
+  reference: string,
+  layers: Buffer[],
+  opts: { annotations?: Record<string, string>; layerMediaType?: string; config?: Record<string, unknown> } = {},
+): Promise<string> {
+  const ref = parseReference(reference);
+  const config = Buffer.from(JSON.stringify({ architecture: nodePlatform().architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, ...opts.config }));
+  const mediaType = opts.layerMediaType ?? 'application/vnd.oci.image.layer.v1.tar+gzip';
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: OCI_IMAGE_CONFIG, digest: await client.pushBlob(ref, config), size: config.length },
+    layers: await Promise.all(layers.map(async (l) => ({ mediaType, digest: await client.pushBlob(ref, l), size: l.length }))),
+    ...(opts.annotations ? { annotations: opts.annotations } : {}),
+  };
+  await client.putManifest(ref, ref.tag!, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
+  return manifest.config.digest;
 }
