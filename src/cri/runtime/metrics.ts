@@ -34,12 +34,15 @@ export const streamPodSandboxMetrics: ListStreamHandler = (app) =>
   (function* () {
     for (const s of readySandboxes(app)) {
       // One PodSandboxMetrics, encoded alone: lists concatenate.
-      for (const part of split(podMetrics(app, s))) yield encodePodMetricsList([part]);
+      const p = podMetrics(app, s);
+      const whole = encodePodMetricsList([p]);
+      if (whole.length <= PART_BYTES) yield whole;
+      else for (const part of parts(p)) yield encodePodMetricsList([part]);
     }
   })();
 
-function split(p: PodMetrics): PodMetrics[] {
-  if (encodePodMetricsList([p]).length <= PART_BYTES) return [p];
+// One PodSandboxMetrics per container, the first with the pod's own metrics.
+function parts(p: PodMetrics): PodMetrics[] {
   return p.containers.map((c, i) => ({ ...p, metrics: i === 0 ? p.metrics : [], containers: [c] }));
 }
 
