@@ -350,8 +350,7 @@ function limits(resources: unknown): { cpus: number; memory: number } {
   return { cpus, memory: Math.max(0, Number(r.memory_limit_in_bytes ?? 0)) };
 }
 
-// A sandbox's namespace mode (POD, NODE…) for one namespace, from its config.
+// A sandbox's namespace mode (NODE…; POD, the default, is not kept) for one namespace.
 function namespaceMode(sandbox: Sandbox | undefined, ns: 'network' | 'ipc' | 'pid'): string | undefined {
-  const config = sandbox?.config as { linux?: { security_context?: { namespace_options?: Record<string, string> | null } | null } | null } | undefined;
-  return config?.linux?.security_context?.namespace_options?.[ns];
+  return (sandbox?.namespaceOptions as Record<string, string> | null | undefined)?.[ns];
 }
