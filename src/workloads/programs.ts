@@ -7,7 +7,7 @@ import type { Container } from '../store/container';
 import type { Sandbox } from '../store/sandbox';
 import type { Applet } from './applets/types';
 import type { PodNetwork } from './net/types';
-import { ProgramClock } from './procs/clock';
+import { ProgramClock, type ProgramPosition } from './procs/clock';
 import { Collector, bytesIn } from './procs/streams';
 import { type Identity, type InStream, type OutStream, type Process, SIGNALS, type SignalName } from './procs/types';
 import { resolveIdentity } from './rootfs/identity';
@@ -59,6 +59,8 @@ interface Description {
 
 interface Running {
   userland: ContainerUserland;
+  // The program's timeline, once it runs.
+  clock?: ProgramClock;
   // The program's end (its wait status); absent when only exec runs in it.
   done?: Promise<number>;
   // Its streams, for attach; from its start.
@@ -95,7 +97,8 @@ export class Programs {
   }
 
   // Starts the program of a container that has just started (or, after a
-  // restart of fakecri, replays it from its start up to now).
+  // restart of fakecri, replays it from its start up to where it had got:
+  // c.programAt, else replayUntilMs).
   start(c: Container, replayUntilMs?: number): void {
     if (this.running.get(c.id)?.done || this.resting.has(c.id)) return;
     if (this.running.has(c.id)) return this.launch(c, replayUntilMs);
@@ -157,7 +160,9 @@ export class Programs {
     r.io = io;
     if (r.spec.argv.length === 0) return; // nothing to run: it runs until stopped
     const from = c.restoredFrom;
-    const clock = new ProgramClock(this.startedMs(c), Math.max(replayUntilMs ?? 0, from?.checkpointedMs ?? 0));
+    const until = replayUntilMs !== undefined && c.programAt ? c.programAt : Math.max(replayUntilMs ?? 0, from?.checkpointedMs ?? 0);
+    const clock = new ProgramClock(this.startedMs(c), until);
+    r.clock = clock;
     const done = r.userland.runProgram({
       argv: r.spec.argv,
       env: r.spec.env,
@@ -252,6 +257,14 @@ export class Programs {
   processCount(id: string): number {
     if (this.resting.has(id)) return 1;
     return this.running.get(id)?.userland.procs.list().length ?? 0;
+  }
+
+  // Where each running program has got (ProgramClock), for the next start
+  // of fakecri to replay them to.
+  positions(): [string, ProgramPosition][] {
+    const out: [string, ProgramPosition][] = [];
+    for (const [id, r] of this.running) if (r.clock && r.done) out.push([id, r.clock.position()]);
+    return out;
   }
 
   haltAll(): void {
