@@ -18,6 +18,7 @@ class SerialZlib {
   private out: Buffer[] = [];
   private outBytes = 0;
   private failure?: Error;
+  private closed = false;
 
   constructor(
     private readonly z: Inflate,
@@ -28,17 +29,18 @@ class SerialZlib {
       this.outBytes += chunk.length;
       // Thrown out of push(): a zlib bomb stops here, not at its end.
       if (this.outBytes > this.maxOut) throw new ProtocolError(`${this.what} is over ${this.maxOut} bytes`);
-      this.out.push(Buffer.from(chunk));
+      // pako hands over a fresh output array each time: no copy needed.
+      this.out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     };
   }
 
   run(input: Buffer): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error(`${this.what}: closed`));
     try {
       this.z.push(input, Z_SYNC_FLUSH);
       if (this.z.err) throw new ProtocolError(`${this.what}: ${this.z.msg || `zlib error ${this.z.err}`}`);
-      const result = Buffer.concat(this.out, this.outBytes);
-      return Promise.resolve(result);
+      return Promise.resolve(this.out.length === 1 ? this.out[0] : Buffer.concat(this.out, this.outBytes));
     } catch (err) {
       this.failure = err instanceof ProtocolError ? err : new ProtocolError(`${this.what}: ${(err as Error).message}`);
       return Promise.reject(this.failure);
@@ -48,8 +50,10 @@ class SerialZlib {
     }
   }
 
+  // Every session closes one: an Error (and its stack) made here cost more
+  // than the inflating.
   close(): void {
-    this.failure ??= new Error(`${this.what}: closed`);
+    this.closed = true;
   }
 }
 
@@ -112,7 +116,7 @@ export class HeaderDecompressor {
   private readonly zlib: SerialZlib;
   constructor(maxBlock = MAX_HEADER_BLOCK) {
     this.zlib = new SerialZlib(
-      new Inflate({ dictionary: SPDY3_DICTIONARY, chunkSize: 4096 }),
+      new Inflate({ dictionary: SPDY3_DICTIONARY, chunkSize: 1024 }),
       maxBlock,
       'header block',
     );
