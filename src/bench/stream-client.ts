@@ -18,14 +18,16 @@ export async function spdyConnect(url: string, protocols: string[]): Promise<{ s
       buf = Buffer.concat([buf, d]);
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) return;
-      socket.off('data', onData);
+      socket.off('data', onData).off('error', reject).off('close', onClose);
       socket.pause();
       if (buf.byteLength > end + 4) socket.unshift(buf.subarray(end + 4));
       resolve(buf.subarray(0, end));
     };
+    // Taken off once the head is in: left on, each session's end built an Error.
+    const onClose = () => reject(new Error('closed before the upgrade'));
     socket.on('data', onData);
     socket.once('error', reject);
-    socket.once('close', () => reject(new Error('closed before the upgrade')));
+    socket.once('close', onClose);
   });
   const text = head.toString('latin1');
   if (!text.startsWith('HTTP/1.1 101')) {
@@ -42,8 +44,12 @@ export async function spdyConnect(url: string, protocols: string[]): Promise<{ s
 function opened(session: SpdySession, headers: Record<string, string>): Promise<SpdyStream> {
   const s = session.open(headers);
   return new Promise((resolve, reject) => {
-    s.once('reply', () => resolve(s));
-    s.once('close', () => reject(new Error('stream closed before its reply')));
+    const onClose = () => reject(new Error('stream closed before its reply'));
+    s.once('reply', () => {
+      s.off('close', onClose);
+      resolve(s);
+    });
+    s.once('close', onClose);
   });
 }
 

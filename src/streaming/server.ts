@@ -107,10 +107,14 @@ export class StreamingServer {
     this.track(socket, () => session.destroy());
     if (r.kind === 'portforward') return serveSpdyForward(session, r.sandboxId, this.streams, this.o.creationTimeoutMs);
     const aborted = new AbortController();
-    session.once('close', () => aborted.abort(new Error('the client went')));
+    let ran = false;
+    // Only a command still running has anything to stop: most sessions end
+    // after it, and an abort (its Error, its listeners) cost every exec.
+    session.once('close', () => ran || aborted.abort(new Error('the client went')));
     collectSpdyStreams(session, protocol, r, this.o.creationTimeoutMs).then(
       async (ch) => {
         await runCommand(r, ch, this.streams, aborted.signal, this.log);
+        ran = true;
         // As the kubelet's conn.Close(): every stream reset (what we wrote
         // is on the socket already), then the connection closed.
         for (const s of [ch.stdin, ch.stdout, ch.stderr, ch.resize, ch.error]) (s as SpdyStream | undefined)?.reset();

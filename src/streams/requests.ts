@@ -12,7 +12,21 @@ export type StreamRequest =
 
 export const TOKEN_TTL_MS = 60_000;
 export const MAX_IN_FLIGHT = 1000;
-const TOKEN_LEN = 8;
+const TOKEN_BYTES = 6; // 8 characters of base64url
+
+// Random bytes drawn a few KiB at a time, not a randomBytes call (~8 µs)
+// per token.
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function randomToken(): string {
+  if (poolAt + TOKEN_BYTES > pool.length) {
+    pool = randomBytes(TOKEN_BYTES * 512);
+    poolAt = 0;
+  }
+  const token = pool.toString('base64url', poolAt, poolAt + TOKEN_BYTES);
+  poolAt += TOKEN_BYTES;
+  return token;
+}
 
 interface Entry {
   req: StreamRequest;
@@ -32,7 +46,7 @@ export class StreamRequests {
     this.gc();
     if (this.entries.size >= MAX_IN_FLIGHT) throw resourceExhausted('maximum number of in-flight requests exceeded');
     for (;;) {
-      const token = randomBytes(6).toString('base64url').slice(0, TOKEN_LEN);
+      const token = randomToken();
       if (this.entries.has(token)) continue;
       this.entries.set(token, { req, expires: this.now() + this.ttlMs });
       return token;

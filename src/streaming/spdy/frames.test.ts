@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { constants, deflateSync, inflateSync } from 'node:zlib';
+import { Deflate } from 'pako';
 import { describe, expect, it } from 'vitest';
 import { HeaderCompressor, HeaderDecompressor } from './compression';
 import { FrameType, MAX_CONTROL_PAYLOAD } from './constants';
@@ -56,20 +57,39 @@ describe('header blocks', () => {
 });
 
 describe('header compression', () => {
-  it('keeps one zlib context per direction: later blocks refer back to earlier ones', async () => {
+  it('sends one zlib stream, each block ending on a sync flush, that zlib reads back', async () => {
     const c = new HeaderCompressor();
-    const d = new HeaderDecompressor();
     const blocks = [1, 2, 3].map((i) => encodeHeaderBlock({ streamtype: 'data', port: '8080', requestid: String(i) }));
+    // One block over the 64 KiB a stored block holds.
+    blocks.push(encodeHeaderBlock({ big: 'v'.repeat(70_000) }));
     const wire: Buffer[] = [];
     for (const b of blocks) wire.push(await c.compress(b));
-    // Later blocks are shorter than the first: they refer back into it.
-    expect(wire[2].length).toBeLessThan(wire[0].length);
-    for (let i = 0; i < blocks.length; i++) expect((await d.decompress(wire[i])).equals(blocks[i])).toBe(true);
-    // Each block ends on a sync flush (00 00 ff ff), and the whole is one zlib stream.
     for (const w of wire) expect(w.subarray(-4).toString('hex')).toBe('0000ffff');
+    // node:zlib (C zlib) checks the dictionary's id and reads the blocks.
     const whole = inflateSync(Buffer.concat(wire), { dictionary: SPDY3_DICTIONARY, finishFlush: constants.Z_SYNC_FLUSH });
     expect(whole.equals(Buffer.concat(blocks))).toBe(true);
+    // Without the dictionary, zlib refuses the stream: it names one.
+    expect(() => inflateSync(wire[0], { finishFlush: constants.Z_SYNC_FLUSH })).toThrow(/dictionary/i);
+    const d = new HeaderDecompressor();
+    for (let i = 0; i < blocks.length; i++) expect((await d.decompress(wire[i])).equals(blocks[i])).toBe(true);
     c.close();
+    d.close();
+  });
+
+  it('reads a compressed zlib stream whose later blocks refer back to earlier ones', async () => {
+    // As Go's spdy framer writes: one deflater at best compression, flushed per block.
+    const z = new Deflate({ dictionary: SPDY3_DICTIONARY, level: 9 });
+    let out: Uint8Array[] = [];
+    z.onData = (chunk: Uint8Array) => out.push(chunk);
+    const blocks = [1, 2, 3].map((i) => encodeHeaderBlock({ streamtype: 'data', port: '8080', requestid: String(i) }));
+    const wire = blocks.map((b) => {
+      out = [];
+      z.push(b, 2); // Z_SYNC_FLUSH
+      return Buffer.concat(out);
+    });
+    expect(wire[2].length).toBeLessThan(wire[0].length);
+    const d = new HeaderDecompressor();
+    for (let i = 0; i < blocks.length; i++) expect((await d.decompress(wire[i])).equals(blocks[i])).toBe(true);
     d.close();
   });
 

@@ -12,24 +12,25 @@ export type Headers = Record<string, string>;
 // NUL-separated: spdystream refuses a block that names a header twice (its
 // DuplicateHeaders error ends the connection).
 export function encodeHeaderBlock(headers: Headers): Buffer {
-  const byName = new Map<string, string[]>();
+  const byName = new Map<string, string>();
   for (const [k, v] of Object.entries(headers)) {
     const name = k.toLowerCase();
-    byName.set(name, [...(byName.get(name) ?? []), String(v)]);
+    const had = byName.get(name);
+    byName.set(name, had === undefined ? String(v) : `${had}\0${v}`);
   }
-  const entries = [...byName].map(([k, vs]) => [Buffer.from(k), Buffer.from(vs.join('\0'))]);
   let size = 4;
-  for (const [k, v] of entries) size += 8 + k.length + v.length;
+  for (const [k, v] of byName) size += 8 + Buffer.byteLength(k) + Buffer.byteLength(v);
   const out = Buffer.allocUnsafe(size);
-  out.writeUInt32BE(entries.length, 0);
+  out.writeUInt32BE(byName.size, 0);
   let at = 4;
-  for (const [k, v] of entries) {
-    out.writeUInt32BE(k.length, at);
-    k.copy(out, at + 4);
-    at += 4 + k.length;
-    out.writeUInt32BE(v.length, at);
-    v.copy(out, at + 4);
-    at += 4 + v.length;
+  // write() into place: Buffer#copy of small buffers cost more than the rest.
+  for (const [k, v] of byName) {
+    const kn = out.write(k, at + 4);
+    out.writeUInt32BE(kn, at);
+    at += 4 + kn;
+    const vn = out.write(v, at + 4);
+    out.writeUInt32BE(vn, at);
+    at += 4 + vn;
   }
   return out;
 }
@@ -58,13 +59,16 @@ export function decodeHeaderBlock(block: Buffer): Headers {
   const count = u32('header count');
   // Each header takes at least 8 bytes: a count larger than that is a lie.
   if (count > (block.length - at) / 8) fail(`${count} headers cannot fit in ${block.length} bytes`);
-  const headers: Headers = Object.create(null) as Headers;
+  // A Map, not an object: a header named __proto__ stays a header.
+  const headers = new Map<string, string>();
   for (let i = 0; i < count; i++) {
     const name = bytes(u32('name length'), 'name').toLowerCase();
     if (name === '') fail('empty header name');
-    const value = bytes(u32('value length'), 'value').split('\0').join(',');
-    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    let value = bytes(u32('value length'), 'value');
+    if (value.includes('\0')) value = value.split('\0').join(',');
+    const had = headers.get(name);
+    headers.set(name, had === undefined ? value : `${had},${value}`);
   }
   if (at !== block.length) fail(`${block.length - at} bytes after the last header`);
-  return { ...headers };
+  return Object.fromEntries(headers);
 }

@@ -18,6 +18,7 @@ export class FrameWriter {
   private ended = false;
   private answered = 0; // answer bytes written since the last 'drain'
   private socketEnded = false;
+  private batch?: NodeJS.Immediate;
 
   constructor(
     private readonly socket: Duplex,
@@ -97,7 +98,30 @@ export class FrameWriter {
 
   private out(frame: Buffer): void {
     if (!this.socket.writable) return;
-    if (!this.socket.write(frame)) this.needDrain = true;
+    this.startBatch();
+    if (!this.socket.write(frame)) {
+      this.needDrain = true;
+      // A socket at its high-water mark sends now: bulk data (port-forward)
+      // must not wait a loop turn per 16 KiB.
+      this.endBatch();
+    }
+  }
+
+  // Frames written in one turn of the event loop leave in one socket write:
+  // an exec's end is a dozen small frames (output, FINs, status, resets,
+  // GOAWAY), and on loopback each write cost as much as the rest of the
+  // work.
+  private startBatch(): void {
+    if (this.batch) return;
+    this.socket.cork();
+    this.batch = setImmediate(() => this.endBatch());
+  }
+
+  private endBatch(): void {
+    if (!this.batch) return;
+    clearImmediate(this.batch);
+    this.batch = undefined;
+    this.socket.uncork();
   }
 
   private wake(): void {
