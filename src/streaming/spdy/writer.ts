@@ -35,6 +35,17 @@ export class FrameWriter {
     else this.out(frame);
   }
 
+  // A DATA frame as its header and payload, the payload not copied: a
+  // frame each chunk would allocate (and leave to the GC) as many bytes
+  // again as the stream carries.
+  writeData(header: Buffer, payload: Buffer): void {
+    if (this.queue.length) this.queue.push({ frame: header }, { frame: payload });
+    else {
+      this.out(header);
+      this.out(payload);
+    }
+  }
+
   // A frame still being built; those written after it wait.
   writeLater(frame: Promise<Buffer>): void {
     const slot: { frame?: Buffer } = {};
