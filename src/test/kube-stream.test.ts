@@ -138,5 +138,14 @@ describe('client-go and streaming.max_stream_bytes', () => {
       expect(r.out.length).toBe(32 * 1024);
       expect(r.err).toContain('error executing command in container: the stdout stream reached streaming.max_stream_bytes (32768 bytes)');
     });
+
+    it(`port-forward over ${t}: a connection ends at the limit, the forwarder reports why`, async () => {
+      await p.start('nc', ['sh', '-c', 'while true; do cat /dev/zero | nc -l -p 8080; done']);
+      const pf = async () => (await p.h().rt('PortForward', { pod_sandbox_id: p.sandbox(), port: [] })).url as string;
+      let r!: Ran;
+      await until('nc to listen and send', async () => (r = await kube(['portforward', await pf(), '8080', '-transport', t])).out !== '');
+      expect(r.out.length).toBeLessThanOrEqual(32 * 1024);
+      expect(r.err).toContain(`error forwarding port 8080 to pod ${p.sandbox()}, uid : the data stream reached streaming.max_stream_bytes (32768 bytes)`);
+    });
   }
 });

@@ -290,6 +290,19 @@ describe('streaming.max_stream_bytes', () => {
     expect(r.err).toContain(`the stdin stream reached streaming.max_stream_bytes (${LIMIT} bytes)`);
   });
 
+  it('attach: stdin past the limit detaches with the reason, and the program runs on', async () => {
+    const cfg = podConfig('pod-l', { logDir: join(h.dir, 'logs') });
+    const cc = { ...containerConfig('a', 'busybox'), command: ['sh', '-c', 'cat >/dev/null'], args: [], stdin: true };
+    const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: cc, sandbox_config: cfg })).container_id as string;
+    await h.rt('StartContainer', { container_id: id });
+    const url = (await h.rt('Attach', { container_id: id, stdin: true, stdout: true, stderr: true })).url as string;
+    const r = await runClient(['exec', url, '-stdin'], 'z'.repeat(3 * LIMIT));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`Internal error occurred: error attaching to container: the stdin stream reached streaming.max_stream_bytes (${LIMIT} bytes)`);
+    expect((await h.rt('ContainerStatus', { container_id: id })).status.state).toBe('CONTAINER_RUNNING');
+    expect(await ps(id)).toContain('cat');
+  });
+
   it('exec over WebSocket (v5): the status on the error channel says which stream reached the limit', async () => {
     const id = await start(['sleep', 'infinity']);
     const s = await wsSession(await execUrl(id, ['sh', '-c', 'cat /dev/zero >&2']), 'v5.channel.k8s.io');
