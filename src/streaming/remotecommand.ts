@@ -84,10 +84,15 @@ function capStreams(ch: CommandChannels, limit: number, client: AbortSignal) {
       first ??= err;
       stop.abort(err);
     });
+  // Their failures are the client's streams' (ignored above, as those are).
+  const quiet = <T extends Readable | Writable>(s: T): T => {
+    s.on('error', () => {});
+    return s;
+  };
   return {
-    stdin: ch.stdin?.pipe(cappedTransform(budget('stdin'))),
-    stdout: ch.stdout && new CappedWritable(ch.stdout, budget('stdout')),
-    stderr: ch.stderr && new CappedWritable(ch.stderr, budget('stderr')),
+    stdin: ch.stdin && quiet(ch.stdin.pipe(cappedTransform(budget('stdin')))),
+    stdout: ch.stdout && quiet(new CappedWritable(ch.stdout, budget('stdout'))),
+    stderr: ch.stderr && quiet(new CappedWritable(ch.stderr, budget('stderr'))),
     signal: AbortSignal.any([client, stop.signal]),
     exceeded: () => first,
   };
