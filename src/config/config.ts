@@ -168,6 +168,11 @@ export const configSchema = z
         // How long a client has to open its streams after upgrading.
         creation_timeout: duration.refine((n) => n >= 100, 'must be at least 100ms').default(30_000),
         max_sessions: z.number().int().min(1).max(100_000).default(256),
+        // The most bytes one data stream may carry (an exec's stdin, stdout
+        // or stderr; a forwarded connection, both ways); 0: no limit, as the
+        // kubelet's server has none (kubectl cp and long port-forwards move
+        // gigabytes).
+        max_stream_bytes: quantity.default(0),
       })
       .strict()
       .prefault({}),

@@ -102,7 +102,7 @@ export async function startServer(config: Config, options: ServeOptions, log?: L
   const tls = sc.tls_cert_file && sc.tls_key_file ? { cert: readFileSync(sc.tls_cert_file), key: readFileSync(sc.tls_key_file) } : undefined;
   const streaming = new StreamingServer(
     app.streams,
-    { address: sc.address, port: sc.port, tls, idleTimeoutMs: sc.idle_timeout, creationTimeoutMs: sc.creation_timeout, maxSessions: sc.max_sessions },
+    { address: sc.address, port: sc.port, tls, idleTimeoutMs: sc.idle_timeout, creationTimeoutMs: sc.creation_timeout, maxSessions: sc.max_sessions, maxStreamBytes: sc.max_stream_bytes },
     logger,
   );
   app.streams.baseUrl = await streaming.listen();

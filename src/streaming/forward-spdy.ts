@@ -1,5 +1,5 @@
 import type { StreamService } from '../streams/service';
-import { forwardPort } from './portforward';
+import { type ForwardLimits, forwardPort } from './portforward';
 import type { SpdySession, SpdyStream } from './spdy';
 
 // port-forward over SPDY (portforward.k8s.io): per connection the client
@@ -16,7 +16,7 @@ interface Pair {
   timer: NodeJS.Timeout;
 }
 
-export function serveSpdyForward(session: SpdySession, sandboxId: string, streams: StreamService, timeoutMs: number): void {
+export function serveSpdyForward(session: SpdySession, sandboxId: string, streams: StreamService, timeoutMs: number, limits: ForwardLimits = {}): void {
   const pairs = new Map<string, Pair>();
   session.on('stream', (s: SpdyStream) => {
     const problem = checkHeaders(s.headers);
@@ -61,7 +61,7 @@ export function serveSpdyForward(session: SpdySession, sandboxId: string, stream
 
   const run = async (data: SpdyStream, error: SpdyStream) => {
     const port = Number(data.headers.port);
-    const ok = await forwardPort(streams, sandboxId, port, data, error);
+    const ok = await forwardPort(streams, sandboxId, port, data, error, limits);
     // The kubelet resets both after a failure; ending the error stream
     // instead lets its message reach the client before the end.
     if (!ok) data.reset();

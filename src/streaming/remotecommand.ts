@@ -2,8 +2,12 @@ import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { StreamRequest } from '../streams/requests';
 import type { StreamService } from '../streams/service';
+import { endAndWait } from './end';
+import { ByteBudget, CappedWritable, type StreamBytesExceeded, cappedTransform } from './limits';
 import { terminalSizes } from './resize';
 import { type Status, encodeStatus, internalError, nonZeroExit, success } from './status';
+
+export { endAndWait };
 
 // Exec and attach once the client's streams are there, whatever carried
 // them (SPDY streams, WebSocket channels): run, end the output streams,
@@ -21,16 +25,27 @@ export interface CommandChannels {
   jsonStatus: boolean;
 }
 
-export async function runCommand(req: CommandRequest, ch: CommandChannels, streams: StreamService, signal: AbortSignal, log: Logger): Promise<void> {
+// maxStreamBytes: streaming.max_stream_bytes, 0 for none. A stream that
+// reaches it stops the command (exec kills it, attach detaches) and the
+// client gets a failure status saying so.
+export async function runCommand(
+  req: CommandRequest,
+  ch: CommandChannels,
+  streams: StreamService,
+  signal: AbortSignal,
+  log: Logger,
+  maxStreamBytes = 0,
+): Promise<void> {
   // A client gone mid-write fails the write; the process sees EPIPE.
   for (const s of [ch.stdin, ch.stdout, ch.stderr, ch.resize, ch.error]) s?.on('error', () => {});
+  const limited = maxStreamBytes > 0 ? capStreams(ch, maxStreamBytes, signal) : undefined;
   const io = {
-    stdin: ch.stdin,
-    stdout: ch.stdout,
-    stderr: req.tty ? undefined : ch.stderr,
+    stdin: limited?.stdin ?? ch.stdin,
+    stdout: limited?.stdout ?? ch.stdout,
+    stderr: req.tty ? undefined : (limited?.stderr ?? ch.stderr),
     tty: req.tty,
     resizes: ch.resize && req.tty ? await firstSizeFirst(terminalSizes(ch.resize)) : undefined,
-    signal,
+    signal: limited?.signal ?? signal,
   };
   let status: Status;
   try {
@@ -47,19 +62,40 @@ export async function runCommand(req: CommandRequest, ch: CommandChannels, strea
     status = internalError(`${what}: ${(err as Error).message}`);
   }
   if (signal.aborted) return;
-  await Promise.all([ch.stdout, ch.stderr].map((w) => w && endAndWait(w)));
+  const over = limited?.exceeded();
+  if (over) {
+    const what = req.kind === 'exec' ? 'error executing command in container' : 'error attaching to container';
+    log.info({ container: req.containerId, kind: req.kind, stream: over.stream, limit: over.limit }, 'streaming: stream reached streaming.max_stream_bytes, ended');
+    status = internalError(`${what}: ${over.message}`);
+  }
+  await Promise.all([limited?.stdout ?? ch.stdout, limited?.stderr ?? ch.stderr].map((w) => w && endAndWait(w)));
   const bytes = encodeStatus(status, ch.jsonStatus);
   if (bytes.byteLength) ch.error.write(bytes);
   await endAndWait(ch.error);
 }
 
-// Ends a writable and waits until what it held is handed on (or it failed).
-export function endAndWait(w: Writable): Promise<void> {
-  if (w.writableFinished || w.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    w.once('close', resolve);
-    w.end(() => resolve());
-  });
+// The client's streams, each with its budget; the first to run out aborts
+// the command's signal.
+function capStreams(ch: CommandChannels, limit: number, client: AbortSignal) {
+  const stop = new AbortController();
+  let first: StreamBytesExceeded | undefined;
+  const budget = (name: string) =>
+    new ByteBudget(name, limit, (err) => {
+      first ??= err;
+      stop.abort(err);
+    });
+  // Their failures are the client's streams' (ignored above, as those are).
+  const quiet = <T extends Readable | Writable>(s: T): T => {
+    s.on('error', () => {});
+    return s;
+  };
+  return {
+    stdin: ch.stdin && quiet(ch.stdin.pipe(cappedTransform(budget('stdin')))),
+    stdout: ch.stdout && quiet(new CappedWritable(ch.stdout, budget('stdout'))),
+    stderr: ch.stderr && quiet(new CappedWritable(ch.stderr, budget('stderr'))),
+    signal: AbortSignal.any([client, stop.signal]),
+    exceeded: () => first,
+  };
 }
 
 // A client sends its window's size right after opening its streams; a

@@ -30,6 +30,8 @@ export interface StreamingOptions {
   creationTimeoutMs: number;
   // Sessions open at once; one more is refused with 429.
   maxSessions: number;
+  // The most bytes one data stream may carry; 0: no limit.
+  maxStreamBytes?: number;
 }
 
 const ROUTE = /^\/(exec|attach|portforward)\/([A-Za-z0-9_-]{1,64})$/;
@@ -105,7 +107,7 @@ export class StreamingServer {
     if (head.byteLength) socket.unshift(head);
     const session = new SpdySession(socket, { server: true });
     this.track(socket, () => session.destroy());
-    if (r.kind === 'portforward') return serveSpdyForward(session, r.sandboxId, this.streams, this.o.creationTimeoutMs);
+    if (r.kind === 'portforward') return serveSpdyForward(session, r.sandboxId, this.streams, this.o.creationTimeoutMs, this.forwardLimits());
     const aborted = new AbortController();
     let ran = false;
     // Only a command still running has anything to stop: most sessions end
@@ -113,7 +115,7 @@ export class StreamingServer {
     session.once('close', () => ran || aborted.abort(new Error('the client went')));
     collectSpdyStreams(session, protocol, r, this.o.creationTimeoutMs).then(
       async (ch) => {
-        await runCommand(r, ch, this.streams, aborted.signal, this.log);
+        await runCommand(r, ch, this.streams, aborted.signal, this.log, this.o.maxStreamBytes);
         ran = true;
         // As the kubelet's conn.Close(): every stream reset (what we wrote
         // is on the socket already), then the connection closed.
@@ -139,12 +141,16 @@ export class StreamingServer {
         if (TUNNEL_PROTOCOLS.includes(protocol)) {
           const session = new SpdySession(tunnel(ws), { server: true });
           ws.once('close', () => session.destroy());
-          return serveSpdyForward(session, r.sandboxId, this.streams, this.o.creationTimeoutMs);
+          return serveSpdyForward(session, r.sandboxId, this.streams, this.o.creationTimeoutMs, this.forwardLimits());
         }
-        return void serveWsForward(ws, protocol, r, this.streams);
+        return void serveWsForward(ws, protocol, r, this.streams, this.forwardLimits());
       }
-      void serveWsCommand(ws, protocol, r, this.streams, this.log);
+      void serveWsCommand(ws, protocol, r, this.streams, this.log, this.o.maxStreamBytes);
     });
+  }
+
+  private forwardLimits() {
+    return { maxStreamBytes: this.o.maxStreamBytes, log: this.log };
   }
 
   // Counts a session while its socket lives, and closes it when idle.

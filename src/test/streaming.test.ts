@@ -247,3 +247,85 @@ describe('streaming', () => {
     expect(closed.err).toContain('connect: connection refused');
   });
 });
+
+describe('streaming.max_stream_bytes', () => {
+  const LIMIT = 64 * 1024;
+  let h: Harness;
+  let sandbox: string;
+  beforeEach(async () => {
+    h = await startHarness({ runtime: { start_log_line: '' }, streaming: { max_stream_bytes: '64Ki' } });
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    const cfg = podConfig('pod-l', { logDir: join(h.dir, 'logs') });
+    sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
+  });
+  afterEach(() => h.close());
+
+  async function start(command: string[]) {
+    const cfg = podConfig('pod-l', { logDir: join(h.dir, 'logs') });
+    const cc = { ...containerConfig('c', 'busybox'), command, args: [] };
+    const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: cc, sandbox_config: cfg })).container_id as string;
+    await h.rt('StartContainer', { container_id: id });
+    return id;
+  }
+  const execUrl = async (id: string, cmd: string[], stdin = false) =>
+    (await h.rt('Exec', { container_id: id, cmd, stdin, stdout: true, stderr: true, tty: false })).url as string;
+  const ps = async (id: string) => Buffer.from((await h.rt('ExecSync', { container_id: id, cmd: ['ps'], timeout: 5 })).stdout).toString();
+
+  it('exec over SPDY: stdout stops at the limit, the command is killed, the client is told why', async () => {
+    const id = await start(['sleep', 'infinity']);
+    const r = await runClient(['exec', await execUrl(id, ['cat', '/dev/zero'])]);
+    expect(r.code).toBe(1);
+    expect(r.out.length).toBe(LIMIT);
+    expect(r.err).toContain(`Internal error occurred: error executing command in container: the stdout stream reached streaming.max_stream_bytes (${LIMIT} bytes)`);
+    await until('the command to be gone', async () => !(await ps(id)).includes('cat /dev/zero'));
+    // Under the limit all is as before.
+    expect(await runClient(['exec', await execUrl(id, ['sh', '-c', 'echo fine; exit 4'])])).toEqual({ code: 4, out: 'fine\n', err: 'command terminated with exit code 4\n' });
+  });
+
+  it('exec over SPDY: stdin past the limit ends the command with the same kind of error', async () => {
+    const id = await start(['sleep', 'infinity']);
+    const r = await runClient(['exec', await execUrl(id, ['sh', '-c', 'cat >/dev/null; echo read all'], true), '-stdin'], 'x'.repeat(3 * LIMIT));
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(`the stdin stream reached streaming.max_stream_bytes (${LIMIT} bytes)`);
+  });
+
+  it('attach: stdin past the limit detaches with the reason, and the program runs on', async () => {
+    const cfg = podConfig('pod-l', { logDir: join(h.dir, 'logs') });
+    const cc = { ...containerConfig('a', 'busybox'), command: ['sh', '-c', 'cat >/dev/null'], args: [], stdin: true };
+    const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: cc, sandbox_config: cfg })).container_id as string;
+    await h.rt('StartContainer', { container_id: id });
+    const url = (await h.rt('Attach', { container_id: id, stdin: true, stdout: true, stderr: true })).url as string;
+    const r = await runClient(['exec', url, '-stdin'], 'z'.repeat(3 * LIMIT));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`Internal error occurred: error attaching to container: the stdin stream reached streaming.max_stream_bytes (${LIMIT} bytes)`);
+    expect((await h.rt('ContainerStatus', { container_id: id })).status.state).toBe('CONTAINER_RUNNING');
+    expect(await ps(id)).toContain('cat');
+  });
+
+  it('exec over WebSocket (v5): the status on the error channel says which stream reached the limit', async () => {
+    const id = await start(['sleep', 'infinity']);
+    const s = await wsSession(await execUrl(id, ['sh', '-c', 'cat /dev/zero >&2']), 'v5.channel.k8s.io');
+    expect(s.channels.get(2)?.length).toBe(LIMIT);
+    expect(JSON.parse(s.channels.get(3)!)).toMatchObject({
+      status: 'Failure',
+      reason: 'InternalError',
+      code: 500,
+      message: `Internal error occurred: error executing command in container: the stderr stream reached streaming.max_stream_bytes (${LIMIT} bytes)`,
+    });
+  });
+
+  it('port-forward over SPDY: a connection ends at the limit with the reason on its error stream, both ways', async () => {
+    await start(['sh', '-c', 'cat /dev/zero | nc -l -p 8080 & nc -l -p 8081 >/dev/null & sleep infinity']);
+    const pf = async () => (await h.rt('PortForward', { pod_sandbox_id: sandbox, port: [] })).url as string;
+    const message = `error forwarding port 8080 to pod ${sandbox}, uid : the data stream reached streaming.max_stream_bytes (${LIMIT} bytes)`;
+    let out!: Ran;
+    await until('nc on 8080 to listen and send', async () => (out = await runClient(['portforward', await pf(), '8080'], '')).out.length > 0);
+    expect(out.code).toBe(1);
+    expect(out.out.length).toBeLessThanOrEqual(LIMIT);
+    expect(out.err).toContain(message);
+    const sent = await runClient(['portforward', await pf(), '8081'], 'y'.repeat(4 * LIMIT));
+    expect(sent.code).toBe(1);
+    expect(sent.err).toContain(message.replace('8080', '8081'));
+  });
+});

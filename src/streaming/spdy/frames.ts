@@ -82,6 +82,15 @@ export function windowUpdateFrame(streamId: number, delta: number): Buffer {
   return b;
 }
 
+// A DATA frame's 8 header bytes; the payload follows it on the wire as it
+// is, uncopied (FrameWriter.writeData).
+export function dataFrameHeader(streamId: number, fin: boolean, length: number): Buffer {
+  const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  b.writeUInt32BE(streamId & MAX_STREAM_ID, 0);
+  b.writeUInt32BE(((fin ? FLAG_FIN : 0) << 24) | length, 4);
+  return b;
+}
+
 export function dataFrame(streamId: number, fin: boolean, data: Buffer = Buffer.alloc(0)): Buffer {
   const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES + data.length);
   b.writeUInt32BE(streamId & MAX_STREAM_ID, 0);

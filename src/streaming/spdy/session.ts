@@ -12,7 +12,7 @@ import {
   RstStatus,
 } from './constants';
 import { ProtocolError } from './errors';
-import { type ControlFrame, dataFrame, goAwayFrame, parseControl, pingFrame, rstStreamFrame, synReplyFrame, synStreamFrame } from './frames';
+import { type ControlFrame, dataFrame, dataFrameHeader, goAwayFrame, parseControl, pingFrame, rstStreamFrame, synReplyFrame, synStreamFrame } from './frames';
 import { decodeHeaderBlock, encodeHeaderBlock, type Headers } from './header-block';
 import { FrameReader } from './reader';
 import { SpdyStream, type StreamHost } from './stream';
@@ -191,7 +191,7 @@ export class SpdySession extends EventEmitter implements StreamHost {
     if (!chunk.length) this.writer.write(dataFrame(s.id, fin));
     for (let at = 0; at < chunk.length; at += MAX_DATA_PAYLOAD) {
       const end = Math.min(chunk.length, at + MAX_DATA_PAYLOAD);
-      this.writer.write(dataFrame(s.id, fin && end === chunk.length, chunk.subarray(at, end)));
+      this.writer.writeData(dataFrameHeader(s.id, fin && end === chunk.length, end - at), chunk.subarray(at, end));
     }
     this.writer.whenWritable(() => cb());
   }

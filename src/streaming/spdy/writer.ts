@@ -36,6 +36,18 @@ export class FrameWriter {
     else this.out(frame);
   }
 
+  // A DATA frame as its header and payload, the payload not copied: a
+  // frame each chunk would allocate (and leave to the GC) as many bytes
+  // again as the stream carries.
+  // Corked, the two go out together (one writev on a socket).
+  writeData(header: Buffer, payload: Buffer): void {
+    if (this.queue.length) return void this.queue.push({ frame: header }, { frame: payload });
+    this.socket.cork();
+    this.out(header);
+    this.out(payload);
+    this.socket.uncork();
+  }
+
   // A frame still being built; those written after it wait.
   writeLater(frame: Promise<Buffer>): void {
     const slot: { frame?: Buffer } = {};
@@ -88,7 +100,9 @@ export class FrameWriter {
   }
 
   private flush(): void {
+    this.socket.cork();
     while (this.queue.length && this.queue[0].frame) this.out(this.queue.shift()!.frame!);
+    this.socket.uncork();
     if (!this.queue.length && this.ended && !this.socketEnded) {
       this.socketEnded = true;
       this.socket.end();

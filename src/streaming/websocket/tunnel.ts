@@ -46,6 +46,12 @@ export class TunnelStream extends Duplex {
     sendPaced(this.ws, chunk, (ok) => cb(ok ? null : new Error('tunnel: websocket is closed')));
   }
 
+  // Corked writes (a SPDY DATA frame's header and payload) as one message.
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    const data = chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    sendPaced(this.ws, data, (ok) => cb(ok ? null : new Error('tunnel: websocket is closed')));
+  }
+
   override _final(cb: (err?: Error | null) => void): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
     cb();
