@@ -1,4 +1,4 @@
-import type { Attr, Backend, FileIo, Node } from './backend';
+import type { Attr, Backend, FileIo, Node, Perms } from './backend';
 import { openDevice, type RandomSource } from './devices';
 import { Handle } from './handle';
 import {
@@ -48,6 +48,13 @@ interface Walked {
 }
 
 const attrOf = (l: Loc): Attr => (l.a ??= l.b.attr(l.n));
+// Type and permission bits, read at once: the whole Attr only if known.
+const permsOf = (l: Loc): Perms => l.a ?? (l.b.perms ? l.b.perms(l.n) : attrOf(l));
+// Does `s` hold a path component (a character other than '/') from `i` on?
+const hasComponent = (s: string, i: number): boolean => {
+  for (; i < s.length; i++) if (s.charCodeAt(i) !== 47) return true;
+  return false;
+};
 const fail = (code: FsErrorCode, path: string): never => {
   throw new FsError(code, path);
 };
@@ -339,35 +346,49 @@ export class View implements ContainerFs {
     return this.caller.gid === gid || this.caller.groups.includes(gid);
   }
 
-  private allows(a: Attr, want: number): boolean {
+  private allows(a: Perms, want: number): boolean {
     const c = this.caller;
     if (c.uid === 0) return !(want & X) || a.type === 'dir' || (a.mode & 0o111) !== 0;
     const bits = c.uid === a.uid ? a.mode >> 6 : this.inGroup(a.gid) ? a.mode >> 3 : a.mode;
     return (bits & want) === want;
   }
 
-  private permit(a: Attr, want: number, path: string): void {
+  private permit(a: Perms, want: number, path: string): void {
     if (want && !this.allows(a, want)) fail('EACCES', path);
   }
 
   // Resolves `path` one component at a time, in container space: symlinks
   // restart from the container's root or the link's directory, `..` never
   // climbs above the root, mounts are entered by their container path.
+  // Every command a shell runs walks a dozen paths (its PATH search, its
+  // redirections, its files), so this allocates little: the components are
+  // taken from the string in place, and a symlink's target is walked as a
+  // string of its own, pushed on a stack of strings still to walk.
   private walk(path: string, followLast: boolean): Walked {
     if (path === '') fail('ENOENT', path);
     if (path.length >= PATH_MAX) fail('ENAMETOOLONG', path);
     const rootB = this.space.root();
     const root: Loc = { b: rootB, n: rootB.root(), path: '/' };
     let stack: Loc[] = [root];
-    const pending = path.split('/').reverse();
+    // What is left to walk: `rest` from `at`, then the suspended strings
+    // (with their positions) of the links being followed, innermost last.
+    let rest = path;
+    let at = 0;
+    const suspended: [string, number][] = [];
     let mustBeDir = path.endsWith('/');
     let links = 0;
-    while (pending.length) {
-      const name = pending.pop()!;
-      const isLast = !pending.some((p) => p !== '');
-      if (name === '' || name === '.' || name === '..') {
-        if (name === '') continue;
-        if (attrOf(stack[stack.length - 1]).type !== 'dir') fail('ENOTDIR', path);
+    for (;;) {
+      // The next component, and whether any non-empty one follows it.
+      while (at >= rest.length && suspended.length > 0) [rest, at] = suspended.pop()!;
+      if (at >= rest.length) break;
+      let end = rest.indexOf('/', at);
+      if (end < 0) end = rest.length;
+      const name = rest.slice(at, end);
+      at = end + 1;
+      if (name === '') continue;
+      const isLast = !hasComponent(rest, at) && !suspended.some(([s, i]) => hasComponent(s, i));
+      if (name === '.' || name === '..') {
+        if (permsOf(stack[stack.length - 1]).type !== 'dir') fail('ENOTDIR', path);
         if (name === '..' && stack.length > 1) stack.pop();
         const top = stack[stack.length - 1];
         if (isLast) return { dir: top, name, loc: top, mustBeDir };
@@ -375,7 +396,7 @@ export class View implements ContainerFs {
       }
       if (name.length > NAME_MAX) fail('ENAMETOOLONG', path);
       const cur = stack[stack.length - 1];
-      const ca = attrOf(cur);
+      const ca = permsOf(cur);
       if (ca.type !== 'dir') fail('ENOTDIR', path);
       this.permit(ca, X, path);
       const child = this.lookup(cur, name);
@@ -383,14 +404,16 @@ export class View implements ContainerFs {
         if (isLast) return { dir: cur, name, mustBeDir };
         fail('ENOENT', path);
       }
-      const kind = attrOf(child!).type;
+      const kind = permsOf(child!).type;
       if (kind === 'symlink' && (!isLast || followLast || mustBeDir)) {
         if (++links > MAX_LINKS) fail('ELOOP', path);
         const target = child!.b.readlink(child!.n, this.caller);
         if (target === '') fail('ENOENT', path);
         if (target.startsWith('/')) stack = [root];
         if (isLast && target.endsWith('/')) mustBeDir = true;
-        pending.push(...target.split('/').reverse());
+        if (at < rest.length) suspended.push([rest, at]);
+        rest = target;
+        at = 0;
         continue;
       }
       if (isLast) {
