@@ -58,12 +58,24 @@ const hasComponent = (s: string, i: number): boolean => {
 const fail = (code: FsErrorCode, path: string): never => {
   throw new FsError(code, path);
 };
+// A walk is reused only within the synchronous run that made it (until the
+// next microtask) and while no View changed any tree: what it found cannot
+// have moved. Its attributes are read again (a write changes a size).
+let changes = 0;
+const remembering: View[] = [];
+function forgetAll(): void {
+  for (const v of remembering) v.forget();
+  remembering.length = 0;
+}
 const childPath = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
 
 // The container's files as one process sees them: every path component is
 // resolved here, in container space, with that process's permissions.
 export class View implements ContainerFs {
   private readonly umask: number;
+  // The last walk, for the same path asked again at once: starting a
+  // command stats, checks and resolves its file five times in a row.
+  private last?: { path: string; follow: boolean; w: Walked; changes: number };
 
   constructor(
     private readonly space: FsSpace,
@@ -105,6 +117,7 @@ export class View implements ContainerFs {
     const parent = this.writableDir(w, path);
     const pa = attrOf(parent);
     const setgid = pa.mode & 0o2000;
+    changes++;
     parent.b.create(parent.n, w.name, {
       type: 'dir',
       mode: (mode & ~this.umask & 0o777) | (mode & 0o1000) | setgid,
@@ -122,6 +135,7 @@ export class View implements ContainerFs {
     if (this.isMountPoint(loc)) fail('EBUSY', path);
     if (loc.b.readdir(loc.n).length > 0 || this.space.mountsUnder(loc.path).length > 0) fail('ENOTEMPTY', path);
     this.removable(w, loc, path);
+    changes++;
     w.dir.b.remove(w.dir.n, w.name);
   }
 
@@ -132,6 +146,7 @@ export class View implements ContainerFs {
     if (w.mustBeDir) fail('ENOTDIR', path);
     if (this.isMountPoint(loc)) fail('EBUSY', path);
     this.removable(w, loc, path);
+    changes++;
     w.dir.b.remove(w.dir.n, w.name);
   }
 
@@ -162,6 +177,7 @@ export class View implements ContainerFs {
     else this.writableDir(dst, to);
     // A directory moving to another parent rewrites its `..`.
     if (sa.type === 'dir' && src.dir.path !== dst.dir.path) this.permit(sa, W, from);
+    changes++;
     src.dir.b.rename(src.dir.n, src.name, dst.dir.n, dst.name);
   }
 
@@ -177,6 +193,7 @@ export class View implements ContainerFs {
     if (this.caller.uid !== 0 && this.caller.uid !== sa.uid && (sa.type !== 'file' || !this.allows(sa, R | W))) {
       fail('EPERM', existing);
     }
+    changes++;
     w.dir.b.link(w.dir.n, w.name, src.n);
   }
 
@@ -185,6 +202,7 @@ export class View implements ContainerFs {
     const w = this.walk(path, false);
     if (w.loc) fail('EEXIST', path);
     const parent = this.writableDir(w, path);
+    changes++;
     parent.b.create(parent.n, w.name, { type: 'symlink', mode: 0o777, uid: this.caller.uid, gid: this.caller.gid, target });
   }
 
@@ -205,6 +223,7 @@ export class View implements ContainerFs {
     if (loc.b.readonly) fail('EROFS', path);
     let bits = mode & 0o7777;
     if (this.caller.uid !== 0 && a.type !== 'dir' && !this.inGroup(a.gid)) bits &= ~0o2000;
+    changes++;
     loc.b.setattr(loc.n, { mode: bits });
   }
 
@@ -220,6 +239,7 @@ export class View implements ContainerFs {
     let mode = a.mode;
     // A change of owner drops setuid, and setgid where it means group exec.
     if (a.type !== 'dir' && (uid !== -1 || gid !== -1)) mode &= ~(0o4000 | (a.mode & 0o10 ? 0o2000 : 0));
+    changes++;
     loc.b.setattr(loc.n, { uid: newUid, gid: newGid, ...(mode !== a.mode ? { mode } : {}) });
   }
 
@@ -258,6 +278,7 @@ export class View implements ContainerFs {
       if (w.mustBeDir) fail('EISDIR', path);
       const parent = this.writableDir(w, path);
       const pa = attrOf(parent);
+      changes++;
       const node = parent.b.create(parent.n, w.name, {
         type: 'file',
         mode: mode & ~this.umask & 0o7777,
@@ -365,6 +386,29 @@ export class View implements ContainerFs {
   // taken from the string in place, and a symlink's target is walked as a
   // string of its own, pushed on a stack of strings still to walk.
   private walk(path: string, followLast: boolean): Walked {
+    const m = this.last;
+    if (m && m.path === path && m.follow === followLast && m.changes === changes) {
+      return { dir: { ...m.w.dir, a: undefined }, name: m.w.name, loc: m.w.loc && { ...m.w.loc, a: undefined }, mustBeDir: m.w.mustBeDir };
+    }
+    const w = this.resolve(path, followLast);
+    // Only what lies in the container's own tree: /proc and the mounts
+    // change without a View's doing.
+    const root = this.space.root();
+    if (w.loc && w.loc.b === root && w.dir.b === root) {
+      if (!this.last) {
+        if (remembering.length === 0) queueMicrotask(forgetAll);
+        remembering.push(this);
+      }
+      this.last = { path, follow: followLast, w, changes };
+    }
+    return w;
+  }
+
+  forget(): void {
+    this.last = undefined;
+  }
+
+  private resolve(path: string, followLast: boolean): Walked {
     if (path === '') fail('ENOENT', path);
     if (path.length >= PATH_MAX) fail('ENAMETOOLONG', path);
     const rootB = this.space.root();
