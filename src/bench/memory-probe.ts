@@ -19,10 +19,13 @@ const pods = Number(process.argv[2] ?? 1000);
 // What each pod's container runs:
 //   created  created, never started: the state alone
 //   sleep    busybox `sleep infinity` (the default test container)
-//   pause    an image's own program (nginx with its entrypoint)
+//   pause    the pause image's own program
+//   server   an image's program fakecri knows nothing of
+//   nginx    nginx with its entrypoint, a server fakecri emulates
 //   loop     upstream's eviction loop, measured once every pod is in its
 //            `while true; do sleep 5; done`
-const mode = (process.argv[3] ?? 'sleep') as 'created' | 'sleep' | 'pause' | 'loop';
+const mode = (process.argv[3] ?? 'sleep') as 'created' | 'sleep' | 'pause' | 'server' | 'nginx' | 'loop';
+const IMAGE = { pause: 'registry.k8s.io/pause:3.10', server: 'example.com/server:1', nginx: 'nginx:1.25' } as Record<string, string>;
 const LOOP =
   'i=0; while [ $i -lt 3 ]; do dd if=/dev/urandom of=file${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done; while true; do sleep 5; done';
 const dir = mkdtempSync(join(tmpdir(), 'fakecri-memprobe-'));
@@ -41,15 +44,15 @@ const settle = () => {
   return process.memoryUsage();
 };
 
-const app = new App(parseConfig({}), join(dir, 'state'), pino({ level: 'silent' }));
+const SERVER = { match: 'example.com/server:*', entrypoint: ['/app/server'], userland: 'opaque' };
+const app = new App(parseConfig({ images: { catalog: [SERVER] } }), join(dir, 'state'), pino({ level: 'silent' }));
 
 async function main() {
-await call('PullImage', { image: { image: 'nginx:1.25' } });
-await call('PullImage', { image: { image: 'busybox' } });
+const image = IMAGE[mode] ?? 'busybox';
+await call('PullImage', { image: { image } });
 const config = (name: string, uid: string) => {
-  const image = mode === 'pause' ? 'nginx:1.25' : 'busybox';
   const c = containerConfig('app', image, { podName: name, uid });
-  if (mode === 'pause') return { ...c, command: [], args: [] };
+  if (image !== 'busybox') return { ...c, command: [], args: [] };
   if (mode === 'loop') return { ...c, command: ['sh', '-c', LOOP], args: [] };
   return c;
 };

@@ -17,7 +17,7 @@ export async function scaleBench(dir: string, print: (s: string) => void, cli: C
   print('');
   print('Scale: 1,000 pods with 1 and with 10 containers each (busybox `sleep infinity`), memory backend, one caller');
   print('RPC                   containers  p50 ms   p99 ms   server CPU ms/call   answer KiB   baseline Version p50 ms');
-  const rss: Record<number, { before: number; after: number }> = {};
+  const rss: Record<number, { before: number; after: number; more?: number }> = {};
   const results: Record<string, number> = {};
   for (const perPod of [1, 10]) {
     const sock = join(dir, `scale-${perPod}.sock`);
@@ -36,6 +36,17 @@ export async function scaleBench(dir: string, print: (s: string) => void, cli: C
     process.stderr.write(`(populated 1,000 pods with ${perPod * 1000} containers in ${Date.now() - t} ms)\n`);
     await settle();
     rss[perPod] = { before, after: rssKiB(fakecri.pid!) };
+    if (perPod === 1) {
+      // A second thousand: what a pod costs once V8's one-time growth (its
+      // young generation sized to the allocation rate, compiled code) is
+      // behind. They go again before the lists are timed.
+      await populate(setup, 'more', 1000, perPod);
+      await settle();
+      rss[perPod].more = rssKiB(fakecri.pid!);
+      for (const s of (await setup.call('ListPodSandbox', {})).items as { id: string; metadata: { name: string } }[]) {
+        if (s.metadata.name.startsWith('more-')) await setup.call('RemovePodSandbox', { pod_sandbox_id: s.id });
+      }
+    }
 
     const n = perPod * 1000;
     const cases: [string, () => Promise<unknown>][] = [
@@ -77,14 +88,16 @@ export async function scaleBench(dir: string, print: (s: string) => void, cli: C
     const r = rss[perPod];
     print(`  ${String(perPod).padStart(2)} container(s) per pod: ${r.before} KiB before, ${r.after} KiB after: ${fmt((r.after - r.before) / 1000, 1)} KiB per pod`);
   }
-  const perPod1 = (rss[1].after - rss[1].before) / 1000;
+  const more = rss[1].more!;
+  const perPod1 = (more - rss[1].after) / 1000;
+  print(`   1 container per pod, the next 1,000 pods (2,000 in all): ${more} KiB after: ${fmt(perPod1, 1)} KiB per pod`);
   print('');
   print('Targets (issue 17):');
   for (const name of ['ListContainerStats', 'ListPodSandboxStats']) {
     const p50 = results[`${name}@10000`];
     print(`  ${name} over 10,000 containers under 50 ms p50: ${fmt(p50, 1)} ms  (${p50 < 50 ? 'met' : 'NOT met'}); the server's CPU time per call ${fmt(results[`${name}@10000/cpu`], 1)} ms`);
   }
-  print(`  RSS per one-container pod at most 10 KiB: ${fmt(perPod1, 1)} KiB  (${perPod1 <= 10 ? 'met' : 'NOT met'})`);
+  print(`  RSS per one-container pod at most 10 KiB (the second thousand): ${fmt(perPod1, 1)} KiB  (${perPod1 <= 10 ? 'met' : 'NOT met'}); the first thousand from an empty server ${fmt((rss[1].after - rss[1].before) / 1000, 1)} KiB`);
 }
 
 // A process's CPU time (user and system), from /proc, in ms.

@@ -7,7 +7,7 @@ import { FakecriError } from '../domain/errors';
 import { startNodes, startServer } from '../serve/serve';
 import { SocketInUseError } from '../serve/socket';
 import { StateFileError } from '../store/persist';
-import { PACKAGE_VERSION } from '../version';
+import { CRI_API_TAG, PACKAGE_VERSION } from '../version';
 
 // Every command and flag of the CLI. main.ts runs it; a test checks that the
 // README documents exactly these.
@@ -49,7 +49,7 @@ export function buildProgram(): Command {
     .command('version')
     .description('print the fakecri version and the CRI API it serves')
     .action(() => {
-      process.stdout.write(`fakecri ${PACKAGE_VERSION}\nCRI runtime.v1 (kubernetes/cri-api v0.35.0)\n`);
+      process.stdout.write(`fakecri ${PACKAGE_VERSION}\nCRI runtime.v1 (kubernetes/cri-api ${CRI_API_TAG})\n`);
     });
 
   registerArtifactCommands(program);

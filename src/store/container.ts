@@ -73,6 +73,10 @@ export interface Container {
   // without writing, from the checkpointed container's start to the moment
   // of the checkpoint, then carries on (what CRIU's restore gives).
   restoredFrom?: RestoredFrom;
+  // Where its program had got when fakecri stopped (ProgramPosition: its
+  // sleeps, writes since the last, and time): after the restart it replays
+  // to there, writing nothing. Used once, then cleared.
+  programAt?: { sleeps: number; n: number; t: number };
 }
 
 export interface RestoredFrom {

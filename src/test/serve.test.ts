@@ -83,7 +83,7 @@ describe('fakecri serve', () => {
   it('version and --help work on every command', async () => {
     const v = start(['version']);
     expect(await v.exited).toBe(0);
-    expect(v.stderr()).toMatch(/^fakecri 0\.1\.0\nCRI runtime\.v1 \(kubernetes\/cri-api v0\.35\.0\)/);
+    expect(v.stderr()).toMatch(/^fakecri 0\.1\.0\nCRI runtime\.v1 \(kubernetes\/cri-api v0\.36\.3\)/);
     for (const args of [['--help'], ['serve', '--help'], ['version', '--help']]) {
       const c = start(args);
       expect(await c.exited).toBe(0);

@@ -14,6 +14,8 @@ import { stays, until } from './wait';
 const MiB = 1024 * 1024;
 
 interface RunOptions {
+  // The container's command, instead of sh -c script.
+  command?: string[];
   mounts?: object[];
   image?: string;
   securityContext?: object;
@@ -34,10 +36,14 @@ const PREDEFINED_GROUP = {
   },
 };
 
+// An image fakecri knows nothing of: its entrypoint is a program it runs
+// until stopped.
+const SERVER = { match: 'example.com/server:*', entrypoint: ['/app/server'], userland: 'opaque' };
+
 describe('inside a container', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startHarness({ runtime: { start_log_line: '' }, images: { catalog: [PREDEFINED_GROUP] } });
+    h = await startHarness({ runtime: { start_log_line: '' }, images: { catalog: [PREDEFINED_GROUP, SERVER] } });
     await h.img('PullImage', { image: { image: 'busybox' } });
   });
   afterEach(() => h.close());
@@ -48,7 +54,7 @@ describe('inside a container', () => {
     const sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
     const cc = {
       ...containerConfig(name, o.image ?? 'busybox'),
-      command: ['sh', '-c', script],
+      command: o.command ?? ['sh', '-c', script],
       args: [],
       mounts: o.mounts ?? [],
       working_dir: o.workingDir ?? '',
@@ -306,6 +312,63 @@ describe('inside a container', () => {
     expect(denied.code).not.toBe(0);
     expect(denied.err).toMatch(/Permission denied/);
     expect((await exec(id, ['sh', '-c', 'echo x > /tmp/f && cat /tmp/f'])).out).toBe('x\n');
+  });
+
+  // These programs only wait, and fakecri keeps nothing of their inside
+  // until something looks in (userland/resting.ts): seen from outside they
+  // must be what they would have been had they run all along.
+  describe('programs that only wait', () => {
+    it("sleep as pid 1: ps shows it from the container's start, it ignores SIGTERM and SIGKILL ends it", async () => {
+      const id = await run('rest', '', { command: ['sleep', 'infinity'] });
+      const started = Number(BigInt((await status(id)).started_at) / 1_000_000n);
+      await until('the container two seconds old', async () => (Date.now() - started >= 2000 ? true : undefined));
+      const ps = await exec(id, ['ps', '-o', 'pid,etime,args']);
+      const pid1 = ps.out.split('\n').find((l) => /^\s*1 /.test(l));
+      expect(pid1).toMatch(/^\s*1\s+\d+:\d\d\s+sleep infinity$/);
+      const [m, sec] = /(\d+):(\d\d)/.exec(pid1!)!.slice(1).map(Number);
+      expect(m * 60 + sec).toBeGreaterThanOrEqual(2);
+      const t = Date.now();
+      await h.rt('StopContainer', { container_id: id, timeout: 1 });
+      expect(Date.now() - t).toBeGreaterThanOrEqual(900);
+      expect((await status(id)).exit_code).toBe(137);
+    });
+
+    it('sleep N ends at N seconds after the start, with 0, and SIGTERM before then is ignored as pid 1', async () => {
+      const short = await run('short', '', { command: ['sleep', '1.5'] });
+      const long = await run('long', '', { command: ['/bin/sleep', '1m'] });
+      const st = await exited(short);
+      expect([st.exit_code, st.reason]).toEqual([0, 'Completed']);
+      const ran = Number((BigInt(st.finished_at) - BigInt(st.started_at)) / 1_000_000n);
+      expect(ran).toBeGreaterThanOrEqual(1500);
+      expect((await status(long)).state).toBe('CONTAINER_RUNNING');
+      await h.rt('StopContainer', { container_id: long, timeout: 1 });
+      expect((await status(long)).exit_code).toBe(137);
+    });
+
+    it("an image's program fakecri knows nothing of stops on SIGTERM with 0; the metrics count one process without looking in", async () => {
+      await h.img('PullImage', { image: { image: 'example.com/server:1' } });
+      const id = await run('server', '', { image: 'example.com/server:1', command: [] });
+      const processes = async () => {
+        const pods = (await h.rt('ListPodSandboxMetrics')).pod_metrics as { container_metrics: { container_id: string; metrics: { name: string; value: { value: string } }[] }[] }[];
+        const mine = pods.flatMap((p) => p.container_metrics).find((c) => c.container_id === id);
+        return mine?.metrics.find((x) => x.name === 'container_processes')?.value.value;
+      };
+      expect(await processes()).toBe('1');
+      await h.rt('StopContainer', { container_id: id, timeout: 30 });
+      const st = await status(id);
+      expect([st.exit_code, st.reason]).toEqual([0, 'Completed']);
+    });
+
+    it('after a restart of fakecri, sleep N still ends at its time and sleep infinity still runs', async () => {
+      const short = await run('short', '', { command: ['sleep', '3'] });
+      const forever = await run('forever', '', { command: ['sleep', 'inf'] });
+      await h.restart();
+      const st = await exited(short);
+      expect(st.exit_code).toBe(0);
+      expect(Number((BigInt(st.finished_at) - BigInt(st.started_at)) / 1_000_000n)).toBeGreaterThanOrEqual(3000);
+      expect((await status(forever)).state).toBe('CONTAINER_RUNNING');
+      expect((await exec(forever, ['pgrep', '-l', 'sleep'])).out).toBe('1 sleep\n');
+    });
   });
 
   it('after a restart of fakecri the program carries on without writing twice', async () => {

@@ -7,14 +7,15 @@ import type { Container } from '../store/container';
 import type { Sandbox } from '../store/sandbox';
 import type { Applet } from './applets/types';
 import type { PodNetwork } from './net/types';
-import { ProgramClock } from './procs/clock';
+import { ProgramClock, type ProgramPosition } from './procs/clock';
 import { Collector, bytesIn } from './procs/streams';
 import { type Identity, type InStream, type OutStream, type Process, SIGNALS, type SignalName } from './procs/types';
 import { resolveIdentity } from './rootfs/identity';
 import type { RootfsStore } from './rootfs/store';
-import { type ContainerFs, isFill, isFsError } from './rootfs/types';
+import { type Caller, type ContainerFs, isFill, isFsError } from './rootfs/types';
 import { ContainerUserland } from './userland/container-userland';
-import { caller } from './userland/launcher';
+import { caller, resolveCommand } from './userland/resolve';
+import { restsFor } from './userland/resting';
 import { type ExecStdio, execStdio } from './userland/exec-stdio';
 import { LogOut } from './userland/log-out';
 import { signalTree } from './userland/process-tree';
@@ -44,8 +45,22 @@ export interface ExecResult {
   exitCode: number;
 }
 
+// A program at rest (userland/resting.ts): until its timer (sleep's end)
+// or until something looks at it, nothing of it is kept but this.
+interface Resting {
+  timer?: { cancel(): void };
+}
+const FOR_EVER: Resting = Object.freeze({});
+
+interface Description {
+  spec: ProcessSpec;
+  identity: Identity;
+}
+
 interface Running {
   userland: ContainerUserland;
+  // The program's timeline, once it runs.
+  clock?: ProgramClock;
   // The program's end (its wait status); absent when only exec runs in it.
   done?: Promise<number>;
   // Its streams, for attach; from its start.
@@ -60,6 +75,7 @@ const EXEC_OUTPUT_LIMIT = 16 * 1024 * 1024;
 
 export class Programs {
   private readonly running = new Map<string, Running>();
+  private readonly resting = new Map<string, Resting>();
 
   constructor(private readonly o: ProgramsOptions) {}
 
@@ -67,7 +83,7 @@ export class Programs {
   // StartContainer changes anything, as runc's exec fails: throws with
   // containerd's words when it is not there.
   check(c: Container): void {
-    const r = this.prepare(c);
+    const r = this.running.get(c.id) ?? this.describe(c);
     const argv = r.spec.argv;
     if (argv.length === 0) return;
     const fs = this.o.rootfs.view(c.id, caller(r.identity, 0));
@@ -81,18 +97,72 @@ export class Programs {
   }
 
   // Starts the program of a container that has just started (or, after a
-  // restart of fakecri, replays it from its start up to now).
+  // restart of fakecri, replays it from its start up to where it had got:
+  // c.programAt, else replayUntilMs).
   start(c: Container, replayUntilMs?: number): void {
-    if (this.running.get(c.id)?.done) return;
-    const r = this.prepare(c);
+    if (this.running.get(c.id)?.done || this.resting.has(c.id)) return;
+    if (this.running.has(c.id)) return this.launch(c, replayUntilMs);
+    let d: Description;
+    try {
+      d = this.describe(c);
+    } catch {
+      return this.launch(c, replayUntilMs); // it says why it cannot start
+    }
+    if (!this.rest(c, d)) this.launch(c, replayUntilMs, false, d);
+  }
+
+  // A resting program is left to rest: true when it does. A finite sleep
+  // wakes at its end, to end as it would have.
+  private rest(c: Container, d: Description): boolean {
+    if (d.spec.argv.length === 0) return false;
+    let ms: number | undefined;
+    try {
+      const fs = (who: Caller) => this.o.rootfs.view(c.id, who);
+      const target = resolveCommand({ applets: this.o.applets, fs, unknown: this.unknownIsProgram(c) ? 'program' : 'not-found' }, d.spec.argv, { ...d.spec, umask: 0o022 }, d.identity);
+      ms = restsFor(target, this.o.applets);
+    } catch {
+      return false; // it cannot start: launch says why
+    }
+    if (ms === undefined) return false;
+    if (ms === Infinity) {
+      this.resting.set(c.id, FOR_EVER);
+      return true;
+    }
+    const left = this.startedMs(c) + ms - Date.now();
+    if (left <= 0) return false;
+    this.resting.set(c.id, { timer: longTimeout(() => this.wake(c.id), left) });
+    return true;
+  }
+
+  // The userland of a resting program, made now, the program started on its
+  // timeline as if it had run all along.
+  private wake(id: string): void {
+    const rest = this.resting.get(id);
+    if (!rest) return;
+    this.resting.delete(id);
+    rest.timer?.cancel();
+    const c = this.o.container(id);
+    if (c) this.launch(c, Date.now(), true);
+  }
+
+  private startedMs(c: Container): number {
+    // A restored container's program picks up the checkpointed one's timeline.
+    return c.restoredFrom ? c.restoredFrom.startedMs : Number(BigInt(c.startedAt) / 1_000_000n);
+  }
+
+  // caughtUp: the program's past is known to be only waiting, so nothing
+  // of it replays (its clock is the present at once).
+  private launch(c: Container, replayUntilMs?: number, caughtUp = false, d?: Description): void {
+    const r = this.prepare(c, d);
     const logFailed = (err: Error) => this.o.log.warn({ container: c.id, err: err.message }, 'log write failed');
     const log = (stream: 'stdout' | 'stderr') => new LogOut(() => this.o.container(c.id)?.logPath ?? '', stream, logFailed);
     const io = new ProgramIo((c.config ?? {}) as ProgramIoConfig, log('stdout'), log('stderr'));
     r.io = io;
     if (r.spec.argv.length === 0) return; // nothing to run: it runs until stopped
-    // A restored container's program picks up the checkpointed one's timeline.
     const from = c.restoredFrom;
-    const startedMs = from ? from.startedMs : Number(BigInt(c.startedAt) / 1_000_000n);
+    const until = replayUntilMs !== undefined && c.programAt ? c.programAt : Math.max(replayUntilMs ?? 0, from?.checkpointedMs ?? 0);
+    const clock = new ProgramClock(this.startedMs(c), until);
+    r.clock = clock;
     const done = r.userland.runProgram({
       argv: r.spec.argv,
       env: r.spec.env,
@@ -101,10 +171,11 @@ export class Programs {
       stdin: io.stdin,
       stdout: io.stdout,
       stderr: io.stderr,
-      clock: new ProgramClock(startedMs, Math.max(replayUntilMs ?? 0, from?.checkpointedMs ?? 0)),
+      clock,
       unknownIsProgram: this.unknownIsProgram(c),
       onStart: (p) => (io.foreground = (sig) => signalTree(r.userland.procs, p.pid, sig)),
     });
+    if (caughtUp) clock.caughtUp();
     r.done = done;
     done.then(
       (status) => {
@@ -123,12 +194,13 @@ export class Programs {
 
   // Whether the program runs (and so answers signals itself).
   has(id: string): boolean {
-    return this.running.get(id)?.done !== undefined;
+    return this.resting.has(id) || this.running.get(id)?.done !== undefined;
   }
 
   // StopContainer: the stop signal, then wait up to timeoutMs for the
   // program to end. Resolves when it has ended or the time is up.
   async stop(id: string, timeoutMs: number): Promise<void> {
+    this.wake(id);
     const r = this.running.get(id);
     if (!r?.done) return;
     r.userland.signal(this.stopSignal(id));
@@ -139,6 +211,8 @@ export class Programs {
 
   // The container stopped or went: every process of it gets SIGKILL.
   halt(id: string): void {
+    this.resting.get(id)?.timer?.cancel();
+    this.resting.delete(id);
     const r = this.running.get(id);
     if (!r) return;
     this.running.delete(id);
@@ -175,11 +249,26 @@ export class Programs {
 
   // The container's processes, for its /proc.
   procs(id: string): ContainerUserland['procs'] | undefined {
+    this.wake(id);
     return this.running.get(id)?.userland.procs;
   }
 
+  // How many processes the container has (a resting one: its program).
+  processCount(id: string): number {
+    if (this.resting.has(id)) return 1;
+    return this.running.get(id)?.userland.procs.list().length ?? 0;
+  }
+
+  // Where each running program has got (ProgramClock), for the next start
+  // of fakecri to replay them to.
+  positions(): [string, ProgramPosition][] {
+    const out: [string, ProgramPosition][] = [];
+    for (const [id, r] of this.running) if (r.clock && r.done) out.push([id, r.clock.position()]);
+    return out;
+  }
+
   haltAll(): void {
-    for (const id of [...this.running.keys()]) this.halt(id);
+    for (const id of [...this.running.keys(), ...this.resting.keys()]) this.halt(id);
   }
 
   // ExecSync: runs argv beside the program, as its user, in its working
@@ -211,6 +300,7 @@ export class Programs {
   // detaches (io.signal), which leaves the program running, or when the
   // program ends, after its last output.
   attach(c: Container, io: StreamIo): Promise<void> {
+    this.wake(c.id);
     const pio = this.running.get(c.id)?.io;
     return pio ? pio.attach(io) : Promise.resolve();
   }
@@ -224,6 +314,7 @@ export class Programs {
     stdio: { stdin?: InStream; stdout: OutStream; stderr: OutStream; started?: ExecStdio['started'] },
     env?: Record<string, string>,
   ): Promise<number> {
+    this.wake(c.id);
     const r = this.running.get(c.id) ?? this.prepare(c);
     let proc: Process | undefined;
     const kill = () => {
@@ -258,18 +349,25 @@ export class Programs {
     }
   }
 
+  // The process a container's program is: its argv, env, cwd and user.
+  private describe(c: Container): Description {
+    const image = this.o.image(c.imageId);
+    const spec = processSpec(c.config, image?.config, this.o.sandbox(c.sandboxId)?.hostname ?? '');
+    const root = this.o.rootfs.view(c.id, { uid: 0, gid: 0, groups: [], pid: 0 });
+    const identity = resolveIdentity(root, c.config, image?.user ?? '');
+    if (spec.env.HOME === undefined) spec.env.HOME = homeOf(root, identity.uid);
+    return { spec, identity };
+  }
+
   // The userland, identity and process of a container, made once.
-  private prepare(c: Container): Running {
+  private prepare(c: Container, d?: Description): Running {
     const existing = this.running.get(c.id);
     if (existing) return existing;
     const sandbox = this.o.sandbox(c.sandboxId);
     const image = this.o.image(c.imageId);
     const hostname = sandbox?.hostname ?? '';
-    const spec = processSpec(c.config, image?.config, hostname);
+    const { spec, identity } = d ?? this.describe(c);
     const rootfs = this.o.rootfs;
-    const root = rootfs.view(c.id, { uid: 0, gid: 0, groups: [], pid: 0 });
-    const identity = resolveIdentity(root, c.config, image?.user ?? '');
-    if (spec.env.HOME === undefined) spec.env.HOME = homeOf(root, identity.uid);
     const resources = limits(c.resources);
     const userland = new ContainerUserland({
       id: c.id,

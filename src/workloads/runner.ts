@@ -84,8 +84,8 @@ export class WorkloadRunner {
   }
 
   // Containers that were running before a restart carry on: their programs
-  // run again from their start, fast up to now, without doing twice what
-  // they did (see userland/replay.ts).
+  // run again from their start, fast up to where they had got, without
+  // doing twice what they did (see userland/replay.ts).
   restore(): void {
     const now = Date.now();
     for (const c of this.containers.store.values()) {
@@ -94,6 +94,7 @@ export class WorkloadRunner {
       try {
         this.start(c);
         this.startProgram(c, now);
+        if (c.programAt) this.containers.store.update(c.id, (r) => delete r.programAt);
       } catch (err) {
         this.log.error({ container: c.id, err }, 'cannot restore the container behaviour; it runs without one');
       }
@@ -216,6 +217,16 @@ export class WorkloadRunner {
 
   stop(): void {
     for (const id of [...this.active.keys()]) this.halt(id);
+    // Where each program had got, for the replay after the restart: the
+    // time of a restart would count a round whose sleep had ended but whose
+    // timer had not yet run (a loaded machine) as done.
+    for (const [id, at] of this.programs.positions()) {
+      try {
+        this.containers.store.update(id, (r) => (r.programAt = at));
+      } catch (err) {
+        this.log.warn({ container: id, err: (err as Error).message }, 'where the program had got was not recorded; it replays to the restart');
+      }
+    }
     this.programs.haltAll();
   }
 

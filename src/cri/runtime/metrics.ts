@@ -84,7 +84,7 @@ function sample(app: App, s: Sandbox, c: Container): ContainerSample {
     container: c.metadata.name,
     createdAtNs: c.createdAt,
     usage: app.containerUsage(c),
-    processes: app.workloads.programs.procs(c.id)?.list().length ?? 0,
+    processes: app.workloads.programs.processCount(c.id),
     resources: (c.resources ?? {}) as ResourcesSample,
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { until } from '../../test/wait';
 import { FsError } from '../rootfs/types';
+import { sleepMs } from './basic';
 import { applets } from './index';
 import { memoryContainer } from './test-context';
 
@@ -145,6 +146,14 @@ describe('sleep', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(c.procs.kill(pid, 'TERM', { uid: 0, gid: 0, groups: [] })).toBe('ok');
     expect(await done).toBe(143);
+  });
+
+  it('sleepMs reads the plain durations a resting program sleeps, and leaves the rest to the applet', () => {
+    expect(sleepMs(['infinity'])).toBe(Infinity);
+    expect(sleepMs(['inf'])).toBe(Infinity);
+    expect(sleepMs(['--', '3'])).toBe(3000);
+    expect(sleepMs(['1.5', '1m', '.5h', '1d', '2.'])).toBe(1500 + 60_000 + 1_800_000 + 86_400_000 + 2000);
+    for (const bad of [[], ['x'], ['1x'], ['-1'], ['1', 'y'], ['.'], ['0x10']]) expect(sleepMs(bad), bad.join(' ')).toBeUndefined();
   });
 });
 

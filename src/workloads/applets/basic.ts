@@ -133,6 +133,21 @@ export async function parseDuration(t: Tool, s: string): Promise<number> {
   }
 }
 
+// How long `sleep ARGS` sleeps, in ms (Infinity for inf), for arguments
+// plainly valid; undefined for anything the applet itself must judge.
+export function sleepMs(argv: readonly string[]): number | undefined {
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  if (args.length === 0) return undefined;
+  if (/^inf/i.test(args[0])) return Infinity;
+  let seconds = 0;
+  for (const a of args) {
+    const m = /^(\d+|\d*\.\d+|\d+\.)([smhd]?)$/.exec(a);
+    if (!m) return undefined;
+    seconds += Number(m[1]) * (m[2] ? DURATION[m[2]] : 1);
+  }
+  return seconds * 1000;
+}
+
 export const sleep = applet(async (t) => {
   let args = [...t.args];
   if (args[0] === '--') args = args.slice(1);

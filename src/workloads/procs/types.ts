@@ -103,6 +103,9 @@ export interface Clock {
   // True while the program re-runs what it already did before a restart:
   // its output and its file writes are dropped then, as they happened already.
   replaying(): boolean;
+  // A write of the program's: true when it is one made before the restart
+  // (to be dropped); counts it. Without it, replaying() decides.
+  effect?(): boolean;
   // The program waits on the world (a connection, its stdin): whatever it
   // does from here is new, so a replay is over.
   caughtUp?(): void;

@@ -85,7 +85,7 @@ export class ContainerUserland {
   // Rejects with FsError ENOENT/EACCES when it cannot start at all.
   runProgram(o: ProgramOptions): Promise<number> {
     this.programClock = o.clock;
-    const replaying = () => o.clock.replaying();
+    const replaying = () => o.clock.effect?.() ?? o.clock.replaying();
     const launcher = new Launcher({
       applets: this.setup.applets,
       fs: (c) => replayingFs(this.setup.fs(c), replaying),

@@ -24,6 +24,9 @@ const PROGRAMS: Record<string, Applet> = {
   'httpd-foreground': apache,
 };
 
+// Whether applet is the one that only waits for its stop signal.
+export const waitsForStop = (applet: Applet): boolean => applet === idle;
+
 export function imageProgram(name: string): Applet {
   return PROGRAMS[name] ?? idle;
 }

@@ -1,31 +1,19 @@
 import { posix } from 'node:path';
-import type { Applet, AppletContext, ContainerInfo, RunOptions } from '../applets/types';
+import type { AppletContext, ContainerInfo, RunOptions } from '../applets/types';
 import { emptyIn, nullOut } from '../procs/streams';
 import { type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS } from '../procs/types';
-import { DEFAULT_PATH, resolvePath, searchPath } from '../rootfs/path';
-import { type Caller, type ContainerFs, FsError, isFill, isFsError } from '../rootfs/types';
-import { imageProgram } from './image-program';
+import { DEFAULT_PATH, resolvePath } from '../rootfs/path';
+import { type ContainerFs, isFsError } from '../rootfs/types';
+import { type ResolveOptions, type Target, caller, resolveCommand } from './resolve';
 import { nextSlice } from './scheduler';
 
-// How processes start in a container: argv[0] is found through PATH in the
-// container's files, as execvp does; /bin/NAME → /bin/busybox runs the
-// applet NAME (argv[0]'s basename, as busybox decides); a `#!` script runs
-// its interpreter; a file without either runs as an sh script (ENOEXEC, as
-// ash does); one of the image's own programs (an ELF stub, or a name the
-// image does not have when the image is not busybox-like) is emulated by
-// image-program.ts. One Launcher per session: the container's program
-// (whose clock may be replaying) and ExecSync/exec share the processes and
-// files but not their clock.
+// How processes start in a container, argv[0] found as resolve.ts says.
+// One Launcher per session: the container's program (whose clock may be
+// replaying) and ExecSync/exec share the processes and files but not their
+// clock.
 
-export interface LauncherOptions {
-  applets: ReadonlyMap<string, Applet>;
-  // The container's files as a caller sees them.
-  fs(caller: Caller): ContainerFs;
+export interface LauncherOptions extends ResolveOptions {
   info: ContainerInfo;
-  // What a name found nowhere is: "not found" (busybox-like images, exec),
-  // or a program of the image fakecri knows nothing of, that runs until
-  // stopped (the image's own entrypoint).
-  unknown: 'not-found' | 'program';
 }
 
 export interface StartOptions extends RunOptions {
@@ -33,11 +21,6 @@ export interface StartOptions extends RunOptions {
   parent?: Process;
   // Called with the process once it exists (pid 1 for the program).
   onStart?: (proc: Process) => void;
-}
-
-interface Target {
-  applet: Applet;
-  argv: readonly string[];
 }
 
 interface Io {
@@ -48,8 +31,6 @@ interface Io {
   stderr: OutStream;
   umask: number;
 }
-
-const ELF = '\x7fELF';
 
 export class Launcher {
   constructor(private readonly o: LauncherOptions) {}
@@ -72,7 +53,7 @@ export class Launcher {
     };
     const owner = options.process ?? options.parent;
     const identity = owner?.identity ?? options.identity;
-    const target = this.resolve(argv, io, identity);
+    const target = resolveCommand(this.o, argv, io, identity);
     const inPlace = options.inProcess && owner;
     const proc = inPlace ? owner : this.o.info.procs.spawn({ argv, parent: owner, identity });
     if (inPlace && options.exec) proc.setArgv(target.argv);
@@ -81,46 +62,6 @@ export class Launcher {
     const status = await this.runIn(proc, target, io);
     if (!inPlace) proc.exit(status);
     return status;
-  }
-
-  private resolve(argv: readonly string[], io: Io, identity: Identity, depth = 0): Target {
-    const name = argv[0];
-    if (!name) throw new FsError('ENOENT', '');
-    const fs = this.o.fs(caller(identity, 0, io.umask));
-    const { path, error } = searchPath(fs, name, io.env.PATH ?? DEFAULT_PATH, io.cwd);
-    if (path === undefined) {
-      if (this.o.unknown === 'program' && error === 'ENOENT') return { applet: imageProgram(posix.basename(name)), argv };
-      throw new FsError(error, name);
-    }
-    let real: string;
-    try {
-      if (fs.stat(path).type === 'dir') throw new FsError('EACCES', name);
-      fs.access(path, 1);
-      real = fs.realpath(path);
-    } catch (err) {
-      if (isFsError(err, 'ENOENT') && this.o.unknown === 'program') return { applet: imageProgram(posix.basename(name)), argv };
-      throw err;
-    }
-    if (posix.basename(real) === 'busybox') {
-      const args = posix.basename(name) === 'busybox' ? argv.slice(1) : argv;
-      const applet = args.length > 0 ? this.o.applets.get(posix.basename(args[0])) : undefined;
-      if (!applet) throw new FsError('ENOENT', name);
-      return { applet, argv: args };
-    }
-    const head = readHead(fs, real);
-    if (head.startsWith(ELF)) return { applet: imageProgram(posix.basename(real)), argv };
-    if (head.startsWith('#!') && depth < 4) {
-      const line = head.slice(2).split('\n')[0].trim();
-      const sp = line.search(/[ \t]/);
-      const interp = sp < 0 ? line : line.slice(0, sp);
-      const arg = sp < 0 ? '' : line.slice(sp).trim();
-      const inner = this.resolve([interp], io, identity, depth + 1);
-      return { applet: inner.applet, argv: [...inner.argv, ...(arg ? [arg] : []), path, ...argv.slice(1)] };
-    }
-    // ENOEXEC: ash runs the file as a script of its own.
-    const sh = this.o.applets.get('sh');
-    if (!sh) throw new FsError('ENOENT', name);
-    return { applet: sh, argv: ['sh', path, ...argv.slice(1)] };
   }
 
   private async runIn(proc: Process, target: Target, io: Io): Promise<number> {
@@ -207,22 +148,6 @@ class ProcessContext implements AppletContext {
       await wait;
       this.check();
     }
-  }
-}
-
-export const caller = (id: Identity, pid: number, umask = 0o022): Caller => ({ uid: id.uid, gid: id.gid, groups: id.groups, pid, umask });
-
-function readHead(fs: ContainerFs, path: string): string {
-  try {
-    const fh = fs.open(path, { read: true });
-    try {
-      const head = fh.read(256);
-      return head && !isFill(head) ? Buffer.from(head).toString('latin1') : '';
-    } finally {
-      fh.close();
-    }
-  } catch {
-    return '';
   }
 }
 

@@ -2,9 +2,10 @@ import type { Chunk, ContainerFs, FileHandle, OpenFlags, Stat } from '../rootfs/
 import type { OutStream } from '../procs/types';
 
 // After a restart of fakecri a container's program runs again from its
-// start, fast up to the present (ProgramClock). What it did then is done
-// already: its files are on the disk and its lines in the log. So while the
-// clock replays, writes go nowhere and reads see the files as they are now.
+// start, fast up to where it had got (ProgramClock). What it did then is
+// done already: its files are on the disk and its lines in the log. So its
+// writes made before then (replaying(), asked once per write) go nowhere,
+// and reads see the files as they are now.
 
 export function replayingFs(fs: ContainerFs, replaying: () => boolean): ContainerFs {
   return new ReplayingFs(fs, replaying);
