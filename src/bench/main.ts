@@ -56,7 +56,7 @@ async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
   print(`fakecri bench: node ${process.version}; ${cpus().length} CPUs; load average ${loadavg()[0].toFixed(2)}`);
   if (sections.includes('cri')) await criBench(print);
-  const cli = (args: string[], ready: string) => startChild([join(__dirname, '..', 'cli', 'main.js'), ...args], ready);
+  const cli = (args: string[], ready: string, nodeArgs: string[] = []) => startChild([...nodeArgs, join(__dirname, '..', 'cli', 'main.js'), ...args], ready);
   if (sections.includes('lists')) await listsBench(dir, print, cli);
   if (sections.includes('disk')) await diskBench(dir, print, cli);
   if (sections.includes('crio')) await crioBench(dir, print, cli);

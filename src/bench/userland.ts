@@ -1,16 +1,31 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
 import { fmt, measure } from './load';
+
+// /proc's CPU times are in clock ticks: 100 a second on Linux.
+const CLOCK_TICKS = 100;
+
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
 
 // The inside of containers: what a running program costs, and whether
 // fakecri keeps answering while a thousand of them run.
 const LOOP = (n: number) =>
   `i=0; while [ $i -lt ${n} ]; do dd if=/dev/urandom of=file\${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done; while true; do sleep 5; done`;
 
-export async function userlandBench(dir: string, print: (s: string) => void, fakecriCli: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
+export async function userlandBench(
+  dir: string,
+  print: (s: string) => void,
+  fakecriCli: (args: string[], ready: string, nodeArgs?: string[]) => Promise<ChildProcess>,
+): Promise<void> {
   print('');
   print('Userland: memory per pod after GC (1,000 pods, memory backend), beside pods that were created and never started');
   const probe = (mode: string) =>
@@ -40,7 +55,32 @@ export async function userlandBench(dir: string, print: (s: string) => void, fak
   const fakecri = await fakecriCli(
     ['serve', '--socket', sock, '--state-dir', join(dir, 'userland-state'), '--log-level', 'info'],
     'fakecri serving',
+    ['-r', join(__dirname, 'loop-delay.js')],
   );
+  // The server's event-loop delay (loop-delay.ts) over what happened since
+  // the last ask.
+  const delays: ((d: LoopDelay) => void)[] = [];
+  let pending = '';
+  fakecri.stderr!.on('data', (d: Buffer) => {
+    pending += d;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      const at = line.indexOf('fakecri-bench loop delay ');
+      if (at >= 0) delays.shift()?.(JSON.parse(line.slice(at + 25)) as LoopDelay);
+    }
+  });
+  const loopDelay = (): Promise<LoopDelay> =>
+    new Promise((resolve) => {
+      delays.push(resolve);
+      fakecri.kill('SIGUSR2');
+    });
+  // The server's CPU time (user and system, all its threads), in ms.
+  const cpuMs = (): number => {
+    const f = readFileSync(`/proc/${fakecri.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  };
   const rt = makeClient(sock, 'RuntimeService', { raw: true });
   const setup = makeClient(sock, 'RuntimeService');
   const img = makeClient(sock, 'ImageService');
@@ -64,7 +104,9 @@ export async function userlandBench(dir: string, print: (s: string) => void, fak
 
   // 1,000 pods running upstream's loop (60 rounds of 1 MiB, a round every
   // 0.1 s), and the RPC latency meanwhile.
+  await loopDelay();
   const idle = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 4000, maxMs: 3000 });
+  const idleDelay = await loopDelay();
   const idleList = await measure(() => rt.call('ListContainers', {}), { callers: 1, maxCalls: 300, maxMs: 3000 });
   const t = Date.now();
   const batch: Promise<string>[] = [];
@@ -74,13 +116,23 @@ export async function userlandBench(dir: string, print: (s: string) => void, fak
   }
   await Promise.all(batch);
   const started = Date.now() - t;
+  const writtenNow = async () =>
+    ((await setup.call('ListContainerStats', {})).stats as { writable_layer: { used_bytes: { value: string } } }[]).reduce((s, x) => s + Number(x.writable_layer.used_bytes.value), 0);
+  const before = { written: await writtenNow(), cpu: cpuMs(), at: Date.now() };
+  await loopDelay();
   const busy = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 20_000, maxMs: 4000 });
+  const busyDelay = await loopDelay();
+  const cpu = cpuMs() - before.cpu;
+  const seconds = (Date.now() - before.at) / 1000;
+  const written = await writtenNow();
+  // A round writes one 1 MiB file: rounds from the bytes the layers grew by.
+  const rounds = (written - before.written) / 2 ** 20;
   const busyList = await measure(() => rt.call('ListContainers', {}), { callers: 1, maxCalls: 300, maxMs: 3000 });
-  const stats = await setup.call('ListContainerStats', {});
-  const written = (stats.stats as { writable_layer: { used_bytes: { value: string } } }[]).reduce((s, x) => s + Number(x.writable_layer.used_bytes.value), 0);
   print('');
   print(`1,000 pods running upstream's loop (started in ${fmt(started / 1000, 1)} s; ${fmt(written / 2 ** 30, 2)} GiB written to their layers by the end of the measurement):`);
   print(`  Version, 4 callers: p50 ${fmt(busy.p50)} ms, p99 ${fmt(busy.p99)} ms; with no pods p50 ${fmt(idle.p50)} ms, p99 ${fmt(idle.p99)} ms  (target p99 < 10 ms: ${busy.p99 < 10 ? 'met' : 'NOT met'})`);
+  print(`  the server's event-loop delay meanwhile: p50 ${fmt(busyDelay.p50, 2)} ms, p99 ${fmt(busyDelay.p99, 2)} ms, max ${fmt(busyDelay.max, 2)} ms; with no pods p99 ${fmt(idleDelay.p99, 2)} ms, max ${fmt(idleDelay.max, 2)} ms`);
+  print(`  rounds of the loop: ${fmt(rounds / seconds, 0)} a second (the pods ask for 10,000); the server's CPU ${fmt(cpu / seconds / 10, 0)}% of a core, ${fmt((cpu * 1000) / rounds, 0)} us per round (load average ${loadavg()[0].toFixed(2)})`);
   print(`  ListContainers, one caller: p50 ${fmt(busyList.p50)} ms, p99 ${fmt(busyList.p99)} ms; with no pods p50 ${fmt(idleList.p50)} ms, p99 ${fmt(idleList.p99)} ms`);
   print('');
   print('Targets:');

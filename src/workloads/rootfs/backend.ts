@@ -23,6 +23,8 @@ export interface Attr {
   ctimeMs: number;
 }
 
+export type Perms = Pick<Attr, 'type' | 'mode' | 'uid' | 'gid'>;
+
 export interface NewNode {
   type: 'file' | 'dir' | 'symlink' | 'chardev' | 'fifo';
   mode: number;
@@ -56,6 +58,10 @@ export interface Backend {
   readonly readonly: boolean;
   root(): Node;
   attr(node: Node): Attr;
+  // What a path walk checks of each directory it passes (type and
+  // permission bits), without building a whole Attr: the walk does this
+  // for every component of every path. Read at once, never kept.
+  perms?(node: Node): Perms;
   lookup(dir: Node, name: string): Node | undefined;
   readdir(dir: Node): string[];
   // `name` does not exist in `dir`; the walk checked.

@@ -267,8 +267,15 @@ function readPersisted(file: string) {
 }
 
 function writeAtomic(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, text);
+  // The directory is there but for the first write: a thousand busy layers
+  // are written out every few seconds, and a mkdir each was a tenth of it.
+  try {
+    writeFileSync(tmp, text);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, text);
+  }
   renameSync(tmp, file);
 }

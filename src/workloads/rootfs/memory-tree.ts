@@ -1,4 +1,4 @@
-import type { Attr, AttrChange, Backend, FileIo, NewNode, Node } from './backend';
+import type { Attr, AttrChange, Backend, FileIo, NewNode, Node, Perms } from './backend';
 import { BLOCK, Content } from './content';
 import { type Space, unlimitedSpace } from './space';
 import { type Chunk, type FileType, type StatFs, chunkLength } from './types';
@@ -94,6 +94,11 @@ export class MemTree implements Backend {
       mtimeMs: n.mtimeMs,
       ctimeMs: n.ctimeMs,
     };
+  }
+
+  // The inode has the fields itself.
+  perms(node: Node): Perms {
+    return node as MemInode;
   }
 
   lookup(dir: Node, name: string): MemInode | undefined {

@@ -1,4 +1,4 @@
-import type { Attr, AttrChange, Backend, FileIo, NewNode, Node } from './backend';
+import type { Attr, AttrChange, Backend, FileIo, NewNode, Node, Perms } from './backend';
 import type { MemInode, MemTree } from './memory-tree';
 import { type Caller, FsError, type StatFs } from './types';
 
@@ -49,6 +49,14 @@ export class Overlay implements Backend {
     const n = node as ONode;
     const upper = this.upperOf(n);
     return upper ? this.layer.backend(false)!.attr(upper) : this.lower.attr(n.lower!);
+  }
+
+  perms(node: Node): Perms {
+    const n = node as ONode;
+    const upper = this.upperOf(n);
+    if (!upper) return this.lower.perms(n.lower!);
+    const up = this.layer.backend(false)!;
+    return up.perms ? up.perms(upper) : up.attr(upper);
   }
 
   lookup(dir: Node, name: string): Node | undefined {

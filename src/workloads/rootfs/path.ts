@@ -19,8 +19,9 @@ export function findInPath(fs: ContainerFs, name: string, path: string, cwd = '/
 export function searchPath(fs: ContainerFs, name: string, path: string, cwd = '/'): { path?: string; error: 'ENOENT' | 'EACCES' } {
   if (name.includes('/')) return { path: resolvePath(cwd, name), error: 'ENOENT' };
   let error: 'ENOENT' | 'EACCES' = 'ENOENT';
-  for (const dir of path.split(':')) {
-    const candidate = resolvePath(cwd, posix.join(dir || '.', name));
+  const dots = name === '.' || name === '..';
+  for (const dir of pathDirs(path)) {
+    const candidate = dir?.startsWith('/') && !dots ? `${dir === '/' ? '' : dir}/${name}` : resolvePath(cwd, posix.join(dir ?? '.', name));
     try {
       const found = fs.stat(candidate).type;
       error = 'EACCES';
@@ -32,6 +33,21 @@ export function searchPath(fs: ContainerFs, name: string, path: string, cwd = '/
     }
   }
   return { error };
+}
+
+// PATH's entries, absolute ones normalised (so that an entry and a name
+// make the candidate by concatenation), relative ones as they are, an empty
+// one (the current directory) as undefined. Every command a shell runs
+// searches PATH, and a container has one or two PATH values: kept.
+const dirsOf = new Map<string, (string | undefined)[]>();
+function pathDirs(path: string): (string | undefined)[] {
+  let dirs = dirsOf.get(path);
+  if (!dirs) {
+    dirs = path.split(':').map((d) => (d === '' ? undefined : d.startsWith('/') ? posix.normalize(d).replace(/(.)\/$/, '$1') : d));
+    if (dirsOf.size >= 64) dirsOf.clear();
+    dirsOf.set(path, dirs);
+  }
+  return dirs;
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -319,3 +319,33 @@ describe('permissions', () => {
     expect(errno(() => other.readdir('/data'))).toBe('EACCES');
   });
 });
+
+// A View reuses its last walk of a path within one synchronous run: what
+// changed in between, by it or by another View, must show.
+describe('a path asked again at once', () => {
+  it('shows a write, a rename, a chmod and a new link made in between, through this view or another', () => {
+    const { fs, as } = setup();
+    const other = as(root);
+    const u = as(user);
+    fs.mkdir('/d', 0o755);
+    writeText(fs, '/d/f', 'ab');
+    expect(fs.stat('/d/f').size).toBe(2);
+    const h = other.open('/d/f', { write: true, append: true });
+    h.write(Buffer.from('cde'));
+    expect(fs.stat('/d/f').size).toBe(5);
+    h.close();
+    expect(u.stat('/d/f').type).toBe('file');
+    other.rename('/d/f', '/d/g');
+    expect(errno(() => fs.stat('/d/f'))).toBe('ENOENT');
+    expect(fs.realpath('/d/g')).toBe('/d/g');
+    expect(u.stat('/d/g').size).toBe(5);
+    fs.chmod('/d', 0o700);
+    expect(errno(() => u.stat('/d/g'))).toBe('EACCES');
+    other.chmod('/d', 0o755);
+    expect(u.stat('/d/g').size).toBe(5);
+    other.unlink('/d/g');
+    other.symlink('/tmp', '/d/g');
+    expect(fs.realpath('/d/g')).toBe('/tmp');
+    expect(fs.stat('/d/g').type).toBe('dir');
+  });
+});

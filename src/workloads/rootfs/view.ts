@@ -1,4 +1,4 @@
-import type { Attr, Backend, FileIo, Node } from './backend';
+import type { Attr, Backend, FileIo, Node, Perms } from './backend';
 import { openDevice, type RandomSource } from './devices';
 import { Handle } from './handle';
 import {
@@ -48,15 +48,34 @@ interface Walked {
 }
 
 const attrOf = (l: Loc): Attr => (l.a ??= l.b.attr(l.n));
+// Type and permission bits, read at once: the whole Attr only if known.
+const permsOf = (l: Loc): Perms => l.a ?? (l.b.perms ? l.b.perms(l.n) : attrOf(l));
+// Does `s` hold a path component (a character other than '/') from `i` on?
+const hasComponent = (s: string, i: number): boolean => {
+  for (; i < s.length; i++) if (s.charCodeAt(i) !== 47) return true;
+  return false;
+};
 const fail = (code: FsErrorCode, path: string): never => {
   throw new FsError(code, path);
 };
+// A walk is reused only within the synchronous run that made it (until the
+// next microtask) and while no View changed any tree: what it found cannot
+// have moved. Its attributes are read again (a write changes a size).
+let changes = 0;
+const remembering: View[] = [];
+function forgetAll(): void {
+  for (const v of remembering) v.forget();
+  remembering.length = 0;
+}
 const childPath = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
 
 // The container's files as one process sees them: every path component is
 // resolved here, in container space, with that process's permissions.
 export class View implements ContainerFs {
   private readonly umask: number;
+  // The last walk, for the same path asked again at once: starting a
+  // command stats, checks and resolves its file five times in a row.
+  private last?: { path: string; follow: boolean; w: Walked; changes: number };
 
   constructor(
     private readonly space: FsSpace,
@@ -98,6 +117,7 @@ export class View implements ContainerFs {
     const parent = this.writableDir(w, path);
     const pa = attrOf(parent);
     const setgid = pa.mode & 0o2000;
+    changes++;
     parent.b.create(parent.n, w.name, {
       type: 'dir',
       mode: (mode & ~this.umask & 0o777) | (mode & 0o1000) | setgid,
@@ -115,6 +135,7 @@ export class View implements ContainerFs {
     if (this.isMountPoint(loc)) fail('EBUSY', path);
     if (loc.b.readdir(loc.n).length > 0 || this.space.mountsUnder(loc.path).length > 0) fail('ENOTEMPTY', path);
     this.removable(w, loc, path);
+    changes++;
     w.dir.b.remove(w.dir.n, w.name);
   }
 
@@ -125,6 +146,7 @@ export class View implements ContainerFs {
     if (w.mustBeDir) fail('ENOTDIR', path);
     if (this.isMountPoint(loc)) fail('EBUSY', path);
     this.removable(w, loc, path);
+    changes++;
     w.dir.b.remove(w.dir.n, w.name);
   }
 
@@ -155,6 +177,7 @@ export class View implements ContainerFs {
     else this.writableDir(dst, to);
     // A directory moving to another parent rewrites its `..`.
     if (sa.type === 'dir' && src.dir.path !== dst.dir.path) this.permit(sa, W, from);
+    changes++;
     src.dir.b.rename(src.dir.n, src.name, dst.dir.n, dst.name);
   }
 
@@ -170,6 +193,7 @@ export class View implements ContainerFs {
     if (this.caller.uid !== 0 && this.caller.uid !== sa.uid && (sa.type !== 'file' || !this.allows(sa, R | W))) {
       fail('EPERM', existing);
     }
+    changes++;
     w.dir.b.link(w.dir.n, w.name, src.n);
   }
 
@@ -178,6 +202,7 @@ export class View implements ContainerFs {
     const w = this.walk(path, false);
     if (w.loc) fail('EEXIST', path);
     const parent = this.writableDir(w, path);
+    changes++;
     parent.b.create(parent.n, w.name, { type: 'symlink', mode: 0o777, uid: this.caller.uid, gid: this.caller.gid, target });
   }
 
@@ -198,6 +223,7 @@ export class View implements ContainerFs {
     if (loc.b.readonly) fail('EROFS', path);
     let bits = mode & 0o7777;
     if (this.caller.uid !== 0 && a.type !== 'dir' && !this.inGroup(a.gid)) bits &= ~0o2000;
+    changes++;
     loc.b.setattr(loc.n, { mode: bits });
   }
 
@@ -213,6 +239,7 @@ export class View implements ContainerFs {
     let mode = a.mode;
     // A change of owner drops setuid, and setgid where it means group exec.
     if (a.type !== 'dir' && (uid !== -1 || gid !== -1)) mode &= ~(0o4000 | (a.mode & 0o10 ? 0o2000 : 0));
+    changes++;
     loc.b.setattr(loc.n, { uid: newUid, gid: newGid, ...(mode !== a.mode ? { mode } : {}) });
   }
 
@@ -251,6 +278,7 @@ export class View implements ContainerFs {
       if (w.mustBeDir) fail('EISDIR', path);
       const parent = this.writableDir(w, path);
       const pa = attrOf(parent);
+      changes++;
       const node = parent.b.create(parent.n, w.name, {
         type: 'file',
         mode: mode & ~this.umask & 0o7777,
@@ -339,35 +367,72 @@ export class View implements ContainerFs {
     return this.caller.gid === gid || this.caller.groups.includes(gid);
   }
 
-  private allows(a: Attr, want: number): boolean {
+  private allows(a: Perms, want: number): boolean {
     const c = this.caller;
     if (c.uid === 0) return !(want & X) || a.type === 'dir' || (a.mode & 0o111) !== 0;
     const bits = c.uid === a.uid ? a.mode >> 6 : this.inGroup(a.gid) ? a.mode >> 3 : a.mode;
     return (bits & want) === want;
   }
 
-  private permit(a: Attr, want: number, path: string): void {
+  private permit(a: Perms, want: number, path: string): void {
     if (want && !this.allows(a, want)) fail('EACCES', path);
   }
 
   // Resolves `path` one component at a time, in container space: symlinks
   // restart from the container's root or the link's directory, `..` never
   // climbs above the root, mounts are entered by their container path.
+  // Every command a shell runs walks a dozen paths (its PATH search, its
+  // redirections, its files), so this allocates little: the components are
+  // taken from the string in place, and a symlink's target is walked as a
+  // string of its own, pushed on a stack of strings still to walk.
   private walk(path: string, followLast: boolean): Walked {
+    const m = this.last;
+    if (m && m.path === path && m.follow === followLast && m.changes === changes) {
+      return { dir: { ...m.w.dir, a: undefined }, name: m.w.name, loc: m.w.loc && { ...m.w.loc, a: undefined }, mustBeDir: m.w.mustBeDir };
+    }
+    const w = this.resolve(path, followLast);
+    // Only what lies in the container's own tree: /proc and the mounts
+    // change without a View's doing.
+    const root = this.space.root();
+    if (w.loc && w.loc.b === root && w.dir.b === root) {
+      if (!this.last) {
+        if (remembering.length === 0) queueMicrotask(forgetAll);
+        remembering.push(this);
+      }
+      this.last = { path, follow: followLast, w, changes };
+    }
+    return w;
+  }
+
+  forget(): void {
+    this.last = undefined;
+  }
+
+  private resolve(path: string, followLast: boolean): Walked {
     if (path === '') fail('ENOENT', path);
     if (path.length >= PATH_MAX) fail('ENAMETOOLONG', path);
     const rootB = this.space.root();
     const root: Loc = { b: rootB, n: rootB.root(), path: '/' };
     let stack: Loc[] = [root];
-    const pending = path.split('/').reverse();
+    // What is left to walk: `rest` from `at`, then the suspended strings
+    // (with their positions) of the links being followed, innermost last.
+    let rest = path;
+    let at = 0;
+    const suspended: [string, number][] = [];
     let mustBeDir = path.endsWith('/');
     let links = 0;
-    while (pending.length) {
-      const name = pending.pop()!;
-      const isLast = !pending.some((p) => p !== '');
-      if (name === '' || name === '.' || name === '..') {
-        if (name === '') continue;
-        if (attrOf(stack[stack.length - 1]).type !== 'dir') fail('ENOTDIR', path);
+    for (;;) {
+      // The next component, and whether any non-empty one follows it.
+      while (at >= rest.length && suspended.length > 0) [rest, at] = suspended.pop()!;
+      if (at >= rest.length) break;
+      let end = rest.indexOf('/', at);
+      if (end < 0) end = rest.length;
+      const name = rest.slice(at, end);
+      at = end + 1;
+      if (name === '') continue;
+      const isLast = !hasComponent(rest, at) && !suspended.some(([s, i]) => hasComponent(s, i));
+      if (name === '.' || name === '..') {
+        if (permsOf(stack[stack.length - 1]).type !== 'dir') fail('ENOTDIR', path);
         if (name === '..' && stack.length > 1) stack.pop();
         const top = stack[stack.length - 1];
         if (isLast) return { dir: top, name, loc: top, mustBeDir };
@@ -375,7 +440,7 @@ export class View implements ContainerFs {
       }
       if (name.length > NAME_MAX) fail('ENAMETOOLONG', path);
       const cur = stack[stack.length - 1];
-      const ca = attrOf(cur);
+      const ca = permsOf(cur);
       if (ca.type !== 'dir') fail('ENOTDIR', path);
       this.permit(ca, X, path);
       const child = this.lookup(cur, name);
@@ -383,14 +448,16 @@ export class View implements ContainerFs {
         if (isLast) return { dir: cur, name, mustBeDir };
         fail('ENOENT', path);
       }
-      const kind = attrOf(child!).type;
+      const kind = permsOf(child!).type;
       if (kind === 'symlink' && (!isLast || followLast || mustBeDir)) {
         if (++links > MAX_LINKS) fail('ELOOP', path);
         const target = child!.b.readlink(child!.n, this.caller);
         if (target === '') fail('ENOENT', path);
         if (target.startsWith('/')) stack = [root];
         if (isLast && target.endsWith('/')) mustBeDir = true;
-        pending.push(...target.split('/').reverse());
+        if (at < rest.length) suspended.push([rest, at]);
+        rest = target;
+        at = 0;
         continue;
       }
       if (isLast) {
