@@ -263,7 +263,10 @@ export class Programs {
   // of fakecri to replay them to.
   positions(): [string, ProgramPosition][] {
     const out: [string, ProgramPosition][] = [];
-    for (const [id, r] of this.running) if (r.clock && r.done) out.push([id, r.clock.position()]);
+    for (const [id, r] of this.running) {
+      const at = r.done && r.clock?.position();
+      if (at) out.push([id, at]);
+    }
     return out;
   }
 

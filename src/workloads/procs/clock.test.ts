@@ -24,10 +24,12 @@ describe('ProgramClock', () => {
       await first.sleep(10, signal);
     }
     first.effect();
-    const at = first.position();
+    const at = first.position()!;
     expect(at).toMatchObject({ sleeps: 3, n: 1 });
 
     const again = new ProgramClock(start, at);
+    // Stopped again before it has caught up: it had got no further.
+    expect(again.position()).toEqual(at);
     const dropped = [];
     for (let i = 0; i < 5; i++) dropped.push(await round(again, signal));
     // Rounds 0–2 and round 3's write were done; round 4's was not.
@@ -42,12 +44,12 @@ describe('ProgramClock', () => {
     const busy = Date.now() + 50;
     while (Date.now() < busy);
     await first.sleep(300, AbortSignal.timeout(1)).catch(() => {});
-    const at = first.position();
+    const at = first.position()!;
     expect(at.t).toBeGreaterThanOrEqual(start + 350);
     const again = new ProgramClock(start, at);
     await again.sleep(300, signal);
     // Not at start + 300, where a replay on its own would put it.
-    expect(again.position().t).toBe(at.t);
+    expect(again.position()?.t).toBe(at.t);
     expect(Date.now()).toBeGreaterThanOrEqual(at.t);
     expect(again.replaying()).toBe(false);
   });
@@ -55,6 +57,7 @@ describe('ProgramClock', () => {
   it('after a kill -9 it replays by time, to the restart', async () => {
     const start = Date.now() - 1000;
     const clock = new ProgramClock(start, start + 25);
+    expect(clock.position()).toBeUndefined();
     expect(await round(clock, signal)).toBe(true);
     expect(await round(clock, signal)).toBe(true);
     expect(await round(clock, signal)).toBe(true);

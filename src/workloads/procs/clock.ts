@@ -56,7 +56,10 @@ export class ProgramClock implements Clock {
     return done;
   }
 
-  position(): ProgramPosition {
+  // Where it has got; while it still replays, where it had got before
+  // (undefined after a kill -9: it has no position, only the restart's time).
+  position(): ProgramPosition | undefined {
+    if (this.replaying()) return typeof this.until === 'number' ? undefined : { ...this.until };
     return { sleeps: this.sleeps, n: this.n, t: this.t };
   }
 
