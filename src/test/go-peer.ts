@@ -99,3 +99,26 @@ export function startPeer(bin: string, args: string[]): PeerRun {
   const exited = new Promise<number | string>((res) => child.on('close', (code, signal) => res(code ?? signal ?? -1)));
   return { child, lines, stderr: () => err, exited };
 }
+
+export interface Ran {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+// Runs a peer to its end: stdin is input (left open when undefined),
+// onSpawn gets a way to kill it.
+export function runPeer(bin: string, args: string[], input?: string, onSpawn?: (kill: () => void) => void): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, out, err }));
+    p.stdin.on('error', () => {});
+    onSpawn?.(() => p.kill('SIGKILL'));
+    if (input !== undefined) p.stdin.end(input);
+  });
+}

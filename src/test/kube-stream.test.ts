@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildGoPeer } from './go-peer';
+import { buildGoPeer, runPeer, type Ran } from './go-peer';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
 import { needs } from './skip';
 import { until } from './wait';
@@ -12,12 +11,6 @@ import { until } from './wait';
 // remotecommand's SPDY and WebSocket executors (and kubectl's fallback from
 // one to the other), portforward over SPDY and tunnelled in a WebSocket
 // (e2e/clients/kube-stream, on Debian's golang-k8s-client-go-dev).
-
-interface Ran {
-  code: number | null;
-  out: string;
-  err: string;
-}
 
 // Debian 13 has client-go; Debian 12 does not (scripts/test-deps.sh).
 const CLIENT_GO = '/usr/share/gocode/src/k8s.io/client-go/tools/remotecommand/websocket.go';
@@ -33,17 +26,7 @@ beforeAll(() => {
 }, 600_000);
 
 function kube(args: string[], input?: string): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(client, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, out, err }));
-    p.stdin.on('error', () => {});
-    p.stdin.end(input ?? '');
-  });
+  return runPeer(client, args, input ?? '');
 }
 
 const TRANSPORTS = ['spdy', 'websocket'] as const;

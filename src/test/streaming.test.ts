@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { buildGoPeer } from './go-peer';
+import { buildGoPeer, runPeer, type Ran } from './go-peer';
 import { type Harness, containerConfig, podConfig, startHarness } from './harness';
 import { until } from './wait';
 
@@ -12,29 +12,13 @@ import { until } from './wait';
 // URL, a real SPDY client (moby/spdystream, in e2e/clients/stream-client)
 // or a real WebSocket client (ws) connects to it.
 
-interface Ran {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
 let client: string;
 beforeAll(() => {
   client = buildGoPeer('stream-client', [{ importPath: 'github.com/moby/spdystream', debianPackage: 'golang-github-docker-spdystream-dev' }]);
 }, 120_000);
 
 function runClient(args: string[], input?: string, onSpawn?: (kill: () => void) => void): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(client, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, out, err }));
-    onSpawn?.(() => p.kill('SIGKILL'));
-    if (input !== undefined) p.stdin.end(input);
-  });
+  return runPeer(client, args, input, onSpawn);
 }
 
 // A v4.channel.k8s.io WebSocket session: what came on each channel.
