@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { makeClient } from '../cri/client';
 import { loadCriProto } from '../cri/proto';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure } from './load';
+import { fmt, measure, stopChild } from './load';
 
 // CRI metrics: ListPodSandboxMetrics beside ListPodSandboxStats (the same
 // figures, the same moment), the answer's size, and StreamPodSandboxMetrics'
@@ -17,8 +17,7 @@ export async function criMetricsBench(dir: string, print: (s: string) => void, f
   try {
     await measureMetrics(sock, print);
   } finally {
-    fakecri.kill('SIGTERM');
-    await new Promise((r) => fakecri.once('exit', r));
+    await stopChild(fakecri);
   }
 }
 

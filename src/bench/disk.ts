@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { makeClient } from '../cri/client';
-import { fmt, measure } from './load';
+import { fmt, measure, stopChild } from './load';
 
 const GiB = 2 ** 30;
 
@@ -60,8 +60,7 @@ async function hostPull(dir: string, mnt: string, print: (s: string) => void, st
     print(`  target: pull throughput at least 0.8 of dd's: ${fmt(pullRate / ddRate, 2)}  (${pullRate / ddRate >= 0.8 ? 'met' : 'NOT met'})`);
   } finally {
     img.close();
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await stopChild(server);
   }
 }
 
@@ -88,7 +87,6 @@ async function memoryFigures(dir: string, print: (s: string) => void, startChild
     print(`  ImageFsInfo with 1,020 images: p50 ${fmt(info.p50)} ms, p99 ${fmt(info.p99)} ms`);
   } finally {
     img.close();
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await stopChild(server);
   }
 }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure, rssKiB } from './load';
+import { fmt, measure, rssKiB, stopChild } from './load';
 
 // The Stream* lists (cri-api v0.36) beside ListContainers, on one server
 // with 10,000 then 100,000 containers in 1,000 pods (created, not started:
@@ -17,8 +17,7 @@ export async function listsBench(dir: string, print: (s: string) => void, fakecr
   try {
     await measureLists(sock, fakecri.pid!, print);
   } finally {
-    fakecri.kill('SIGTERM');
-    await new Promise((r) => fakecri.once('exit', r));
+    await stopChild(fakecri);
   }
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeClient } from '../cri/client';
 import { numberedSocket } from '../serve/nodes';
-import { rssKiB } from './load';
+import { rssKiB, stopChild } from './load';
 
 // `serve --nodes N`: what one more runtime costs a process, with no pods.
 // Each node gets one CRI connection and a Status, Version and ListPodSandbox
@@ -32,8 +32,7 @@ export async function nodesBench(dir: string, print: (s: string) => void, fakecr
       rss.push(samples[2]);
     } finally {
       for (const c of clients) c.close();
-      child.kill('SIGTERM');
-      await new Promise((done) => child.once('exit', done));
+      await stopChild(child);
     }
   }
   print('serve --nodes N: RSS of the process with no pods, each node with one CRI connection (median of 5 samples, no forced GC)');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { LOADER_OPTIONS, PROTO_FILE } from '../cri/proto';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure, rssKiB } from './load';
+import { fmt, measure, rssKiB, stopChild } from './load';
 import * as protoLoader from '@grpc/proto-loader';
 
 type Cli = (args: string[], ready: string) => Promise<ChildProcess>;
@@ -78,9 +78,7 @@ export async function scaleBench(dir: string, print: (s: string) => void, cli: C
     rt.close();
     setup.close();
     img.close();
-    const exited = new Promise((r) => fakecri.once('exit', r));
-    fakecri.kill('SIGTERM');
-    await exited;
+    await stopChild(fakecri);
   }
   print('');
   print('RSS per pod: plain RSS growth of fakecri serve from before the pods to after (no forced GC), over 1,000 pods');

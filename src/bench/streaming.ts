@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure, rssKiB } from './load';
+import { fmt, measure, rssKiB, stopChild } from './load';
 import { spdyConnect, spdyExec, spdyForward } from './stream-client';
 
 // Streaming: exec over SPDY beside ExecSync (the baseline, same server, same
@@ -33,8 +33,7 @@ export async function streamingBench(dir: string, print: (s: string) => void, fa
   try {
     await measureStreaming(sock, pid, print);
   } finally {
-    fakecri.kill('SIGTERM');
-    await new Promise((r) => fakecri.once('exit', r));
+    await stopChild(fakecri);
   }
 }
 

@@ -5,7 +5,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure } from './load';
+import { fmt, measure, stopChild } from './load';
 
 // /proc's CPU times are in clock ticks: 100 a second on Linux.
 const CLOCK_TICKS = 100;
@@ -142,8 +142,5 @@ export async function userlandBench(
   rt.close();
   setup.close();
   img.close();
-  // It writes its layers out as it stops: the bench's directory goes after.
-  const exited = new Promise((r) => fakecri.once('exit', r));
-  fakecri.kill('SIGTERM');
-  await exited;
+  await stopChild(fakecri);
 }
