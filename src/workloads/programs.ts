@@ -147,7 +147,9 @@ export class Programs {
 
   private startedMs(c: Container): number {
     // A restored container's program picks up the checkpointed one's timeline.
-    return c.restoredFrom ? c.restoredFrom.startedMs : Number(BigInt(c.startedAt) / 1_000_000n);
+    if (c.restoredFrom) return c.restoredFrom.startedMs;
+    // Rounded up: `sleep 1.5` must not end before started_at + 1.5 s.
+    return Number((BigInt(c.startedAt) + 999_999n) / 1_000_000n);
   }
 
   // caughtUp: the program's past is known to be only waiting, so nothing
