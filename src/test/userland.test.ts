@@ -182,6 +182,20 @@ describe('inside a container', () => {
     await until('the program to answer', async () => ((await exec(id, ['cat', '/tmp/seen'])).out === 'hi\n' ? true : undefined));
   });
 
+  it("sh remembers where it found a command, as ash's hash: one put earlier on PATH runs after hash -r or a new PATH", async () => {
+    const id = await run('hash', 'sleep 3600');
+    const script = [
+      'mkdir -p /usr/local/bin; export PATH=/usr/local/bin:/bin',
+      'mine() { printf "#!/bin/sh\\necho mine\\n" > /usr/local/bin/hostname; chmod +x /usr/local/bin/hostname; }',
+      'hostname; mine; hostname',
+      'hash -r; hostname',
+      'rm /usr/local/bin/hostname; hostname',
+      'mine; PATH=/usr/local/bin:/bin:/usr/bin; hostname',
+    ].join('\n');
+    const name = (await exec(id, ['hostname'])).out;
+    expect(await exec(id, ['sh', '-c', script])).toEqual({ code: 0, out: `${name}${name}mine\n${name}mine\n`, err: '' });
+  });
+
   it('a busy loop in ExecSync neither freezes fakecri nor outlives its timeout', async () => {
     const id = await run('busy', 'sleep 3600');
     const busy = h.rt('ExecSync', { container_id: id, cmd: ['sh', '-c', 'while true; do echo x >/dev/null; done'], timeout: 2 }).catch((e) => e);

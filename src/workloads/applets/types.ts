@@ -34,6 +34,11 @@ export interface AppletContext {
   run(argv: readonly string[], options?: RunOptions): Promise<number>;
 }
 
+// Where a command name is found down PATH: a path, or why not.
+export interface CommandLookup {
+  lookup(fs: ContainerFs, name: string, path: string, cwd: string): { path?: string; error: 'ENOENT' | 'EACCES' };
+}
+
 export interface RunOptions {
   env?: Record<string, string>;
   cwd?: string;
@@ -60,6 +65,9 @@ export interface RunOptions {
   // The file mode creation mask the command starts with: the shell's, after
   // its `umask` builtin. Default: the caller's.
   umask?: number;
+  // The shell's command hash (shell/command-hash.ts): where argv[0] is
+  // looked up down PATH. Default: a search every time.
+  hash?: CommandLookup;
 }
 
 // The container, as far as applets see it.

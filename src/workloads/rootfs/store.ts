@@ -16,8 +16,10 @@ import { Rootfs } from './rootfs';
 import type { ProcSource } from './proc';
 import { type Caller, type ContainerFs, FsError, isFsError } from './types';
 
-// How long one turn of the periodic write-out of memory layers may take.
-const DRAIN_SLICE_MS = 2;
+// How long one turn of the periodic write-out of memory layers may take:
+// as the containers' slice (userland/scheduler.ts), so that an RPC waits for
+// little more than a millisecond of either.
+const DRAIN_SLICE_MS = 1;
 
 // busybox's applets that a busybox-like image links in /bin (issue 14's list).
 export const BUSYBOX_APPLETS = (

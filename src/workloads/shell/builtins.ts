@@ -217,7 +217,10 @@ const REGULAR: Record<string, Builtin> = {
   chdir: cdCmd,
   command: commandCmd,
   getopts: getoptsCmd,
-  hash: async () => 0,
+  hash: async (sh, argv) => {
+    if (argv[1] === '-r') sh.hash.clear();
+    return 0;
+  },
   jobs: jobsCmd,
   let: async (sh, argv) => {
     if (argv.length < 2) await sh.fail('expression expected');

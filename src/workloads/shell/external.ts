@@ -28,6 +28,7 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
     inProcess: inProcess || undefined,
     process: proc,
     umask: sh.umask,
+    hash: sh.hash,
   };
 }
 

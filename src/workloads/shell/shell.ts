@@ -2,6 +2,7 @@ import type { AppletContext } from '../applets/types';
 import { Killed, type OutStream, type Process, type ProcessTable, SIGNALS, type SignalName, killedStatus } from '../procs/types';
 import type { Node } from './ast';
 import { parseCached } from './cache';
+import { CommandHash } from './command-hash';
 import { type Fd, type FdTable, NFDS, badOut, streamFd } from './fds';
 import { NSIG, modelled } from './signals';
 import { EXPORT, type Saved, Vars } from './vars';
@@ -159,6 +160,9 @@ export class Shell {
   private sigPending = false;
   private unlisten?: () => void;
   random: number;
+  // Shared with its subshells: a hit is checked on use, so an entry one of
+  // them made is as good as the parent's own.
+  readonly hash: CommandHash;
 
   constructor(
     readonly root: Root,
@@ -168,6 +172,7 @@ export class Shell {
     init?: Shell,
   ) {
     const ctx = root.ctx;
+    this.hash = init?.hash ?? new CommandHash();
     if (init) {
       this.vars = init.vars.clone();
       this.params = init.params.slice();

@@ -1,11 +1,11 @@
 import { posix } from 'node:path';
-import type { AppletContext, ContainerInfo, RunOptions } from '../applets/types';
+import type { AppletContext, CommandLookup, ContainerInfo, RunOptions } from '../applets/types';
 import { emptyIn, nullOut } from '../procs/streams';
 import { type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS } from '../procs/types';
 import { DEFAULT_PATH, resolvePath } from '../rootfs/path';
 import { type ContainerFs, isFsError } from '../rootfs/types';
 import { type ResolveOptions, type Target, caller, resolveCommand } from './resolve';
-import { nextSlice } from './scheduler';
+import { blocking, nextSlice } from './scheduler';
 
 // How processes start in a container, argv[0] found as resolve.ts says.
 // One Launcher per session: the container's program (whose clock may be
@@ -30,6 +30,7 @@ interface Io {
   stdout: OutStream;
   stderr: OutStream;
   umask: number;
+  hash?: CommandLookup;
 }
 
 export class Launcher {
@@ -50,6 +51,7 @@ export class Launcher {
       stdout: options.stdout ?? nullOut,
       stderr: options.stderr ?? nullOut,
       umask: options.umask ?? 0o022,
+      hash: options.hash,
     };
     const owner = options.process ?? options.parent;
     const identity = owner?.identity ?? options.identity;
@@ -112,6 +114,7 @@ class ProcessContext implements AppletContext {
   }
 
   async sleep(ms: number): Promise<void> {
+    blocking();
     await this.container.clock.sleep(ms, this.proc.killed);
     // A timer wakes its sleeper outside any slice: it waits for one, so
     // that a thousand timers firing at once cannot hold the event loop.

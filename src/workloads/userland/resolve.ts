@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { Applet } from '../applets/types';
+import type { Applet, CommandLookup } from '../applets/types';
 import type { Identity } from '../procs/types';
 import { DEFAULT_PATH, searchPath } from '../rootfs/path';
 import { type Caller, type ContainerFs, FsError, isFill, isFsError } from '../rootfs/types';
@@ -30,6 +30,7 @@ export interface Where {
   env: Record<string, string>;
   cwd: string;
   umask: number;
+  hash?: CommandLookup;
 }
 
 const ELF = '\x7fELF';
@@ -40,7 +41,8 @@ export function resolveCommand(o: ResolveOptions, argv: readonly string[], where
   const name = argv[0];
   if (!name) throw new FsError('ENOENT', '');
   const fs = o.fs(caller(identity, 0, where.umask));
-  const { path, error } = searchPath(fs, name, where.env.PATH ?? DEFAULT_PATH, where.cwd);
+  const PATH = where.env.PATH ?? DEFAULT_PATH;
+  const { path, error } = where.hash ? where.hash.lookup(fs, name, PATH, where.cwd) : searchPath(fs, name, PATH, where.cwd);
   if (path === undefined) {
     if (o.unknown === 'program' && error === 'ENOENT') return { applet: imageProgram(posix.basename(name)), argv };
     throw new FsError(error, name);
