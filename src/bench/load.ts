@@ -32,6 +32,31 @@ export async function measure(fn: () => Promise<unknown>, opts: { callers: numbe
   return { calls: latencies.length, p50: q(0.5), p99: q(0.99), perSecond: (latencies.length / elapsed) * 1000 };
 }
 
+// `callers` loops each calling `fn` once every `everyMs` (staggered), for
+// `ms`: the latency a client sees when it does not itself keep the server
+// saturated, as a kubelet's relist and status calls do.
+export async function paced(fn: () => Promise<unknown>, opts: { callers: number; everyMs: number; ms: number }): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const start = performance.now();
+  const end = start + opts.ms;
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await Promise.all(
+    Array.from({ length: opts.callers }, async (_, k) => {
+      await pause((opts.everyMs / opts.callers) * k);
+      while (performance.now() < end) {
+        const t = performance.now();
+        await fn();
+        const d = performance.now() - t;
+        latencies.push(d);
+        await pause(Math.max(0, opts.everyMs - d));
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return { calls: latencies.length, p50: q(0.5), p99: q(0.99), perSecond: (latencies.length / (performance.now() - start)) * 1000 };
+}
+
 export const fmt = (n: number, digits = 3): string => n.toFixed(digits);
 
 // A process's resident memory, from /proc.

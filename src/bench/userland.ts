@@ -5,7 +5,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure, stopChild } from './load';
+import { fmt, measure, paced, stopChild } from './load';
 
 // /proc's CPU times are in clock ticks: 100 a second on Linux.
 const CLOCK_TICKS = 100;
@@ -107,6 +107,8 @@ export async function userlandBench(
   await loopDelay();
   const idle = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 4000, maxMs: 3000 });
   const idleDelay = await loopDelay();
+  const PACE = { callers: 4, everyMs: 10, ms: 4000 };
+  const idlePaced = await paced(() => rt.call('Version'), PACE);
   const idleList = await measure(() => rt.call('ListContainers', {}), { callers: 1, maxCalls: 300, maxMs: 3000 });
   const t = Date.now();
   const batch: Promise<string>[] = [];
@@ -122,6 +124,7 @@ export async function userlandBench(
   await loopDelay();
   const busy = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 20_000, maxMs: 4000 });
   const busyDelay = await loopDelay();
+  const busyPaced = await paced(() => rt.call('Version'), PACE);
   const cpu = cpuMs() - before.cpu;
   const seconds = (Date.now() - before.at) / 1000;
   const written = await writtenNow();
@@ -130,7 +133,8 @@ export async function userlandBench(
   const busyList = await measure(() => rt.call('ListContainers', {}), { callers: 1, maxCalls: 300, maxMs: 3000 });
   print('');
   print(`1,000 pods running upstream's loop (started in ${fmt(started / 1000, 1)} s; ${fmt(written / 2 ** 30, 2)} GiB written to their layers by the end of the measurement):`);
-  print(`  Version, 4 callers: p50 ${fmt(busy.p50)} ms, p99 ${fmt(busy.p99)} ms; with no pods p50 ${fmt(idle.p50)} ms, p99 ${fmt(idle.p99)} ms  (target p99 < 10 ms: ${busy.p99 < 10 ? 'met' : 'NOT met'})`);
+  print(`  Version, 4 callers each calling as soon as it is answered: p50 ${fmt(busy.p50)} ms, p99 ${fmt(busy.p99)} ms; with no pods p50 ${fmt(idle.p50)} ms, p99 ${fmt(idle.p99)} ms  (target p99 < 10 ms: ${busy.p99 < 10 ? 'met' : 'NOT met'})`);
+  print(`  Version, 4 callers each calling every 10 ms: p50 ${fmt(busyPaced.p50)} ms, p99 ${fmt(busyPaced.p99)} ms; with no pods p50 ${fmt(idlePaced.p50)} ms, p99 ${fmt(idlePaced.p99)} ms  (target p99 < 10 ms: ${busyPaced.p99 < 10 ? 'met' : 'NOT met'})`);
   print(`  the server's event-loop delay meanwhile: p50 ${fmt(busyDelay.p50, 2)} ms, p99 ${fmt(busyDelay.p99, 2)} ms, max ${fmt(busyDelay.max, 2)} ms; with no pods p99 ${fmt(idleDelay.p99, 2)} ms, max ${fmt(idleDelay.max, 2)} ms`);
   print(`  rounds of the loop: ${fmt(rounds / seconds, 0)} a second (the pods ask for 10,000); the server's CPU ${fmt(cpu / seconds / 10, 0)}% of a core, ${fmt((cpu * 1000) / rounds, 0)} us per round (load average ${loadavg()[0].toFixed(2)})`);
   print(`  ListContainers, one caller: p50 ${fmt(busyList.p50)} ms, p99 ${fmt(busyList.p99)} ms; with no pods p50 ${fmt(idleList.p50)} ms, p99 ${fmt(idleList.p99)} ms`);
