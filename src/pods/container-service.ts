@@ -367,8 +367,9 @@ function seccompRequest(input: CreateContainerInput, sandbox: Sandbox, image: Im
   };
 }
 
+// Joined, as sandboxName: one flat string per kept name.
 export const containerName = (m: { name: string; attempt: number }, s: Sandbox): string =>
-  `${m.name}_${s.metadata.name}_${s.metadata.namespace}_${s.metadata.uid}_${m.attempt}`;
+  [m.name, s.metadata.name, s.metadata.namespace, s.metadata.uid, m.attempt].join('_');
 
 // The kubelet sends the sandbox's log_directory and a path relative to it.
 // Either missing means no log file, as in containerd.
