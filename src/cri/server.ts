@@ -105,13 +105,13 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
 }
 
 // A unary call's context. Its signal is made when a handler first asks for
-// it: most answer at once. An AbortController made for every call (or a
-// getter in an object literal, which gives each call's object its own
-// hidden class) left garbage that survived the young generation: about
-// 2 MB per scavenge, promoted and kept until the next full GC, which was
-// most of what a pod's creation added to the RSS. grpc-js says 'cancelled'
-// at the end of every call, answered or not, so the reason (an Error, with
-// its stack) is made only for a signal too.
+// it: most answer at once. Garbage that survives two scavenges stays in the
+// old generation, and RSS, until a full GC: with an AbortController made
+// for every call, 0.38 MB of every scavenge's 13 MB of Version calls
+// survived; with this, 0.09 MB. (A getter in an object literal instead of
+// this class kept 2.4 MB.) grpc-js says 'cancelled' at the end of every
+// call, answered or not, so the reason (an Error, with its stack) is made
+// only for a signal too.
 class UnaryCallContext implements CallContext {
   private controller: AbortController | undefined;
   private cancelled = false;
