@@ -60,12 +60,10 @@ export function createCriServer(app: App, hooks: CriServerHooks): grpc.Server {
 function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Handler<unknown, unknown>, serialize: (value: unknown) => Buffer): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const started = process.hrtime.bigint();
-    const controller = new AbortController();
-    const cancel = () => controller.abort(new FakecriError('CANCELLED', 'cancelled by the caller or its deadline'));
-    call.on('cancelled', cancel);
+    const ctx = new UnaryCallContext(method);
+    call.on('cancelled', () => ctx.cancel());
     // On a slow machine the caller may be gone before the handler runs.
-    if (call.cancelled) cancel();
-    const ctx: CallContext = { method, signal: controller.signal };
+    if (call.cancelled) ctx.cancel();
     let faults: string[] | undefined;
     const done = (err: unknown, response?: unknown) => {
       const answer = outcome(call, method, err, response, serialize);
@@ -105,6 +103,37 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
     applyFault(app, hooks, verdict, ctx.signal).then(run, done);
   };
 }
+
+// A unary call's context. Its signal is made when a handler first asks for
+// it: most answer at once. Garbage that survives two scavenges stays in the
+// old generation, and RSS, until a full GC: with an AbortController made
+// for every call, 0.38 MB of every scavenge's 13 MB of Version calls
+// survived; with this, 0.09 MB. (A getter in an object literal instead of
+// this class kept 2.4 MB.) grpc-js says 'cancelled' at the end of every
+// call, answered or not, so the reason (an Error, with its stack) is made
+// only for a signal too.
+class UnaryCallContext implements CallContext {
+  private controller: AbortController | undefined;
+  private cancelled = false;
+
+  constructor(readonly method: string) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.cancelled) this.controller.abort(cancelReason());
+    }
+    return this.controller.signal;
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.controller?.abort(cancelReason());
+  }
+}
+
+const cancelReason = () => new FakecriError('CANCELLED', 'cancelled by the caller or its deadline');
 
 interface Outcome {
   code: grpc.status;

@@ -118,5 +118,7 @@ export class SandboxService {
   }
 }
 
-export const sandboxName = (m: PodMetadata): string => `${m.name}_${m.namespace}_${m.uid}_${m.attempt}`;
+// Joined rather than concatenated: a map key kept per pod is then one flat
+// string, not a tree of a dozen string pieces.
+export const sandboxName = (m: PodMetadata): string => [m.name, m.namespace, m.uid, m.attempt].join('_');
 export const podRef = (m: PodMetadata): string => `${m.namespace}/${m.name}`;

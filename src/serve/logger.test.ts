@@ -13,4 +13,15 @@ describe('the log', () => {
     expect(out).toContain('"image":"x"');
     expect(out).toContain('[redacted]');
   });
+
+  it('redacts inside an error and in list items, and keeps the error an error', () => {
+    const { log, text } = captureLog('trace', { redact: true });
+    const err = Object.assign(new Error('pull failed'), { request: { auth: { password: 'pw-5' } } });
+    log.error({ err, registries: [{ host: 'r', token: 'tok-6' }] }, 'm');
+    const out = text();
+    for (const s of ['pw-5', 'tok-6']) expect(out).not.toContain(s);
+    expect(out).toContain('"message":"pull failed"');
+    expect(out).toContain('"type":"Error"');
+    expect(out).toContain('"host":"r"');
+  });
 });

@@ -4,7 +4,10 @@ import type { RecordDir } from './persist';
 // An in-memory map of records mirrored to disk. Every change goes through
 // add/update/remove, which persist before they return. update() works on a
 // copy, so a callback that throws (a refused state transition, say) leaves
-// both memory and disk as they were.
+// both memory and disk as they were. The copy is shallow: a change sets a
+// record's top-level fields and never edits a nested object in place, so
+// the nested objects (labels, config) are shared between the versions
+// instead of copied on every state change.
 export class ObjectStore<T extends { id: string; createdAt: string }> {
   private readonly items = new Map<string, T>();
   // Counts changes: an answer built from every record is good while it holds.
@@ -67,7 +70,7 @@ export class ObjectStore<T extends { id: string; createdAt: string }> {
   update(id: string, change: (draft: T) => void): T {
     const current = this.items.get(id);
     if (!current) throw notFound(`${this.what} "${id}" not found`);
-    const draft = structuredClone(current);
+    const draft = { ...current };
     change(draft);
     this.records.write(id, draft);
     this.items.set(id, draft);

@@ -62,7 +62,7 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
     annotations: checkMap(config.annotations, 'config.annotations', false),
     logPath: checkString(config.log_path, 'config.log_path', MAX_PATH),
     mounts: config.mounts.map((m) => compact(m) ?? {}),
-    resources: compact(config.linux?.resources) ?? null,
+    resources: null as unknown,
     config: compact({
       command: config.command,
       args: config.args,
@@ -75,6 +75,9 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
       linux: config.linux,
     }) ?? {},
   };
+  // The resources are kept once, shared with the config's copy (records
+  // are never edited in place).
+  input.resources = (input.config as { linux?: { resources?: unknown } }).linux?.resources ?? null;
   // An image that is a checkpoint archive's path, or a checkpoint image: a
   // restore, as in CRI-O.
   const archive = app.checkpoints.archiveOf(input.image.image);

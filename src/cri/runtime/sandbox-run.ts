@@ -34,6 +34,9 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
   // fakecri's own annotations are checked before anything is created.
   app.faults.checkAnnotations(annotations);
   checkBehaviourAnnotations(annotations);
+  const kept = (compact({ dns_config: config.dns_config, port_mappings: config.port_mappings, linux: config.linux }) ?? {}) as {
+    linux?: { security_context?: { namespace_options?: unknown } };
+  };
   const sandbox = app.sandboxes.run({
     metadata: {
       name: requireString(meta.name, 'config.metadata.name', MAX_NAME),
@@ -48,8 +51,10 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
     logDirectory,
     cgroupParent,
     hostNetwork: network === 'NODE',
-    namespaceOptions: compact(nsOptions) ?? null,
-    config: compact({ dns_config: config.dns_config, port_mappings: config.port_mappings, linux: config.linux }) ?? {},
+    // Kept once, shared with the config's copy (records are never edited
+    // in place).
+    namespaceOptions: kept.linux?.security_context?.namespace_options ?? null,
+    config: kept,
   });
   return { pod_sandbox_id: sandbox.id };
 };
