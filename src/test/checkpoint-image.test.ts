@@ -41,11 +41,10 @@ describe('restore from a checkpoint image pulled from a real registry', needs(re
   const sums = async (id: string) => Buffer.from((await h.rt('ExecSync', { container_id: id, cmd: ['sha256sum', '/data/a', '/data/b'], timeout: 30 })).stdout).toString();
 
   it('a new container of the image has the checkpointed files; removing the image drops its archive', async () => {
-    const id = await create('busybox', ['sh', '-c', 'mkdir /data && echo hi > /data/a && dd if=/dev/urandom of=/data/b bs=1k count=64 2>/dev/null; sleep 3600']);
-    const want = await until('the program to write its files', async () => {
-      const s = await sums(id);
-      return s.split('\n').filter(Boolean).length === 2 ? s : undefined;
-    });
+    const id = await create('busybox', ['sh', '-c', 'mkdir /data && echo hi > /data/a && dd if=/dev/urandom of=/data/b bs=1k count=64 2>/dev/null && touch /done; sleep 3600']);
+    // Once dd is done: /data/b is there from its first block on.
+    await until('the program to write its files', async () => ((await h.rt('ExecSync', { container_id: id, cmd: ['test', '-f', '/done'], timeout: 30 })).exit_code === 0 ? true : undefined));
+    const want = await sums(id);
     const location = join(h.dir, 'writer.tar');
     await h.rt('CheckpointContainer', { container_id: id, location, timeout: 60 });
     const ref = `${reg.host}/checkpoints/writer:1`;
