@@ -41,18 +41,19 @@ function schedule(): void {
 function drain(): void {
   scheduled = false;
   sliceStart = performance.now();
-  void resumeNext();
+  void resumeInTurn();
 }
 
-async function resumeNext(): Promise<void> {
+async function resumeInTurn(): Promise<void> {
   while (waiting() > 0 && performance.now() - sliceStart < SLICE_MS) {
     const resume = waiters[head++];
     parked = false;
     blocked = false;
     resume();
     // The resumed one runs up to its next wait before the next is resumed:
-    // until it parks here again or blocks, or for a few microtask hops (a
-    // step of a shell; one that waits on a pipe or a child does neither).
+    // until it parks here again or blocks, or for a few dozen microtask
+    // hops (a step of a shell; one that waits on a pipe or a child does
+    // neither).
     // Without this, each resume took one hop and the resumed ones ran all
     // at once, each a step past the end of the slice.
     for (let hops = 0; hops < MAX_HOPS && !parked && !blocked; hops++) await RESOLVED;
