@@ -26,10 +26,13 @@ export async function measure(fn: () => Promise<unknown>, opts: { callers: numbe
     }
   };
   await Promise.all(Array.from({ length: opts.callers }, loop));
-  const elapsed = performance.now() - start;
+  return summarize(latencies, performance.now() - start);
+}
+
+function summarize(latencies: number[], elapsedMs: number): LoadResult {
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { calls: latencies.length, p50: q(0.5), p99: q(0.99), perSecond: (latencies.length / elapsed) * 1000 };
+  return { calls: latencies.length, p50: q(0.5), p99: q(0.99), perSecond: (latencies.length / elapsedMs) * 1000 };
 }
 
 // `callers` loops each calling `fn` once every `everyMs` (staggered), for
@@ -52,9 +55,7 @@ export async function paced(fn: () => Promise<unknown>, opts: { callers: number;
       }
     }),
   );
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { calls: latencies.length, p50: q(0.5), p99: q(0.99), perSecond: (latencies.length / (performance.now() - start)) * 1000 };
+  return summarize(latencies, performance.now() - start);
 }
 
 export const fmt = (n: number, digits = 3): string => n.toFixed(digits);

@@ -48,6 +48,17 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
   if (sc?.run_as_group && !sc.run_as_user && !sc.run_as_username) {
     throw invalidArgument(`config.linux.security_context: user group "${sc.run_as_group.value}" is specified without user`);
   }
+  const kept = (compact({
+    command: config.command,
+    args: config.args,
+    working_dir: config.working_dir,
+    envs,
+    tty: config.tty,
+    stdin: config.stdin,
+    stdin_once: config.stdin_once,
+    stop_signal: config.stop_signal,
+    linux: config.linux,
+  }) ?? {}) as { linux?: { resources?: unknown } };
   const input = {
     sandboxId,
     podUid: requireString(podMeta.uid, 'sandbox_config.metadata.uid', MAX_NAME),
@@ -62,22 +73,11 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
     annotations: checkMap(config.annotations, 'config.annotations', false),
     logPath: checkString(config.log_path, 'config.log_path', MAX_PATH),
     mounts: config.mounts.map((m) => compact(m) ?? {}),
-    resources: null as unknown,
-    config: compact({
-      command: config.command,
-      args: config.args,
-      working_dir: config.working_dir,
-      envs,
-      tty: config.tty,
-      stdin: config.stdin,
-      stdin_once: config.stdin_once,
-      stop_signal: config.stop_signal,
-      linux: config.linux,
-    }) ?? {},
+    // Kept once, shared with the config's copy (records are never edited
+    // in place).
+    resources: kept.linux?.resources ?? null,
+    config: kept,
   };
-  // The resources are kept once, shared with the config's copy (records
-  // are never edited in place).
-  input.resources = (input.config as { linux?: { resources?: unknown } }).linux?.resources ?? null;
   // An image that is a checkpoint archive's path, or a checkpoint image: a
   // restore, as in CRI-O.
   const archive = app.checkpoints.archiveOf(input.image.image);
