@@ -35,6 +35,12 @@ export function searchPath(fs: ContainerFs, name: string, path: string, cwd = '/
   return { error };
 }
 
+// Whether every entry of PATH is absolute: where a search then finds a
+// name does not depend on the cwd.
+export function absolutePath(path: string): boolean {
+  return pathDirs(path).every((d) => d?.startsWith('/'));
+}
+
 // PATH's entries, absolute ones normalised (so that an entry and a name
 // make the candidate by concatenation), relative ones as they are, an empty
 // one (the current directory) as undefined. Every command a shell runs

@@ -1,5 +1,5 @@
 import type { CommandLookup } from '../applets/types';
-import { searchPath } from '../rootfs/path';
+import { absolutePath, searchPath } from '../rootfs/path';
 import type { ContainerFs } from '../rootfs/types';
 
 // ash's command hash: where a shell found each command down PATH, so that a
@@ -17,7 +17,7 @@ export class CommandHash implements CommandLookup {
     if (path !== this.path) {
       this.clear();
       this.path = path;
-      this.cacheable = path.split(':').every((d) => d.startsWith('/'));
+      this.cacheable = absolutePath(path);
     }
     const hit = this.found.get(name);
     if (hit !== undefined) {
