@@ -13,22 +13,15 @@ const SLICE_MS = 1;
 // A slice older than this means nobody ran for a while: start a fresh one
 // at once instead of costing a loop turn (an ExecSync after an idle spell).
 const IDLE_MS = 50;
-// How many microtask hops the resumer waits for the one it resumed to park
-// or block, before it takes it as blocked somewhere else (a pipe, a wait)
-// and resumes the next.
-const MAX_HOPS = 64;
 
 let sliceStart = 0;
 let waiters: (() => void)[] = [];
 let head = 0;
 let scheduled = false;
-// What the one resumed last has done since: parked (waits for a later
-// slice) or blocked (on a timer).
-let parked = false;
-let blocked = false;
-
-// Awaited for a hop: a promise already settled costs no promise of its own.
-const RESOLVED = Promise.resolve();
+// The one resumed last has neither parked nor blocked yet. One that waits
+// on something else (a pipe, a child) never says so: the next slice, a
+// turn later, goes on without it.
+let running = false;
 
 const waiting = () => waiters.length - head;
 
@@ -41,28 +34,31 @@ function schedule(): void {
 function drain(): void {
   scheduled = false;
   sliceStart = performance.now();
-  void resumeInTurn();
+  running = false;
+  resumeNext();
 }
 
-async function resumeInTurn(): Promise<void> {
-  while (waiting() > 0 && performance.now() - sliceStart < SLICE_MS) {
+// Resumes the next waiter while the slice lasts. Called again when that
+// one parks or blocks: told, not polled, for polling it with microtask
+// hops allocated as much as the shells' own steps did.
+function resumeNext(): void {
+  if (waiting() > 0 && performance.now() - sliceStart < SLICE_MS) {
     const resume = waiters[head++];
-    parked = false;
-    blocked = false;
+    running = true;
     resume();
-    // The resumed one runs up to its next wait before the next is resumed:
-    // until it parks here again or blocks, or for a few dozen microtask
-    // hops (a step of a shell; one that waits on a pipe or a child does
-    // neither).
-    // Without this, each resume took one hop and the resumed ones ran all
-    // at once, each a step past the end of the slice.
-    for (let hops = 0; hops < MAX_HOPS && !parked && !blocked; hops++) await RESOLVED;
   }
   if (head > 1024 && head * 2 > waiters.length) {
     waiters = waiters.slice(head);
     head = 0;
   }
   if (waiting() > 0) schedule();
+}
+
+// The one resumed last parked or blocked: the slice goes on with the next.
+function released(): void {
+  if (!running) return;
+  running = false;
+  resumeNext();
 }
 
 // Resolves at once while the slice lasts, else in a later slice.
@@ -74,13 +70,14 @@ export function nextSlice(): Promise<void> | undefined {
     sliceStart = now;
     return undefined;
   }
+  const wait = new Promise<void>((r) => waiters.push(r));
+  released();
   schedule();
-  parked = true;
-  return new Promise((r) => waiters.push(r));
+  return wait;
 }
 
 // The one running is about to wait on a timer: the slice goes on with the
-// next waiter at once, instead of after MAX_HOPS hops.
+// next waiter at once.
 export function blocking(): void {
-  blocked = true;
+  released();
 }
