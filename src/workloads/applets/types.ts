@@ -1,7 +1,13 @@
+import type { Found } from '../rootfs/path';
 import type { ContainerFs } from '../rootfs/types';
 import type { Clock, InStream, OutStream, Process, ProcessTable } from '../procs/types';
 import type { PodNetwork } from '../net/types';
 import type { Listening, ShmSegment } from '../procs/host-kernel';
+
+// What yield() answers while the slice goes on: a caller that checks for it
+// need not await (the shell's steps, which would otherwise allocate a
+// promise each).
+export const NO_WAIT: Promise<void> = Promise.resolve();
 
 // What an applet (ls, dd, grep…) gets: the process it runs as, its
 // arguments, environment and streams, the container's files seen as that
@@ -21,7 +27,7 @@ export interface AppletContext {
   // killed meanwhile.
   sleep(ms: number): Promise<void>;
   // Lets the rest of fakecri run. Loops call it between steps (a block of
-  // dd, a line of grep): it returns at once until the step budget of this
+  // dd, a line of grep): it answers NO_WAIT until the step budget of this
   // turn of the event loop is spent. Rejects with Killed.
   yield(): Promise<void>;
   // Runs another command as a child process (xargs, find -exec, env,
@@ -36,7 +42,7 @@ export interface AppletContext {
 
 // Where a command name is found down PATH: a path, or why not.
 export interface CommandLookup {
-  lookup(fs: ContainerFs, name: string, path: string, cwd: string): { path?: string; error: 'ENOENT' | 'EACCES' };
+  lookup(fs: ContainerFs, name: string, path: string, cwd: string): Found;
 }
 
 export interface RunOptions {

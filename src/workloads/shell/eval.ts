@@ -19,7 +19,8 @@ import { traceCommand } from './xtrace';
 export const evaluator: Evaluator = { evalNode, substitute };
 
 export async function evalNode(sh: Shell, n: Node, flags: number): Promise<number> {
-  await sh.step();
+  const wait = sh.step();
+  if (wait) await wait;
   if (sh.opts.n && !sh.root.interactive) return sh.status;
   let status: number;
   let checkexit = false;

@@ -1,4 +1,4 @@
-import type { AppletContext } from '../applets/types';
+import { type AppletContext, NO_WAIT } from '../applets/types';
 import { Killed, type OutStream, type Process, type ProcessTable, SIGNALS, type SignalName, killedStatus } from '../procs/types';
 import type { Node } from './ast';
 import { parseCached } from './cache';
@@ -297,29 +297,50 @@ export class Shell {
   // --- time slices and signals ---
 
   // Between steps: gives fakecri its turn, stops a killed process, runs
-  // the traps of signals that arrived.
-  async step(): Promise<void> {
-    await this.slice();
+  // the traps of signals that arrived. Undefined when there is nothing to
+  // wait for: a loop's steps then allocate nothing.
+  step(): Promise<void> | undefined {
+    const wait = this.pause();
+    if (wait) return this.trapsAfter(wait);
     // Traps do not nest: a signal that comes during a trap's action runs
     // its own after it.
+    if (this.sigPending && this.inTrap === 0) return this.runTraps();
+    return undefined;
+  }
+
+  private async trapsAfter(wait: Promise<void>): Promise<void> {
+    await wait;
     if (this.sigPending && this.inTrap === 0) await this.runTraps();
   }
 
   // A time slice for fakecri inside a builtin's loop; no traps run.
-  async slice(): Promise<void> {
+  slice(): Promise<void> {
+    return this.pause() ?? NO_WAIT;
+  }
+
+  // Undefined while the slice goes on.
+  private pause(): Promise<void> | undefined {
     const killed = this.proc.killed;
-    if (killed.aborted) throw killed.reason;
-    if (this.proc === this.ctx.proc) await this.ctx.yield();
-    else {
-      try {
-        await this.ctx.yield();
-      } catch (err) {
-        // The parent was killed; this subshell lives on.
-        if (!(err instanceof Killed)) throw err;
-        await new Promise((r) => setImmediate(r));
-      }
+    if (killed.aborted) return Promise.reject(killed.reason);
+    const wait = this.ctx.yield();
+    if (wait === NO_WAIT) return undefined;
+    return this.proc === this.ctx.proc ? this.resumed(wait) : this.resumedSubshell(wait);
+  }
+
+  private async resumed(wait: Promise<void>): Promise<void> {
+    await wait;
+    if (this.proc.killed.aborted) throw this.proc.killed.reason;
+  }
+
+  private async resumedSubshell(wait: Promise<void>): Promise<void> {
+    try {
+      await wait;
+    } catch (err) {
+      // The parent was killed; this subshell lives on.
+      if (!(err instanceof Killed)) throw err;
+      await new Promise((r) => setImmediate(r));
     }
-    if (killed.aborted) throw killed.reason;
+    if (this.proc.killed.aborted) throw this.proc.killed.reason;
   }
 
   // Awaits `p`, or rejects when this process is killed meanwhile.

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { AppletContext, CommandLookup, ContainerInfo, RunOptions } from '../applets/types';
+import { type AppletContext, type CommandLookup, type ContainerInfo, NO_WAIT, type RunOptions } from '../applets/types';
 import { emptyIn, nullOut } from '../procs/streams';
 import { type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS } from '../procs/types';
 import { DEFAULT_PATH, resolvePath } from '../rootfs/path';
@@ -121,9 +121,11 @@ class ProcessContext implements AppletContext {
     await this.slice();
   }
 
-  async yield(): Promise<void> {
-    this.check();
-    await this.slice();
+  yield(): Promise<void> {
+    const killed = this.proc.killed;
+    if (killed.aborted) return Promise.reject(killed.reason);
+    const wait = nextSlice();
+    return wait ? wait.then(() => this.check()) : NO_WAIT;
   }
 
   run(childArgv: readonly string[], options: RunOptions = {}): Promise<number> {
