@@ -37,6 +37,7 @@ interface Sink {
 const total = (cs: Chunk[]) => cs.reduce((n, c) => n + chunkLength(c), 0);
 
 function fileSource(fh: FileHandle): Source {
+  const regular = fh.stat().type === 'file';
   return {
     read: async (max) => {
       // A regular file gives whole reads until its end.
@@ -47,7 +48,7 @@ function fileSource(fh: FileHandle): Source {
         if (c === null || chunkLength(c) === 0) break;
         out.push(c);
         got += chunkLength(c);
-        if (fh.stat().type !== 'file') break;
+        if (!regular) break;
       }
       return got === 0 ? null : out;
     },

@@ -15,19 +15,26 @@ export function findInPath(fs: ContainerFs, name: string, path: string, cwd = '/
 
 // As ash's find_command: the first executable regular file down PATH; when
 // there is none, EACCES if some entry existed (a directory, a masked
-// /dev/null, a file without x), ENOENT otherwise.
-export function searchPath(fs: ContainerFs, name: string, path: string, cwd = '/'): { path?: string; error: 'ENOENT' | 'EACCES' } {
+// /dev/null, a file without x), ENOENT otherwise. `executable` says the
+// path was found so (a name with a slash is not checked).
+export interface Found {
+  path?: string;
+  error: 'ENOENT' | 'EACCES';
+  executable?: true;
+}
+
+export function searchPath(fs: ContainerFs, name: string, path: string, cwd = '/'): Found {
   if (name.includes('/')) return { path: resolvePath(cwd, name), error: 'ENOENT' };
   let error: 'ENOENT' | 'EACCES' = 'ENOENT';
   const dots = name === '.' || name === '..';
   for (const dir of pathDirs(path)) {
     const candidate = dir?.startsWith('/') && !dots ? `${dir === '/' ? '' : dir}/${name}` : resolvePath(cwd, posix.join(dir ?? '.', name));
     try {
-      const found = fs.stat(candidate).type;
+      const found = fs.typeOf(candidate);
       error = 'EACCES';
       if (found !== 'file') continue;
       fs.access(candidate, 1);
-      return { path: candidate, error };
+      return { path: candidate, error, executable: true };
     } catch {
       // Not here, or not executable: go on down PATH.
     }

@@ -182,6 +182,9 @@ export interface Caller {
 export interface ContainerFs {
   stat(path: string): Stat; // follows symlinks
   lstat(path: string): Stat;
+  // stat(path).type without the rest of a Stat: every command a shell runs
+  // looks its name up so.
+  typeOf(path: string): FileType;
   // mode: bit mask of R_OK 4, W_OK 2, X_OK 1 (0: existence).
   access(path: string, mode: number): void;
   readdir(path: string): string[]; // names, without . and ..

@@ -265,7 +265,12 @@ describe('directories and names', () => {
     fs.symlink('loop2', '/tmp/loop1');
     fs.symlink('loop1', '/tmp/loop2');
     expect(errno(() => fs.stat('/tmp/loop1'))).toBe('ELOOP');
+    expect(errno(() => fs.typeOf('/tmp/loop1'))).toBe('ELOOP');
     expect(fs.lstat('/tmp/loop1').type).toBe('symlink');
+    // typeOf follows links as stat does.
+    expect(fs.typeOf('/bin/ls')).toBe('file');
+    expect(fs.typeOf('/tmp/d/up')).toBe('dir');
+    expect(errno(() => fs.typeOf('/tmp/none'))).toBe('ENOENT');
     let prev = '/etc/passwd';
     for (let i = 0; i < 41; i++) {
       fs.symlink(prev, `/tmp/c${i}`);

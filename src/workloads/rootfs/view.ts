@@ -5,6 +5,7 @@ import {
   type Caller,
   type ContainerFs,
   type FileHandle,
+  type FileType,
   FsError,
   type FsErrorCode,
   type MountEntry,
@@ -92,9 +93,13 @@ export class View implements ContainerFs {
     return this.statOf(this.existing(path, false));
   }
 
+  typeOf(path: string): FileType {
+    return permsOf(this.existing(path, true)).type;
+  }
+
   access(path: string, mode: number): void {
     const loc = this.existing(path, true);
-    const a = attrOf(loc);
+    const a = permsOf(loc);
     if (mode & W && loc.b.readonly && (a.type === 'file' || a.type === 'dir' || a.type === 'symlink')) fail('EROFS', path);
     this.permit(a, mode & 7, path);
   }

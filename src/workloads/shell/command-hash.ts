@@ -1,5 +1,5 @@
 import type { CommandLookup } from '../applets/types';
-import { absolutePath, searchPath } from '../rootfs/path';
+import { type Found, absolutePath, searchPath } from '../rootfs/path';
 import type { ContainerFs } from '../rootfs/types';
 
 // ash's command hash: where a shell found each command down PATH, so that a
@@ -12,7 +12,7 @@ export class CommandHash implements CommandLookup {
   private cacheable = false;
   private readonly found = new Map<string, string>();
 
-  lookup(fs: ContainerFs, name: string, path: string, cwd: string): { path?: string; error: 'ENOENT' | 'EACCES' } {
+  lookup(fs: ContainerFs, name: string, path: string, cwd: string): Found {
     if (name.includes('/')) return searchPath(fs, name, path, cwd);
     if (path !== this.path) {
       this.clear();
@@ -22,9 +22,9 @@ export class CommandHash implements CommandLookup {
     const hit = this.found.get(name);
     if (hit !== undefined) {
       try {
-        if (fs.stat(hit).type === 'file') {
+        if (fs.typeOf(hit) === 'file') {
           fs.access(hit, 1);
-          return { path: hit, error: 'EACCES' };
+          return { path: hit, error: 'EACCES', executable: true };
         }
       } catch {
         // Gone or no longer executable: search again.

@@ -1,4 +1,4 @@
-import type { Chunk, ContainerFs, FileHandle, OpenFlags, Stat } from '../rootfs/types';
+import type { Chunk, ContainerFs, FileHandle, FileType, OpenFlags, Stat } from '../rootfs/types';
 import type { OutStream } from '../procs/types';
 
 // After a restart of fakecri a container's program runs again from its
@@ -23,6 +23,9 @@ class ReplayingFs implements ContainerFs {
   }
   lstat(p: string): Stat {
     return this.fs.lstat(p);
+  }
+  typeOf(p: string): FileType {
+    return this.fs.typeOf(p);
   }
   access(p: string, m: number): void {
     this.fs.access(p, m);

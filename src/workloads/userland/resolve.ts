@@ -42,15 +42,17 @@ export function resolveCommand(o: ResolveOptions, argv: readonly string[], where
   if (!name) throw new FsError('ENOENT', '');
   const fs = o.fs(caller(identity, 0, where.umask));
   const PATH = where.env.PATH ?? DEFAULT_PATH;
-  const { path, error } = where.hash ? where.hash.lookup(fs, name, PATH, where.cwd) : searchPath(fs, name, PATH, where.cwd);
+  const { path, error, executable } = where.hash ? where.hash.lookup(fs, name, PATH, where.cwd) : searchPath(fs, name, PATH, where.cwd);
   if (path === undefined) {
     if (o.unknown === 'program' && error === 'ENOENT') return { applet: imageProgram(posix.basename(name)), argv };
     throw new FsError(error, name);
   }
   let real: string;
   try {
-    if (fs.stat(path).type === 'dir') throw new FsError('EACCES', name);
-    fs.access(path, 1);
+    if (!executable) {
+      if (fs.stat(path).type === 'dir') throw new FsError('EACCES', name);
+      fs.access(path, 1);
+    }
     real = fs.realpath(path);
   } catch (err) {
     if (isFsError(err, 'ENOENT') && o.unknown === 'program') return { applet: imageProgram(posix.basename(name)), argv };
