@@ -141,7 +141,8 @@ export function sleepMs(argv: readonly string[]): number | undefined {
   if (/^inf/i.test(args[0])) return Infinity;
   let seconds = 0;
   for (const a of args) {
-    const m = /^(\d+|\d*\.\d+|\d+\.)([smhd]?)$/.exec(a);
+    // Up to 9 digits: longer whole numbers are range-checked by the applet.
+    const m = /^(\d{1,9}|\d*\.\d+|\d+\.)([smhd]?)$/.exec(a);
     if (!m) return undefined;
     seconds += Number(m[1]) * (m[2] ? DURATION[m[2]] : 1);
   }
@@ -149,6 +150,13 @@ export function sleepMs(argv: readonly string[]): number | undefined {
 }
 
 export const sleep = applet(async (t) => {
+  // Plainly valid arguments (a loop's `sleep .1`) are read without a frame
+  // of their own that the sleep would keep alive.
+  const ms = sleepMs(t.args);
+  if (ms !== undefined && ms !== Infinity) {
+    await t.ctx.sleep(ms);
+    return 0;
+  }
   let args = [...t.args];
   if (args[0] === '--') args = args.slice(1);
   if (args.length === 0) return t.usage();

@@ -8,7 +8,7 @@ import { modelled } from './signals';
 // Commands the shell does not do itself: applets and programs, run through
 // the AppletContext's run().
 
-function options(sh: Shell, env: Record<string, string> | undefined, inProcess: boolean): RunOptions {
+function options(sh: Shell, env: Record<string, string> | undefined, inProcess: boolean, exec: boolean): RunOptions {
   const proc = sh.proc !== sh.ctx.proc ? sh.proc : undefined;
   // Signals the shell ignores stay ignored in the commands it starts.
   const ignored: SignalName[] = [];
@@ -26,6 +26,7 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
     stdout: inProcess ? sh.out(1) : (sh.fds[1]?.out ?? badOut),
     stderr: inProcess ? sh.out(2) : (sh.fds[2]?.out ?? badOut),
     inProcess: inProcess || undefined,
+    exec: exec || undefined,
     process: proc,
     umask: sh.umask,
     hash: sh.hash,
@@ -35,14 +36,14 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
 // Runs argv as a command found through PATH: in a child process, or in
 // this process when it is the last thing this process does (`inPlace`, as
 // ash execs the last command of `sh -c` instead of forking).
-export async function runExternal(sh: Shell, argv: string[], env: Record<string, string> | undefined, inPlace: boolean): Promise<number> {
-  return run(sh, argv, { ...options(sh, env, inPlace), exec: inPlace || undefined });
+export function runExternal(sh: Shell, argv: string[], env: Record<string, string> | undefined, inPlace: boolean): Promise<number> {
+  return run(sh, argv, options(sh, env, inPlace, inPlace));
 }
 
 // The applets busybox ash runs as builtins (echo, printf, test, [, kill):
 // in this process.
-export async function runApplet(sh: Shell, argv: string[]): Promise<number> {
-  return run(sh, argv, options(sh, undefined, true));
+export function runApplet(sh: Shell, argv: string[]): Promise<number> {
+  return run(sh, argv, options(sh, undefined, true, false));
 }
 
 async function run(sh: Shell, argv: string[], opts: RunOptions): Promise<number> {
