@@ -201,8 +201,8 @@ export class App {
     });
     this.workloads = new WorkloadRunner(this.containers, sandboxStore, (image) => catalog.behaviourFor(image), programs, this.events, log);
     this.stats = new StatsModel({
-      cpuMemory: (c) => this.workloads.usage(c, config.workloads),
-      layer: (id) => this.rootfs.usage(id),
+      cpuMemory: (c, nowMs, out) => this.workloads.usage(c, config.workloads, nowMs, out),
+      layer: (id) => this.rootfs.account(id),
       containerfsMountpoint: this.fs.containerfs.mountpoint,
       inSandbox: (id) => this.containers.inSandbox(id),
     });

@@ -126,6 +126,28 @@ describe('container and pod stats', () => {
     expect(listedP.map((x: any) => x.attributes.id).sort()).toEqual([a.sandbox, b.sandbox, stopped.sandbox].sort());
   });
 
+  // The lists read the writable layer's live account in place (no copy,
+  // nothing kept between calls): a write shows in the very next answer.
+  it('a write in a container shows in the next ListContainerStats and ListPodSandboxStats', async () => {
+    h = await startHarness();
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    const { sandbox, ids } = await start('p', ['c']);
+    const used = async () => {
+      const c = (await h.rt('ListContainerStats', {})).stats.find((s: any) => s.attributes.id === ids[0]);
+      const p = (await h.rt('ListPodSandboxStats', {})).stats.find((s: any) => s.attributes.id === sandbox);
+      return [Number(c.writable_layer.used_bytes.value), Number(p.linux.containers[0].writable_layer.used_bytes.value), Number(c.writable_layer.inodes_used.value)];
+    };
+    const [before, beforeInPod, inodes] = await used();
+    expect(beforeInPod).toBe(before);
+    await h.rt('ExecSync', { container_id: ids[0], cmd: ['sh', '-c', 'dd if=/dev/zero of=/big bs=4096 count=256 2>/dev/null'], timeout: 30 });
+    const [after, afterInPod, inodesAfter] = await used();
+    expect(after - before).toBeGreaterThanOrEqual(256 * 4096);
+    expect(afterInPod).toBe(after);
+    expect(inodesAfter).toBe(inodes + 1);
+    await h.rt('ExecSync', { container_id: ids[0], cmd: ['rm', '/big'], timeout: 30 });
+    expect((await used())[0]).toBe(before);
+  });
+
   it('refuses a bad baseline in the config, naming the key', async () => {
     await expect(startHarness({ workloads: { cpu: 'lots' } })).rejects.toThrow(/key "workloads\.cpu": "lots" is not a CPU quantity/);
     await expect(startHarness({ workloads: { memory: '-1' } })).rejects.toThrow(/key "workloads\.memory"/);

@@ -44,6 +44,9 @@ export interface Filesystem {
   charge(key: string, bytes: number, inodes: number): void;
   remove(key: string): void;
   sizeOf(key: string): ObjectSize | undefined;
+  // The object's live figures, not a copy: for readers that look at
+  // thousands of objects per call (the stats lists) and keep nothing.
+  entry(key: string): Readonly<ObjectSize> | undefined;
   keys(prefix?: string): string[];
   usage(): Usage;
   capacity(): Capacity;

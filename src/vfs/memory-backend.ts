@@ -53,6 +53,10 @@ export class MemoryFilesystem implements Filesystem {
     return this.accounts.sizeOf(key);
   }
 
+  entry(key: string): Readonly<ObjectSize> | undefined {
+    return this.accounts.entry(key);
+  }
+
   keys(prefix = ''): string[] {
     return this.accounts.keys(prefix);
   }

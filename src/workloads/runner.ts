@@ -29,6 +29,13 @@ const MIN_BUDGET_PER_S = 2 ** 20;
 const TICK_WORK_MS = 20;
 const ZEROS = Buffer.alloc(1024 * 1024);
 
+// One container's CPU and memory figures (see usage()).
+export interface CpuMemory {
+  cpuNanoCores: number;
+  cpuCoreNanoSeconds: number;
+  memoryBytes: number;
+}
+
 interface MountView {
   container_path?: string;
   host_path?: string;
@@ -346,22 +353,30 @@ export class WorkloadRunner {
     if (onEnospc === 'crash') this.exitNow(a.container.id, 1, 'Error', `write ${path}: no space left on device`);
   }
 
-  // CPU and memory figures for the stats RPCs: the behaviour's, else the
-  // baseline. CPU time grows while the container runs; an exited container
-  // uses nothing and keeps the CPU time it had at its exit.
-  usage(c: Container, baseline: { cpu: number; memory: number }): { cpuNanoCores: number; cpuCoreNanoSeconds: bigint; memoryBytes: number } {
-    if (c.startedAt === '0') return { cpuNanoCores: 0, cpuCoreNanoSeconds: 0n, memoryBytes: 0 };
+  // CPU and memory figures for the stats RPCs at `nowMs`: the behaviour's,
+  // else the baseline. CPU time grows while the container runs; an exited
+  // container uses nothing and keeps the CPU time it had at its exit.
+  // Written into `out`, as plain numbers: the stats lists read 10,000 per
+  // call, and a fresh object and a BigInt each cost more than the rest.
+  // A number holds CPU time exactly to 2^53 ns (104 days of one core) and
+  // to 11 significant digits past it, as the figure was computed before.
+  usage(c: Container, baseline: { cpu: number; memory: number }, nowMs: number, out: CpuMemory): CpuMemory {
     const running = c.state === 'CONTAINER_RUNNING';
     // A running container's live entry holds what it needs, parsed once at
-    // its start: the stats RPCs read thousands of them per call.
+    // its start.
     const a = running ? this.active.get(c.id) : undefined;
-    const b = a?.behaviour ?? this.resolve(c);
+    if (!a && c.startedAt === '0') {
+      out.cpuNanoCores = out.cpuCoreNanoSeconds = out.memoryBytes = 0;
+      return out;
+    }
+    const b = a ? a.behaviour : this.resolve(c);
     const nanoCores = b.cpu ?? baseline.cpu;
-    const startedMs = a?.startedMs ?? Number(BigInt(c.startedAt) / 1_000_000n);
-    const endMs = running ? Date.now() : Number(BigInt(c.finishedAt) / 1_000_000n);
-    const seconds = Math.max(0, endMs - startedMs) / 1000;
-    const cpuCoreNanoSeconds = BigInt(Math.round(nanoCores * seconds));
-    return running ? { cpuNanoCores: nanoCores, cpuCoreNanoSeconds, memoryBytes: b.memory ?? baseline.memory } : { cpuNanoCores: 0, cpuCoreNanoSeconds, memoryBytes: 0 };
+    const startedMs = a ? a.startedMs : Number(BigInt(c.startedAt) / 1_000_000n);
+    const endMs = running ? nowMs : Number(BigInt(c.finishedAt) / 1_000_000n);
+    out.cpuCoreNanoSeconds = Math.round(nanoCores * (Math.max(0, endMs - startedMs) / 1000));
+    out.cpuNanoCores = running ? nanoCores : 0;
+    out.memoryBytes = running ? (b.memory ?? baseline.memory) : 0;
+    return out;
   }
 
   // What the container does with a graceful stop.
