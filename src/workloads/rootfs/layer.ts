@@ -254,6 +254,9 @@ export class HostLayer implements WritableLayer {
 }
 
 function readPersisted(file: string) {
+  // A new container's layer has no file: asked, not thrown (an ENOENT is an
+  // Error with its stack, per container start).
+  if (!existsSync(file)) return undefined;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
