@@ -78,7 +78,7 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
         callback({ code: answer.code, details: answer.details });
       }
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      app.calls.record({ method, request: summarizeRequest(method, call.request), code: grpc.status[answer.code], error: answer.details, ms, faults });
+      app.calls.record({ method, request: summarizeRequest(method, call.request, app), code: grpc.status[answer.code], error: answer.details, ms, faults });
       logCall(app, method, call.request, ms, answer.code);
     };
     const run = () => {
