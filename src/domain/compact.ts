@@ -33,3 +33,25 @@ export function compactResources(r: unknown): object | null {
   const set = Object.fromEntries(Object.entries(r).filter(([k, v]) => !(RESOURCE_INT64.has(k) && (v === '0' || v === 0))));
   return compact(set) ?? null;
 }
+
+// Parts of the kubelet's configs that many pods send alike (a security
+// context, namespace options, the resources of one QoS class, an image
+// spec) are kept once for all of them: each object of `value`, innermost
+// first, is looked up by its JSON text, and the first one seen is the one
+// kept, frozen, since records are never edited in place. A part that names
+// its pod (a cgroup parent with the pod's uid) stays its own. The table is
+// bounded: emptied when full, it only shares less until it fills again.
+const MAX_SHARED = 4096;
+const shared = new Map<string, object>();
+
+export function share<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  const v = value as Record<string, unknown>;
+  for (const k of Object.keys(v)) v[k] = share(v[k]);
+  const key = (Array.isArray(value) ? 'a' : 'o') + JSON.stringify(value);
+  const kept = shared.get(key);
+  if (kept) return kept as T;
+  if (shared.size >= MAX_SHARED) shared.clear();
+  shared.set(key, Object.freeze(value) as object);
+  return value;
+}
