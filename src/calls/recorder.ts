@@ -16,8 +16,34 @@ export interface CallRecord {
   items?: number;
 }
 
+// A call as the ring keeps it: the time as a number, made into its ISO
+// text only when someone reads it (the ring holds 10,000 calls; a Date's
+// text is 40 bytes more per call than its number). JSON.stringify and
+// readers see a CallRecord.
+class Recorded implements CallRecord {
+  constructor(
+    readonly seq: number,
+    readonly at: number,
+    readonly method: string,
+    readonly request: Record<string, string>,
+    readonly code: string,
+    readonly error: string | undefined,
+    readonly ms: number,
+    readonly faults: string[] | undefined,
+    readonly items: number | undefined,
+  ) {}
+
+  get time(): string {
+    return new Date(this.at).toISOString();
+  }
+
+  toJSON(): CallRecord {
+    return { seq: this.seq, time: this.time, method: this.method, request: this.request, code: this.code, error: this.error, ms: this.ms, faults: this.faults, items: this.items };
+  }
+}
+
 export class CallRecorder {
-  private readonly ring: (CallRecord | undefined)[];
+  private readonly ring: (Recorded | undefined)[];
   private next = 1;
   private readonly feed = new EventEmitter();
 
@@ -27,20 +53,7 @@ export class CallRecorder {
   }
 
   record(call: Omit<CallRecord, 'seq' | 'time'>): void {
-    // One literal with every field: a spread would put the fields past the
-    // object's first few in a second, separately allocated array, which the
-    // ring holds for each of its 10,000 calls.
-    const rec: CallRecord = {
-      seq: this.next++,
-      time: new Date().toISOString(),
-      method: call.method,
-      request: call.request,
-      code: call.code,
-      error: call.error,
-      ms: call.ms,
-      faults: call.faults,
-      items: call.items,
-    };
+    const rec = new Recorded(this.next++, Date.now(), call.method, call.request, call.code, call.error, call.ms, call.faults, call.items);
     this.ring[rec.seq % this.capacity] = rec;
     if (this.feed.listenerCount('call')) this.feed.emit('call', rec);
   }
@@ -53,7 +66,7 @@ export class CallRecorder {
       const rec = this.ring[seq % this.capacity];
       if (!rec || rec.seq !== seq) continue;
       if (options.methods?.length && !options.methods.includes(rec.method)) continue;
-      out.push(rec);
+      out.push(rec.toJSON());
     }
     return options.limit ? out.slice(-options.limit) : out;
   }

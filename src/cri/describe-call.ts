@@ -57,12 +57,15 @@ export function describeCall(app: App, method: string, request: unknown): CallIn
   return info;
 }
 
-// The short request summary kept by the call recorder.
-export function summarizeRequest(method: string, request: unknown): Record<string, string> {
+// The short request summary kept by the call recorder. With `app`, an id
+// that names a pod or container fakecri keeps is the store's own string,
+// not the request's copy: the recorder keeps 10,000 calls, and an id is 80
+// bytes.
+export function summarizeRequest(method: string, request: unknown, app?: Pick<App, 'sandboxes' | 'containers'>): Record<string, string> {
   const r = (request ?? {}) as RequestView & { timeout?: string; filter?: { label_selector?: Record<string, string>; id?: string } | null; cmd?: string[] };
   const out: Record<string, string> = {};
-  if (r.pod_sandbox_id) out.pod_sandbox_id = r.pod_sandbox_id;
-  if (r.container_id) out.container_id = r.container_id;
+  if (r.pod_sandbox_id) out.pod_sandbox_id = app?.sandboxes.store.get(r.pod_sandbox_id)?.id ?? r.pod_sandbox_id;
+  if (r.container_id) out.container_id = app?.containers.store.get(r.container_id)?.id ?? r.container_id;
   if (r.image?.image) out.image = r.image.image;
   if (r.config?.metadata?.name) out.name = r.config.metadata.name;
   if (r.config?.image?.image) out.image = r.config.image.image;

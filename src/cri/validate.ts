@@ -67,27 +67,60 @@ export const REQUEST_LIMITS = {
   depth: 32,
 } as const;
 
-export function checkRequestBounds(value: unknown, field = '', depth = 0): void {
-  if (depth > REQUEST_LIMITS.depth) throw invalidArgument(`${field || 'request'} is nested deeper than ${REQUEST_LIMITS.depth} levels`);
+export function checkRequestBounds(value: unknown, field = ''): void {
+  try {
+    walkBounds(value, 0);
+  } catch (err) {
+    if (!(err instanceof OutOfBounds)) throw err;
+    let name = field;
+    for (let i = err.at.length - 1; i >= 0; i--) {
+      const k = err.at[i];
+      name = typeof k === 'number' ? `${name}[${k}]` : name ? `${name}.${k}` : k;
+    }
+    throw invalidArgument(err.problem(name));
+  }
+}
+
+// A limit passed somewhere inside: the field's name is put together on the
+// way out, from the keys each level adds, and only then. The walk visits
+// every field of a request (hundreds in a kubelet's CreateContainer): a
+// name made for each was most of what a call allocated here.
+class OutOfBounds {
+  // Keys from the innermost out.
+  readonly at: (string | number)[] = [];
+  constructor(readonly problem: (field: string) => string) {}
+}
+
+function walkBounds(value: unknown, depth: number): void {
+  if (depth > REQUEST_LIMITS.depth) throw new OutOfBounds((field) => `${field || 'request'} is nested deeper than ${REQUEST_LIMITS.depth} levels`);
   if (typeof value === 'string') {
-    if (value.length > REQUEST_LIMITS.string) throw invalidArgument(`${field} is ${value.length} characters long, more than the ${REQUEST_LIMITS.string} allowed`);
+    if (value.length > REQUEST_LIMITS.string) throw new OutOfBounds((field) => `${field} is ${value.length} characters long, more than the ${REQUEST_LIMITS.string} allowed`);
     return;
   }
   if (Buffer.isBuffer(value)) {
-    if (value.length > REQUEST_LIMITS.string) throw invalidArgument(`${field} is ${value.length} bytes long, more than the ${REQUEST_LIMITS.string} allowed`);
+    if (value.length > REQUEST_LIMITS.string) throw new OutOfBounds((field) => `${field} is ${value.length} bytes long, more than the ${REQUEST_LIMITS.string} allowed`);
     return;
   }
   if (value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
-    if (value.length > REQUEST_LIMITS.list) throw invalidArgument(`${field} has ${value.length} items, more than the ${REQUEST_LIMITS.list} allowed`);
-    for (let i = 0; i < value.length; i++) checkRequestBounds(value[i], `${field}[${i}]`, depth + 1);
+    if (value.length > REQUEST_LIMITS.list) throw new OutOfBounds((field) => `${field} has ${value.length} items, more than the ${REQUEST_LIMITS.list} allowed`);
+    for (let i = 0; i < value.length; i++) walkBoundsAt(value[i], i, depth + 1);
     return;
   }
   const keys = Object.keys(value);
-  if (keys.length > REQUEST_LIMITS.list) throw invalidArgument(`${field} has ${keys.length} entries, more than the ${REQUEST_LIMITS.list} allowed`);
+  if (keys.length > REQUEST_LIMITS.list) throw new OutOfBounds((field) => `${field} has ${keys.length} entries, more than the ${REQUEST_LIMITS.list} allowed`);
   for (const k of keys) {
-    if (k.length > REQUEST_LIMITS.string) throw invalidArgument(`${field} has a key ${k.length} characters long, more than the ${REQUEST_LIMITS.string} allowed`);
-    checkRequestBounds((value as Record<string, unknown>)[k], field ? `${field}.${k}` : k, depth + 1);
+    if (k.length > REQUEST_LIMITS.string) throw new OutOfBounds((field) => `${field} has a key ${k.length} characters long, more than the ${REQUEST_LIMITS.string} allowed`);
+    walkBoundsAt((value as Record<string, unknown>)[k], k, depth + 1);
+  }
+}
+
+function walkBoundsAt(value: unknown, key: string | number, depth: number): void {
+  try {
+    walkBounds(value, depth);
+  } catch (err) {
+    if (err instanceof OutOfBounds) err.at.push(key);
+    throw err;
   }
 }
 

@@ -33,3 +33,35 @@ export function compactResources(r: unknown): object | null {
   const set = Object.fromEntries(Object.entries(r).filter(([k, v]) => !(RESOURCE_INT64.has(k) && (v === '0' || v === 0))));
   return compact(set) ?? null;
 }
+
+// Parts of the kubelet's configs that many pods send alike (a security
+// context, namespace options, the resources of one QoS class, an image
+// spec) are kept once for all of them: each object of `value`, innermost
+// first, is looked up by its JSON text, and the first one seen is the one
+// kept, frozen, since records are never edited in place. A part that names
+// its pod (a cgroup parent with the pod's uid) stays its own. The table
+// holds a hash of the text, not the text (most parts are a pod's own, and
+// their texts would cost more than sharing saves); a hit is compared in
+// full. It is bounded: emptied when full, it only shares less for a while.
+const MAX_SHARED = 4096;
+const shared = new Map<number, object>();
+
+export function share<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  const v = value as Record<string, unknown>;
+  for (const k of Object.keys(v)) v[k] = share(v[k]);
+  const text = JSON.stringify(value);
+  const key = hash(text, Array.isArray(value) ? 1 : 2);
+  const kept = shared.get(key);
+  if (kept) return Array.isArray(kept) === Array.isArray(value) && JSON.stringify(kept) === text ? (kept as T) : value;
+  if (shared.size >= MAX_SHARED) shared.clear();
+  shared.set(key, Object.freeze(value) as object);
+  return value;
+}
+
+// FNV-1a over the UTF-16 units, seeded by the kind.
+function hash(text: string, seed: number): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}

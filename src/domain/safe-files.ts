@@ -80,22 +80,16 @@ export function mkdirWithin(root: string, dir: string): void {
   const rel = relative(root, dir);
   if (rel.startsWith('..') || isAbsolute(rel)) throw new UnsafeFileError(`${dir} is not inside ${root}`);
   // The root itself is the kubelet's (it may be a symlink to elsewhere).
-  let top;
-  try {
-    top = statSync(root);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    makeDirs(root);
-  }
+  // Missing is asked for, not thrown: a container's start makes its log
+  // directory, and a thrown ENOENT is an Error with its stack per pod.
+  const top = statSync(root, { throwIfNoEntry: false });
+  if (!top) makeDirs(root);
   if (top && !top.isDirectory()) throw new UnsafeFileError(`${root} is ${kind(top.mode)}, not a directory`);
   let path = root;
   for (const part of rel.split(sep).filter(Boolean)) {
     path = join(path, part);
-    let st;
-    try {
-      st = lstatSync(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st) {
       mkdirSync(path, { mode: 0o755 });
       continue;
     }

@@ -10,9 +10,9 @@ import type { PodNetwork } from './net/types';
 import { ProgramClock, type ProgramPosition } from './procs/clock';
 import { Collector, bytesIn } from './procs/streams';
 import { type Identity, type InStream, type OutStream, type Process, SIGNALS, type SignalName } from './procs/types';
-import { resolveIdentity } from './rootfs/identity';
+import { homeOf, resolveIdentity } from './rootfs/identity';
 import type { RootfsStore } from './rootfs/store';
-import { type Caller, type ContainerFs, isFill, isFsError } from './rootfs/types';
+import { type Caller, type ContainerFs, isFsError } from './rootfs/types';
 import { ContainerUserland } from './userland/container-userland';
 import { caller, resolveCommand } from './userland/resolve';
 import { restsFor } from './userland/resting';
@@ -76,6 +76,10 @@ const EXEC_OUTPUT_LIMIT = 16 * 1024 * 1024;
 export class Programs {
   private readonly running = new Map<string, Running>();
   private readonly resting = new Map<string, Resting>();
+  // What check() found, for start() in the same StartContainer: both run in
+  // one synchronous step (nothing can change the files between them), so
+  // it is kept only until the next microtask.
+  private checked?: { id: string; d: Description };
 
   constructor(private readonly o: ProgramsOptions) {}
 
@@ -83,7 +87,7 @@ export class Programs {
   // StartContainer changes anything, as runc's exec fails: throws with
   // containerd's words when it is not there.
   check(c: Container): void {
-    const r = this.running.get(c.id) ?? this.describe(c);
+    const r = this.running.get(c.id) ?? this.describeForStart(c);
     const argv = r.spec.argv;
     if (argv.length === 0) return;
     const fs = this.o.rootfs.view(c.id, caller(r.identity, 0));
@@ -104,7 +108,7 @@ export class Programs {
     if (this.running.has(c.id)) return this.launch(c, replayUntilMs);
     let d: Description;
     try {
-      d = this.describe(c);
+      d = this.takeChecked(c.id) ?? this.describe(c);
     } catch {
       return this.launch(c, replayUntilMs); // it says why it cannot start
     }
@@ -118,7 +122,7 @@ export class Programs {
     let ms: number | undefined;
     try {
       const fs = (who: Caller) => this.o.rootfs.view(c.id, who);
-      const target = resolveCommand({ applets: this.o.applets, fs, unknown: this.unknownIsProgram(c) ? 'program' : 'not-found' }, d.spec.argv, { ...d.spec, umask: 0o022 }, d.identity);
+      const target = resolveCommand({ applets: this.o.applets, fs, unknown: this.unknownIsProgram(c) ? 'program' : 'not-found' }, d.spec.argv, { env: d.spec.env, cwd: d.spec.cwd, umask: 0o022 }, d.identity);
       ms = restsFor(target, this.o.applets);
     } catch {
       return false; // it cannot start: launch says why
@@ -354,6 +358,20 @@ export class Programs {
     }
   }
 
+  private describeForStart(c: Container): Description {
+    const d = this.describe(c);
+    if (!this.checked) queueMicrotask(() => (this.checked = undefined));
+    this.checked = { id: c.id, d };
+    return d;
+  }
+
+  private takeChecked(id: string): Description | undefined {
+    const checked = this.checked;
+    if (checked?.id !== id) return undefined;
+    this.checked = undefined;
+    return checked.d;
+  }
+
   // The process a container's program is: its argv, env, cwd and user.
   private describe(c: Container): Description {
     const image = this.o.image(c.imageId);
@@ -421,26 +439,6 @@ function findable(fs: ContainerFs, name: string, spec: ProcessSpec): boolean {
     }
   }
   return false;
-}
-
-// The user's home from the container's /etc/passwd, as runc sets HOME.
-function homeOf(fs: ContainerFs, uid: number): string {
-  try {
-    const h = fs.open('/etc/passwd', { read: true });
-    let text = '';
-    try {
-      for (let c = h.read(65536); c; c = h.read(65536)) if (!isFill(c)) text += Buffer.from(c).toString();
-    } finally {
-      h.close();
-    }
-    for (const line of text.split('\n')) {
-      const f = line.split(':');
-      if (f.length >= 6 && Number(f[2]) === uid && f[2] !== '') return f[5] || '/';
-    }
-  } catch {
-    // No /etc/passwd: "/".
-  }
-  return '/';
 }
 
 // nproc and the memory limit from the CRI's linux resources.

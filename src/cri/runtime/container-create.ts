@@ -1,4 +1,4 @@
-import { compact } from '../../domain/compact';
+import { compact, share } from '../../domain/compact';
 import { invalidArgument } from '../../domain/errors';
 import type { Handler } from '../handler';
 import { MAX_NAME, MAX_PATH, checkMap, checkNoNul, checkString, requireId, requireMessage, requireString } from '../validate';
@@ -48,7 +48,7 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
   if (sc?.run_as_group && !sc.run_as_user && !sc.run_as_username) {
     throw invalidArgument(`config.linux.security_context: user group "${sc.run_as_group.value}" is specified without user`);
   }
-  const kept = (compact({
+  const kept = share(compact({
     command: config.command,
     args: config.args,
     working_dir: config.working_dir,
@@ -62,15 +62,16 @@ export const createContainer: Handler<CreateContainerRequest__Output, CreateCont
   const input = {
     sandboxId,
     podUid: requireString(podMeta.uid, 'sandbox_config.metadata.uid', MAX_NAME),
-    metadata: { name: requireString(meta.name, 'config.metadata.name', MAX_NAME), attempt: meta.attempt },
-    image: {
+    // These too are alike for many pods' containers: kept once (share).
+    metadata: share({ name: requireString(meta.name, 'config.metadata.name', MAX_NAME), attempt: meta.attempt }),
+    image: share({
       image: requireString(image.image, 'config.image.image', MAX_PATH),
       annotations: checkMap(image.annotations, 'config.image.annotations', false),
       user_specified_image: checkString(image.user_specified_image, 'config.image.user_specified_image', MAX_PATH),
       runtime_handler: checkString(image.runtime_handler, 'config.image.runtime_handler', MAX_NAME),
-    },
+    }),
     labels: checkMap(config.labels, 'config.labels', true),
-    annotations: checkMap(config.annotations, 'config.annotations', false),
+    annotations: share(checkMap(config.annotations, 'config.annotations', false)),
     logPath: checkString(config.log_path, 'config.log_path', MAX_PATH),
     mounts: config.mounts.map((m) => compact(m) ?? {}),
     // Kept once, shared with the config's copy (records are never edited

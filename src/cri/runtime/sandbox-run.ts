@@ -1,4 +1,4 @@
-import { compact } from '../../domain/compact';
+import { compact, share } from '../../domain/compact';
 import { invalidArgument } from '../../domain/errors';
 import { checkBehaviourAnnotations } from '../../workloads/behaviour';
 import { cgroupParentProblem } from '../../pods/cgroup-parent';
@@ -34,7 +34,7 @@ export const runPodSandbox: Handler<RunPodSandboxRequest__Output, RunPodSandboxR
   // fakecri's own annotations are checked before anything is created.
   app.faults.checkAnnotations(annotations);
   checkBehaviourAnnotations(annotations);
-  const kept = (compact({ dns_config: config.dns_config, port_mappings: config.port_mappings, linux: config.linux }) ?? {}) as {
+  const kept = share(compact({ dns_config: config.dns_config, port_mappings: config.port_mappings, linux: config.linux }) ?? {}) as {
     linux?: { security_context?: { namespace_options?: unknown } };
   };
   const sandbox = app.sandboxes.run({

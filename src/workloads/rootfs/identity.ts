@@ -46,20 +46,58 @@ function readText(fs: ContainerFs, path: string): string {
 
 const isNumber = (s: string): boolean => /^[0-9]+$/.test(s);
 
+// /etc/passwd and /etc/group parsed, by their text: every container of an
+// image has the same files, read at its creation and again at its start, and
+// parsing them made most of what starting a container allocated. The entries
+// are shared: nothing changes them.
+interface Passwd {
+  entries: PasswdEntry[];
+  // Each line with a home field: its uid field (as written) and home.
+  homes: [string, string][];
+}
+const MAX_PARSED = 32;
+const parsedPasswd = new Map<string, Passwd>();
+const parsedGroup = new Map<string, GroupEntry[]>();
+
+function cached<T>(cache: Map<string, T>, text: string, parse: (text: string) => T): T {
+  let v = cache.get(text);
+  if (v === undefined) {
+    if (cache.size >= MAX_PARSED) cache.clear();
+    v = parse(text);
+    cache.set(text, v);
+  }
+  return v;
+}
+
+function readPasswd(fs: ContainerFs): Passwd {
+  return cached(parsedPasswd, readText(fs, '/etc/passwd'), (text) => {
+    const lines = text.split('\n').map((l) => l.split(':'));
+    return {
+      entries: lines.filter((f) => f.length >= 4 && isNumber(f[2]) && isNumber(f[3])).map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]) })),
+      homes: lines.filter((f) => f.length >= 6).map((f) => [f[2], f[5]]),
+    };
+  });
+}
+
 function passwd(fs: ContainerFs): PasswdEntry[] {
-  return readText(fs, '/etc/passwd')
-    .split('\n')
-    .map((l) => l.split(':'))
-    .filter((f) => f.length >= 4 && isNumber(f[2]) && isNumber(f[3]))
-    .map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]) }));
+  return readPasswd(fs).entries;
 }
 
 function groups(fs: ContainerFs): GroupEntry[] {
-  return readText(fs, '/etc/group')
-    .split('\n')
-    .map((l) => l.split(':'))
-    .filter((f) => f.length >= 3 && isNumber(f[2]))
-    .map((f) => ({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
+  return cached(parsedGroup, readText(fs, '/etc/group'), (text) =>
+    text
+      .split('\n')
+      .map((l) => l.split(':'))
+      .filter((f) => f.length >= 3 && isNumber(f[2]))
+      .map((f) => ({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) })),
+  );
+}
+
+// The user's home from the container's /etc/passwd, as runc sets HOME: the
+// first line of that uid; "/" when there is none, or no /etc/passwd.
+export function homeOf(fs: ContainerFs, uid: number): string {
+  for (const [u, home] of readPasswd(fs).homes) if (u !== '' && Number(u) === uid) return home || '/';
+  return '/';
 }
 
 // `fs` is the container's files seen by root; `imageUser` the image

@@ -67,6 +67,16 @@ function grow(up: Backend, bytes: number): () => void {
   return undo;
 }
 
+// What a memory layer asks of its store, one object for all of them: a
+// layer kept per container then holds no closures or path of its own.
+export interface LayerHost {
+  // Where the container's layer is persisted.
+  file(containerId: string): string;
+  // The layer changed: to be written out soon.
+  dirty(containerId: string): void;
+  now: () => number;
+}
+
 // The memory backend: a memory tree, charged to the Filesystem's capacity,
 // persisted as JSON in the state directory when it changed.
 export class MemoryLayer implements WritableLayer {
@@ -77,10 +87,17 @@ export class MemoryLayer implements WritableLayer {
   constructor(
     private readonly fs: Filesystem,
     private readonly key: string,
-    private readonly file: string,
-    private readonly onDirty: () => void,
-    private readonly now: () => number = Date.now,
+    private readonly containerId: string,
+    private readonly host: LayerHost,
   ) {}
+
+  private get file(): string {
+    return this.host.file(this.containerId);
+  }
+
+  private get now(): () => number {
+    return this.host.now;
+  }
 
   // At CreateContainer: the empty layer is its root directory, one inode.
   static create(fs: Filesystem, key: string): void {
@@ -154,7 +171,7 @@ export class MemoryLayer implements WritableLayer {
   private changed(): void {
     if (this.dirty) return;
     this.dirty = true;
-    this.onDirty();
+    this.host.dirty(this.containerId);
   }
 
   private space(): Space {
@@ -254,6 +271,9 @@ export class HostLayer implements WritableLayer {
 }
 
 function readPersisted(file: string) {
+  // A new container's layer has no file: asked, not thrown (an ENOENT is an
+  // Error with its stack, per container start).
+  if (!existsSync(file)) return undefined;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

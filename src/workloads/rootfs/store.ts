@@ -10,7 +10,7 @@ import { writableLayerKey } from '../../vfs/filesystems';
 import type { HostFilesystem } from '../../vfs/host-backend';
 import { ContainerRootfs, PodFiles, type RootfsHost, imageSubPath } from './container';
 import { type ImageFiles, populateImage } from './image-root';
-import { HostLayer, MemoryLayer, type WritableLayer } from './layer';
+import { HostLayer, type LayerHost, MemoryLayer, type WritableLayer } from './layer';
 import { MemTree } from './memory-tree';
 import { Rootfs } from './rootfs';
 import type { ProcSource } from './proc';
@@ -70,6 +70,11 @@ export class RootfsStore implements RootfsHost {
   // A background write-out in progress, a few layers per turn of the loop.
   private draining?: NodeJS.Immediate;
   private readonly dir: string;
+  private readonly layerHost: LayerHost = {
+    file: (id) => this.file(id),
+    dirty: (id) => this.markDirty(id),
+    now: () => this.now(),
+  };
 
   constructor(private readonly o: RootfsStoreOptions) {
     this.dir = join(o.stateDir, 'rootfs');
@@ -309,7 +314,7 @@ export class RootfsStore implements RootfsHost {
   private makeLayer(containerId: string): WritableLayer {
     const key = writableLayerKey(containerId);
     if (this.backend === 'host') return new HostLayer(this.o.containerfs as HostFilesystem, key);
-    return new MemoryLayer(this.o.containerfs, key, this.file(containerId), () => this.markDirty(containerId), () => this.now());
+    return new MemoryLayer(this.o.containerfs, key, containerId, this.layerHost);
   }
 
   private markDirty(containerId?: string): void {
