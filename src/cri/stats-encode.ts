@@ -2,7 +2,7 @@ import type { App } from '../app';
 import { nowNanos } from '../domain/clock';
 import type { Container } from '../store/container';
 import type { Sandbox } from '../store/sandbox';
-import { type Figures, newFigures } from '../stats/model';
+import { type Figures, newFigures, podSums } from '../stats/model';
 import { type Encoded, ItemEncoder, Wire, varintSize } from './encode';
 
 // ListContainerStats and ListPodSandboxStats, encoded straight from the stats
@@ -40,9 +40,11 @@ class Shared {
   // The writable layers' FilesystemIdentifier, encoded whole.
   readonly fsId: Buffer;
   readonly eth0 = Buffer.from('eth0');
-  // Scratch for one container's figures, and a pod's (see podFigures).
+  // Scratch for one container's figures, a pod's (see podFigures) and
+  // their sums.
   readonly f = newFigures();
   readonly pod: Figures[] = [];
+  readonly sums = newFigures();
 
   constructor(app: App) {
     const ns = nowNanos();
@@ -137,14 +139,7 @@ function podFigures(app: App, containers: Container[], sh: Shared): Figures[] {
 function writePodSandboxStats(w: Wire, app: App, s: Sandbox, containers: Container[], sh: Shared): void {
   const attributes = sandboxAttributes.encode(s);
   const figures = podFigures(app, containers, sh);
-  let cpuTime = 0;
-  let cpuNanoCores = 0;
-  let memory = 0;
-  for (let i = 0; i < containers.length; i++) {
-    cpuTime += figures[i].cpuCoreNanoSeconds;
-    cpuNanoCores += figures[i].cpuNanoCores;
-    memory += figures[i].memoryBytes;
-  }
+  const { cpuCoreNanoSeconds: cpuTime, cpuNanoCores, memoryBytes: memory } = podSums(figures, containers.length, sh.sums);
   const expect = 200 + containers.length * CONTAINER_BYTES;
   w.open(1, attributes.length + expect);
   w.bytes(1, attributes);

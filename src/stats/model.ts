@@ -35,6 +35,21 @@ export interface Figures {
 
 export const newFigures = (): Figures => ({ cpuNanoCores: 0, cpuCoreNanoSeconds: 0, memoryBytes: 0, layerBytes: 0, layerInodes: 0 });
 
+// What a pod's stats sum over its running containers.
+export type PodSums = Pick<Figures, 'cpuNanoCores' | 'cpuCoreNanoSeconds' | 'memoryBytes'>;
+
+// The sums of the first `n` of a pod's containers' figures, into `out`:
+// the one place both the stats lists and the unary RPCs add them up.
+export function podSums(figures: readonly Figures[], n: number, out: PodSums): PodSums {
+  out.cpuNanoCores = out.cpuCoreNanoSeconds = out.memoryBytes = 0;
+  for (let i = 0; i < n; i++) {
+    out.cpuNanoCores += figures[i].cpuNanoCores;
+    out.cpuCoreNanoSeconds += figures[i].cpuCoreNanoSeconds;
+    out.memoryBytes += figures[i].memoryBytes;
+  }
+  return out;
+}
+
 export interface StatsSources {
   // CPU and memory of a container at `nowMs`, from the runner's live entry
   // (kept as the container starts, stops and changes behaviour), written
@@ -74,24 +89,27 @@ export class StatsModel {
   }
 
   container(c: Container, nowMs = Date.now()): ContainerUsage {
-    const f = this.read(c, nowMs, newFigures());
+    return this.usage(this.read(c, nowMs, newFigures()));
+  }
+
+  sandbox(s: Sandbox, nowMs = Date.now()): SandboxUsage {
+    const containers = this.running(s);
+    const figures = containers.map((c) => this.read(c, nowMs, newFigures()));
+    const sums = podSums(figures, figures.length, newFigures());
+    return {
+      cpuCoreNanoSeconds: BigInt(sums.cpuCoreNanoSeconds),
+      cpuNanoCores: sums.cpuNanoCores,
+      memoryWorkingSetBytes: sums.memoryBytes,
+      containers: containers.map((c, i) => ({ container: c, usage: this.usage(figures[i]) })),
+    };
+  }
+
+  private usage(f: Figures): ContainerUsage {
     return {
       cpuCoreNanoSeconds: BigInt(f.cpuCoreNanoSeconds),
       cpuNanoCores: f.cpuNanoCores,
       memoryWorkingSetBytes: f.memoryBytes,
       writableLayer: { mountpoint: this.src.containerfsMountpoint, usedBytes: f.layerBytes, inodesUsed: f.layerInodes },
     };
-  }
-
-  sandbox(s: Sandbox, nowMs = Date.now()): SandboxUsage {
-    const out: SandboxUsage = { cpuCoreNanoSeconds: 0n, cpuNanoCores: 0, memoryWorkingSetBytes: 0, containers: [] };
-    for (const c of this.running(s)) {
-      const usage = this.container(c, nowMs);
-      out.cpuCoreNanoSeconds += usage.cpuCoreNanoSeconds;
-      out.cpuNanoCores += usage.cpuNanoCores;
-      out.memoryWorkingSetBytes += usage.memoryWorkingSetBytes;
-      out.containers.push({ container: c, usage });
-    }
-    return out;
   }
 }
