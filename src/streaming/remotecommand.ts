@@ -39,12 +39,14 @@ export async function runCommand(
   // A client gone mid-write fails the write; the process sees EPIPE.
   for (const s of [ch.stdin, ch.stdout, ch.stderr, ch.resize, ch.error]) s?.on('error', () => {});
   const limited = maxStreamBytes > 0 ? capStreams(ch, maxStreamBytes, signal) : undefined;
+  const sizes = ch.resize && req.tty ? await firstSize(terminalSizes(ch.resize)) : undefined;
   const io = {
     stdin: limited?.stdin ?? ch.stdin,
     stdout: limited?.stdout ?? ch.stdout,
     stderr: req.tty ? undefined : (limited?.stderr ?? ch.stderr),
     tty: req.tty,
-    resizes: ch.resize && req.tty ? await firstSizeFirst(terminalSizes(ch.resize)) : undefined,
+    size: sizes?.first,
+    resizes: sizes?.rest,
     signal: limited?.signal ?? signal,
   };
   let status: Status;
@@ -101,18 +103,26 @@ function capStreams(ch: CommandChannels, limit: number, client: AbortSignal) {
 // A client sends its window's size right after opening its streams; a
 // runtime's exec starts the process later than that. Waiting a moment for
 // the first size gives the command a terminal of the client's size from its
-// start, as `stty size` there shows.
+// start, as `stty size` there shows. The first is handed over as a value,
+// set before the command starts, not as one more of the sizes to follow.
 const FIRST_SIZE_MS = 250;
 
-async function firstSizeFirst<T>(sizes: AsyncGenerator<T>): Promise<AsyncIterable<T>> {
-  const first = sizes.next();
+async function firstSize<T>(sizes: AsyncGenerator<T>): Promise<{ first?: T; rest: AsyncIterable<T> }> {
+  const next = sizes.next();
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([first, new Promise((resolve) => (timer = setTimeout(resolve, FIRST_SIZE_MS)))]);
+  const came = await Promise.race([next.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), FIRST_SIZE_MS)))]);
   clearTimeout(timer);
-  return (async function* () {
-    const r = await first;
-    if (r.done) return;
-    yield r.value;
-    yield* sizes;
-  })();
+  if (came) {
+    const r = await next;
+    return { first: r.done ? undefined : r.value, rest: sizes };
+  }
+  // Late: it comes as the first of the changes.
+  return {
+    rest: (async function* () {
+      const r = await next;
+      if (r.done) return;
+      yield r.value;
+      yield* sizes;
+    })(),
+  };
 }

@@ -31,6 +31,8 @@ export function execStdio(io: StreamIo): ExecStdio {
     };
   }
   const tty = new Tty(stdout);
+  // Set before the command starts: `stty size` first thing sees it.
+  if (io.size) tty.setSize(io.size.height, io.size.width);
   const typing = io.stdin ? typeInto(tty, new ReadableIn(io.stdin)) : undefined;
   const resizing = io.resizes ? followResizes(tty, io.resizes) : undefined;
   return {

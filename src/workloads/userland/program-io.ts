@@ -82,6 +82,7 @@ export class ProgramIo {
     if (io.stderr && !this.tty) sinks.push([this.err, nodeOut(io.stderr, io.signal)]);
     for (const [f, s] of sinks) f.sinks.add(s);
     const feeding = io.stdin ? this.feed(new ReadableIn(io.stdin)) : undefined;
+    if (this.tty && io.size) this.tty.setSize(io.size.height, io.size.width);
     const resizing = this.tty && io.resizes ? followResizes(this.tty, io.resizes) : undefined;
     return new Promise((resolve) => {
       const detach = () => {

@@ -10,6 +10,9 @@ export interface StreamIo {
   stderr?: Writable;
   // A terminal: output LF→CRLF, `stty size`, `[ -t 0 ]` true, ^C.
   tty: boolean;
+  // The terminal's size when the command starts (the client's first
+  // resize), then its changes.
+  size?: { width: number; height: number };
   resizes?: AsyncIterable<{ width: number; height: number }>;
   // The client went: exec kills what it started; attach detaches.
   signal: AbortSignal;
