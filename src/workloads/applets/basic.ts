@@ -3,6 +3,7 @@ import { formatFloat } from './common/cformat';
 import { escapeAtEcho } from './common/escape';
 import { NumberError, parseUnsigned } from './common/numbers';
 import { type Tool, applet, toBin } from './common/tool';
+import type { Applet } from './types';
 
 // The small ones: true false echo yes seq sleep usleep basename dirname pwd.
 
@@ -149,14 +150,7 @@ export function sleepMs(argv: readonly string[]): number | undefined {
   return seconds * 1000;
 }
 
-export const sleep = applet(async (t) => {
-  // Plainly valid arguments (a loop's `sleep .1`) are read without a frame
-  // of their own that the sleep would keep alive.
-  const ms = sleepMs(t.args);
-  if (ms !== undefined && ms !== Infinity) {
-    await t.ctx.sleep(ms);
-    return 0;
-  }
+export const sleep: Applet = applet(async (t) => {
   let args = [...t.args];
   if (args[0] === '--') args = args.slice(1);
   if (args.length === 0) return t.usage();
@@ -168,6 +162,12 @@ export const sleep = applet(async (t) => {
   await t.ctx.sleep(seconds * 1000);
   return 0;
 });
+// A plainly valid finite duration (a loop's `sleep .1`) is slept by the
+// launcher; the rest (usage, range errors, inf) by the applet.
+sleep.waits = (argv) => {
+  const ms = sleepMs(argv.slice(1));
+  return ms === Infinity ? undefined : ms;
+};
 
 export const usleep = applet(async (t) => {
   if (t.args.length === 0) return t.usage();

@@ -117,4 +117,11 @@ export interface ContainerInfo {
 // An applet answers its exit status (0–255). It writes its own messages to
 // stderr in busybox's words; an FsError it does not catch is reported by the
 // caller as `${argv0}: ${err.path}: ${err.message}` with status 1.
-export type Applet = (ctx: AppletContext) => Promise<number>;
+export interface Applet {
+  (ctx: AppletContext): Promise<number>;
+  // An applet that only waits (sleep) may say from its argv alone how long,
+  // in ms: the launcher then sleeps its process without building it a
+  // context, and a loop's `sleep .1` keeps that much less alive while it
+  // waits. Undefined: run the applet.
+  waits?(argv: readonly string[]): number | undefined;
+}

@@ -77,7 +77,8 @@ export class ProgramClock implements Clock {
     this.t = Math.max(this.t, u.t);
   }
 
-  async sleep(ms: number, signal: AbortSignal): Promise<void> {
+  // Not async: a frame here would stay alive for the whole sleep.
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
     const replaying = this.replaying();
     this.sleeps++;
     this.n = 0;
@@ -86,10 +87,7 @@ export class ProgramClock implements Clock {
     if (typeof u !== 'number' && this.sleeps === u.sleeps) this.t = u.t;
     else this.t = Math.max(this.t, replaying ? this.t : Date.now()) + ms;
     const wait = this.t - Date.now();
-    if (wait > 0) await longSleep(wait, signal);
-    else {
-      await new Promise((r) => setImmediate(r));
-      if (signal.aborted) throw signal.reason;
-    }
+    if (wait > 0) return longSleep(wait, signal);
+    return new Promise((resolve, reject) => setImmediate(() => (signal.aborted ? reject(signal.reason) : resolve())));
   }
 }

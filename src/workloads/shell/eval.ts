@@ -18,83 +18,122 @@ import { traceCommand } from './xtrace';
 
 export const evaluator: Evaluator = { evalNode, substitute };
 
-export async function evalNode(sh: Shell, n: Node, flags: number): Promise<number> {
-  const wait = sh.step();
+// Every command a loop runs waits inside one evalNode per level, and a
+// suspended async function keeps all its registers alive: when there is no
+// slice to wait for and no `set -e` or `-n`, it is no frame at all, and
+// the cases are in functions of their own.
+export function evalNode(sh: Shell, n: Node, flags: number): Promise<number> {
+  try {
+    const wait = sh.step();
+    if (wait || sh.opts.e || sh.opts.n) return evalNodeAfter(sh, wait, n, flags);
+    return evalKind(sh, n, flags).then(sh.setStatus);
+  } catch (err) {
+    // As an async function would: a failure is a rejection, never a throw.
+    return Promise.reject(err);
+  }
+}
+
+async function evalNodeAfter(sh: Shell, wait: Promise<void> | undefined, n: Node, flags: number): Promise<number> {
   if (wait) await wait;
   if (sh.opts.n && !sh.root.interactive) return sh.status;
-  let status: number;
-  let checkexit = false;
+  const status = await evalKind(sh, n, flags);
+  sh.status = status;
+  if (status !== 0 && CHECKS_EXIT[n.t] && !(flags & TESTED) && sh.opts.e) throw new ExitSignal(status);
+  return status;
+}
+
+// The nodes whose failure `set -e` acts on (ash's evaltree checkexit);
+// lists, loops and conditionals pass their commands' on.
+const CHECKS_EXIT: Readonly<Record<Node['t'], boolean>> = {
+  simple: true,
+  pipe: true,
+  bg: true,
+  sub: true,
+  seq: false,
+  and: false,
+  or: false,
+  not: false,
+  redir: false,
+  if: false,
+  while: false,
+  until: false,
+  for: false,
+  case: false,
+  func: false,
+};
+
+const ZERO = Promise.resolve(0);
+
+function evalKind(sh: Shell, n: Node, flags: number): Promise<number> {
   switch (n.t) {
     case 'simple':
-      status = await evalSimple(sh, n, flags);
-      checkexit = true;
-      break;
-    case 'seq': {
-      const last = n.list.length - 1;
-      for (let i = 0; i < last; i++) await evalNode(sh, n.list[i], flags & TESTED);
-      status = await evalNode(sh, n.list[last], flags);
-      break;
-    }
+      return plainCommand(sh, n, flags) ?? evalSimple(sh, n, flags);
+    case 'seq':
+      return evalSeq(sh, n.list, flags);
     case 'and':
-    case 'or': {
-      const left = await evalNode(sh, n.left, TESTED);
-      status = (left === 0) === (n.t === 'and') ? await evalNode(sh, n.right, flags) : left;
-      break;
-    }
+    case 'or':
+      return evalAndOr(sh, n.t === 'and', n.left, n.right, flags);
     case 'not':
-      status = (await evalNode(sh, n.body, TESTED)) === 0 ? 1 : 0;
-      break;
+      return evalNot(sh, n.body);
     case 'pipe':
-      status = await evalPipe(sh, n.cmds, false, '');
-      checkexit = true;
-      break;
+      return evalPipe(sh, n.cmds, false, '');
     case 'bg':
-      if (n.body.t === 'pipe') await evalPipe(sh, n.body.cmds, true, n.text);
-      else await evalBackground(sh, n.body, n.text);
-      status = 0;
-      checkexit = true;
-      break;
+      return evalBg(sh, n.body, n.text);
     case 'sub':
       sh.lineno = n.line;
-      status = await evalSubshell(sh, n.body, flags);
-      checkexit = true;
-      break;
-    case 'redir': {
-      sh.lineno = n.line;
-      const saved = await applyRedirs(sh, n.redirs, false);
-      if (saved === null) status = 1;
-      else {
-        try {
-          status = await evalNode(sh, n.body, flags & TESTED);
-        } finally {
-          restoreRedirs(sh, saved);
-        }
-      }
-      break;
-    }
+      return evalSubshell(sh, n.body, flags);
+    case 'redir':
+      return evalRedirected(sh, n, flags);
     case 'if':
-      if ((await evalNode(sh, n.cond, TESTED)) === 0) status = await evalNode(sh, n.then, flags);
-      else if (n.else) status = await evalNode(sh, n.else, flags);
-      else status = 0;
-      break;
+      return evalIf(sh, n, flags);
     case 'while':
     case 'until':
-      status = await evalLoop(sh, n.t === 'while', n.cond, n.body, flags);
-      break;
+      return evalLoop(sh, n.t === 'while', n.cond, n.body, flags);
     case 'for':
-      status = await evalFor(sh, n.name, n.words, n.body, n.line, flags);
-      break;
+      return evalFor(sh, n.name, n.words, n.body, n.line, flags);
     case 'case':
-      status = await evalCase(sh, n, flags);
-      break;
+      return evalCase(sh, n, flags);
     case 'func':
       sh.funcs.set(n.name, n.body);
-      status = 0;
-      break;
+      return ZERO;
   }
-  sh.status = status;
-  if (checkexit && status !== 0 && !(flags & TESTED) && sh.opts.e) throw new ExitSignal(status);
-  return status;
+}
+
+async function evalSeq(sh: Shell, list: readonly Node[], flags: number): Promise<number> {
+  const last = list.length - 1;
+  for (let i = 0; i < last; i++) await evalNode(sh, list[i], flags & TESTED);
+  return evalNode(sh, list[last], flags);
+}
+
+async function evalAndOr(sh: Shell, and: boolean, left: Node, right: Node, flags: number): Promise<number> {
+  const status = await evalNode(sh, left, TESTED);
+  return (status === 0) === and ? evalNode(sh, right, flags) : status;
+}
+
+async function evalNot(sh: Shell, body: Node): Promise<number> {
+  return (await evalNode(sh, body, TESTED)) === 0 ? 1 : 0;
+}
+
+async function evalBg(sh: Shell, body: Node, text: string): Promise<number> {
+  if (body.t === 'pipe') await evalPipe(sh, body.cmds, true, text);
+  else await evalBackground(sh, body, text);
+  return 0;
+}
+
+async function evalRedirected(sh: Shell, n: Extract<Node, { t: 'redir' }>, flags: number): Promise<number> {
+  sh.lineno = n.line;
+  const saved = await applyRedirs(sh, n.redirs, false);
+  if (saved === null) return 1;
+  try {
+    return await evalNode(sh, n.body, flags & TESTED);
+  } finally {
+    restoreRedirs(sh, saved);
+  }
+}
+
+async function evalIf(sh: Shell, n: Extract<Node, { t: 'if' }>, flags: number): Promise<number> {
+  if ((await evalNode(sh, n.cond, TESTED)) === 0) return evalNode(sh, n.then, flags);
+  return n.else ? evalNode(sh, n.else, flags) : 0;
 }
 
 async function evalLoop(sh: Shell, isWhile: boolean, cond: Node, body: Node, flags: number): Promise<number> {
@@ -255,6 +294,23 @@ export async function substitute(sh: Shell, body: Node | null): Promise<string> 
   return out.text();
 }
 
+// A command of plain words and nothing more (a loop's `sleep .1`), found
+// in PATH: run as evalSimple would, without a frame of its own held for
+// the command's life. Undefined when there is more to it.
+function plainCommand(sh: Shell, n: Simple, flags: number): Promise<number> | undefined {
+  const words = n.words;
+  if (words.length === 0 || n.assigns.length > 0 || n.redirs.length > 0 || sh.opts.x) return undefined;
+  const argv: string[] = [];
+  for (const w of words) {
+    if (w.lit === undefined) return undefined;
+    argv.push(w.lit);
+  }
+  if (builtinKind(argv[0], sh) !== 'external') return undefined;
+  sh.lineno = n.line;
+  sh.substStatus = 0;
+  return runExternal(sh, argv, undefined, !!(flags & EXIT) && !hasTraps(sh));
+}
+
 async function evalSimple(sh: Shell, n: Simple, flags: number): Promise<number> {
   sh.lineno = n.line;
   sh.substStatus = 0;
@@ -292,8 +348,12 @@ async function evalSimple(sh: Shell, n: Simple, flags: number): Promise<number> 
     switch (kind) {
       case 'function':
         return await callFunction(sh, sh.funcs.get(name)!, argv, flags);
-      case 'external':
-        return await runExternal(sh, argv, env, !!(flags & EXIT) && !hasTraps(sh));
+      case 'external': {
+        const run = runExternal(sh, argv, env, !!(flags & EXIT) && !hasTraps(sh));
+        // With nothing to undo after it, this frame need not wait for the
+        // command (a loop's `sleep .1`).
+        return saved ? await run : run;
+      }
       default: {
         const status = await runBuiltin(sh, kind, argv);
         // `exec` with only redirections makes them permanent.

@@ -46,16 +46,17 @@ export function runApplet(sh: Shell, argv: string[]): Promise<number> {
   return run(sh, argv, options(sh, undefined, true, false));
 }
 
-async function run(sh: Shell, argv: string[], opts: RunOptions): Promise<number> {
-  try {
-    return await sh.guard(sh.ctx.run(argv, opts));
-  } catch (err) {
-    if (!isFsError(err)) throw err;
-    // Not found, or not executable: the command never started. A failed
-    // PATH search is 127 whatever its error (ash's find_command); a path
-    // that cannot be run is 126 (shellexec).
-    const notFound = err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP' || err.code === 'ENAMETOOLONG';
-    await sh.msg(`${argv[0]}: ${notFound ? 'not found' : err.message}`);
-    return notFound || !argv[0].includes('/') ? 127 : 126;
-  }
+// Not async: a frame here would wait for the whole command.
+function run(sh: Shell, argv: string[], opts: RunOptions): Promise<number> {
+  return sh.guard(sh.ctx.run(argv, opts)).then(undefined, (err) => notRun(sh, argv, err));
+}
+
+async function notRun(sh: Shell, argv: string[], err: unknown): Promise<number> {
+  if (!isFsError(err)) throw err;
+  // Not found, or not executable: the command never started. A failed
+  // PATH search is 127 whatever its error (ash's find_command); a path
+  // that cannot be run is 126 (shellexec).
+  const notFound = err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP' || err.code === 'ENAMETOOLONG';
+  await sh.msg(`${argv[0]}: ${notFound ? 'not found' : err.message}`);
+  return notFound || !argv[0].includes('/') ? 127 : 126;
 }

@@ -138,6 +138,8 @@ export class Shell {
   funcs: Map<string, Node>;
   opts: Options;
   status = 0;
+  // $? once a command ends (evalNode's fast path), made once per shell.
+  readonly setStatus = (status: number): number => (this.status = status);
   // The status of the last $(...) of the current command (ash's back_exitstatus).
   substStatus = 0;
   bgPid = 0;

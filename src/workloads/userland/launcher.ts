@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { type AppletContext, type CommandLookup, type ContainerInfo, NO_WAIT, type RunOptions } from '../applets/types';
 import { emptyIn, nullOut } from '../procs/streams';
-import { type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS } from '../procs/types';
+import { type Clock, type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS } from '../procs/types';
 import { DEFAULT_PATH, resolvePath } from '../rootfs/path';
 import { type ContainerFs, isFsError } from '../rootfs/types';
 import { type ResolveOptions, type Target, caller, resolveCommand } from './resolve';
@@ -42,8 +42,9 @@ export class Launcher {
 
   // Starts argv as a new process (or in options.process with inProcess) and
   // answers its wait status. Rejects with FsError ENOENT/EACCES before
-  // anything starts.
-  async start(argv: readonly string[], options: StartOptions): Promise<number> {
+  // anything starts. Not async, nor is what it hands on to: a frame held
+  // here for the command's life is kept alive by every sleeping loop.
+  start(argv: readonly string[], options: StartOptions): Promise<number> {
     const io: Io = {
       env: options.env ?? { PATH: DEFAULT_PATH },
       cwd: options.cwd ?? '/',
@@ -55,32 +56,62 @@ export class Launcher {
     };
     const owner = options.process ?? options.parent;
     const identity = owner?.identity ?? options.identity;
-    const target = resolveCommand(this.o, argv, io, identity);
-    const inPlace = options.inProcess && owner;
-    const proc = inPlace ? owner : this.o.info.procs.spawn({ argv, parent: owner, identity });
-    if (inPlace && options.exec) proc.setArgv(target.argv);
-    options.onSpawn?.(proc);
-    options.onStart?.(proc);
-    const status = await this.runIn(proc, target, io);
-    if (!inPlace) proc.exit(status);
+    try {
+      const target = resolveCommand(this.o, argv, io, identity);
+      const inPlace = options.inProcess && owner;
+      const proc = inPlace ? owner : this.o.info.procs.spawn({ argv, parent: owner, identity });
+      if (inPlace && options.exec) proc.setArgv(target.argv);
+      options.onSpawn?.(proc);
+      options.onStart?.(proc);
+      const ms = target.applet.waits?.(target.argv);
+      return ms === undefined ? this.runIn(proc, target, io, !inPlace) : this.waitIn(proc, ms, !inPlace);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  // `exits`: the process is this command's own, and ends with it.
+  private async runIn(proc: Process, target: Target, io: Io, exits: boolean): Promise<number> {
+    let status: number;
+    try {
+      status = await target.applet(this.context(proc, target.argv, io));
+    } catch (err) {
+      status = await this.failed(proc, target, io, err);
+    }
+    if (exits) proc.exit(status);
     return status;
   }
 
-  private async runIn(proc: Process, target: Target, io: Io): Promise<number> {
+  // An applet that only waits (Applet.waits): its process sleeps, as
+  // sleepIn, in this one frame.
+  private async waitIn(proc: Process, ms: number, exits: boolean): Promise<number> {
+    let status = 0;
+    blocking();
     try {
-      return await target.applet(this.context(proc, target.argv, io));
+      await this.o.info.clock.sleep(ms, proc.killed);
+      const wait = nextSlice();
+      if (wait) await wait;
+      if (proc.killed.aborted) throw proc.killed.reason;
     } catch (err) {
-      if (err instanceof Killed) return 128 + SIGNALS[err.signal];
-      if (proc.killed.aborted) return 128 + SIGNALS[(proc.killed.reason as Killed).signal];
-      // A write to a pipe nobody reads: SIGPIPE, whose default kills.
-      if (isFsError(err, 'EPIPE')) return 128 + SIGNALS.PIPE;
-      if (isFsError(err)) {
-        const name = posix.basename(target.argv[0]);
-        await io.stderr.write(err.path ? `${name}: ${err.path}: ${err.message}\n` : `${name}: ${err.message}\n`).catch(() => {});
-        return 1;
-      }
-      throw err;
+      status = await this.failed(proc, undefined, undefined, err);
     }
+    if (exits) proc.exit(status);
+    return status;
+  }
+
+  // What an applet's failure makes its status; what is not the process's
+  // own failure goes on up.
+  private async failed(proc: Process, target: Target | undefined, io: Io | undefined, err: unknown): Promise<number> {
+    if (err instanceof Killed) return 128 + SIGNALS[err.signal];
+    if (proc.killed.aborted) return 128 + SIGNALS[(proc.killed.reason as Killed).signal];
+    // A write to a pipe nobody reads: SIGPIPE, whose default kills.
+    if (isFsError(err, 'EPIPE')) return 128 + SIGNALS.PIPE;
+    if (isFsError(err) && target && io) {
+      const name = posix.basename(target.argv[0]);
+      await io.stderr.write(err.path ? `${name}: ${err.path}: ${err.message}\n` : `${name}: ${err.message}\n`).catch(() => {});
+      return 1;
+    }
+    throw err;
   }
 
   private context(proc: Process, argv: readonly string[], io: Io): AppletContext {
@@ -113,12 +144,8 @@ class ProcessContext implements AppletContext {
     this.container = launcher.info;
   }
 
-  async sleep(ms: number): Promise<void> {
-    blocking();
-    await this.container.clock.sleep(ms, this.proc.killed);
-    // A timer wakes its sleeper outside any slice: it waits for one, so
-    // that a thousand timers firing at once cannot hold the event loop.
-    await this.slice();
+  sleep(ms: number): Promise<void> {
+    return sleepIn(this.container.clock, this.proc, ms);
   }
 
   yield(): Promise<void> {
@@ -153,13 +180,17 @@ class ProcessContext implements AppletContext {
   private check(): void {
     if (this.proc.killed.aborted) throw this.proc.killed.reason;
   }
+}
 
-  private async slice(): Promise<void> {
-    const wait = nextSlice();
-    if (wait) {
-      await wait;
-      this.check();
-    }
+async function sleepIn(clock: Clock, proc: Process, ms: number): Promise<void> {
+  blocking();
+  await clock.sleep(ms, proc.killed);
+  // A timer wakes its sleeper outside any slice: it waits for one, so
+  // that a thousand timers firing at once cannot hold the event loop.
+  const wait = nextSlice();
+  if (wait) {
+    await wait;
+    if (proc.killed.aborted) throw proc.killed.reason;
   }
 }
 
