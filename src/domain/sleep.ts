@@ -2,10 +2,19 @@
 // are taken in steps, so a 30-day timeout is 30 days.
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-// A timer that an AbortSignal can cut short (rejecting with its reason).
+// What can cut a wait short: an AbortSignal, or something as small that
+// says the same (a process's death, workloads/procs/table.ts).
+export interface Interrupt {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+// A timer that an Interrupt can cut short (rejecting with its reason).
 // The abort listener goes when the timer fires, so loops that sleep on one
 // long-lived signal do not pile listeners up.
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+export const sleep = (ms: number, signal?: Interrupt): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = longTimeout(() => {

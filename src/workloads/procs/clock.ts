@@ -1,8 +1,8 @@
-import { sleep as delay } from '../../domain/sleep';
+import { type Interrupt, sleep as delay } from '../../domain/sleep';
 import type { Clock } from './types';
 
 // domain/sleep takes waits past Node's 2^31 ms timer limit in steps.
-export const longSleep = (ms: number, signal: AbortSignal): Promise<void> => delay(Math.max(0, ms), signal);
+export const longSleep = (ms: number, signal: Interrupt): Promise<void> => delay(Math.max(0, ms), signal);
 
 export const realClock: Clock = {
   now: () => Date.now(),
@@ -78,7 +78,7 @@ export class ProgramClock implements Clock {
   }
 
   // Not async: a frame here would stay alive for the whole sleep.
-  sleep(ms: number, signal: AbortSignal): Promise<void> {
+  sleep(ms: number, signal: Interrupt): Promise<void> {
     const replaying = this.replaying();
     this.sleeps++;
     this.n = 0;

@@ -1,7 +1,39 @@
+import type { Interrupt } from '../../domain/sleep';
 import { DEFAULT_IGNORED, type Identity, Killed, type Process, type ProcessInfo, type ProcessTable, type SignalName, type SpawnOptions } from './types';
 
 // Highest pid handed out before wrapping, as the kernel's pid_max.
 const PID_MAX = 4194304;
+
+// A process's end by a signal, as an Interrupt: the listeners are the
+// waits under way (one, mostly), kept in an array.
+class Death implements Interrupt {
+  reason: Killed | undefined;
+  private listeners: (() => void)[] | undefined;
+
+  get aborted(): boolean {
+    return this.reason !== undefined;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const l = this.listeners;
+    const i = l ? l.indexOf(listener) : -1;
+    if (i < 0) return;
+    l![i] = l![l!.length - 1];
+    l!.pop();
+  }
+
+  die(reason: Killed): void {
+    if (this.reason) return;
+    this.reason = reason;
+    const l = this.listeners;
+    this.listeners = undefined;
+    if (l) for (const f of l) f();
+  }
+}
 
 class Proc implements Process {
   readonly ppid: number;
@@ -10,7 +42,8 @@ class Proc implements Process {
   readonly gid: number;
   readonly startMs: number;
   state: ProcessInfo['state'] = 'running';
-  private readonly abort = new AbortController();
+  readonly death = new Death();
+  private abort?: AbortController;
   private dispositions?: Map<SignalName, 'ignore' | 'handle'>;
   private pending: SignalName[] = [];
   private listeners?: Set<() => void>;
@@ -39,6 +72,12 @@ class Proc implements Process {
   }
 
   get killed(): AbortSignal {
+    if (!this.abort) {
+      const abort = (this.abort = new AbortController());
+      const death = this.death;
+      if (death.reason) abort.abort(death.reason);
+      else death.addEventListener('abort', () => abort.abort(death.reason));
+    }
     return this.abort.signal;
   }
 
@@ -80,7 +119,7 @@ class Proc implements Process {
   }
 
   private terminate(sig: SignalName): void {
-    if (!this.abort.signal.aborted) this.abort.abort(new Killed(sig));
+    this.death.die(new Killed(sig));
   }
 
   exit(status: number): void {

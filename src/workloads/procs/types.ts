@@ -1,3 +1,4 @@
+import type { Interrupt } from '../../domain/sleep';
 import type { Chunk } from '../rootfs/types';
 
 // The processes of one container, as its program, ExecSync and exec see
@@ -99,7 +100,7 @@ export interface Terminal {
 export interface Clock {
   now(): number; // ms since the epoch
   // Resolves after `ms` on this clock; rejects with signal.reason when it aborts.
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  sleep(ms: number, signal: Interrupt): Promise<void>;
   // True while the program re-runs what it already did before a restart:
   // its output and its file writes are dropped then, as they happened already.
   replaying(): boolean;
@@ -135,6 +136,10 @@ export interface Process extends ProcessInfo {
   // Aborted with a Killed reason when a signal terminates the process (its
   // default action, or SIGKILL). Pass it to every wait.
   readonly killed: AbortSignal;
+  // The same, lighter: `killed` is an AbortSignal (an EventTarget, a Map,
+  // listener records), made only when asked for. A loop's every `sleep`
+  // and step looks at this instead.
+  readonly death: Interrupt;
   // How the process disposes of each signal. 'default' terminates it (or is
   // ignored, see DEFAULT_IGNORED); for the container's pid 1 'default' is
   // ignored too, as the kernel does for a namespace's init, except KILL.

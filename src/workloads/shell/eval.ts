@@ -10,7 +10,7 @@ import { runExternal } from './external';
 import { Fd, streamFd } from './fds';
 import { matchPattern } from './pattern';
 import { applyRedirs, restoreRedirs } from './redirect';
-import { EXIT, type Evaluator, ExitSignal, LIMITS, LoopSignal, ReturnSignal, type Shell, ShellError, TESTED } from './shell';
+import { EXIT, type Evaluator, LIMITS, LoopSignal, ReturnSignal, type Shell, ShellError, TESTED } from './shell';
 import { EXPORT, type Saved } from './vars';
 import { traceCommand } from './xtrace';
 
@@ -20,13 +20,13 @@ export const evaluator: Evaluator = { evalNode, substitute };
 
 // Every command a loop runs waits inside one evalNode per level, and a
 // suspended async function keeps all its registers alive: when there is no
-// slice to wait for and no `set -e` or `-n`, it is no frame at all, and
-// the cases are in functions of their own.
+// slice to wait for, it is no frame at all, and the cases are in functions
+// of their own.
 export function evalNode(sh: Shell, n: Node, flags: number): Promise<number> {
   try {
     const wait = sh.step();
-    if (wait || sh.opts.e || sh.opts.n) return evalNodeAfter(sh, wait, n, flags);
-    return evalKind(sh, n, flags).then(sh.setStatus);
+    if (wait || sh.opts.n) return evalNodeAfter(sh, wait, n, flags);
+    return evalKind(sh, n, flags).then(CHECKS_EXIT[n.t] && !(flags & TESTED) ? sh.setStatusErrexit : sh.setStatus);
   } catch (err) {
     // As an async function would: a failure is a rejection, never a throw.
     return Promise.reject(err);
@@ -37,13 +37,12 @@ async function evalNodeAfter(sh: Shell, wait: Promise<void> | undefined, n: Node
   if (wait) await wait;
   if (sh.opts.n && !sh.root.interactive) return sh.status;
   const status = await evalKind(sh, n, flags);
-  sh.status = status;
-  if (status !== 0 && CHECKS_EXIT[n.t] && !(flags & TESTED) && sh.opts.e) throw new ExitSignal(status);
-  return status;
+  return CHECKS_EXIT[n.t] && !(flags & TESTED) ? sh.setStatusErrexit(status) : sh.setStatus(status);
 }
 
-// The nodes whose failure `set -e` acts on (ash's evaltree checkexit);
-// lists, loops and conditionals pass their commands' on.
+// The nodes whose failure `set -e` acts on (ash's evaltree checkexit),
+// as -e stands when they end; lists, loops and conditionals pass their
+// commands' on.
 const CHECKS_EXIT: Readonly<Record<Node['t'], boolean>> = {
   simple: true,
   pipe: true,

@@ -181,6 +181,9 @@ describe('sh -c', () => {
       ['set -e; false || true; if false; then :; fi; ! true; false && true; echo survived', 'survived\n'],
       ['set -e; f() { false; echo no; }; f; echo no', '', 1],
       ['set -e; (false); echo no', '', 1],
+      // -e as it stands when the command ends, as dash and ash read it.
+      ['f() { set -e; return 1; }; f; echo no', '', 1],
+      ['set -e; f() { set +e; return 1; }; f; echo yes', 'yes\n'],
       ['set -u; echo $nope', '', 2, 'sh: nope: parameter not set\n'],
       ['set -u; echo ${nope-ok} "$@" $#', 'ok 0\n'],
       ['set -x; x=1; echo "$x" \'a b\'', '1 a b\n', 0, "+ x=1\n+ echo 1 'a b'\n"],

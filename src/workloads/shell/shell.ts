@@ -138,8 +138,15 @@ export class Shell {
   funcs: Map<string, Node>;
   opts: Options;
   status = 0;
-  // $? once a command ends (evalNode's fast path), made once per shell.
+  // $? once a command ends, made once per shell for evalNode to hand to
+  // then(); the second also exits with a failure under `set -e`, as -e
+  // stands then (ash's evaltree reads eflag at its end).
   readonly setStatus = (status: number): number => (this.status = status);
+  readonly setStatusErrexit = (status: number): number => {
+    this.status = status;
+    if (status !== 0 && this.opts.e) throw new ExitSignal(status);
+    return status;
+  };
   // The status of the last $(...) of the current command (ash's back_exitstatus).
   substStatus = 0;
   bgPid = 0;
@@ -293,7 +300,7 @@ export class Shell {
 
   private sigpipe(): void {
     this.ctx.container.procs.kill(this.proc.pid, 'PIPE', this.proc.identity);
-    if (this.proc.killed.aborted) throw this.proc.killed.reason;
+    if (this.proc.death.aborted) throw this.proc.death.reason;
   }
 
   // --- time slices and signals ---
@@ -322,8 +329,8 @@ export class Shell {
 
   // Undefined while the slice goes on.
   private pause(): Promise<void> | undefined {
-    const killed = this.proc.killed;
-    if (killed.aborted) return Promise.reject(killed.reason);
+    const death = this.proc.death;
+    if (death.aborted) return Promise.reject(death.reason);
     const wait = this.ctx.yield();
     if (wait === NO_WAIT) return undefined;
     return this.proc === this.ctx.proc ? this.resumed(wait) : this.resumedSubshell(wait);
@@ -331,7 +338,7 @@ export class Shell {
 
   private async resumed(wait: Promise<void>): Promise<void> {
     await wait;
-    if (this.proc.killed.aborted) throw this.proc.killed.reason;
+    if (this.proc.death.aborted) throw this.proc.death.reason;
   }
 
   private async resumedSubshell(wait: Promise<void>): Promise<void> {
@@ -342,12 +349,12 @@ export class Shell {
       if (!(err instanceof Killed)) throw err;
       await new Promise((r) => setImmediate(r));
     }
-    if (this.proc.killed.aborted) throw this.proc.killed.reason;
+    if (this.proc.death.aborted) throw this.proc.death.reason;
   }
 
   // Awaits `p`, or rejects when this process is killed meanwhile.
   guard<T>(p: Promise<T>): Promise<T> {
-    const killed = this.proc.killed;
+    const killed = this.proc.death;
     if (killed.aborted) {
       p.catch(() => {});
       return Promise.reject(killed.reason);

@@ -88,10 +88,10 @@ export class Launcher {
     let status = 0;
     blocking();
     try {
-      await this.o.info.clock.sleep(ms, proc.killed);
+      await this.o.info.clock.sleep(ms, proc.death);
       const wait = nextSlice();
       if (wait) await wait;
-      if (proc.killed.aborted) throw proc.killed.reason;
+      if (proc.death.aborted) throw proc.death.reason;
     } catch (err) {
       status = await this.failed(proc, undefined, undefined, err);
     }
@@ -103,7 +103,7 @@ export class Launcher {
   // own failure goes on up.
   private async failed(proc: Process, target: Target | undefined, io: Io | undefined, err: unknown): Promise<number> {
     if (err instanceof Killed) return 128 + SIGNALS[err.signal];
-    if (proc.killed.aborted) return 128 + SIGNALS[(proc.killed.reason as Killed).signal];
+    if (proc.death.aborted) return 128 + SIGNALS[(proc.death.reason as Killed).signal];
     // A write to a pipe nobody reads: SIGPIPE, whose default kills.
     if (isFsError(err, 'EPIPE')) return 128 + SIGNALS.PIPE;
     if (isFsError(err) && target && io) {
@@ -149,8 +149,8 @@ class ProcessContext implements AppletContext {
   }
 
   yield(): Promise<void> {
-    const killed = this.proc.killed;
-    if (killed.aborted) return Promise.reject(killed.reason);
+    const death = this.proc.death;
+    if (death.aborted) return Promise.reject(death.reason);
     const wait = nextSlice();
     return wait ? wait.then(() => this.check()) : NO_WAIT;
   }
@@ -178,19 +178,19 @@ class ProcessContext implements AppletContext {
   }
 
   private check(): void {
-    if (this.proc.killed.aborted) throw this.proc.killed.reason;
+    if (this.proc.death.aborted) throw this.proc.death.reason;
   }
 }
 
 async function sleepIn(clock: Clock, proc: Process, ms: number): Promise<void> {
   blocking();
-  await clock.sleep(ms, proc.killed);
+  await clock.sleep(ms, proc.death);
   // A timer wakes its sleeper outside any slice: it waits for one, so
   // that a thousand timers firing at once cannot hold the event loop.
   const wait = nextSlice();
   if (wait) {
     await wait;
-    if (proc.killed.aborted) throw proc.killed.reason;
+    if (proc.death.aborted) throw proc.death.reason;
   }
 }
 
