@@ -354,21 +354,21 @@ export class Shell {
 
   // Awaits `p`, or rejects when this process is killed meanwhile.
   guard<T>(p: Promise<T>): Promise<T> {
-    const killed = this.proc.death;
-    if (killed.aborted) {
+    const death = this.proc.death;
+    if (death.aborted) {
       p.catch(() => {});
-      return Promise.reject(killed.reason);
+      return Promise.reject(death.reason);
     }
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(killed.reason);
-      killed.addEventListener('abort', onAbort, { once: true });
+      const onAbort = () => reject(death.reason);
+      death.addEventListener('abort', onAbort);
       p.then(
         (v) => {
-          killed.removeEventListener('abort', onAbort);
+          death.removeEventListener('abort', onAbort);
           resolve(v);
         },
         (e) => {
-          killed.removeEventListener('abort', onAbort);
+          death.removeEventListener('abort', onAbort);
           reject(e);
         },
       );
