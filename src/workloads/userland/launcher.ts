@@ -82,16 +82,11 @@ export class Launcher {
     return status;
   }
 
-  // An applet that only waits (Applet.waits): its process sleeps, as
-  // sleepIn, in this one frame.
+  // An applet that only waits (Applet.waits): its process sleeps.
   private async waitIn(proc: Process, ms: number, exits: boolean): Promise<number> {
     let status = 0;
-    blocking();
     try {
-      await this.o.info.clock.sleep(ms, proc.death);
-      const wait = nextSlice();
-      if (wait) await wait;
-      if (proc.death.aborted) throw proc.death.reason;
+      await sleepIn(this.o.info.clock, proc, ms);
     } catch (err) {
       status = await this.failed(proc, undefined, undefined, err);
     }
@@ -152,7 +147,7 @@ class ProcessContext implements AppletContext {
     const death = this.proc.death;
     if (death.aborted) return Promise.reject(death.reason);
     const wait = nextSlice();
-    return wait ? wait.then(() => this.check()) : NO_WAIT;
+    return wait ? wait.then(() => alive(this.proc)) : NO_WAIT;
   }
 
   run(childArgv: readonly string[], options: RunOptions = {}): Promise<number> {
@@ -176,22 +171,22 @@ class ProcessContext implements AppletContext {
       hash: options.hash,
     });
   }
-
-  private check(): void {
-    if (this.proc.death.aborted) throw this.proc.death.reason;
-  }
 }
 
-async function sleepIn(clock: Clock, proc: Process, ms: number): Promise<void> {
+// Not async: a frame here would stay alive for the whole sleep, beside
+// the caller's.
+function sleepIn(clock: Clock, proc: Process, ms: number): Promise<void> {
   blocking();
-  await clock.sleep(ms, proc.death);
-  // A timer wakes its sleeper outside any slice: it waits for one, so
-  // that a thousand timers firing at once cannot hold the event loop.
-  const wait = nextSlice();
-  if (wait) {
-    await wait;
-    if (proc.death.aborted) throw proc.death.reason;
-  }
+  return clock.sleep(ms, proc.death).then(() => {
+    // A timer wakes its sleeper outside any slice: it waits for one, so
+    // that a thousand timers firing at once cannot hold the event loop.
+    const wait = nextSlice();
+    return wait ? wait.then(() => alive(proc)) : alive(proc);
+  });
+}
+
+function alive(proc: Process): void {
+  if (proc.death.aborted) throw proc.death.reason;
 }
 
 // Reads that end with Killed when the process is killed while it waits.

@@ -50,7 +50,7 @@ export function resolveCommand(o: ResolveOptions, argv: readonly string[], where
   let real: string;
   try {
     if (!executable) {
-      if (fs.stat(path).type === 'dir') throw new FsError('EACCES', name);
+      if (fs.typeOf(path) === 'dir') throw new FsError('EACCES', name);
       fs.access(path, 1);
     }
     real = fs.realpath(path);
