@@ -28,17 +28,36 @@ export const sleep = (ms: number, signal?: Interrupt): Promise<void> =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-// setTimeout without the 2^31 ms limit. cancel() stops it.
+// setTimeout without the 2^31 ms limit. cancel() stops it. An object, not
+// closures: every sleeping container loop holds one.
 export function longTimeout(fn: () => void, ms: number): { cancel(): void } {
-  let left = Number.isFinite(ms) ? Math.max(0, ms) : MAX_TIMER_MS;
-  let t: NodeJS.Timeout;
-  const arm = () => {
-    const step = Math.min(left, MAX_TIMER_MS);
-    left -= step;
-    t = setTimeout(() => (left > 0 ? arm() : fn()), step);
-  };
-  arm();
-  return { cancel: () => clearTimeout(t) };
+  return new LongTimer(fn, Number.isFinite(ms) ? Math.max(0, ms) : MAX_TIMER_MS);
+}
+
+class LongTimer {
+  private t: NodeJS.Timeout;
+
+  constructor(
+    private readonly fn: () => void,
+    private left: number,
+  ) {
+    this.t = this.arm();
+  }
+
+  cancel(): void {
+    clearTimeout(this.t);
+  }
+
+  private arm(): NodeJS.Timeout {
+    const step = Math.min(this.left, MAX_TIMER_MS);
+    this.left -= step;
+    return setTimeout(LongTimer.fire, step, this);
+  }
+
+  private static fire(t: LongTimer): void {
+    if (t.left > 0) t.t = t.arm();
+    else t.fn();
+  }
 }
 
 // An AbortSignal that aborts after `ms` (any length), with `reason`; cancel()

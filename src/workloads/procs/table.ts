@@ -15,7 +15,9 @@ class Death implements Interrupt {
   }
 
   addEventListener(_type: 'abort', listener: () => void): void {
-    (this.listeners ??= []).push(listener);
+    // [listener], not [] and a push: that allocates room for 17.
+    if (this.listeners) this.listeners.push(listener);
+    else this.listeners = [listener];
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
@@ -45,10 +47,9 @@ class Proc implements Process {
   readonly death = new Death();
   private abort?: AbortController;
   private dispositions?: Map<SignalName, 'ignore' | 'handle'>;
-  private pending: SignalName[] = [];
+  // Made when a handled signal comes: most processes never get one.
+  private pending?: SignalName[];
   private listeners?: Set<() => void>;
-  private settle!: (status: number) => void;
-  readonly exited: Promise<number>;
 
   constructor(
     private readonly table: Table,
@@ -62,7 +63,6 @@ class Proc implements Process {
     this.uid = options.identity.uid;
     this.gid = options.identity.gid;
     this.startMs = now;
-    this.exited = new Promise((resolve) => (this.settle = resolve));
   }
 
   readonly identity: Identity;
@@ -92,8 +92,8 @@ class Proc implements Process {
   }
 
   takeSignals(): SignalName[] {
-    const taken = this.pending;
-    this.pending = [];
+    const taken = this.pending ?? [];
+    this.pending = undefined;
     return taken;
   }
 
@@ -109,7 +109,7 @@ class Proc implements Process {
     const d = this.disposition(sig);
     if (d === 'ignore') return;
     if (d === 'handle') {
-      this.pending.push(sig);
+      (this.pending ??= []).push(sig);
       for (const l of [...(this.listeners ?? [])]) l();
       return;
     }
@@ -122,11 +122,12 @@ class Proc implements Process {
     this.death.die(new Killed(sig));
   }
 
-  exit(status: number): void {
+  // Its status goes to whoever started it (the launcher's promise), not
+  // through the table.
+  exit(): void {
     if (this.state === 'zombie') return;
     this.state = 'zombie';
     this.listeners = undefined;
-    this.settle(status);
     this.table.reap(this);
   }
 }

@@ -150,10 +150,8 @@ export interface Process extends ProcessInfo {
   takeSignals(): SignalName[];
   // Called when a handled signal arrives (a shell's `wait` wakes on it).
   onSignal(listener: () => void): () => void;
-  // Ends the process with a wait status; the table then drops it once its
-  // parent has had the status (or at once, when nobody waits).
+  // Ends the process with a wait status; the table drops it at once.
   exit(status: number): void;
-  readonly exited: Promise<number>;
   // execve: the command line the process shows from now on.
   setArgv(argv: readonly string[]): void;
 }

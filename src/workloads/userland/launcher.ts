@@ -82,16 +82,13 @@ export class Launcher {
     return status;
   }
 
-  // An applet that only waits (Applet.waits): its process sleeps.
-  private async waitIn(proc: Process, ms: number, exits: boolean): Promise<number> {
-    let status = 0;
-    try {
-      await sleepIn(this.o.info.clock, proc, ms);
-    } catch (err) {
-      status = await this.failed(proc, undefined, undefined, err);
-    }
-    if (exits) proc.exit(status);
-    return status;
+  // An applet that only waits (Applet.waits): its process sleeps. A chain,
+  // not an async frame held for the whole sleep.
+  private waitIn(proc: Process, ms: number, exits: boolean): Promise<number> {
+    return sleepIn(this.o.info.clock, proc, ms).then(
+      () => ended(proc, 0, exits),
+      (err) => this.failed(proc, undefined, undefined, err).then((status) => ended(proc, status, exits)),
+    );
   }
 
   // What an applet's failure makes its status; what is not the process's
@@ -171,6 +168,11 @@ class ProcessContext implements AppletContext {
       hash: options.hash,
     });
   }
+}
+
+function ended(proc: Process, status: number, exits: boolean): number {
+  if (exits) proc.exit(status);
+  return status;
 }
 
 // Not async: a frame here would stay alive for the whole sleep, beside
