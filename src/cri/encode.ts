@@ -94,11 +94,23 @@ export class Wire {
     this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
   }
 
+  // The bytes written so far.
+  get length(): number {
+    return this.pos;
+  }
+
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+  }
+
+  // Room for `n` bytes written later (by a copy); where it starts.
+  skip(n: number): number {
+    this.room(n);
+    this.pos += n;
+    return this.pos - n;
   }
 
   // A non-negative integer: a number up to 2^53, or a bigint up to 2^64.
