@@ -46,13 +46,13 @@ export function* encodeEach<M extends object>(encoder: MessageEncoder<M>, items:
   for (const item of items) yield encoder.encode(item);
 }
 
-// The answer to an unfiltered List, kept while its store has not changed
-// since: the kubelet relists every second, and on a node at rest nothing
-// changes between two relists.
-export class WholeListCache {
-  private readonly cache = new WeakMap<object, { generation: number; bytes: Encoded }>();
+// The answer to an unfiltered List (or the records it is built from), kept
+// while its store has not changed since: the kubelet relists every second,
+// and on a node at rest nothing changes between two relists.
+export class WholeListCache<T = Encoded> {
+  private readonly cache = new WeakMap<object, { generation: number; bytes: T }>();
 
-  get(store: { generation: number }, build: () => Encoded): Encoded {
+  get(store: { generation: number }, build: () => T): T {
     const hit = this.cache.get(store);
     if (hit && hit.generation === store.generation) return hit.bytes;
     const generation = store.generation;

@@ -43,41 +43,43 @@ const wrapperSize = (v: number): number => (v === 0 ? 2 : 3 + varintSize(v));
 // A nested message's encoded size as a field, from its body's.
 export const fieldSize = (body: number): number => 1 + varintSize(body) + body;
 
-// A varint that may be patched while its value stays in [min, max]: the
-// values of its encoded size (none at 0: a zero wrapper holds no varint).
-// The CPU times, in the same order each time.
-class Patchable {
-  at = 0;
-  size = 0;
-  min = 0;
-  max = -1;
+// The CPU time's varint, patched in place while its value stays in
+// [min, max]: the values of its encoded size (none at 0: a zero wrapper
+// holds no varint). Fields of the layouts themselves, not an object of its
+// own: one object fewer to reach per entry.
+interface CpuVarint {
+  cpuAt: number;
+  cpuSize: number;
+  cpuMin: number;
+  cpuMax: number;
   // This answer's value.
-  now = 0;
+  cpuNow: number;
+}
 
-  // Notes where `v`, just written, ends.
-  wrote(w: Wire, v: number, start: number): void {
-    const size = v === 0 ? 0 : varintSize(v);
-    this.at = w.length - size - start;
-    this.size = size;
-    this.min = size <= 1 ? size : 2 ** (7 * (size - 1));
-    this.max = size === 0 ? 0 : Math.min(2 ** (7 * size) - 1, Number.MAX_SAFE_INTEGER);
-  }
+// Notes where `v`, just written, ends, relative to `body`.
+function wroteCpu(l: CpuVarint, w: Wire, v: number, body: number): void {
+  const size = v === 0 ? 0 : varintSize(v);
+  l.cpuAt = w.length - size - body;
+  l.cpuSize = size;
+  l.cpuMin = size <= 1 ? size : 2 ** (7 * (size - 1));
+  l.cpuMax = size === 0 ? 0 : Math.min(2 ** (7 * size) - 1, Number.MAX_SAFE_INTEGER);
+}
 
-  fits(v: number): boolean {
-    this.now = v;
-    return v >= this.min && v <= this.max;
-  }
+function cpuFits(l: CpuVarint, v: number): boolean {
+  l.cpuNow = v;
+  return v >= l.cpuMin && v <= l.cpuMax;
+}
 
-  // As Wire.varint writes it.
-  patch(buf: Buffer, body: number): void {
-    let at = body + this.at;
-    let v = this.now;
-    for (let i = 1; i < this.size; i++) {
-      buf[at++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    if (this.size > 0) buf[at] = v;
+// As Wire.varint writes it.
+function patchCpu(l: CpuVarint, buf: Buffer, body: number): void {
+  let at = body + l.cpuAt;
+  let v = l.cpuNow;
+  const size = l.cpuSize;
+  for (let i = 1; i < size; i++) {
+    buf[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
   }
+  if (size > 0) buf[at] = v;
 }
 
 const patchTs = (buf: Buffer, at: number, ts: Buffer): void => {
@@ -85,7 +87,7 @@ const patchTs = (buf: Buffer, at: number, ts: Buffer): void => {
 };
 
 // A container's ContainerStats entry; also what its figures are read from.
-export class ContainerLayout implements Kept {
+export class ContainerLayout implements Kept, CpuVarint {
   cpu: LiveCpuMemory | undefined = undefined;
   layer: LiveSize = NOTHING_KEPT;
   // The body's size; 0 until written.
@@ -94,7 +96,11 @@ export class ContainerLayout implements Kept {
   private ts1 = 0;
   private ts2 = 0;
   private ts3 = 0;
-  private readonly cpuTime = new Patchable();
+  cpuAt = 0;
+  cpuSize = 0;
+  cpuMin = 0;
+  cpuMax = -1;
+  cpuNow = 0;
   // The other figures as written.
   private nanoCores = -1;
   private memoryBytes = -1;
@@ -106,7 +112,7 @@ export class ContainerLayout implements Kept {
   // Whether the entry as last written holds `f` but for the moving parts.
   fits(f: Figures, m: Moment): boolean {
     return (
-      this.cpuTime.fits(f.cpuCoreNanoSeconds) &&
+      cpuFits(this, f.cpuCoreNanoSeconds) &&
       f.cpuNanoCores === this.nanoCores &&
       f.memoryBytes === this.memoryBytes &&
       f.layerBytes === this.layerBytes &&
@@ -120,7 +126,7 @@ export class ContainerLayout implements Kept {
     patchTs(buf, body + this.ts1, m.ts);
     patchTs(buf, body + this.ts2, m.ts);
     patchTs(buf, body + this.ts3, m.ts);
-    this.cpuTime.patch(buf, body);
+    patchCpu(this, buf, body);
   }
 
   // The body's size with figures `f`.
@@ -144,7 +150,7 @@ export class ContainerLayout implements Kept {
     this.ts1 = w.length - body;
     w.raw(m.ts);
     w.uint64Value(2, f.cpuCoreNanoSeconds);
-    this.cpuTime.wrote(w, f.cpuCoreNanoSeconds, body);
+    wroteCpu(this, w, f.cpuCoreNanoSeconds, body);
     w.uint64Value(3, f.cpuNanoCores);
     w.header(3, memory);
     this.ts2 = w.length - body;
@@ -174,15 +180,22 @@ const layerSize = (f: Figures, m: Moment): number => m.ts.length + fieldSize(m.f
 
 // A pod's PodSandboxStats entry: the sums over its running containers,
 // then each of them.
-export class PodLayout {
+export class PodLayout implements CpuVarint {
   length = 0;
   // The running containers it was written with, in order.
   containers: ContainerLayout[] = [];
   // Where each one's body starts.
   private at: number[] = [];
   // The CPU, memory, network and process messages' timestamp fields.
-  private ts: number[] = [0, 0, 0, 0];
-  private readonly cpuTime = new Patchable();
+  private ts1 = 0;
+  private ts2 = 0;
+  private ts3 = 0;
+  private ts4 = 0;
+  cpuAt = 0;
+  cpuSize = 0;
+  cpuMin = 0;
+  cpuMax = -1;
+  cpuNow = 0;
   private nanoCores = -1;
   private memoryBytes = -1;
 
@@ -191,14 +204,17 @@ export class PodLayout {
   // Whether the entry as last written holds these sums and each container's
   // figures (`figures[i]`, of `containers[i]`) but for the moving parts.
   fits(sums: PodSums, figures: readonly Figures[], m: Moment): boolean {
-    let ok = this.cpuTime.fits(sums.cpuCoreNanoSeconds) && sums.cpuNanoCores === this.nanoCores && sums.memoryBytes === this.memoryBytes;
+    let ok = cpuFits(this, sums.cpuCoreNanoSeconds) && sums.cpuNanoCores === this.nanoCores && sums.memoryBytes === this.memoryBytes;
     for (let i = 0; i < this.containers.length; i++) ok = this.containers[i].fits(figures[i], m) && ok;
     return ok && m.ts.length === TS_BYTES;
   }
 
   patch(buf: Buffer, body: number, m: Moment): void {
-    for (const at of this.ts) patchTs(buf, body + at, m.ts);
-    this.cpuTime.patch(buf, body);
+    patchTs(buf, body + this.ts1, m.ts);
+    patchTs(buf, body + this.ts2, m.ts);
+    patchTs(buf, body + this.ts3, m.ts);
+    patchTs(buf, body + this.ts4, m.ts);
+    patchCpu(this, buf, body);
     for (let i = 0; i < this.containers.length; i++) this.containers[i].patch(buf, body + this.at[i], m);
   }
 
@@ -222,22 +238,22 @@ export class PodLayout {
     w.bytes(1, attributes);
     w.header(2, linux);
     w.header(1, cpu);
-    this.ts[0] = w.length - body;
+    this.ts1 = w.length - body;
     w.raw(m.ts);
     w.uint64Value(2, cpuTime);
-    this.cpuTime.wrote(w, cpuTime, body);
+    wroteCpu(this, w, cpuTime, body);
     w.uint64Value(3, cpuNanoCores);
     w.header(2, mem);
-    this.ts[1] = w.length - body;
+    this.ts2 = w.length - body;
     w.raw(m.ts);
     w.uint64Value(2, memory);
     w.uint64Value(4, memory);
     w.header(3, network);
-    this.ts[2] = w.length - body;
+    this.ts3 = w.length - body;
     w.raw(m.ts);
     w.header(2, iface).bytes(1, m.eth0).uint64Value(2, 0).uint64Value(4, 0);
     w.header(4, process);
-    this.ts[3] = w.length - body;
+    this.ts4 = w.length - body;
     w.raw(m.ts);
     w.uint64Value(2, n);
     this.at = new Array<number>(n);
