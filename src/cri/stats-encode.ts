@@ -3,8 +3,7 @@ import { nowNanos } from '../domain/clock';
 import type { Container } from '../store/container';
 import type { Sandbox } from '../store/sandbox';
 import { type Figures, newFigures, podSums } from '../stats/model';
-import type { Encoded } from './encode';
-import { Wire } from './encode';
+import { type Encoded, Wire } from './encode';
 import { type Entries, Layouts, ListAnswer } from './stats-answer';
 import { ContainerLayout, type Moment, PodLayout } from './stats-layout';
 
