@@ -62,6 +62,16 @@ export class WholeListCache<T = Encoded> {
   }
 }
 
+// Answers gRPC has taken: grpc-js copies an answer into a frame of its own
+// as it serializes it (its serializeMessage), and keeps nothing of it, so
+// that the memory of an answer seen here may be written again (the stats
+// lists', see stats-answer.ts). One it has not taken (a call cancelled
+// first) is never reused.
+const sent = new WeakSet<Uint8Array>();
+
+export const markSent = (answer: Uint8Array): void => void sent.add(answer);
+export const wasSent = (answer: Uint8Array): boolean => sent.has(answer);
+
 // Each item as an entry of repeated field `field` (its tag, length and
 // bytes): what a Stream* answer is the concatenation of.
 export function* entries(field: number, items: Iterable<Uint8Array>): Generator<Uint8Array> {
@@ -90,8 +100,14 @@ export class Wire {
   // Room reserved for the length of each message still open.
   private readonly reserved: number[] = [];
 
-  constructor(sizeHint = 4096) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+  // `memory`: where to write, if it holds sizeHint bytes.
+  constructor(sizeHint = 4096, memory?: Buffer) {
+    this.buf = memory && memory.length >= sizeHint ? memory : Buffer.allocUnsafe(Math.max(64, sizeHint));
+  }
+
+  // What it writes into (finish() is the part written).
+  get memory(): Buffer {
+    return this.buf;
   }
 
   // The bytes written so far.

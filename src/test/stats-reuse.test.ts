@@ -1,3 +1,4 @@
+import { BaseServerInterceptingCall } from '@grpc/grpc-js/build/src/server-interceptors';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../app';
 import { containerStatsEntries, encodeContainerStats, encodePodSandboxStats, podSandboxStatsEntries } from '../cri/stats-encode';
@@ -109,5 +110,31 @@ describe('stats lists built from the last answer', () => {
     // In another order.
     check(app, after(c0, 1300), running(app).reverse(), ready(app).reverse());
     check(app, after(c0, 1400));
+  });
+
+  // The memory of the answer before last is written again once gRPC has
+  // serialized that answer (stats-answer.ts): safe only while grpc-js copies
+  // an answer into a frame of its own as it serializes it.
+  it('grpc-js copies an answer as it serializes it, and keeps nothing of it', () => {
+    const answer = Buffer.from('an answer');
+    const serializeMessage = (BaseServerInterceptingCall.prototype as unknown as { serializeMessage(v: unknown): Buffer }).serializeMessage;
+    const frame = serializeMessage.call({ handler: { serialize: (v: Buffer) => v } }, answer);
+    answer.fill(0);
+    expect(frame.subarray(5).toString()).toBe('an answer');
+  });
+
+  it('answers over gRPC, one after another, each whole and right', async () => {
+    h = await startHarness({ workloads: { cpu: '1' } });
+    await h.img('PullImage', { image: { image: 'busybox' } });
+    const { ids } = await start('p', ['a', 'b', 'c']);
+    for (let i = 0; i < 6; i++) {
+      const listed = (await h.rt('ListContainerStats', {})).stats;
+      const pods = (await h.rt('ListPodSandboxStats', {})).stats;
+      expect(listed.map((s: any) => s.attributes.id).sort()).toEqual([...ids].sort());
+      expect(pods[0].linux.containers).toHaveLength(3);
+      // One moment per answer.
+      const times = new Set([...listed, ...pods[0].linux.containers].flatMap((s: any) => [s.cpu.timestamp, s.memory.timestamp, s.writable_layer.timestamp]));
+      expect(times.size).toBe(2);
+    }
   });
 });
