@@ -122,6 +122,11 @@ export class Wire {
     this.buf = next;
   }
 
+  // Forgets what was written past `n` bytes.
+  truncate(n: number): void {
+    this.pos = Math.min(this.pos, n);
+  }
+
   // Room for `n` bytes written later (by a copy); where it starts.
   skip(n: number): number {
     this.room(n);

@@ -68,7 +68,23 @@ export class ListAnswer<R extends object, L extends Layout<R>> {
     const spare = this.spare && wasSent(this.spare.bytes) ? this.spare.memory : undefined;
     this.spare = undefined;
     const w = new Wire(last ? last.bytes.length + 4096 : sizeHint, spare);
-    for (let i = 0; i < n; i++) {
+    // The same number of entries as last time (a node at rest): the last
+    // answer copied whole at once, and each entry patched in place as its
+    // figures are read, while the records are the same and fit. From the
+    // first that does not, the copy is cut and the rest built entry by entry.
+    let i = 0;
+    if (last !== undefined && n === last.layouts.length) {
+      w.raw(last.bytes);
+      for (; i < n; i++) {
+        const l = last.layouts[i];
+        if (l.record !== records[i] || !entries.fits(l, true)) break;
+        layouts[i] = l;
+        bodies[i] = last.bodies[i];
+        entries.patch(w.memory, bodies[i], l);
+      }
+      if (i < n) w.truncate(last.bodies[i] - headerSize(last.layouts[i]));
+    }
+    for (; i < n; i++) {
       const r = records[i];
       let l: L;
       let j = -1;
@@ -81,7 +97,7 @@ export class ListAnswer<R extends object, L extends Layout<R>> {
       }
       layouts[i] = l;
       if (entries.fits(l, j >= 0)) {
-        const header = 1 + varintSize(l.length);
+        const header = headerSize(l);
         const start = w.skip(header + l.length);
         copies.add(last!.bodies[j] - header, start, header + l.length);
         bodies[i] = start + header;
@@ -99,6 +115,9 @@ export class ListAnswer<R extends object, L extends Layout<R>> {
     return bytes;
   }
 }
+
+// An entry's tag (field 1) and length.
+const headerSize = (l: { length: number }): number => 1 + varintSize(l.length);
 
 function positions<L>(layouts: L[]): Map<L, number> {
   const m = new Map<L, number>();
