@@ -2,10 +2,10 @@ import { Wire, varintSize, wasSent } from './encode';
 
 // A stats list's last answer, kept to build the next from: the entries
 // whose figures moved only in their moving parts (see stats-layout.ts) are
-// copied from it, in runs as long as they stay in the same order (a node
-// at rest: one copy of the whole answer), then patched. Copying 10,000
-// entries of 600 bytes costs less than writing their 40 fields each, and
-// touches a few objects per entry instead of a dozen.
+// copied from it and patched (a node at rest: the whole answer copied at
+// once), the others written again. Copying 10,000 entries of some 450 bytes
+// costs less than writing their 40 fields each, and touches a few objects
+// per entry instead of a dozen.
 
 // An entry's layout, kept per record: its body's size.
 interface Layout<R> {
