@@ -202,6 +202,7 @@ export class App {
     this.workloads = new WorkloadRunner(this.containers, sandboxStore, (image) => catalog.behaviourFor(image), programs, this.events, log);
     this.stats = new StatsModel({
       cpuMemory: (c, nowMs, out) => this.workloads.usage(c, config.workloads, nowMs, out),
+      liveCpuMemory: (c) => this.workloads.liveUsage(c, config.workloads),
       layer: (id) => this.rootfs.account(id),
       containerfsMountpoint: this.fs.containerfs.mountpoint,
       inSandbox: (id) => this.containers.inSandbox(id),

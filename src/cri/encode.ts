@@ -46,13 +46,13 @@ export function* encodeEach<M extends object>(encoder: MessageEncoder<M>, items:
   for (const item of items) yield encoder.encode(item);
 }
 
-// The answer to an unfiltered List, kept while its store has not changed
-// since: the kubelet relists every second, and on a node at rest nothing
-// changes between two relists.
-export class WholeListCache {
-  private readonly cache = new WeakMap<object, { generation: number; bytes: Encoded }>();
+// The answer to an unfiltered List (or the records it is built from), kept
+// while its store has not changed since: the kubelet relists every second,
+// and on a node at rest nothing changes between two relists.
+export class WholeListCache<T = Encoded> {
+  private readonly cache = new WeakMap<object, { generation: number; bytes: T }>();
 
-  get(store: { generation: number }, build: () => Encoded): Encoded {
+  get(store: { generation: number }, build: () => T): T {
     const hit = this.cache.get(store);
     if (hit && hit.generation === store.generation) return hit.bytes;
     const generation = store.generation;
@@ -61,6 +61,16 @@ export class WholeListCache {
     return bytes;
   }
 }
+
+// Answers gRPC has taken: grpc-js copies an answer into a frame of its own
+// as it serializes it (its serializeMessage), and keeps nothing of it, so
+// that the memory of an answer seen here may be written again (the stats
+// lists', see stats-answer.ts). One it has not taken (a call cancelled
+// first) is never reused.
+const sent = new WeakSet<Uint8Array>();
+
+export const markSent = (answer: Uint8Array): void => void sent.add(answer);
+export const wasSent = (answer: Uint8Array): boolean => sent.has(answer);
 
 // Each item as an entry of repeated field `field` (its tag, length and
 // bytes): what a Stream* answer is the concatenation of.
@@ -90,8 +100,19 @@ export class Wire {
   // Room reserved for the length of each message still open.
   private readonly reserved: number[] = [];
 
-  constructor(sizeHint = 4096) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+  // `memory`: where to write, if it holds sizeHint bytes.
+  constructor(sizeHint = 4096, memory?: Buffer) {
+    this.buf = memory && memory.length >= sizeHint ? memory : Buffer.allocUnsafe(Math.max(64, sizeHint));
+  }
+
+  // What it writes into (finish() is the part written).
+  get memory(): Buffer {
+    return this.buf;
+  }
+
+  // The bytes written so far.
+  get length(): number {
+    return this.pos;
   }
 
   private room(n: number): void {
@@ -99,6 +120,18 @@ export class Wire {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+  }
+
+  // Forgets what was written past `n` bytes.
+  truncate(n: number): void {
+    this.pos = Math.min(this.pos, n);
+  }
+
+  // Room for `n` bytes written later (by a copy); where it starts.
+  skip(n: number): number {
+    this.room(n);
+    this.pos += n;
+    return this.pos - n;
   }
 
   // A non-negative integer: a number up to 2^53, or a bigint up to 2^64.

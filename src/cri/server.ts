@@ -5,6 +5,7 @@ import type { Verdict } from '../faults/engine';
 import { summarizeRequest } from './describe-call';
 import { type CriServerHooks, applyFault, evaluateFaults } from './apply-fault';
 import type { CallContext, Handler } from './handler';
+import { markSent } from './encode';
 import { loadCriProto } from './proto';
 import { wrapListStream } from './list-stream';
 import { IMAGE_HANDLERS, LIST_STREAMS, RUNTIME_HANDLERS, STREAMED_TWIN, STREAM_HANDLERS } from './services';
@@ -241,7 +242,12 @@ function requestIds(request: unknown): Record<string, string> {
 function passEncoded(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const entries = Object.entries(service).map(([name, def]) => {
     const serialize = def.responseSerialize;
-    return [name, { ...def, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : serialize(value)) }];
+    const pass = (value: unknown) => {
+      if (!Buffer.isBuffer(value)) return serialize(value);
+      markSent(value);
+      return value;
+    };
+    return [name, { ...def, responseSerialize: pass }];
   });
   return Object.fromEntries(entries) as grpc.ServiceDefinition;
 }

@@ -1,6 +1,6 @@
 import type { Container } from '../store/container';
 import type { Sandbox } from '../store/sandbox';
-import type { ObjectSize } from '../vfs/filesystem';
+import type { LiveSize } from '../vfs/filesystem';
 
 export interface DiskUsage {
   mountpoint: string;
@@ -50,13 +50,37 @@ export function podSums(figures: readonly Figures[], n: number, out: PodSums): P
   return out;
 }
 
+type CpuMemory = Pick<Figures, 'cpuNanoCores' | 'cpuCoreNanoSeconds' | 'memoryBytes'>;
+
+// A running container's CPU and memory as the runner's live entry holds
+// them, read in place until `live` turns false.
+export interface LiveCpuMemory {
+  readonly live: boolean;
+  read(nowMs: number, out: CpuMemory): void;
+}
+
+// What a container's figures are read from, found once and kept by a
+// caller that reads them on every call (the stats lists, 10,000 per call),
+// instead of looked up by id each time: each part is the live object its
+// source keeps, and says when it stops being the one to read.
+export interface Kept {
+  cpu: LiveCpuMemory | undefined;
+  layer: LiveSize;
+}
+
+// Nothing kept yet: looked up at the first read.
+export const NOTHING_KEPT: LiveSize = Object.freeze({ bytes: 0, inodes: 0, gone: true });
+
 export interface StatsSources {
   // CPU and memory of a container at `nowMs`, from the runner's live entry
   // (kept as the container starts, stops and changes behaviour), written
   // into `out`.
-  cpuMemory(c: Container, nowMs: number, out: { cpuNanoCores: number; cpuCoreNanoSeconds: number; memoryBytes: number }): void;
+  cpuMemory(c: Container, nowMs: number, out: CpuMemory): void;
+  // The same live entry, to keep; undefined when the container has none
+  // (not running).
+  liveCpuMemory(c: Container): LiveCpuMemory | undefined;
   // The writable layer's live account on containerfs, read in place.
-  layer(containerId: string): Readonly<ObjectSize>;
+  layer(containerId: string): LiveSize;
   containerfsMountpoint: string;
   // The sandbox's containers (an index, not a scan of all containers).
   inSandbox(sandboxId: string): Container[];
@@ -78,6 +102,20 @@ export class StatsModel {
   read(c: Container, nowMs: number, out: Figures): Figures {
     this.src.cpuMemory(c, nowMs, out);
     const layer = this.src.layer(c.id);
+    out.layerBytes = layer.bytes;
+    out.layerInodes = layer.inodes;
+    return out;
+  }
+
+  // The same through what `kept` holds for `c`, looked up again where it is
+  // gone: what the stats lists read.
+  readKept(c: Container, kept: Kept, nowMs: number, out: Figures): Figures {
+    let cpu = kept.cpu;
+    if (cpu === undefined || !cpu.live) cpu = kept.cpu = this.src.liveCpuMemory(c);
+    if (cpu === undefined) this.src.cpuMemory(c, nowMs, out);
+    else cpu.read(nowMs, out);
+    let layer = kept.layer;
+    if (layer.gone) layer = kept.layer = this.src.layer(c.id);
     out.layerBytes = layer.bytes;
     out.layerInodes = layer.inodes;
     return out;

@@ -126,8 +126,8 @@ describe('container and pod stats', () => {
     expect(listedP.map((x: any) => x.attributes.id).sort()).toEqual([a.sandbox, b.sandbox, stopped.sandbox].sort());
   });
 
-  // The lists read the writable layer's live account in place (no copy,
-  // nothing kept between calls): a write shows in the very next answer.
+  // The lists read the writable layer's live account in place (no copy): a
+  // write shows in the very next answer.
   it('a write in a container shows in the next ListContainerStats and ListPodSandboxStats', async () => {
     h = await startHarness();
     await h.img('PullImage', { image: { image: 'busybox' } });

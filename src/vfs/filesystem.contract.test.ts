@@ -55,6 +55,26 @@ describe.each(backends)('Filesystem contract: %s', (kind, skipReason, make) => {
     expect(fs.keys('layers/')).toEqual(['layers/b']);
   });
 
+  // The stats lists keep an object's live entry between calls, and look it
+  // up again once it says it is gone.
+  maybe('a live entry follows its object, and is gone once the object is removed or replaced', async () => {
+    await fs.write('layers/a', 1 * MiB);
+    const entry = fs.entry('layers/a')!;
+    expect([entry.bytes, entry.inodes, entry.gone]).toEqual([1 * MiB, 1, false]);
+    await fs.write('layers/a', 2 * MiB);
+    expect([entry.bytes, entry.gone]).toEqual([3 * MiB, false]);
+    fs.remove('layers/a');
+    expect(entry.gone).toBe(true);
+    expect(fs.entry('layers/a')).toBeUndefined();
+    await fs.write('layers/a', 1 * MiB);
+    const again = fs.entry('layers/a')!;
+    expect(again).not.toBe(entry);
+    expect(again.gone).toBe(false);
+    // A write that does not fit leaves no entry.
+    await expect(fs.write('layers/c', 40 * MiB)).rejects.toThrow();
+    expect(fs.entry('layers/c')).toBeUndefined();
+  });
+
   maybe('a write that does not fit fails with no space left on device and leaves nothing', async () => {
     await fs.write('layers/a', 20 * MiB);
     const before = fs.usage();

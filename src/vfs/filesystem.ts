@@ -8,6 +8,13 @@ export interface ObjectSize {
   inodes: number;
 }
 
+// An object's figures as its filesystem keeps them, read in place. `gone`
+// turns true as the object leaves the accounts (removed, or replaced at a
+// restore): a reader that keeps the entry looks it up again then.
+export interface LiveSize extends Readonly<ObjectSize> {
+  readonly gone: boolean;
+}
+
 export interface Usage {
   usedBytes: number; // what fakecri stored: objects + ballast
   inodesUsed: number;
@@ -46,7 +53,7 @@ export interface Filesystem {
   sizeOf(key: string): ObjectSize | undefined;
   // The object's live figures, not a copy: for readers that look at
   // thousands of objects per call (the stats lists) and keep nothing.
-  entry(key: string): Readonly<ObjectSize> | undefined;
+  entry(key: string): LiveSize | undefined;
   keys(prefix?: string): string[];
   usage(): Usage;
   capacity(): Capacity;

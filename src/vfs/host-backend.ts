@@ -1,7 +1,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, rmdirSync, statSync, statfsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { type Capacity, type Filesystem, NoSpaceError, type ObjectSize, type Usage, type WriteOptions, paceDelay } from './filesystem';
+import { type Capacity, type Filesystem, type LiveSize, NoSpaceError, type ObjectSize, type Usage, type WriteOptions, paceDelay } from './filesystem';
 import { sleep } from '../domain/sleep';
 import { Accounts } from './accounts';
 
@@ -103,7 +103,7 @@ export class HostFilesystem implements Filesystem {
     return this.accounts.sizeOf(key);
   }
 
-  entry(key: string): Readonly<ObjectSize> | undefined {
+  entry(key: string): LiveSize | undefined {
     return this.accounts.entry(key);
   }
 

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '../domain/sleep';
 import { Accounts } from './accounts';
-import { type Capacity, type Filesystem, NoSpaceError, type ObjectSize, type Usage, type WriteOptions, paceDelay } from './filesystem';
+import { type Capacity, type Filesystem, type LiveSize, NoSpaceError, type ObjectSize, type Usage, type WriteOptions, paceDelay } from './filesystem';
 
 // Accounting only: a configured capacity and inode count, nothing written.
 // Fast enough for thousands of pods; the kubelet still statfs()es the
@@ -53,7 +53,7 @@ export class MemoryFilesystem implements Filesystem {
     return this.accounts.sizeOf(key);
   }
 
-  entry(key: string): Readonly<ObjectSize> | undefined {
+  entry(key: string): LiveSize | undefined {
     return this.accounts.entry(key);
   }
 

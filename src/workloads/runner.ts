@@ -36,6 +36,30 @@ export interface CpuMemory {
   memoryBytes: number;
 }
 
+// A running container's CPU and memory from its start, as its live entry
+// holds them: the stats lists keep it and read 10,000 per call, instead of
+// looking the entry up by id each time, until `live` turns false (the
+// container stopped, or its behaviour changed and it started again).
+export class LiveUsage {
+  live = true;
+
+  constructor(
+    readonly nanoCores: number,
+    readonly memoryBytes: number,
+    readonly startedMs: number,
+  ) {}
+
+  read(nowMs: number, out: CpuMemory): CpuMemory {
+    out.cpuCoreNanoSeconds = cpuTime(this.nanoCores, this.startedMs, nowMs);
+    out.cpuNanoCores = this.nanoCores;
+    out.memoryBytes = this.memoryBytes;
+    return out;
+  }
+}
+
+// CPU time at `nanoCores` from `startMs` to `endMs`.
+const cpuTime = (nanoCores: number, startMs: number, endMs: number): number => Math.round(nanoCores * (Math.max(0, endMs - startMs) / 1000));
+
 interface MountView {
   container_path?: string;
   host_path?: string;
@@ -54,6 +78,8 @@ interface Active {
   rootfs?: { written: number; carry: number; busy: boolean; done: boolean };
   log?: { lines: number; carry: number };
   emptydir?: { path: string; written: number; carry: number; done: boolean };
+  // Made as the stats first ask (see liveUsage()).
+  usage?: LiveUsage;
 }
 
 export class WorkloadRunner {
@@ -209,6 +235,7 @@ export class WorkloadRunner {
     const a = this.active.get(id);
     if (!a) return;
     a.exitTimer?.cancel();
+    if (a.usage) a.usage.live = false;
     this.active.delete(id);
     if (this.active.size === 0 && this.ticker) {
       clearInterval(this.ticker);
@@ -361,22 +388,30 @@ export class WorkloadRunner {
   // A number holds CPU time exactly to 2^53 ns (104 days of one core) and
   // to 11 significant digits past it, as the figure was computed before.
   usage(c: Container, baseline: { cpu: number; memory: number }, nowMs: number, out: CpuMemory): CpuMemory {
-    const running = c.state === 'CONTAINER_RUNNING';
-    // A running container's live entry holds what it needs, parsed once at
-    // its start.
-    const a = running ? this.active.get(c.id) : undefined;
-    if (!a && c.startedAt === '0') {
+    const live = this.liveUsage(c, baseline);
+    if (live) return live.read(nowMs, out);
+    if (c.startedAt === '0') {
       out.cpuNanoCores = out.cpuCoreNanoSeconds = out.memoryBytes = 0;
       return out;
     }
-    const b = a ? a.behaviour : this.resolve(c);
+    // Exited, or running without a live entry.
+    const running = c.state === 'CONTAINER_RUNNING';
+    const b = this.resolve(c);
     const nanoCores = b.cpu ?? baseline.cpu;
-    const startedMs = a ? a.startedMs : Number(BigInt(c.startedAt) / 1_000_000n);
+    const startedMs = Number(BigInt(c.startedAt) / 1_000_000n);
     const endMs = running ? nowMs : Number(BigInt(c.finishedAt) / 1_000_000n);
-    out.cpuCoreNanoSeconds = Math.round(nanoCores * (Math.max(0, endMs - startedMs) / 1000));
+    out.cpuCoreNanoSeconds = cpuTime(nanoCores, startedMs, endMs);
     out.cpuNanoCores = running ? nanoCores : 0;
     out.memoryBytes = running ? (b.memory ?? baseline.memory) : 0;
     return out;
+  }
+
+  // A running container's figures from its live entry (what it needs,
+  // parsed once at its start), to read in place; undefined when it has none.
+  liveUsage(c: Container, baseline: { cpu: number; memory: number }): LiveUsage | undefined {
+    const a = c.state === 'CONTAINER_RUNNING' ? this.active.get(c.id) : undefined;
+    if (!a) return undefined;
+    return (a.usage ??= new LiveUsage(a.behaviour.cpu ?? baseline.cpu, a.behaviour.memory ?? baseline.memory, a.startedMs));
   }
 
   // What the container does with a graceful stop.

@@ -1,6 +1,6 @@
 import type { Handler } from '../handler';
 import { toContainerStats } from '../convert';
-import type { Encoded } from '../encode';
+import { type Encoded, WholeListCache } from '../encode';
 import { matchesLabels, resolveIdFilter } from '../filters';
 import type { ListStreamHandler } from '../list-stream';
 import { containerStatsEntries, encodeContainerStats } from '../stats-encode';
@@ -19,11 +19,17 @@ export const containerStats: Handler<ContainerStatsRequest__Output, ContainerSta
   return { stats: toContainerStats(app, c) };
 };
 
+// The kubelet's list (no filter), kept while no container changes.
+const running = new WholeListCache<Container[]>();
+
 // The eviction manager reads the writable layer of every running container
 // from here; like containerd, only running containers are listed. Answered
 // pre-encoded: see stats-encode.ts.
-export const listContainerStats: Handler<ListContainerStatsRequest__Output, ListContainerStatsResponse | Encoded> = (app, req) =>
-  encodeContainerStats(app, [...matching(app, req.filter)]);
+export const listContainerStats: Handler<ListContainerStatsRequest__Output, ListContainerStatsResponse | Encoded> = (app, req) => {
+  const f = req.filter;
+  const unfiltered = !f?.id && !f?.pod_sandbox_id && !Object.keys(f?.label_selector ?? {}).length;
+  return encodeContainerStats(app, unfiltered ? running.get(app.containers.store, () => [...matching(app, null)]) : [...matching(app, f)]);
+};
 
 export const streamContainerStats: ListStreamHandler = (app, req: StreamContainerStatsRequest__Output) =>
   containerStatsEntries(app, matching(app, req.filter));

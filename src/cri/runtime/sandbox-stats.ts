@@ -1,6 +1,6 @@
 import type { Handler } from '../handler';
 import { toPodSandboxStats } from '../convert';
-import type { Encoded } from '../encode';
+import { type Encoded, WholeListCache } from '../encode';
 import { matchesLabels, resolveIdFilter } from '../filters';
 import type { ListStreamHandler } from '../list-stream';
 import { encodePodSandboxStats, podSandboxStatsEntries } from '../stats-encode';
@@ -19,10 +19,16 @@ export const podSandboxStats: Handler<PodSandboxStatsRequest__Output, PodSandbox
   return { stats: toPodSandboxStats(app, s) };
 };
 
+// The kubelet's list (no filter), kept while no sandbox changes.
+const ready = new WholeListCache<Sandbox[]>();
+
 // Ready sandboxes only, as containerd lists them. Answered pre-encoded: see
 // stats-encode.ts.
-export const listPodSandboxStats: Handler<ListPodSandboxStatsRequest__Output, ListPodSandboxStatsResponse | Encoded> = (app, req) =>
-  encodePodSandboxStats(app, [...matching(app, req.filter)]);
+export const listPodSandboxStats: Handler<ListPodSandboxStatsRequest__Output, ListPodSandboxStatsResponse | Encoded> = (app, req) => {
+  const f = req.filter;
+  const unfiltered = !f?.id && !Object.keys(f?.label_selector ?? {}).length;
+  return encodePodSandboxStats(app, unfiltered ? ready.get(app.sandboxes.store, () => [...matching(app, null)]) : [...matching(app, f)]);
+};
 
 export const streamPodSandboxStats: ListStreamHandler = (app, req: StreamPodSandboxStatsRequest__Output) =>
   podSandboxStatsEntries(app, matching(app, req.filter));

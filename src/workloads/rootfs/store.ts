@@ -5,7 +5,7 @@ import { sleep } from '../../domain/sleep';
 import type { Container } from '../../store/container';
 import type { ImageRecord } from '../../store/image-store';
 import type { Sandbox } from '../../store/sandbox';
-import { type Filesystem, NoSpaceError, type ObjectSize, type WriteOptions, paceDelay } from '../../vfs/filesystem';
+import { type Filesystem, type LiveSize, NoSpaceError, type ObjectSize, type WriteOptions, paceDelay } from '../../vfs/filesystem';
 import { writableLayerKey } from '../../vfs/filesystems';
 import type { HostFilesystem } from '../../vfs/host-backend';
 import { ContainerRootfs, PodFiles, type RootfsHost, imageSubPath } from './container';
@@ -20,8 +20,9 @@ import { type Caller, type ContainerFs, FsError, isFsError } from './types';
 // as the containers' slice (userland/scheduler.ts), so that an RPC waits for
 // little more than a millisecond of either.
 const DRAIN_SLICE_MS = 1;
-// What a layer with nothing written yet (no account) reports.
-const EMPTY_LAYER: Readonly<ObjectSize> = Object.freeze({ bytes: 0, inodes: 0 });
+// What a layer with nothing written yet (no account) reports; gone, so
+// that a reader that keeps it looks again.
+const EMPTY_LAYER: LiveSize = Object.freeze({ bytes: 0, inodes: 0, gone: true });
 
 // busybox's applets that a busybox-like image links in /bin (issue 14's list).
 export const BUSYBOX_APPLETS = (
@@ -141,12 +142,13 @@ export class RootfsStore implements RootfsHost {
 
   // What the writable layer holds now, a copy to keep.
   usage(containerId: string): ObjectSize {
-    return { ...this.account(containerId) };
+    const { bytes, inodes } = this.account(containerId);
+    return { bytes, inodes };
   }
 
   // The same, the live account read in place: the stats RPCs read every
   // container's per call, and a copy of each was a fifth of their time.
-  account(containerId: string): Readonly<ObjectSize> {
+  account(containerId: string): LiveSize {
     // The key kept, not built: a fresh key string is hashed again each time.
     let key = this.usageKeys.get(containerId);
     if (key === undefined) this.usageKeys.set(containerId, (key = writableLayerKey(containerId)));
