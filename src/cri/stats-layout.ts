@@ -35,7 +35,8 @@ export interface Moment {
 }
 
 // A timestamp field's size: a tag and a 9-byte varint, for every moment
-// from 2006 to 2554. At another moment nothing is patched.
+// in nanoseconds from 1972 to 2262 (2^56 to 2^63). At another moment
+// nothing is patched.
 const TS_BYTES = 10;
 
 // A wrapper message's encoded size as a field (tag, length, body).
