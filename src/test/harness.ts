@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { type Config, parseConfig } from '../config/config';
 import { type CriCall, makeClient } from '../cri/client';
 import { type RunningServer, startServer } from '../serve/serve';
+import { containerConfig, podConfig } from '../testing/kubelet-requests';
 
 // A real fakecri on a real unix socket, and grpc-js clients built from the
 // same proto, as the kubelet's cri-client would build them.
@@ -53,6 +54,21 @@ export async function startHarness(rawConfig: unknown = {}, dir = mkdtempSync(jo
     },
   };
   return h;
+}
+
+// A ready pod `pod` with a running busybox container per name; the pod's
+// annotations (fakecri.io/behaviour.<name>) given.
+export async function startPod(h: Harness, pod: string, names: string[], annotations: Record<string, string> = {}): Promise<{ sandbox: string; ids: string[] }> {
+  const cfg = podConfig(pod);
+  Object.assign(cfg.annotations, annotations);
+  const sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
+  const ids: string[] = [];
+  for (const name of names) {
+    const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: containerConfig(name, 'busybox'), sandbox_config: cfg })).container_id;
+    await h.rt('StartContainer', { container_id: id });
+    ids.push(id);
+  }
+  return { sandbox, ids };
 }
 
 export { makeClient } from '../cri/client';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../app';
 import { containerStatsEntries, encodeContainerStats, encodePodSandboxStats, podSandboxStatsEntries } from '../cri/stats-encode';
 import type { Container } from '../store/container';
-import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { type Harness, containerConfig, podConfig, startHarness, startPod } from './harness';
 
 // ListContainerStats and ListPodSandboxStats build each answer from the
 // last one: an entry whose figures moved only in its timestamp and CPU time
@@ -15,18 +15,7 @@ describe('stats lists built from the last answer', () => {
   let h: Harness;
   afterEach(() => h?.close());
 
-  async function start(pod: string, names: string[], annotations: Record<string, string> = {}) {
-    const cfg = podConfig(pod);
-    Object.assign(cfg.annotations, annotations);
-    const sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
-    const ids: string[] = [];
-    for (const name of names) {
-      const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: containerConfig(name, 'busybox'), sandbox_config: cfg })).container_id;
-      await h.rt('StartContainer', { container_id: id });
-      ids.push(id);
-    }
-    return { sandbox, ids };
-  }
+  const start = (pod: string, names: string[], annotations: Record<string, string> = {}) => startPod(h, pod, names, annotations);
 
   const running = (app: App) => [...app.containers.store.values()].filter((c) => c.state === 'CONTAINER_RUNNING');
   const ready = (app: App) => [...app.sandboxes.store.values()].filter((s) => s.state === 'SANDBOX_READY');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, containerConfig, podConfig, startHarness } from './harness';
+import { type Harness, startHarness, startPod } from './harness';
 import { until } from './wait';
 
 const MiB = 2 ** 20;
@@ -10,18 +10,7 @@ describe('container and pod stats', () => {
   let h: Harness;
   afterEach(() => h?.close());
 
-  async function start(pod: string, names: string[], annotations: Record<string, string> = {}) {
-    const cfg = podConfig(pod);
-    Object.assign(cfg.annotations, annotations);
-    const sandbox = (await h.rt('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
-    const ids: string[] = [];
-    for (const name of names) {
-      const id = (await h.rt('CreateContainer', { pod_sandbox_id: sandbox, config: containerConfig(name, 'busybox'), sandbox_config: cfg })).container_id;
-      await h.rt('StartContainer', { container_id: id });
-      ids.push(id);
-    }
-    return { sandbox, ids };
-  }
+  const start = (pod: string, names: string[], annotations: Record<string, string> = {}) => startPod(h, pod, names, annotations);
   const stats = async (id: string) => (await h.rt('ContainerStats', { container_id: id })).stats;
   const cpuTime = (s: any) => BigInt(s.cpu.usage_core_nano_seconds.value);
 
