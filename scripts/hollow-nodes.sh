@@ -237,6 +237,7 @@ if [[ -d $WORK_DIR ]]; then
   done
   cl_unmount_all "$WORK_DIR" || die "something is still mounted under $WORK_DIR"
   restore_inotify || die "could not put back fs.inotify.max_user_instances from $WORK_DIR/saved-inotify"
+  cl_clean_host_dirs "$WORK_DIR"
   find "$WORK_DIR" -mindepth 1 -maxdepth 1 ! -name "$MARKER" -exec rm -rf --one-file-system {} +
 fi
 mkdir -p "$WORK_DIR" "$PIDS" "$LOGS" "$WORK_DIR/pki" "$WORK_DIR/fakecri"
@@ -264,6 +265,9 @@ on_exit() {
   for ((i = N; i >= 1; i--)); do pid=$(cl_pid_alive "$WORK_DIR" "kubelet-$i") && kill -TERM "$pid" 2>/dev/null; done
   for ((i = N; i >= 1; i--)); do [[ -f $PIDS/kubelet-$i.pid ]] && cl_stop "$WORK_DIR" "kubelet-$i" 20; done
   cl_stop "$WORK_DIR" fakecri 15
+  # The kubelets' links in /var/log/containers to their pods' logs, and the
+  # kubelet's fixed host directories they made.
+  cl_clean_host_dirs "$WORK_DIR"
   if ((${#STARTED_NODES[@]})); then
     "${KUBECTL[@]}" delete node "${STARTED_NODES[@]}" --ignore-not-found --wait=false >/dev/null 2>&1 ||
       cl_warn "could not delete the Node objects ${STARTED_NODES[*]}"
@@ -302,6 +306,7 @@ wait_for() {
 }
 
 raise_inotify || die "could not raise fs.inotify.max_user_instances"
+cl_save_host_dirs "$WORK_DIR"
 
 # ---------------------------------------------------------------- fakecri
 cl_log "starting fakecri with $N nodes"
