@@ -16,3 +16,16 @@ export function matchesLabels(labels: Record<string, string>, selector: Record<s
   for (const key in selector) if (labels[key] !== selector[key]) return false;
   return true;
 }
+
+// Whether a List filter leaves every field unset (no filter, '' ids, no
+// state, an empty label selector): the kubelet's own relists, whose answers
+// are kept whole while their store is unchanged.
+export function unfiltered(f: object | null | undefined): boolean {
+  if (!f) return true;
+  for (const v of Object.values(f)) {
+    if (v === null || v === undefined || v === '') continue;
+    if (typeof v === 'object' && Object.keys(v).length === 0) continue;
+    return false;
+  }
+  return true;
+}

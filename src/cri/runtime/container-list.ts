@@ -1,7 +1,7 @@
 import type { Handler } from '../handler';
 import { toContainer } from '../convert';
 import { type Encoded, ItemEncoder, WholeListCache, encodeRepeated, entries } from '../encode';
-import { matchesLabels, resolveIdFilter } from '../filters';
+import { matchesLabels, resolveIdFilter, unfiltered } from '../filters';
 import type { ListStreamHandler } from '../list-stream';
 import { checkEnum } from '../validate';
 import type { App } from '../../app';
@@ -20,7 +20,7 @@ const all = new WholeListCache();
 // kept whole while no container changes.
 export const listContainers: Handler<ListContainersRequest__Output, ListContainersResponse | Encoded> = (app, req) => {
   const f = req.filter;
-  if (!f?.state && !f?.id && !f?.pod_sandbox_id && !Object.keys(f?.label_selector ?? {}).length) {
+  if (unfiltered(f)) {
     return all.get(app.containers.store, () => encodeRepeated(1, [...app.containers.store.values()].map((c) => encoder.encode(c))));
   }
   return encodeRepeated(1, matching(app, f));

@@ -1,7 +1,7 @@
 import type { Handler } from '../handler';
 import { toContainerStats } from '../convert';
 import { type Encoded, WholeListCache } from '../encode';
-import { matchesLabels, resolveIdFilter } from '../filters';
+import { matchesLabels, resolveIdFilter, unfiltered } from '../filters';
 import type { ListStreamHandler } from '../list-stream';
 import { containerStatsEntries, encodeContainerStats } from '../stats-encode';
 import { requireId } from '../validate';
@@ -27,8 +27,7 @@ const running = new WholeListCache<Container[]>();
 // pre-encoded: see stats-encode.ts.
 export const listContainerStats: Handler<ListContainerStatsRequest__Output, ListContainerStatsResponse | Encoded> = (app, req) => {
   const f = req.filter;
-  const unfiltered = !f?.id && !f?.pod_sandbox_id && !Object.keys(f?.label_selector ?? {}).length;
-  return encodeContainerStats(app, unfiltered ? running.get(app.containers.store, () => [...matching(app, null)]) : [...matching(app, f)]);
+  return encodeContainerStats(app, unfiltered(f) ? running.get(app.containers.store, () => [...matching(app, null)]) : [...matching(app, f)]);
 };
 
 export const streamContainerStats: ListStreamHandler = (app, req: StreamContainerStatsRequest__Output) =>

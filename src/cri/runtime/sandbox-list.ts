@@ -1,7 +1,7 @@
 import type { Handler } from '../handler';
 import { toPodSandbox } from '../convert';
 import { type Encoded, ItemEncoder, WholeListCache, encodeRepeated, entries } from '../encode';
-import { matchesLabels, resolveIdFilter } from '../filters';
+import { matchesLabels, resolveIdFilter, unfiltered } from '../filters';
 import type { ListStreamHandler } from '../list-stream';
 import { checkEnum } from '../validate';
 import type { App } from '../../app';
@@ -20,7 +20,7 @@ const all = new WholeListCache();
 // kept whole while no sandbox changes.
 export const listPodSandbox: Handler<ListPodSandboxRequest__Output, ListPodSandboxResponse | Encoded> = (app, req) => {
   const f = req.filter;
-  if (!f?.state && !f?.id && !Object.keys(f?.label_selector ?? {}).length) {
+  if (unfiltered(f)) {
     return all.get(app.sandboxes.store, () => encodeRepeated(1, [...app.sandboxes.store.values()].map((s) => encoder.encode(s))));
   }
   return encodeRepeated(1, matching(app, f));

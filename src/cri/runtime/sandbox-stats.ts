@@ -1,7 +1,7 @@
 import type { Handler } from '../handler';
 import { toPodSandboxStats } from '../convert';
 import { type Encoded, WholeListCache } from '../encode';
-import { matchesLabels, resolveIdFilter } from '../filters';
+import { matchesLabels, resolveIdFilter, unfiltered } from '../filters';
 import type { ListStreamHandler } from '../list-stream';
 import { encodePodSandboxStats, podSandboxStatsEntries } from '../stats-encode';
 import { requireId } from '../validate';
@@ -26,8 +26,7 @@ const ready = new WholeListCache<Sandbox[]>();
 // stats-encode.ts.
 export const listPodSandboxStats: Handler<ListPodSandboxStatsRequest__Output, ListPodSandboxStatsResponse | Encoded> = (app, req) => {
   const f = req.filter;
-  const unfiltered = !f?.id && !Object.keys(f?.label_selector ?? {}).length;
-  return encodePodSandboxStats(app, unfiltered ? ready.get(app.sandboxes.store, () => [...matching(app, null)]) : [...matching(app, f)]);
+  return encodePodSandboxStats(app, unfiltered(f) ? ready.get(app.sandboxes.store, () => [...matching(app, null)]) : [...matching(app, f)]);
 };
 
 export const streamPodSandboxStats: ListStreamHandler = (app, req: StreamPodSandboxStatsRequest__Output) =>
