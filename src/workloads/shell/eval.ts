@@ -26,7 +26,7 @@ export function evalNode(sh: Shell, n: Node, flags: number): Promise<number> {
   try {
     const wait = sh.step();
     if (wait || sh.opts.n) return evalNodeAfter(sh, wait, n, flags);
-    return evalKind(sh, n, flags).then(CHECKS_EXIT[n.t] && !(flags & TESTED) ? sh.setStatusErrexit : sh.setStatus);
+    return evalKind(sh, n, flags).then(statusSetter(sh, n, flags));
   } catch (err) {
     // As an async function would: a failure is a rejection, never a throw.
     return Promise.reject(err);
@@ -36,8 +36,13 @@ export function evalNode(sh: Shell, n: Node, flags: number): Promise<number> {
 async function evalNodeAfter(sh: Shell, wait: Promise<void> | undefined, n: Node, flags: number): Promise<number> {
   if (wait) await wait;
   if (sh.opts.n && !sh.root.interactive) return sh.status;
-  const status = await evalKind(sh, n, flags);
-  return CHECKS_EXIT[n.t] && !(flags & TESTED) ? sh.setStatusErrexit(status) : sh.setStatus(status);
+  return statusSetter(sh, n, flags)(await evalKind(sh, n, flags));
+}
+
+// What sets $? as node `n` ends: exiting on a failure under `set -e`
+// where ash's evaltree would.
+function statusSetter(sh: Shell, n: Node, flags: number): (status: number) => number {
+  return CHECKS_EXIT[n.t] && !(flags & TESTED) ? sh.setStatusErrexit : sh.setStatus;
 }
 
 // The nodes whose failure `set -e` acts on (ash's evaltree checkexit),
@@ -309,7 +314,13 @@ function plainCommand(sh: Shell, n: Simple, flags: number): Promise<number> | un
   if (builtinKind(argv[0], sh) !== 'external') return undefined;
   sh.lineno = n.line;
   sh.substStatus = 0;
-  return runExternal(sh, argv, undefined, !!(flags & EXIT) && !hasTraps(sh));
+  return external(sh, argv, undefined, flags);
+}
+
+// A command found in PATH. The last command of a process (EXIT) runs in
+// that process, as ash execs it, unless a trap must run after it.
+function external(sh: Shell, argv: string[], env: Record<string, string> | undefined, flags: number): Promise<number> {
+  return runExternal(sh, argv, env, !!(flags & EXIT) && !hasTraps(sh));
 }
 
 async function evalSimple(sh: Shell, n: Simple, flags: number): Promise<number> {
@@ -350,7 +361,7 @@ async function evalSimple(sh: Shell, n: Simple, flags: number): Promise<number> 
       case 'function':
         return await callFunction(sh, sh.funcs.get(name)!, argv, flags);
       case 'external': {
-        const run = runExternal(sh, argv, env, !!(flags & EXIT) && !hasTraps(sh));
+        const run = external(sh, argv, env, flags);
         // With nothing to undo after it, this frame need not wait for the
         // command (a loop's `sleep .1`).
         return saved ? await run : run;

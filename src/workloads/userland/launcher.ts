@@ -70,7 +70,6 @@ export class Launcher {
     }
   }
 
-  // `exits`: the process is this command's own, and ends with it.
   private async runIn(proc: Process, target: Target, io: Io, exits: boolean): Promise<number> {
     let status: number;
     try {
@@ -78,8 +77,7 @@ export class Launcher {
     } catch (err) {
       status = await this.failed(proc, target, io, err);
     }
-    if (exits) proc.exit(status);
-    return status;
+    return ended(proc, status, exits);
   }
 
   // An applet that only waits (Applet.waits): its process sleeps. A chain,
@@ -170,6 +168,7 @@ class ProcessContext implements AppletContext {
   }
 }
 
+// `exits`: the process is this command's own, and ends with it.
 function ended(proc: Process, status: number, exits: boolean): number {
   if (exits) proc.exit(status);
   return status;
