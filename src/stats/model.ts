@@ -35,8 +35,11 @@ export interface Figures {
 
 export const newFigures = (): Figures => ({ cpuNanoCores: 0, cpuCoreNanoSeconds: 0, memoryBytes: 0, layerBytes: 0, layerInodes: 0 });
 
+// A container's CPU and memory figures.
+export type CpuMemory = Pick<Figures, 'cpuNanoCores' | 'cpuCoreNanoSeconds' | 'memoryBytes'>;
+
 // What a pod's stats sum over its running containers.
-export type PodSums = Pick<Figures, 'cpuNanoCores' | 'cpuCoreNanoSeconds' | 'memoryBytes'>;
+export type PodSums = CpuMemory;
 
 // The sums of the first `n` of a pod's containers' figures, into `out`:
 // the one place both the stats lists and the unary RPCs add them up.
@@ -49,8 +52,6 @@ export function podSums(figures: readonly Figures[], n: number, out: PodSums): P
   }
   return out;
 }
-
-type CpuMemory = Pick<Figures, 'cpuNanoCores' | 'cpuCoreNanoSeconds' | 'memoryBytes'>;
 
 // A running container's CPU and memory as the runner's live entry holds
 // them, read in place until `live` turns false.
