@@ -44,43 +44,49 @@ const wrapperSize = (v: number): number => (v === 0 ? 2 : 3 + varintSize(v));
 // A nested message's encoded size as a field, from its body's.
 export const fieldSize = (body: number): number => 1 + varintSize(body) + body;
 
-// The CPU time's varint, patched in place while its value stays in
-// [min, max]: the values of its encoded size (none at 0: a zero wrapper
-// holds no varint). Fields of the layouts themselves, not an object of its
-// own: one object fewer to reach per entry.
-interface CpuVarint {
-  cpuAt: number;
-  cpuSize: number;
-  cpuMin: number;
-  cpuMax: number;
+// What both layouts keep of an entry as last written: its body's size,
+// the CPU rate and memory it holds, and where its CPU time's varint is.
+// The varint is patched in place while its value stays in [cpuMin, cpuMax]:
+// the values of its encoded size (none at 0: a zero wrapper holds no
+// varint). Fields of the layouts themselves, not an object of their own:
+// one object fewer to reach per entry.
+abstract class Written {
+  // The body's size; 0 until written.
+  length = 0;
+  protected nanoCores = -1;
+  protected memoryBytes = -1;
+  private cpuAt = 0;
+  private cpuSize = 0;
+  private cpuMin = 0;
+  private cpuMax = -1;
   // This answer's value.
-  cpuNow: number;
-}
+  private cpuNow = 0;
 
-// Notes where `v`, just written, ends, relative to `body`.
-function wroteCpu(l: CpuVarint, w: Wire, v: number, body: number): void {
-  const size = v === 0 ? 0 : varintSize(v);
-  l.cpuAt = w.length - size - body;
-  l.cpuSize = size;
-  l.cpuMin = size <= 1 ? size : 2 ** (7 * (size - 1));
-  l.cpuMax = size === 0 ? 0 : Math.min(2 ** (7 * size) - 1, Number.MAX_SAFE_INTEGER);
-}
-
-function cpuFits(l: CpuVarint, v: number): boolean {
-  l.cpuNow = v;
-  return v >= l.cpuMin && v <= l.cpuMax;
-}
-
-// As Wire.varint writes it.
-function patchCpu(l: CpuVarint, buf: Buffer, body: number): void {
-  let at = body + l.cpuAt;
-  let v = l.cpuNow;
-  const size = l.cpuSize;
-  for (let i = 1; i < size; i++) {
-    buf[at++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
+  // Notes where `v`, just written, ends, relative to `body`.
+  protected wroteCpu(w: Wire, v: number, body: number): void {
+    const size = v === 0 ? 0 : varintSize(v);
+    this.cpuAt = w.length - size - body;
+    this.cpuSize = size;
+    this.cpuMin = size <= 1 ? size : 2 ** (7 * (size - 1));
+    this.cpuMax = size === 0 ? 0 : Math.min(2 ** (7 * size) - 1, Number.MAX_SAFE_INTEGER);
   }
-  if (size > 0) buf[at] = v;
+
+  protected cpuFits(v: number): boolean {
+    this.cpuNow = v;
+    return v >= this.cpuMin && v <= this.cpuMax;
+  }
+
+  // As Wire.varint writes it.
+  protected patchCpu(buf: Buffer, body: number): void {
+    let at = body + this.cpuAt;
+    let v = this.cpuNow;
+    const size = this.cpuSize;
+    for (let i = 1; i < size; i++) {
+      buf[at++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    if (size > 0) buf[at] = v;
+  }
 }
 
 const patchTs = (buf: Buffer, at: number, ts: Buffer): void => {
@@ -88,32 +94,25 @@ const patchTs = (buf: Buffer, at: number, ts: Buffer): void => {
 };
 
 // A container's ContainerStats entry; also what its figures are read from.
-export class ContainerLayout implements Kept, CpuVarint {
+export class ContainerLayout extends Written implements Kept {
   cpu: LiveCpuMemory | undefined = undefined;
   layer: LiveSize = NOTHING_KEPT;
-  // The body's size; 0 until written.
-  length = 0;
   // The three usage messages' timestamp fields.
   private ts1 = 0;
   private ts2 = 0;
   private ts3 = 0;
-  cpuAt = 0;
-  cpuSize = 0;
-  cpuMin = 0;
-  cpuMax = -1;
-  cpuNow = 0;
-  // The other figures as written.
-  private nanoCores = -1;
-  private memoryBytes = -1;
+  // The layer's figures as written.
   private layerBytes = -1;
   private layerInodes = -1;
 
-  constructor(readonly record: Container) {}
+  constructor(readonly record: Container) {
+    super();
+  }
 
   // Whether the entry as last written holds `f` but for the moving parts.
   fits(f: Figures, m: Moment): boolean {
     return (
-      cpuFits(this, f.cpuCoreNanoSeconds) &&
+      this.cpuFits(f.cpuCoreNanoSeconds) &&
       f.cpuNanoCores === this.nanoCores &&
       f.memoryBytes === this.memoryBytes &&
       f.layerBytes === this.layerBytes &&
@@ -127,7 +126,7 @@ export class ContainerLayout implements Kept, CpuVarint {
     patchTs(buf, body + this.ts1, m.ts);
     patchTs(buf, body + this.ts2, m.ts);
     patchTs(buf, body + this.ts3, m.ts);
-    patchCpu(this, buf, body);
+    this.patchCpu(buf, body);
   }
 
   // The body's size with figures `f`.
@@ -151,7 +150,7 @@ export class ContainerLayout implements Kept, CpuVarint {
     this.ts1 = w.length - body;
     w.raw(m.ts);
     w.uint64Value(2, f.cpuCoreNanoSeconds);
-    wroteCpu(this, w, f.cpuCoreNanoSeconds, body);
+    this.wroteCpu(w, f.cpuCoreNanoSeconds, body);
     w.uint64Value(3, f.cpuNanoCores);
     w.header(3, memory);
     this.ts2 = w.length - body;
@@ -181,8 +180,7 @@ const layerSize = (f: Figures, m: Moment): number => m.ts.length + fieldSize(m.f
 
 // A pod's PodSandboxStats entry: the sums over its running containers,
 // then each of them.
-export class PodLayout implements CpuVarint {
-  length = 0;
+export class PodLayout extends Written {
   // The running containers it was written with, in order.
   containers: ContainerLayout[] = [];
   // Where each one's body starts.
@@ -192,20 +190,15 @@ export class PodLayout implements CpuVarint {
   private ts2 = 0;
   private ts3 = 0;
   private ts4 = 0;
-  cpuAt = 0;
-  cpuSize = 0;
-  cpuMin = 0;
-  cpuMax = -1;
-  cpuNow = 0;
-  private nanoCores = -1;
-  private memoryBytes = -1;
 
-  constructor(readonly record: Sandbox) {}
+  constructor(readonly record: Sandbox) {
+    super();
+  }
 
   // Whether the entry as last written holds these sums and each container's
   // figures (`figures[i]`, of `containers[i]`) but for the moving parts.
   fits(sums: PodSums, figures: readonly Figures[], m: Moment): boolean {
-    let ok = cpuFits(this, sums.cpuCoreNanoSeconds) && sums.cpuNanoCores === this.nanoCores && sums.memoryBytes === this.memoryBytes;
+    let ok = this.cpuFits(sums.cpuCoreNanoSeconds) && sums.cpuNanoCores === this.nanoCores && sums.memoryBytes === this.memoryBytes;
     for (let i = 0; i < this.containers.length; i++) ok = this.containers[i].fits(figures[i], m) && ok;
     return ok && m.ts.length === TS_BYTES;
   }
@@ -215,7 +208,7 @@ export class PodLayout implements CpuVarint {
     patchTs(buf, body + this.ts2, m.ts);
     patchTs(buf, body + this.ts3, m.ts);
     patchTs(buf, body + this.ts4, m.ts);
-    patchCpu(this, buf, body);
+    this.patchCpu(buf, body);
     for (let i = 0; i < this.containers.length; i++) this.containers[i].patch(buf, body + this.at[i], m);
   }
 
@@ -242,7 +235,7 @@ export class PodLayout implements CpuVarint {
     this.ts1 = w.length - body;
     w.raw(m.ts);
     w.uint64Value(2, cpuTime);
-    wroteCpu(this, w, cpuTime, body);
+    this.wroteCpu(w, cpuTime, body);
     w.uint64Value(3, cpuNanoCores);
     w.header(2, mem);
     this.ts2 = w.length - body;
