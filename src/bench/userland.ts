@@ -9,11 +9,16 @@ import { fmt, measure, paced, stopChild } from './load';
 
 // /proc's CPU times are in clock ticks: 100 a second on Linux.
 const CLOCK_TICKS = 100;
+// What server-pauses.ts writes before its JSON.
+const PAUSES = 'fakecri-bench pauses ';
 
-interface LoopDelay {
+// The server's pauses over a window (server-pauses.ts): event-loop delay
+// and GC, in ms.
+interface Pauses {
   p50: number;
   p99: number;
   max: number;
+  gc: { scavenges: number; scavengeMs: number; scavengeP50: number; scavengeP90: number; scavengeMax: number; others: number; othersMax: number };
 }
 
 // The inside of containers: what a running program costs, and whether
@@ -55,11 +60,11 @@ export async function userlandBench(
   const fakecri = await fakecriCli(
     ['serve', '--socket', sock, '--state-dir', join(dir, 'userland-state'), '--log-level', 'info'],
     'fakecri serving',
-    ['-r', join(__dirname, 'loop-delay.js')],
+    ['-r', join(__dirname, 'server-pauses.js')],
   );
-  // The server's event-loop delay (loop-delay.ts) over what happened since
-  // the last ask.
-  const delays: ((d: LoopDelay) => void)[] = [];
+  // The server's pauses (server-pauses.ts) over what happened since the
+  // last ask.
+  const delays: ((d: Pauses) => void)[] = [];
   let pending = '';
   fakecri.stderr!.on('data', (d: Buffer) => {
     pending += d;
@@ -67,20 +72,23 @@ export async function userlandBench(
     while ((nl = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
-      const at = line.indexOf('fakecri-bench loop delay ');
-      if (at >= 0) delays.shift()?.(JSON.parse(line.slice(at + 25)) as LoopDelay);
+      const at = line.indexOf(PAUSES);
+      if (at >= 0) delays.shift()?.(JSON.parse(line.slice(at + PAUSES.length)) as Pauses);
     }
   });
-  const loopDelay = (): Promise<LoopDelay> =>
+  const pauses = (): Promise<Pauses> =>
     new Promise((resolve) => {
       delays.push(resolve);
       fakecri.kill('SIGUSR2');
     });
-  // The server's CPU time (user and system, all its threads), in ms.
+  // From /proc/PID/stat, fields after the command: the server's CPU time
+  // (user and system, all its threads) in ms, and its minor page faults.
+  const stat = (): string[] => readFileSync(`/proc/${fakecri.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   const cpuMs = (): number => {
-    const f = readFileSync(`/proc/${fakecri.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const f = stat();
     return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
   };
+  const minorFaults = (): number => Number(stat()[7]);
   const rt = makeClient(sock, 'RuntimeService', { raw: true });
   const setup = makeClient(sock, 'RuntimeService');
   const img = makeClient(sock, 'ImageService');
@@ -104,9 +112,11 @@ export async function userlandBench(
 
   // 1,000 pods running upstream's loop (60 rounds of 1 MiB, a round every
   // 0.1 s), and the RPC latency meanwhile.
-  await loopDelay();
+  await pauses();
+  const idleFaults = { n: minorFaults(), at: Date.now() };
   const idle = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 4000, maxMs: 3000 });
-  const idleDelay = await loopDelay();
+  const idleDelay = await pauses();
+  const idleFaultRate = ((minorFaults() - idleFaults.n) * 1000) / (Date.now() - idleFaults.at);
   const PACE = { callers: 4, everyMs: 10, ms: 4000 };
   const idlePaced = await paced(() => rt.call('Version'), PACE);
   const idleList = await measure(() => rt.call('ListContainers', {}), { callers: 1, maxCalls: 300, maxMs: 3000 });
@@ -120,12 +130,14 @@ export async function userlandBench(
   const started = Date.now() - t;
   const writtenNow = async () =>
     ((await setup.call('ListContainerStats', {})).stats as { writable_layer: { used_bytes: { value: string } } }[]).reduce((s, x) => s + Number(x.writable_layer.used_bytes.value), 0);
-  const before = { written: await writtenNow(), cpu: cpuMs(), at: Date.now() };
-  await loopDelay();
+  const before = { written: await writtenNow(), cpu: cpuMs(), faults: minorFaults(), at: Date.now() };
+  await pauses();
   const busy = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 20_000, maxMs: 4000 });
-  const busyDelay = await loopDelay();
+  const busyDelay = await pauses();
   const busyPaced = await paced(() => rt.call('Version'), PACE);
+  const pacedDelay = await pauses();
   const cpu = cpuMs() - before.cpu;
+  const faultRate = ((minorFaults() - before.faults) * 1000) / (Date.now() - before.at);
   const seconds = (Date.now() - before.at) / 1000;
   const written = await writtenNow();
   // A round writes one 1 MiB file: rounds from the bytes the layers grew by.
@@ -136,6 +148,11 @@ export async function userlandBench(
   print(`  Version, 4 callers each calling as soon as it is answered: p50 ${fmt(busy.p50)} ms, p99 ${fmt(busy.p99)} ms; with no pods p50 ${fmt(idle.p50)} ms, p99 ${fmt(idle.p99)} ms  (target p99 < 10 ms: ${busy.p99 < 10 ? 'met' : 'NOT met'})`);
   print(`  Version, 4 callers each calling every 10 ms: p50 ${fmt(busyPaced.p50)} ms, p99 ${fmt(busyPaced.p99)} ms; with no pods p50 ${fmt(idlePaced.p50)} ms, p99 ${fmt(idlePaced.p99)} ms  (target p99 < 10 ms: ${busyPaced.p99 < 10 ? 'met' : 'NOT met'})`);
   print(`  the server's event-loop delay meanwhile: p50 ${fmt(busyDelay.p50, 2)} ms, p99 ${fmt(busyDelay.p99, 2)} ms, max ${fmt(busyDelay.max, 2)} ms; with no pods p99 ${fmt(idleDelay.p99, 2)} ms, max ${fmt(idleDelay.max, 2)} ms`);
+  const gc = (d: Pauses, secs: number) =>
+    `${d.gc.scavenges} scavenges (${fmt(d.gc.scavengeMs / secs / 10, 0)}% of the time), pause p50 ${fmt(d.gc.scavengeP50, 1)}, p90 ${fmt(d.gc.scavengeP90, 1)}, max ${fmt(d.gc.scavengeMax, 1)} ms; ${d.gc.others} other GC pauses, max ${fmt(d.gc.othersMax, 1)} ms`;
+  print(`  the server's GC while the 4 callers saturated it: ${gc(busyDelay, busy.calls / busy.perSecond)}; with no pods ${gc(idleDelay, idle.calls / idle.perSecond)}`);
+  print(`  the server's GC while they called every 10 ms: ${gc(pacedDelay, PACE.ms / 1000)}`);
+  print(`  the server's minor page faults: ${fmt(faultRate, 0)} a second while the pods ran, ${fmt(idleFaultRate, 0)} a second with no pods`);
   print(`  rounds of the loop: ${fmt(rounds / seconds, 0)} a second (the pods ask for 10,000); the server's CPU ${fmt(cpu / seconds / 10, 0)}% of a core, ${fmt((cpu * 1000) / rounds, 0)} us per round (load average ${loadavg()[0].toFixed(2)})`);
   print(`  ListContainers, one caller: p50 ${fmt(busyList.p50)} ms, p99 ${fmt(busyList.p99)} ms; with no pods p50 ${fmt(idleList.p50)} ms, p99 ${fmt(idleList.p99)} ms`);
   print('');
