@@ -64,7 +64,7 @@ export async function userlandBench(
   );
   // The server's pauses (server-pauses.ts) over what happened since the
   // last ask.
-  const delays: ((d: Pauses) => void)[] = [];
+  const asked: ((p: Pauses) => void)[] = [];
   let pending = '';
   fakecri.stderr!.on('data', (d: Buffer) => {
     pending += d;
@@ -73,12 +73,12 @@ export async function userlandBench(
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       const at = line.indexOf(PAUSES);
-      if (at >= 0) delays.shift()?.(JSON.parse(line.slice(at + PAUSES.length)) as Pauses);
+      if (at >= 0) asked.shift()?.(JSON.parse(line.slice(at + PAUSES.length)) as Pauses);
     }
   });
   const pauses = (): Promise<Pauses> =>
     new Promise((resolve) => {
-      delays.push(resolve);
+      asked.push(resolve);
       fakecri.kill('SIGUSR2');
     });
   // From /proc/PID/stat, fields after the command: the server's CPU time
@@ -115,7 +115,7 @@ export async function userlandBench(
   await pauses();
   const idleFaults = { n: minorFaults(), at: Date.now() };
   const idle = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 4000, maxMs: 3000 });
-  const idleDelay = await pauses();
+  const idlePauses = await pauses();
   const idleFaultRate = ((minorFaults() - idleFaults.n) * 1000) / (Date.now() - idleFaults.at);
   const PACE = { callers: 4, everyMs: 10, ms: 4000 };
   const idlePaced = await paced(() => rt.call('Version'), PACE);
@@ -133,9 +133,9 @@ export async function userlandBench(
   const before = { written: await writtenNow(), cpu: cpuMs(), faults: minorFaults(), at: Date.now() };
   await pauses();
   const busy = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 20_000, maxMs: 4000 });
-  const busyDelay = await pauses();
+  const busyPauses = await pauses();
   const busyPaced = await paced(() => rt.call('Version'), PACE);
-  const pacedDelay = await pauses();
+  const pacedPauses = await pauses();
   const cpu = cpuMs() - before.cpu;
   const faultRate = ((minorFaults() - before.faults) * 1000) / (Date.now() - before.at);
   const seconds = (Date.now() - before.at) / 1000;
@@ -147,11 +147,11 @@ export async function userlandBench(
   print(`1,000 pods running upstream's loop (started in ${fmt(started / 1000, 1)} s; ${fmt(written / 2 ** 30, 2)} GiB written to their layers by the end of the measurement):`);
   print(`  Version, 4 callers each calling as soon as it is answered: p50 ${fmt(busy.p50)} ms, p99 ${fmt(busy.p99)} ms; with no pods p50 ${fmt(idle.p50)} ms, p99 ${fmt(idle.p99)} ms  (target p99 < 10 ms: ${busy.p99 < 10 ? 'met' : 'NOT met'})`);
   print(`  Version, 4 callers each calling every 10 ms: p50 ${fmt(busyPaced.p50)} ms, p99 ${fmt(busyPaced.p99)} ms; with no pods p50 ${fmt(idlePaced.p50)} ms, p99 ${fmt(idlePaced.p99)} ms  (target p99 < 10 ms: ${busyPaced.p99 < 10 ? 'met' : 'NOT met'})`);
-  print(`  the server's event-loop delay meanwhile: p50 ${fmt(busyDelay.p50, 2)} ms, p99 ${fmt(busyDelay.p99, 2)} ms, max ${fmt(busyDelay.max, 2)} ms; with no pods p99 ${fmt(idleDelay.p99, 2)} ms, max ${fmt(idleDelay.max, 2)} ms`);
+  print(`  the server's event-loop delay meanwhile: p50 ${fmt(busyPauses.p50, 2)} ms, p99 ${fmt(busyPauses.p99, 2)} ms, max ${fmt(busyPauses.max, 2)} ms; with no pods p99 ${fmt(idlePauses.p99, 2)} ms, max ${fmt(idlePauses.max, 2)} ms`);
   const gc = (d: Pauses, secs: number) =>
     `${d.gc.scavenges} scavenges (${fmt(d.gc.scavengeMs / secs / 10, 0)}% of the time), pause p50 ${fmt(d.gc.scavengeP50, 1)}, p90 ${fmt(d.gc.scavengeP90, 1)}, max ${fmt(d.gc.scavengeMax, 1)} ms; ${d.gc.others} other GC pauses, max ${fmt(d.gc.othersMax, 1)} ms`;
-  print(`  the server's GC while the 4 callers saturated it: ${gc(busyDelay, busy.calls / busy.perSecond)}; with no pods ${gc(idleDelay, idle.calls / idle.perSecond)}`);
-  print(`  the server's GC while they called every 10 ms: ${gc(pacedDelay, PACE.ms / 1000)}`);
+  print(`  the server's GC while the 4 callers saturated it: ${gc(busyPauses, busy.calls / busy.perSecond)}; with no pods ${gc(idlePauses, idle.calls / idle.perSecond)}`);
+  print(`  the server's GC while they called every 10 ms: ${gc(pacedPauses, PACE.ms / 1000)}`);
   print(`  the server's minor page faults: ${fmt(faultRate, 0)} a second while the pods ran, ${fmt(idleFaultRate, 0)} a second with no pods`);
   print(`  rounds of the loop: ${fmt(rounds / seconds, 0)} a second (the pods ask for 10,000); the server's CPU ${fmt(cpu / seconds / 10, 0)}% of a core, ${fmt((cpu * 1000) / rounds, 0)} us per round (load average ${loadavg()[0].toFixed(2)})`);
   print(`  ListContainers, one caller: p50 ${fmt(busyList.p50)} ms, p99 ${fmt(busyList.p99)} ms; with no pods p50 ${fmt(idleList.p50)} ms, p99 ${fmt(idleList.p99)} ms`);
