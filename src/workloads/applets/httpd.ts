@@ -1,7 +1,6 @@
 import { type HttpRequest, type HttpResponse, acceptLoop, httpDate, serveConnection } from '../net/http-server';
 import { fileChunks, findFile, mimeType } from '../net/static-files';
 import { NetError } from '../net/types';
-import { SIGNALS } from '../procs/types';
 import { resolvePath } from '../rootfs/path';
 import { applet } from './common/tool';
 import type { AppletContext } from './types';
@@ -51,7 +50,7 @@ export const httpd = applet(async (t) => {
   // Daemonized (bound first, as busybox forks after bind): the server runs
   // on in a child process until it is killed.
   const child = ctx.container.procs.spawn({ argv: ctx.argv, parent: ctx.proc, identity: ctx.proc.identity });
-  void serve(child.killed).then(() => child.exit(128 + SIGNALS.KILL));
+  void serve(child.killed).then(() => child.exit());
   return 0;
 });
 

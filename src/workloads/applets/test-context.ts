@@ -91,7 +91,7 @@ export class TestContainer {
       stderr: options.stderr ?? nullOutStream,
     };
     const status = await this.runIn(proc, target, { env, cwd, ...streams });
-    if (proc !== options.parent) proc.exit(status);
+    if (proc !== options.parent) proc.exit();
     return status;
   }
 

@@ -122,8 +122,6 @@ class Proc implements Process {
     this.death.die(new Killed(sig));
   }
 
-  // Its status goes to whoever started it (the launcher's promise), not
-  // through the table.
   exit(): void {
     if (this.state === 'zombie') return;
     this.state = 'zombie';

@@ -150,8 +150,9 @@ export interface Process extends ProcessInfo {
   takeSignals(): SignalName[];
   // Called when a handled signal arrives (a shell's `wait` wakes on it).
   onSignal(listener: () => void): () => void;
-  // Ends the process with a wait status; the table drops it at once.
-  exit(status: number): void;
+  // Ends the process; the table drops it at once. Its wait status goes to
+  // whoever started it (the launcher's promise), not through the table.
+  exit(): void;
   // execve: the command line the process shows from now on.
   setArgv(argv: readonly string[]): void;
 }

@@ -510,7 +510,7 @@ export class Shell {
       }
     }
     this.close();
-    this.proc.exit(status);
+    this.proc.exit();
     return status;
   }
 

@@ -67,7 +67,7 @@ export class Kit {
       stderr,
     };
     const status = await this.runIn(proc, argv, io);
-    proc.exit(status);
+    proc.exit();
     return { status, stdout: stdout.text(), stderr: stderr.text() };
   }
 
@@ -125,7 +125,7 @@ export class Kit {
     const child = this.procs.spawn({ argv, parent: owner, identity: owner.identity });
     o.onSpawn?.(child);
     const status = await this.runIn(child, argv, childIo);
-    child.exit(status);
+    child.exit();
     return status;
   }
 }

@@ -170,7 +170,7 @@ class ProcessContext implements AppletContext {
 
 // `exits`: the process is this command's own, and ends with it.
 function ended(proc: Process, status: number, exits: boolean): number {
-  if (exits) proc.exit(status);
+  if (exits) proc.exit();
   return status;
 }
 
