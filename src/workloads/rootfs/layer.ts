@@ -1,14 +1,15 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Filesystem, ObjectSize } from '../../vfs/filesystem';
 import { NoSpaceError } from '../../vfs/filesystem';
 import type { HostFilesystem } from '../../vfs/host-backend';
 import type { Backend } from './backend';
 import { BLOCK } from './content';
 import { HostDir, hostError } from './host-dir';
+import { LayerJournal, readPersisted, removePersisted, writeAtomic } from './journal';
 import { MemTree } from './memory-tree';
 import { HIDDEN_WRITE, type UpperLayer } from './overlay';
-import { isPersistedTree, loadTree, serializeTree, usageOf } from './persist';
+import { loadTree, serializeTree, usageOf } from './persist';
 import type { Space } from './space';
 import { FsError, type StatFs } from './types';
 
@@ -78,10 +79,11 @@ export interface LayerHost {
 }
 
 // The memory backend: a memory tree, charged to the Filesystem's capacity,
-// persisted as JSON in the state directory when it changed.
+// persisted as JSON in the state directory when it changed (journal.ts).
 export class MemoryLayer implements WritableLayer {
   private tree?: MemTree;
   private loaded = false;
+  private journal?: LayerJournal;
   dirty = false;
 
   constructor(
@@ -141,7 +143,7 @@ export class MemoryLayer implements WritableLayer {
   flush(): void {
     if (!this.dirty || !this.tree) return;
     this.dirty = false;
-    writeAtomic(this.file, JSON.stringify(serializeTree(this.tree)));
+    this.journal!.write(this.tree, this.file);
   }
 
   remove(): void {
@@ -149,11 +151,11 @@ export class MemoryLayer implements WritableLayer {
     this.loaded = true;
     this.dirty = false;
     this.fs.remove(this.key);
-    rmSync(this.file, { force: true });
+    removePersisted(this.file);
   }
 
   private newTree(): MemTree {
-    return new MemTree({ dev: 0, firstIno: UPPER_FIRST_INO, chargeRoot: false, space: this.space(), now: this.now, onChange: () => this.changed() });
+    return new MemTree({ dev: 0, firstIno: UPPER_FIRST_INO, chargeRoot: false, space: this.space(), now: this.now, watcher: this.watcher() });
   }
 
   private load(): void {
@@ -164,8 +166,13 @@ export class MemoryLayer implements WritableLayer {
     const tree = new MemTree({ dev: 0, firstIno: UPPER_FIRST_INO, chargeRoot: false, now: this.now });
     loadTree(tree, data);
     tree.space = this.space();
-    tree.onChange = () => this.changed();
+    tree.watcher = this.watcher();
     this.tree = tree;
+  }
+
+  // A tree of this layer's, built or loaded, starts with a snapshot.
+  private watcher(): LayerJournal {
+    return (this.journal = new LayerJournal(() => this.changed()));
   }
 
   private changed(): void {
@@ -268,34 +275,4 @@ export class HostLayer implements WritableLayer {
     this.dir = undefined;
     this.fs.remove(this.key);
   }
-}
-
-function readPersisted(file: string) {
-  // A new container's layer has no file: asked, not thrown (an ENOENT is an
-  // Error with its stack, per container start).
-  if (!existsSync(file)) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const data: unknown = JSON.parse(text);
-  if (!isPersistedTree(data)) throw new Error(`${file} is not a persisted writable layer`);
-  return data;
-}
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  // The directory is there but for the first write: a thousand busy layers
-  // are written out every few seconds, and a mkdir each was a tenth of it.
-  try {
-    writeFileSync(tmp, text);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(tmp, text);
-  }
-  renameSync(tmp, file);
 }

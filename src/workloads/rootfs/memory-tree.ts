@@ -48,8 +48,15 @@ export interface MemTreeOptions {
   // Whether the root directory takes an inode from the space (a writable
   // layer's root was counted when the container was created).
   chargeRoot?: boolean;
-  // Called after every change (a persisted tree marks itself dirty).
-  onChange?: () => void;
+  // Told of every change (a persisted tree records them).
+  watcher?: TreeWatcher;
+}
+
+// What changed in a tree: an inode (its attributes or contents), or the
+// name `name` in a directory (made, replaced or gone).
+export interface TreeWatcher {
+  changed(n: MemInode): void;
+  named(dir: MemInode, name: string): void;
 }
 
 // A filesystem held in memory, as tmpfs: contents as extents of bytes and
@@ -58,7 +65,7 @@ export class MemTree implements Backend {
   readonly dev: number;
   readonly readonly: boolean;
   space: Space;
-  onChange?: () => void;
+  watcher?: TreeWatcher;
   private readonly now: () => number;
   private nextIno: number;
   private readonly rootNode: MemInode;
@@ -71,7 +78,7 @@ export class MemTree implements Backend {
     this.nextIno = options.firstIno ?? 2;
     this.rootNode = new MemInode(this.nextIno++, 'dir', 0o755, 0, 0, this.now());
     if (options.chargeRoot !== false) this.space.charge(0, 1);
-    this.onChange = options.onChange;
+    this.watcher = options.watcher;
   }
 
   root(): MemInode {
@@ -116,7 +123,8 @@ export class MemTree implements Backend {
     if (spec.type === 'symlink') node.target = spec.target ?? '';
     d.entries!.set(name, node);
     if (spec.type === 'dir') d.nlink++;
-    this.touch(d);
+    this.watcher?.changed(node);
+    this.named(d, name);
     return node;
   }
 
@@ -125,7 +133,8 @@ export class MemTree implements Backend {
     (dir as MemInode).entries!.set(name, n);
     n.nlink++;
     n.ctimeMs = this.now();
-    this.touch(dir as MemInode);
+    this.watcher?.changed(n);
+    this.named(dir as MemInode, name);
   }
 
   remove(dir: Node, name: string): void {
@@ -140,7 +149,8 @@ export class MemTree implements Backend {
       n.nlink--;
     }
     n.ctimeMs = this.now();
-    this.touch(d);
+    this.watcher?.changed(n);
+    this.named(d, name);
     this.release(n);
   }
 
@@ -157,8 +167,9 @@ export class MemTree implements Backend {
       to.nlink++;
     }
     n.ctimeMs = this.now();
-    this.touch(from);
-    this.touch(to);
+    this.watcher?.changed(n);
+    this.named(from, fromName);
+    this.named(to, toName);
   }
 
   readlink(node: Node): string {
@@ -173,7 +184,7 @@ export class MemTree implements Backend {
     if (change.atimeMs !== undefined) n.atimeMs = change.atimeMs;
     if (change.mtimeMs !== undefined) n.mtimeMs = change.mtimeMs;
     n.ctimeMs = this.now();
-    this.onChange?.();
+    this.watcher?.changed(n);
   }
 
   open(node: Node, _write: boolean): FileIo {
@@ -189,7 +200,7 @@ export class MemTree implements Backend {
         this.space.charge(n.content!.growth(offset, length) * BLOCK, 0);
         n.content!.allocate(offset, length);
         n.ctimeMs = this.now();
-        this.onChange?.();
+        this.watcher?.changed(n);
       },
       sync: () => {},
       close: () => {
@@ -212,14 +223,14 @@ export class MemTree implements Backend {
     this.space.charge(n.content!.growth(position, len) * BLOCK, 0);
     n.content!.write(position, data);
     n.mtimeMs = n.ctimeMs = this.now();
-    this.onChange?.();
+    this.watcher?.changed(n);
   }
 
   truncateTo(n: MemInode, size: number): void {
     const freed = n.content!.truncate(size);
     if (freed) this.space.credit(freed * BLOCK, 0);
     n.mtimeMs = n.ctimeMs = this.now();
-    this.onChange?.();
+    this.watcher?.changed(n);
   }
 
   // An inode nothing names and nobody has open gives its space back.
@@ -235,9 +246,13 @@ export class MemTree implements Backend {
     if (n.entries) for (const name of [...n.entries.keys()]) this.remove(n, name);
   }
 
-  private touch(dir: MemInode): void {
+  // A name in `dir` changed: so did the directory's times.
+  private named(dir: MemInode, name: string): void {
     dir.mtimeMs = dir.ctimeMs = this.now();
-    this.onChange?.();
+    const w = this.watcher;
+    if (!w) return;
+    w.changed(dir);
+    w.named(dir, name);
   }
 }
 

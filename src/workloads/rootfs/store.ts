@@ -1,5 +1,5 @@
 import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { sleep } from '../../domain/sleep';
 import type { Container } from '../../store/container';
@@ -10,6 +10,7 @@ import { writableLayerKey } from '../../vfs/filesystems';
 import type { HostFilesystem } from '../../vfs/host-backend';
 import { ContainerRootfs, PodFiles, type RootfsHost, imageSubPath } from './container';
 import { type ImageFiles, populateImage } from './image-root';
+import { journalOf } from './journal';
 import { HostLayer, type LayerHost, MemoryLayer, type WritableLayer } from './layer';
 import { MemTree } from './memory-tree';
 import { Rootfs } from './rootfs';
@@ -197,7 +198,7 @@ export class RootfsStore implements RootfsHost {
       trees.add(key);
     }
     if (this.backend === 'memory') {
-      const known = new Set(containers.map((c) => `${c.id}.json`));
+      const known = new Set(containers.flatMap((c) => [`${c.id}.json`, basename(journalOf(this.file(c.id)))]));
       let names: string[] = [];
       try {
         names = readdirSync(this.dir);
