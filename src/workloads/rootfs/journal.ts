@@ -21,8 +21,9 @@ export class LayerJournal implements TreeWatcher {
   private nodes?: Set<MemInode>;
   private names?: Map<MemInode, Set<string>>;
   private gen = 0;
-  private snapshotBytes = 0;
   private journalBytes = 0;
+  // The journal's size that calls for a new snapshot.
+  private foldAt = 0;
 
   constructor(private readonly onChange: () => void) {}
 
@@ -42,7 +43,7 @@ export class LayerJournal implements TreeWatcher {
 
   // Writes out what changed since the last write.
   write(tree: MemTree, file: string): void {
-    if (!this.nodes || this.journalBytes > Math.max(this.snapshotBytes, MIN_FOLD_BYTES)) return this.snapshot(tree, file);
+    if (!this.nodes || this.journalBytes > this.foldAt) return this.snapshot(tree, file);
     const lines: JournalLine[] = [];
     if (this.journalBytes === 0) lines.push(['g', this.gen]);
     // Inodes first: an entry names an inode the reader already has.
@@ -66,7 +67,9 @@ export class LayerJournal implements TreeWatcher {
     const text = JSON.stringify(serializeTree(tree, this.gen));
     writeAtomic(file, text);
     rmSync(journalOf(file), { force: true });
-    this.snapshotBytes = text.length;
+    // Once the journal outgrows the snapshot, give or take: pods started
+    // together and writing alike would otherwise all fold in the same second.
+    this.foldAt = Math.max(text.length, MIN_FOLD_BYTES) * (1 + Math.random() / 2);
     this.journalBytes = 0;
     this.nodes = new Set();
     this.names = new Map();
