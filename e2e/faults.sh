@@ -101,10 +101,13 @@ e2e_log "d. kubelet_pleg_relist_duration_seconds mean: ${before}s over $n_before
 
 # ---- e. kill -9 and restart of fakecri: nothing lost.
 k delete pod pull-fails crashloop --wait=false >/dev/null
-# Their teardown (StopPodSandbox) must be over, or it carries on against the new process.
+# Their teardown (StopPodSandbox) must be over, or it carries on against the new process:
+# the kubelet is done with a pod when it has deleted it from the API server (a stopped
+# sandbox alone was not enough: a run saw two more lifecycle calls after the restart).
 torn_down() {
   [[ -z $(cri pods -q --state ready --label io.kubernetes.pod.name=crashloop) &&
-    -z $(cri pods -q --state ready --label io.kubernetes.pod.name=pull-fails) ]]
+    -z $(cri pods -q --state ready --label io.kubernetes.pod.name=pull-fails) &&
+    -z $(k get pods -o name | grep -E '^pod/(crashloop|pull-fails)$') ]]
 }
 e2e_wait 90 "the deleted pods' sandboxes to be stopped" torn_down
 snapshot() { # pod name, uid, container id, restart count, for the steady pods
