@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Fixture, MiB, makeFixture } from '../../test/rootfs-fixture';
@@ -186,6 +186,25 @@ describe('a memory layer written as a snapshot and a journal', () => {
     writeFileSync(journal('c1'), lines.join('\n'));
     f = f.restart();
     expect(dump(f.store.view('c1', root))).toEqual(atSnapshot);
+  });
+
+  it('puts what a failed append could not write into the next snapshot', () => {
+    f.container('c1');
+    const fs = f.store.view('c1', root);
+    firstFiles(fs);
+    f.store.flush('c1');
+    // The journal cannot be written: a directory stands in its place.
+    mkdirSync(journal('c1'));
+    write(fs, '/tmp/lost-append', 'not in any journal');
+    f.store.flush('c1');
+    rmdirSync(journal('c1'));
+    write(fs, '/tmp/next', 'next');
+    f.store.flush('c1');
+    expect(existsSync(journal('c1'))).toBe(false);
+    const before = dump(fs);
+    f = f.restart();
+    expect(dump(f.store.view('c1', root))).toEqual(before);
+    expect(before.some((l) => l.startsWith('/tmp/lost-append '))).toBe(true);
   });
 
   it('removes the journal with the container, and a stray one at start-up', () => {

@@ -56,17 +56,25 @@ export class LayerJournal implements TreeWatcher {
     this.names!.clear();
     if (lines.length === 0) return;
     const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
-    appendFileSync(journalOf(file), text);
+    try {
+      appendFileSync(journalOf(file), text);
+    } catch (err) {
+      // What did not reach the journal is in the next snapshot.
+      this.nodes = undefined;
+      this.names = undefined;
+      throw err;
+    }
     this.journalBytes += text.length;
   }
 
   private snapshot(tree: MemTree, file: string): void {
     // Random, so that a journal left by a crash (or an earlier run) never
     // matches a new snapshot.
-    this.gen = Math.floor(Math.random() * 2 ** 48);
-    const text = JSON.stringify(serializeTree(tree, this.gen));
+    const gen = Math.floor(Math.random() * 2 ** 48);
+    const text = JSON.stringify(serializeTree(tree, gen));
     writeAtomic(file, text);
     rmSync(journalOf(file), { force: true });
+    this.gen = gen;
     // Once the journal outgrows the snapshot, give or take: pods started
     // together and writing alike would otherwise all fold in the same second.
     this.foldAt = Math.max(text.length, MIN_FOLD_BYTES) * (1 + Math.random() / 2);
