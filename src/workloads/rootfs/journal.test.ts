@@ -174,8 +174,12 @@ describe('a memory layer written as a snapshot and a journal', () => {
     write(fs, '/tmp/journaled', 'in the journal');
     f.store.flush('c1');
     const journaled = dump(fs);
-    // A crash in the middle of an append.
+    // A crash in the middle of an append; and a line that is not one of
+    // ours stops the reading as well.
     appendFileSync(journal('c1'), '["n",16777300,{"t":"fi');
+    f = f.restart();
+    expect(dump(f.store.view('c1', root))).toEqual(journaled);
+    writeFileSync(journal('c1'), readFileSync(journal('c1'), 'utf8').replace(/[^\n]*$/, '["n",16777300,null]\n["e",1]\n'));
     f = f.restart();
     expect(dump(f.store.view('c1', root))).toEqual(journaled);
 

@@ -126,14 +126,21 @@ export function applyJournal(data: PersistedTree, journal: string): PersistedTre
   return { version: 1, gen: data.gen, usage, nodes };
 }
 
+// A line of the shape its kind has, or undefined: the journal is read up
+// to the first one that is not.
 function parseLine(text: string | undefined): JournalLine | undefined {
   if (!text) return undefined;
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(text);
-    return Array.isArray(v) && typeof v[0] === 'string' ? (v as JournalLine) : undefined;
+    v = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (!Array.isArray(v) || typeof v[1] !== 'number') return undefined;
+  if (v[0] === 'g' && v.length === 2) return v as JournalLine;
+  if (v[0] === 'n' && v.length === 3 && typeof v[2] === 'object' && v[2] !== null && typeof (v[2] as PNode).t === 'string') return v as JournalLine;
+  if (v[0] === 'e' && v.length === 4 && typeof v[2] === 'string' && (v[3] === null || typeof v[3] === 'number')) return v as JournalLine;
+  return undefined;
 }
 
 // Rebuilds into `tree`, a fresh tree whose space counts nothing yet (the
