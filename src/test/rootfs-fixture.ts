@@ -7,14 +7,34 @@ import type { Sandbox } from '../store/sandbox';
 import type { Filesystem } from '../vfs/filesystem';
 import { HostFilesystem } from '../vfs/host-backend';
 import { MemoryFilesystem } from '../vfs/memory-backend';
+import { randomFill } from '../workloads/rootfs/fill';
 import type { ProcSource } from '../workloads/rootfs/proc';
 import { RootfsStore } from '../workloads/rootfs/store';
+import { type Chunk, type ContainerFs, isFill } from '../workloads/rootfs/types';
 import { type Tmpfs, mountTmpfs } from './tmpfs';
 
 // Containers' files without a server: a RootfsStore over a memory
 // Filesystem or a host one on a real tmpfs, and records made up for it.
 
 export const MiB = 2 ** 20;
+
+// A chunk's bytes, a Fill made real.
+export const bytesOf = (c: Chunk): Uint8Array => {
+  if (!isFill(c)) return c;
+  const out = new Uint8Array(c.length);
+  if (c.fill === 'random') randomFill(out, c.seed, c.offset);
+  return out;
+};
+
+// Writes a whole file (created, truncated unless the flags say otherwise).
+export function writeFile(fs: ContainerFs, path: string, data: string | Chunk, flags: { truncate?: boolean; append?: boolean } = { truncate: true }): void {
+  const h = fs.open(path, { write: true, create: true, ...flags });
+  try {
+    h.write(typeof data === 'string' ? Buffer.from(data) : data);
+  } finally {
+    h.close();
+  }
+}
 
 export interface Fixture {
   fs: Filesystem;

@@ -1,9 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Fixture, MiB, makeFixture } from '../../test/rootfs-fixture';
-import { randomFill } from './fill';
-import { type Caller, type Chunk, type ContainerFs, isFill } from './types';
+import { type Fixture, MiB, bytesOf, makeFixture, writeFile as write } from '../../test/rootfs-fixture';
+import type { Caller, ContainerFs } from './types';
 
 // A memory layer is written as a snapshot, then as a journal of what
 // changed (journal.ts): a restart must find the tree the container left,
@@ -13,26 +12,10 @@ const root: Caller = { uid: 0, gid: 0, groups: [], pid: 1 };
 // layer.ts numbers a writable layer's inodes from here.
 const UPPER_FIRST_INO = 1 << 24;
 
-function write(fs: ContainerFs, path: string, data: string | Chunk, flags: { truncate?: boolean; append?: boolean } = { truncate: true }): void {
-  const h = fs.open(path, { write: true, create: true, ...flags });
-  try {
-    h.write(typeof data === 'string' ? Buffer.from(data) : data);
-  } finally {
-    h.close();
-  }
-}
-
 function contents(fs: ContainerFs, path: string): string {
   const h = fs.open(path, { read: true });
   const parts: Buffer[] = [];
-  for (let c = h.read(65536); c; c = h.read(65536)) {
-    if (!isFill(c)) parts.push(Buffer.from(c));
-    else {
-      const out = new Uint8Array(c.length);
-      if (c.fill === 'random') randomFill(out, c.seed, c.offset);
-      parts.push(Buffer.from(out));
-    }
-  }
+  for (let c = h.read(65536); c; c = h.read(65536)) parts.push(Buffer.from(bytesOf(c)));
   h.close();
   const all = Buffer.concat(parts);
   return all.length > 64 ? `${all.length} bytes, ${all.subarray(0, 16).toString('hex')}…${all.subarray(-16).toString('hex')}` : all.toString('hex');

@@ -88,24 +88,22 @@ export class LayerJournal implements TreeWatcher {
 export function readPersisted(file: string): PersistedTree | undefined {
   // A new container's layer has no file: asked, not thrown (an ENOENT is an
   // Error with its stack, per container start).
+  const text = readIfThere(file);
+  if (text === undefined) return undefined;
+  const data: unknown = JSON.parse(text);
+  if (!isPersistedTree(data)) throw new Error(`${file} is not a persisted writable layer`);
+  const journal = readIfThere(journalOf(file));
+  return journal === undefined ? data : applyJournal(data, journal);
+}
+
+function readIfThere(file: string): string | undefined {
   if (!existsSync(file)) return undefined;
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const data: unknown = JSON.parse(text);
-  if (!isPersistedTree(data)) throw new Error(`${file} is not a persisted writable layer`);
-  let journal: string;
-  try {
-    journal = readFileSync(journalOf(file), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return data;
-    throw err;
-  }
-  return applyJournal(data, journal);
 }
 
 export function writeAtomic(file: string, text: string): void {

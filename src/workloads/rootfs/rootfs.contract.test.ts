@@ -3,12 +3,11 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Fixture, type Kind, MiB, makeFixture } from '../../test/rootfs-fixture';
+import { type Fixture, type Kind, MiB, bytesOf, makeFixture, writeFile as write } from '../../test/rootfs-fixture';
 import { type Tmpfs, mountTmpfs, mountUnavailable, statfsUsed } from '../../test/tmpfs';
 import { writableLayerKey } from '../../vfs/filesystems';
-import { randomFill } from './fill';
 import { PASSWD } from './image-root';
-import { type Caller, type Chunk, type ContainerFs, type FsErrorCode, isFill } from './types';
+import { type Caller, type Chunk, type ContainerFs, type FsErrorCode } from './types';
 
 const root: Caller = { uid: 0, gid: 0, groups: [], pid: 1 };
 const user: Caller = { uid: 1000, gid: 1000, groups: [], pid: 7 };
@@ -23,22 +22,6 @@ const errno = (f: () => unknown): FsErrorCode | 'ok' => {
     return code;
   }
 };
-
-const bytesOf = (c: Chunk): Uint8Array => {
-  if (!isFill(c)) return c;
-  const out = new Uint8Array(c.length);
-  if (c.fill === 'random') randomFill(out, c.seed, c.offset);
-  return out;
-};
-
-function write(fs: ContainerFs, path: string, data: string | Chunk, flags = { truncate: true }): void {
-  const h = fs.open(path, { write: true, create: true, ...flags });
-  try {
-    h.write(typeof data === 'string' ? Buffer.from(data) : data);
-  } finally {
-    h.close();
-  }
-}
 
 function read(fs: ContainerFs, path: string): string {
   const h = fs.open(path, { read: true });
