@@ -13,6 +13,7 @@ import { crioBench } from './crio';
 import { criMetricsBench } from './cri-metrics';
 import { diskBench } from './disk';
 import { listsBench } from './lists';
+import { longRunBench } from './long-run';
 import { nodesBench } from './nodes';
 import { fmt, measure, rssKiB } from './load';
 import { rootfsBench } from './rootfs';
@@ -49,8 +50,8 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 }
 
 
-// Sections to run: `node dist/bench/main.js [cri] [lists] [scale] [metrics] [disk] [crio] [rootfs] [userland] [streaming] [checkpoint] [nodes]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'scale', 'metrics', 'disk', 'crio', 'rootfs', 'userland', 'streaming', 'checkpoint', 'nodes'];
+// Sections to run: `node dist/bench/main.js [cri] [lists] [scale] [metrics] [disk] [crio] [rootfs] [userland] [long-run] [streaming] [checkpoint] [nodes]` (default all).
+const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'scale', 'metrics', 'disk', 'crio', 'rootfs', 'userland', 'long-run', 'streaming', 'checkpoint', 'nodes'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -62,6 +63,7 @@ async function main() {
   if (sections.includes('crio')) await crioBench(dir, print, cli);
   if (sections.includes('rootfs')) await rootfsBench(dir, print);
   if (sections.includes('userland')) await userlandBench(dir, print, cli);
+  if (sections.includes('long-run')) await longRunBench(dir, print, cli);
   if (sections.includes('streaming')) await streamingBench(dir, print, cli);
   if (sections.includes('scale')) {
     const sock = join(dir, 'scale-baseline.sock');
