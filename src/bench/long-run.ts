@@ -6,7 +6,7 @@ import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
 import { fmt, rssKiB, stopChild } from './load';
 
-// Loop pods over a minute: whether what a round costs stays as it was
+// Loop pods for 80 s: whether what a round costs stays as it was
 // while the pods' files add up (a memory layer's write-out once grew with
 // the layer: 100 µs a round became 250 within 80 s). The containerfs is
 // large enough that no dd meets a full disk.
