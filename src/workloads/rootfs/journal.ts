@@ -5,10 +5,11 @@ import { type JournalLine, type PersistedTree, applyJournal, isPersistedTree, no
 
 // How a memory layer is written out: a snapshot of the whole tree
 // (<id>.json), then only what changed, appended to <id>.journal. Writing
-// the whole tree each time cost a layer O(its files) every few seconds: a
-// pod writing a file a round spent most of the server's time on it within
-// a minute. A new snapshot replaces the journal once the journal has grown
-// past it, so each change is written a bounded number of times.
+// the whole tree each time cost a layer O(its files) every few seconds:
+// with a thousand pods writing a file a round, a third of the server's
+// time within 40 s. A new snapshot replaces the journal once the journal
+// has grown past it, so the snapshots cost no more, in all, than the
+// journal they replace.
 
 // Below this a journal is not worth folding into a new snapshot.
 const MIN_FOLD_BYTES = 64 * 1024;
