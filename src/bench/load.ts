@@ -63,6 +63,20 @@ export const fmt = (n: number, digits = 3): string => n.toFixed(digits);
 // A process's resident memory, from /proc.
 export const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
+// /proc/PID/stat's fields after the command name.
+const procStat = (pid: number): string[] => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+// /proc's CPU times are in clock ticks: 100 a second on Linux.
+const CLOCK_TICKS = 100;
+
+// A process's CPU time (user and system, all its threads), in ms.
+export function cpuMs(pid: number): number {
+  const f = procStat(pid);
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+}
+
+// A process's minor page faults so far.
+export const minorFaults = (pid: number): number => Number(procStat(pid)[7]);
+
 // SIGTERM to a server the bench started, resolved once it has exited (it
 // writes its state out as it stops: the bench's directory goes after).
 export function stopChild(child: ChildProcess): Promise<void> {

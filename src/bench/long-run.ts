@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, rssKiB, stopChild } from './load';
+import { cpuMs, fmt, rssKiB, stopChild } from './load';
 
 // Loop pods for 80 s: whether what a round costs stays as it was
 // while the pods' files add up (a memory layer's write-out once grew with
@@ -14,8 +14,6 @@ const PODS = 1000;
 const WINDOW_MS = 10_000;
 const WINDOWS = 8; // at least 4: the first two and the last two are compared
 const LOOP = 'i=0; while true; do dd if=/dev/urandom of=file${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done';
-// /proc's CPU times are in clock ticks: 100 a second on Linux.
-const CLOCK_TICKS = 100;
 
 export async function longRunBench(dir: string, print: (s: string) => void, fakecriCli: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
   const config = join(dir, 'long-run.toml');
@@ -47,16 +45,12 @@ async function measureLongRun(sock: string, pid: number, print: (s: string) => v
     if (batch.length === 50) await Promise.all(batch.splice(0));
   }
   await Promise.all(batch);
-  const cpuMs = () => {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
-  };
   // A round writes one 1 MiB file: rounds from the bytes the layers grew by.
   const rounds = async () => ((await rt.call('ListContainerStats', {})).stats as { writable_layer: { used_bytes: { value: string } } }[]).reduce((s, x) => s + Number(x.writable_layer.used_bytes.value), 0) / 2 ** 20;
-  const marks = [{ rounds: await rounds(), cpu: cpuMs(), at: Date.now() }];
+  const marks = [{ rounds: await rounds(), cpu: cpuMs(pid), at: Date.now() }];
   for (let w = 0; w < WINDOWS; w++) {
     await new Promise((r) => setTimeout(r, WINDOW_MS));
-    marks.push({ rounds: await rounds(), cpu: cpuMs(), at: Date.now() });
+    marks.push({ rounds: await rounds(), cpu: cpuMs(pid), at: Date.now() });
   }
   // CPU per round (µs) and rounds a second between two marks.
   const between = (a: number, b: number) => {

@@ -1,10 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { LOADER_OPTIONS, PROTO_FILE } from '../cri/proto';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure, rssKiB, stopChild } from './load';
+import { cpuMs, fmt, measure, rssKiB, stopChild } from './load';
 import * as protoLoader from '@grpc/proto-loader';
 
 type Cli = (args: string[], ready: string) => Promise<ChildProcess>;
@@ -97,13 +96,6 @@ export async function scaleBench(dir: string, print: (s: string) => void, cli: C
   }
   print(`  RSS per one-container pod at most 10 KiB (the second thousand): ${fmt(perPod1, 1)} KiB  (${perPod1 <= 10 ? 'met' : 'NOT met'}); the first thousand from an empty server ${fmt((rss[1].after - rss[1].before) / 1000, 1)} KiB`);
 }
-
-// A process's CPU time (user and system), from /proc, in ms.
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
-}
-const TICKS = 100;
 
 // Lets what the population left (writes, timers) finish; no forced GC.
 const settle = () => new Promise((r) => setTimeout(r, 2000));

@@ -1,14 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure, paced, stopChild } from './load';
+import { cpuMs, fmt, measure, minorFaults, paced, stopChild } from './load';
 
-// /proc's CPU times are in clock ticks: 100 a second on Linux.
-const CLOCK_TICKS = 100;
 // What server-pauses.ts writes before its JSON.
 const PAUSES = 'fakecri-bench pauses ';
 
@@ -81,14 +78,7 @@ export async function userlandBench(
       asked.push(resolve);
       fakecri.kill('SIGUSR2');
     });
-  // From /proc/PID/stat, fields after the command: the server's CPU time
-  // (user and system, all its threads) in ms, and its minor page faults.
-  const stat = (): string[] => readFileSync(`/proc/${fakecri.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const cpuMs = (): number => {
-    const f = stat();
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
-  };
-  const minorFaults = (): number => Number(stat()[7]);
+  const pid = fakecri.pid!;
   const rt = makeClient(sock, 'RuntimeService', { raw: true });
   const setup = makeClient(sock, 'RuntimeService');
   const img = makeClient(sock, 'ImageService');
@@ -113,10 +103,10 @@ export async function userlandBench(
   // 1,000 pods running upstream's loop (60 rounds of 1 MiB, a round every
   // 0.1 s), and the RPC latency meanwhile.
   await pauses();
-  const idleFaults = { n: minorFaults(), at: Date.now() };
+  const idleFaults = { n: minorFaults(pid), at: Date.now() };
   const idle = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 4000, maxMs: 3000 });
   const idlePauses = await pauses();
-  const idleFaultRate = ((minorFaults() - idleFaults.n) * 1000) / (Date.now() - idleFaults.at);
+  const idleFaultRate = ((minorFaults(pid) - idleFaults.n) * 1000) / (Date.now() - idleFaults.at);
   const PACE = { callers: 4, everyMs: 10, ms: 4000 };
   const idlePaced = await paced(() => rt.call('Version'), PACE);
   const idleList = await measure(() => rt.call('ListContainers', {}), { callers: 1, maxCalls: 300, maxMs: 3000 });
@@ -130,14 +120,14 @@ export async function userlandBench(
   const started = Date.now() - t;
   const writtenNow = async () =>
     ((await setup.call('ListContainerStats', {})).stats as { writable_layer: { used_bytes: { value: string } } }[]).reduce((s, x) => s + Number(x.writable_layer.used_bytes.value), 0);
-  const before = { written: await writtenNow(), cpu: cpuMs(), faults: minorFaults(), at: Date.now() };
+  const before = { written: await writtenNow(), cpu: cpuMs(pid), faults: minorFaults(pid), at: Date.now() };
   await pauses();
   const busy = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 20_000, maxMs: 4000 });
   const busyPauses = await pauses();
   const busyPaced = await paced(() => rt.call('Version'), PACE);
   const pacedPauses = await pauses();
-  const cpu = cpuMs() - before.cpu;
-  const faultRate = ((minorFaults() - before.faults) * 1000) / (Date.now() - before.at);
+  const cpu = cpuMs(pid) - before.cpu;
+  const faultRate = ((minorFaults(pid) - before.faults) * 1000) / (Date.now() - before.at);
   const seconds = (Date.now() - before.at) / 1000;
   const written = await writtenNow();
   // A round writes one 1 MiB file: rounds from the bytes the layers grew by.
