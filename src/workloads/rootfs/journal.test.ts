@@ -81,6 +81,21 @@ describe('a memory layer written as a snapshot and a journal', () => {
     fs.rmdir('/old');
   }
 
+  // c1 with its first files, written out: the snapshot.
+  function snapshotted(): ContainerFs {
+    f.container('c1');
+    const fs = f.store.view('c1', root);
+    firstFiles(fs);
+    f.store.flush('c1');
+    return fs;
+  }
+
+  // A restart of fakecri finds c1's files as `before` dumped them.
+  function restartFinds(before: string[]): void {
+    f = f.restart();
+    expect(dump(f.store.view('c1', root))).toEqual(before);
+  }
+
   function firstFiles(fs: ContainerFs): void {
     write(fs, '/etc/motd', 'hi\n');
     write(fs, '/etc/log', 'one\n');
@@ -92,10 +107,7 @@ describe('a memory layer written as a snapshot and a journal', () => {
   }
 
   it('keeps the changes after a snapshot in the journal, and a restart finds the same tree and usage', () => {
-    f.container('c1');
-    const fs = f.store.view('c1', root);
-    firstFiles(fs);
-    f.store.flush('c1');
+    const fs = snapshotted();
     const snap = readFileSync(snapshot('c1'), 'utf8');
     expect(existsSync(journal('c1'))).toBe(false);
 
@@ -117,15 +129,11 @@ describe('a memory layer written as a snapshot and a journal', () => {
     f.store.flush('c1');
     expect(existsSync(journal('c1'))).toBe(false);
     const after = dump(f.store.view('c1', root));
-    f = f.restart();
-    expect(dump(f.store.view('c1', root))).toEqual(after);
+    restartFinds(after);
   });
 
   it('folds a journal that outgrew its snapshot into a new snapshot', () => {
-    f.container('c1');
-    const fs = f.store.view('c1', root);
-    firstFiles(fs);
-    f.store.flush('c1');
+    const fs = snapshotted();
     const first = readFileSync(snapshot('c1'), 'utf8');
     let folded = false;
     for (let round = 0; round < 200 && !folded; round++) {
@@ -149,10 +157,7 @@ describe('a memory layer written as a snapshot and a journal', () => {
   });
 
   it('takes a journal up to its last whole line; one of another snapshot is not applied', () => {
-    f.container('c1');
-    const fs = f.store.view('c1', root);
-    firstFiles(fs);
-    f.store.flush('c1');
+    const fs = snapshotted();
     const atSnapshot = dump(fs);
     write(fs, '/tmp/journaled', 'in the journal');
     f.store.flush('c1');
@@ -160,26 +165,20 @@ describe('a memory layer written as a snapshot and a journal', () => {
     // A crash in the middle of an append; and a line that is not one of
     // ours stops the reading as well.
     appendFileSync(journal('c1'), '["n",16777300,{"t":"fi');
-    f = f.restart();
-    expect(dump(f.store.view('c1', root))).toEqual(journaled);
+    restartFinds(journaled);
     writeFileSync(journal('c1'), readFileSync(journal('c1'), 'utf8').replace(/[^\n]*$/, '["n",16777300,null]\n["e",1]\n'));
-    f = f.restart();
-    expect(dump(f.store.view('c1', root))).toEqual(journaled);
+    restartFinds(journaled);
 
     // A journal left from before the snapshot it sits beside (a crash
     // between writing a snapshot and removing the old journal).
     const lines = readFileSync(journal('c1'), 'utf8').split('\n');
     lines[0] = JSON.stringify(['g', 1]);
     writeFileSync(journal('c1'), lines.join('\n'));
-    f = f.restart();
-    expect(dump(f.store.view('c1', root))).toEqual(atSnapshot);
+    restartFinds(atSnapshot);
   });
 
   it('puts what a failed append could not write into the next snapshot', () => {
-    f.container('c1');
-    const fs = f.store.view('c1', root);
-    firstFiles(fs);
-    f.store.flush('c1');
+    const fs = snapshotted();
     // The journal cannot be written: a directory stands in its place.
     mkdirSync(journal('c1'));
     write(fs, '/tmp/lost-append', 'not in any journal');
@@ -189,8 +188,7 @@ describe('a memory layer written as a snapshot and a journal', () => {
     f.store.flush('c1');
     expect(existsSync(journal('c1'))).toBe(false);
     const before = dump(fs);
-    f = f.restart();
-    expect(dump(f.store.view('c1', root))).toEqual(before);
+    restartFinds(before);
     expect(before.some((l) => l.startsWith('/tmp/lost-append '))).toBe(true);
   });
 
