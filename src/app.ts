@@ -139,6 +139,7 @@ export class App {
       {
         sandboxImage: config.runtime.sandbox_image,
         pullBandwidth: (image) => this.faults.pullBandwidth(image) ?? config.images.pull_bandwidth,
+        bytesPerInode: config.images.bytes_per_inode,
         remote: config.registries.pull_from.length ? new RegistryImageSource(config.registries.pull_from, registry) : undefined,
         keepCheckpoint: (id, archive) => checkpointImages.keep(id, archive),
         dropCheckpoint: (path) => checkpointImages.drop(path),
@@ -266,10 +267,10 @@ export class App {
 
   // RemoveImage, as containerd: the image goes, but the containers that run
   // it or mount it (image volumes) keep its files, as their snapshots do.
-  removeImage(ref: string): void {
+  async removeImage(ref: string): Promise<void> {
     const image = this.images.find(ref);
     if (image && this.containers.usesImage(image.id)) this.rootfs.imageTree(image.id);
-    this.images.remove(ref);
+    await this.images.remove(ref);
   }
 
   imageFsUsage(): DiskUsage {
@@ -339,7 +340,7 @@ function restoreFilesystems(
   layers: { objects: Map<string, ObjectSize>; trees: Set<string> },
 ): void {
   const imageObjects = new Map<string, ObjectSize>();
-  for (const image of images) for (const l of image.layers) imageObjects.set(layerKey(l.digest), { bytes: l.size, inodes: 1 });
+  for (const image of images) for (const l of image.layers) imageObjects.set(layerKey(l.digest), { bytes: l.size, inodes: l.inodes ?? 1 });
   const containerObjects = new Map(layers.objects);
   const imageBallast = ballast.expected('imagefs');
   const containerBallast = ballast.expected('containerfs');

@@ -47,6 +47,9 @@ const catalogEntry = z
     match: z.string().min(1),
     size: quantity.refine((n) => n > 0, 'an image size must be above 0').optional(),
     layers: z.number().int().min(1).max(64).optional(),
+    // The files its layers hold once unpacked, all layers together: the
+    // inodes it takes on imagefs. Default: one per images.bytes_per_inode.
+    inodes: z.number().int().min(1).optional(),
     // OCI manifest annotations the image carries.
     annotations: z.record(z.string(), z.string()).default({}),
     // Whether the shared base layer is part of this image.
@@ -217,6 +220,9 @@ export const configSchema = z
         catalog: z.array(catalogEntry).default([]),
         // A layer every image shares (stored once), when above 0.
         base_layer_size: quantity.default(0),
+        // An unpacked layer holds a file per this many bytes, each an inode
+        // on imagefs (containerd unpacks a layer into a tree of files).
+        bytes_per_inode: quantity.refine((n) => n > 0, 'bytes_per_inode must be above 0').default(32 * 2 ** 10),
         // Pull speed in bytes per second; 0 is as fast as the disk.
         pull_bandwidth: quantity.default(0),
         // Time every PullImage takes before anything else, as a registry's

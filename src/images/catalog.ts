@@ -12,7 +12,7 @@ export interface ImageManifest {
   manifestDigest: string;
   // The config digest, which is the image id everywhere in the CRI.
   id: string;
-  layers: { digest: string; size: number }[];
+  layers: ManifestLayer[];
   size: number;
   annotations: Record<string, string>;
   // The image config's User, if it sets one.
@@ -23,10 +23,19 @@ export interface ImageManifest {
   checkpoint?: Buffer;
 }
 
+export interface ManifestLayer {
+  digest: string;
+  size: number;
+  // The files it holds unpacked, when the image says; else the image
+  // service derives them from the size.
+  inodes?: number;
+}
+
 export interface CatalogEntry {
   match: string; // reference or glob pattern ("*" matches any run of characters)
   size?: number;
   layers?: number;
+  inodes?: number;
   annotations: Record<string, string>;
   base_layer: boolean;
   user?: string;
@@ -98,6 +107,7 @@ export class ImageCatalog {
     const size = found.size ?? this.defaultSize(manifestDigest);
     const base = this.options.baseLayerSize > 0 && found.base_layer !== false ? this.options.baseLayerSize : 0;
     const own = splitLayers(manifestDigest, base ? Math.max(size - base, LAYER_ALIGN) : size, found.layers);
+    if (found.inodes) shareInodes(own, found.inodes);
     const layers = base ? [{ digest: BASE_LAYER_DIGEST, size: base }, ...own] : own;
     return {
       manifestDigest,
@@ -129,9 +139,9 @@ export class ImageCatalog {
 }
 
 // `count` layers (default one to four, derived from the digest), summing to `size`.
-function splitLayers(manifestDigest: string, size: number, count = size < LAYER_ALIGN * 4 ? 1 : 1 + (hashInt(`${manifestDigest} layers`) % 4)): { digest: string; size: number }[] {
+function splitLayers(manifestDigest: string, size: number, count = size < LAYER_ALIGN * 4 ? 1 : 1 + (hashInt(`${manifestDigest} layers`) % 4)): ManifestLayer[] {
   count = Math.max(1, Math.min(count, Math.floor(size / LAYER_ALIGN)));
-  const layers: { digest: string; size: number }[] = [];
+  const layers: ManifestLayer[] = [];
   let left = size;
   for (let i = 0; i < count; i++) {
     const share = i === count - 1 ? left : Math.floor(left / (count - i) / LAYER_ALIGN) * LAYER_ALIGN;
@@ -139,6 +149,17 @@ function splitLayers(manifestDigest: string, size: number, count = size < LAYER_
     left -= share;
   }
   return layers;
+}
+
+// An image's files over its layers, by their sizes; a layer has one at least.
+function shareInodes(layers: ManifestLayer[], inodes: number): void {
+  const total = layers.reduce((sum, l) => sum + l.size, 0);
+  let left = inodes;
+  layers.forEach((l, i) => {
+    const share = i === layers.length - 1 ? left : Math.floor((inodes * l.size) / total);
+    l.inodes = Math.max(1, share);
+    left -= share;
+  });
 }
 
 function hashInt(s: string): number {

@@ -15,6 +15,9 @@ export interface ImageServiceOptions {
   sandboxImage: string;
   // Bytes per second for pulling this (normalised) image; 0 = unlimited.
   pullBandwidth: (image: string) => number;
+  // A layer whose manifest does not say how many files it holds unpacked
+  // takes one inode per this many bytes (images.bytes_per_inode).
+  bytesPerInode: number;
   // Registries pulled from for real (registries.pull_from); else the catalog.
   remote?: RemoteImages;
   // Keeps a checkpoint image's archive (its unpacked layer): where it is.
@@ -47,7 +50,7 @@ export class ImageService {
   async pull(image: string, auth?: PullAuth): Promise<ImageRecord> {
     const ref = parseReference(image, 'image.image');
     if (this.store.size >= MAX_IMAGES && !this.find(image)) throw new FakecriError('RESOURCE_EXHAUSTED', `images: there are already ${MAX_IMAGES}, the most fakecri holds`);
-    const manifest = (await this.options.remote?.resolve(ref, auth)) ?? this.catalog.resolve(ref);
+    const manifest = this.unpacked((await this.options.remote?.resolve(ref, auth)) ?? this.catalog.resolve(ref));
     // Each pull claims the layers until its record refers to them, or it
     // failed: a layer is never removed while a pull still needs it. Claims
     // are counted per pull, not per fetch: two pulls of one image share the
@@ -81,6 +84,14 @@ export class ImageService {
     return record;
   }
 
+  // Each layer with the inodes it takes on imagefs: containerd unpacks a
+  // layer into a tree of files, and the kubelet's image GC frees them
+  // (ImageGCNoEviction counts on it under inode pressure).
+  private unpacked(manifest: ImageManifest): ImageManifest {
+    const layers = manifest.layers.map((l) => ({ digest: l.digest, size: l.size, inodes: l.inodes ?? Math.max(1, Math.ceil(l.size / this.options.bytesPerInode)) }));
+    return { ...manifest, layers };
+  }
+
   // Writes the layers imagefs does not hold yet; a layer another pull is
   // writing is waited for, not written twice.
   private async fetchLayers(name: string, manifest: ImageManifest): Promise<void> {
@@ -90,7 +101,7 @@ export class ImageService {
         let write = this.layerWrites.get(layer.digest);
         if (!write && !this.imagefs.sizeOf(key)) {
           write = this.imagefs
-            .write(key, layer.size, { bytesPerSecond: this.options.pullBandwidth(name) })
+            .write(key, layer.size, { bytesPerSecond: this.options.pullBandwidth(name) }, layer.inodes)
             .finally(() => this.layerWrites.delete(layer.digest));
           this.layerWrites.set(layer.digest, write);
         }
@@ -157,19 +168,23 @@ export class ImageService {
   }
 
   // Removes the image with all its tags, and the layers only it used.
-  // Unknown images are success.
-  remove(refOrId: string): ImageRecord | undefined {
+  // Unknown images are success. Settles once the layers' files are off the
+  // disk: the kubelet measures right after its image GC.
+  async remove(refOrId: string): Promise<ImageRecord | undefined> {
     const image = this.find(refOrId);
     if (!image) return undefined;
     this.store.remove(image.id);
     if (image.checkpointArchive) this.options.dropCheckpoint?.(image.checkpointArchive);
     let freed = 0;
+    const gone: Promise<void>[] = [];
     for (const layer of image.layers) {
       if (this.claims.has(layer.digest) || this.referenced(layer.digest)) continue;
-      this.imagefs.remove(layerKey(layer.digest));
+      const removing = this.imagefs.remove(layerKey(layer.digest));
+      if (removing) gone.push(removing);
       freed += layer.size;
     }
     this.log.info({ id: image.id, tags: image.repoTags, freed }, 'image removed');
+    await Promise.all(gone);
     return image;
   }
 }

@@ -6,7 +6,9 @@ export interface ImageRecord {
   repoTags: string[]; // docker.io/library/nginx:latest
   repoDigests: string[]; // docker.io/library/nginx@sha256:...
   size: number;
-  layers: { digest: string; size: number }[];
+  // inodes: the files it holds unpacked; absent in records written before
+  // fakecri counted them, whose layers took one.
+  layers: { digest: string; size: number; inodes?: number }[];
   annotations: Record<string, string>;
   createdAt: string; // first pulled
   user?: string; // the image config's User, when it sets one

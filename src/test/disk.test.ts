@@ -38,6 +38,9 @@ describe('imagefs and containerfs on real tmpfs', needs(mountUnavailable), () =>
     },
     images: {
       base_layer_size: '4Mi',
+      // A layer is one file here, whatever its size: the unpacked test below
+      // gives layers their trees.
+      bytes_per_inode: '1Gi',
       catalog: [
         { match: 'app:*', size: '12Mi', layers: 2 },
         { match: 'solo:*', size: '10Mi', layers: 1, base_layer: false },
@@ -130,6 +133,38 @@ describe('imagefs and containerfs on real tmpfs', needs(mountUnavailable), () =>
     // fakecri/containers/<id>/diff/ for each container.
     expect(statfsInodesUsed(imagefs.path) - imgInodes0 - 3).toBeLessThanOrEqual(2);
     expect(statfsInodesUsed(containerfs.path) - ctrInodes0 - 2).toBeLessThanOrEqual(2 + 2 * 2);
+  });
+
+  it('an unpacked image takes an inode per file, as statfs sees; RemoveImage answers once they are free', async () => {
+    const inodes0 = statfsInodesUsed(imagefs.path);
+    h = await startHarness({
+      filesystems: { imagefs: { backend: 'host', path: imagefs.path } },
+      images: {
+        bytes_per_inode: '64Ki',
+        catalog: [
+          { match: 'tree:*', size: '8Mi', layers: 3, inodes: 700 },
+          { match: 'dense:*', size: '4Mi', layers: 1 },
+        ],
+      },
+    });
+    await pull('tree:1');
+    await pull('dense:1');
+    // 700 by the catalog, over three layers; 4 MiB at 64 KiB a file: 64.
+    expect(Number((await fsInfo()).image.inodes_used.value)).toBe(700 + 64);
+    // Plus fakecri/ and fakecri/layers/.
+    const held = statfsInodesUsed(imagefs.path) - inodes0;
+    expect(held - (700 + 64)).toBeGreaterThanOrEqual(0);
+    expect(held - (700 + 64)).toBeLessThanOrEqual(2);
+    await h.img('RemoveImage', { image: { image: 'tree:1' } });
+    expect(Number((await fsInfo()).image.inodes_used.value)).toBe(64);
+    expect(statfsInodesUsed(imagefs.path) - inodes0 - 64).toBeLessThanOrEqual(2);
+    // A restart finds the tree where its data file is, and keeps it.
+    await h.restart();
+    expect(Number((await fsInfo()).image.inodes_used.value)).toBe(64);
+    expect(statfsInodesUsed(imagefs.path) - inodes0 - 64).toBeLessThanOrEqual(2);
+    await h.img('RemoveImage', { image: { image: 'dense:1' } });
+    // fakecri/ stays.
+    expect(statfsInodesUsed(imagefs.path) - inodes0).toBe(1);
   });
 
   it('writable layers: bytes written show in the stats RPCs and on disk, are refused past full, and go on RemoveContainer', async () => {

@@ -147,6 +147,35 @@ describe('catalog entries describe the image config', () => {
   });
 });
 
+describe('the inodes an unpacked image takes (memory backend)', () => {
+  let h: Harness;
+  afterEach(() => h.close());
+  const inodesUsed = async () => Number((await h.img('ImageFsInfo')).image_filesystems[0].inodes_used.value);
+
+  it('a catalog entry\'s inodes, else one per bytes_per_inode; shared layers once; RemoveImage frees them', async () => {
+    h = await startHarness({
+      images: {
+        base_layer_size: '1Mi',
+        catalog: [
+          { match: 'files:*', size: '9Mi', layers: 2, inodes: 5000 },
+          { match: 'plain:*', size: '3Mi', layers: 1 },
+        ],
+      },
+    });
+    const pull = (image: string) => h.img('PullImage', { image: { image } });
+    await pull('files:1');
+    // 5,000 over its own two layers, and the 1 MiB base layer at 32 KiB a file.
+    expect(await inodesUsed()).toBe(5000 + 32);
+    await pull('plain:1');
+    // 3 MiB in all, the base layer's 1 MiB stored once: 2 MiB of its own.
+    expect(await inodesUsed()).toBe(5000 + 32 + 64);
+    await h.img('RemoveImage', { image: { image: 'files:1' } });
+    expect(await inodesUsed()).toBe(32 + 64);
+    await h.img('RemoveImage', { image: { image: 'plain:1' } });
+    expect(await inodesUsed()).toBe(0);
+  });
+});
+
 describe('images.pull_latency', () => {
   let h: Harness;
   beforeEach(async () => {

@@ -49,7 +49,9 @@ export interface Filesystem {
   // whole with NoSpaceError: the memory backend checks its capacity; on the
   // host backend the owner wrote real bytes, and the disk already decided.
   charge(key: string, bytes: number, inodes: number): void;
-  remove(key: string): void;
+  // Out of the accounts at once. A promise when the files leave the disk
+  // later (a host tree of many inodes), settled once they have.
+  remove(key: string): Promise<void> | undefined;
   sizeOf(key: string): ObjectSize | undefined;
   // The object's live figures, not a copy: for readers that look at
   // thousands of objects per call (the stats lists) and keep nothing.

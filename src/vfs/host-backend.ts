@@ -1,5 +1,6 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, rmdirSync, statSync, statfsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, statfsSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { type Capacity, type Filesystem, type LiveSize, NoSpaceError, type ObjectSize, type Usage, type WriteOptions, paceDelay } from './filesystem';
 import { sleep } from '../domain/sleep';
@@ -7,6 +8,7 @@ import { Accounts } from './accounts';
 
 const CHUNK = 8 * 1024 * 1024;
 const ZEROS = Buffer.alloc(CHUNK);
+const CREATE_BATCH = 64;
 
 // Real bytes in a directory the user provides, typically a size-limited
 // tmpfs or a loop-mounted ext4/xfs. Every byte is written, never left as a
@@ -17,6 +19,10 @@ export class HostFilesystem implements Filesystem {
   readonly backend = 'host';
   private readonly accounts = new Accounts();
   private readonly root: string;
+  // Objects of many inodes made here (unpacked image layers), not trees
+  // their owners manage: remove() takes their files off the disk through
+  // the thread pool, and its promise says when they are gone.
+  private readonly unpacked = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -43,7 +49,8 @@ export class HostFilesystem implements Filesystem {
     const startSize = existing?.bytes ?? 0;
     const undo = this.accounts.reserve(key, bytes, inodes);
     try {
-      if (!existing) this.createObject(key, inodes);
+      if (!existing) await this.createObject(key, inodes);
+      if (!existing && inodes > 1) this.unpacked.add(key);
       const handle = await open(path, 'r+');
       try {
         const started = Date.now();
@@ -63,17 +70,27 @@ export class HostFilesystem implements Filesystem {
       // All or nothing: give back what this write took, on disk and in the accounts.
       undo();
       if (existing) truncate(path, startSize);
-      else rmSync(this.path(key), { recursive: true, force: true });
+      else {
+        this.unpacked.delete(key);
+        rmSync(this.path(key), { recursive: true, force: true });
+      }
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new NoSpaceError(this.name, path);
       throw err;
     }
   }
 
-  private createObject(key: string, inodes: number): void {
+  // The empty files go through the thread pool, a batch at a time: an
+  // unpacked image layer has thousands, and the event loop must not wait
+  // for them.
+  private async createObject(key: string, inodes: number): Promise<void> {
     const path = this.path(key);
     mkdirSync(inodes > 1 ? path : dirname(path), { recursive: true });
     closeSync(openSync(this.dataPath(key, inodes), 'w'));
-    for (let i = 0; i < inodes - 2; i++) closeSync(openSync(join(path, `f${i}`), 'w'));
+    for (let i = 0; i < inodes - 2; i += CREATE_BATCH) {
+      const batch: Promise<void>[] = [];
+      for (let j = i; j < Math.min(i + CREATE_BATCH, inodes - 2); j++) batch.push(open(join(path, `f${j}`), 'w').then((h) => h.close()));
+      await Promise.all(batch);
+    }
   }
 
   // The owner wrote (or freed) these bytes on this disk already.
@@ -81,9 +98,11 @@ export class HostFilesystem implements Filesystem {
     this.accounts.add(key, bytes, inodes);
   }
 
-  remove(key: string): void {
-    if (!this.accounts.remove(key)) return;
-    rmSync(this.path(key), { recursive: true, force: true });
+  remove(key: string): Promise<void> | undefined {
+    if (!this.accounts.remove(key)) return undefined;
+    let gone: Promise<void> | undefined;
+    if (this.unpacked.delete(key)) gone = this.removeTree(this.path(key));
+    else rmSync(this.path(key), { recursive: true, force: true });
     // Directories the object needed, and nothing else holds, go with it.
     for (let dir = dirname(this.path(key)); dir.startsWith(`${this.root}/`); dir = dirname(dir)) {
       try {
@@ -92,6 +111,21 @@ export class HostFilesystem implements Filesystem {
         break;
       }
     }
+    return gone;
+  }
+
+  // A tree of thousands of files is renamed out of the way at once, then
+  // removed through the thread pool; what a crash leaves of it is no
+  // object's, and goes at the next start (removeUnknown).
+  private removeTree(path: string): Promise<void> | undefined {
+    const doomed = join(this.root, `.removing-${randomBytes(6).toString('hex')}`);
+    try {
+      renameSync(path, doomed);
+    } catch {
+      rmSync(path, { recursive: true, force: true });
+      return undefined;
+    }
+    return rm(doomed, { recursive: true, force: true }).catch(() => {});
   }
 
   // The host directory of `key` (for the crio personality's storage root).
@@ -148,6 +182,7 @@ export class HostFilesystem implements Filesystem {
       // A write that finished on disk but was never acknowledged.
       if (actual > size.bytes) truncate(path, size.bytes);
       this.accounts.adopt(key, size);
+      if (size.inodes > 1) this.unpacked.add(key);
     }
     // With problems start-up stops: leave the disk as it is, to be looked at.
     if (problems.length === 0) this.removeUnknown(this.root);

@@ -45,8 +45,9 @@ export class MemoryFilesystem implements Filesystem {
     this.accounts.add(key, bytes, inodes);
   }
 
-  remove(key: string): void {
+  remove(key: string): undefined {
     this.accounts.remove(key);
+    return undefined;
   }
 
   sizeOf(key: string): ObjectSize | undefined {

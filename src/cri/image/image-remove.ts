@@ -4,8 +4,8 @@ import type { RemoveImageRequest__Output } from '../../generated/runtime/v1/Remo
 import type { RemoveImageResponse } from '../../generated/runtime/v1/RemoveImageResponse';
 
 // By id, tag or digest; removes every tag of the image. Unknown is success.
-export const removeImage: Handler<RemoveImageRequest__Output, RemoveImageResponse> = (app, req) => {
+export const removeImage: Handler<RemoveImageRequest__Output, RemoveImageResponse> = async (app, req) => {
   const spec = requireMessage(req.image, 'image');
-  app.removeImage(requireString(spec.image, 'image.image', MAX_PATH));
+  await app.removeImage(requireString(spec.image, 'image.image', MAX_PATH));
   return {};
 };
