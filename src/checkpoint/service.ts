@@ -27,7 +27,7 @@ export interface CheckpointDeps {
   // The container's root as it sees it without mounts (image + writable layer).
   root(containerId: string): Backend;
   create(input: CreateContainerInput): Promise<Container>;
-  remove(containerId: string): void;
+  remove(containerId: string): Promise<void>;
   log: Logger;
 }
 
@@ -151,7 +151,7 @@ export class CheckpointService {
         const applied = await applyRootfsDiff(archive.diff(), archive.deleted, this.d.root(c.id), pacer(signal));
         this.d.log.info({ container: c.id, archive: path, files: applied.entries, deleted: applied.deleted.length }, 'container restored from a checkpoint');
       } catch (err) {
-        this.d.remove(c.id);
+        await this.d.remove(c.id);
         if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : err;
         if (isFsError(err, 'ENOSPC') || isFsError(err, 'EDQUOT')) throw resourceExhausted(`restoring ${path}: no space left on containerfs for ${err.path}`);
         if (err instanceof TarFormatError) throw invalidArgument(`unpacking of checkpoint archive ${path} failed: ${err.message}`);

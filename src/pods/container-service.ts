@@ -68,7 +68,8 @@ const START_ERROR_EXIT = 128;
 // them): they exist from CreateContainer to RemoveContainer.
 export interface WritableLayers {
   create(containerId: string): void;
-  remove(containerId: string): void;
+  // On disk when the promise settles.
+  remove(containerId: string): Promise<void> | undefined;
   // More bytes in the layer, all or nothing: RESOURCE_EXHAUSTED when full.
   grow(containerId: string, bytes: number, options?: WriteOptions): Promise<void>;
   usage(containerId: string): ObjectSize;
@@ -295,13 +296,14 @@ export class ContainerService {
     }
   }
 
-  // Idempotent; a running container is killed first.
-  remove(idOrPrefix: string): void {
+  // Idempotent; a running container is killed first. Settles once its
+  // writable layer is off the disk.
+  async remove(idOrPrefix: string): Promise<void> {
     const container = this.store.resolve(idOrPrefix);
     if (!container) return;
     if (container.state === 'CONTAINER_RUNNING') this.exit(container.id, SIGKILL_EXIT);
     this.store.remove(container.id);
-    this.layers.remove(container.id);
+    const gone = this.layers.remove(container.id);
     const ids = this.bySandbox.get(container.sandboxId);
     const at = ids ? ids.indexOf(container.id) : -1;
     if (at >= 0) ids!.splice(at, 1);
@@ -309,11 +311,13 @@ export class ContainerService {
     if (sandbox) this.names.delete(containerName(container.metadata, sandbox));
     this.log.info({ container: container.id }, 'container removed');
     this.events.container('DELETED', container);
+    await gone;
   }
 
-  removeAllIn(sandboxId: string): void {
-    for (const c of this.inSandbox(sandboxId)) this.remove(c.id);
+  async removeAllIn(sandboxId: string): Promise<void> {
+    const gone = this.inSandbox(sandboxId).map((c) => this.remove(c.id));
     this.bySandbox.delete(sandboxId);
+    await Promise.all(gone);
   }
 
   // Grows the container's writable layer by `bytes`: the entry point for

@@ -109,12 +109,13 @@ export class SandboxService {
     const sandbox = this.store.resolve(idOrPrefix);
     if (!sandbox) return;
     await this.stop(sandbox.id);
-    this.containers.removeAllIn(sandbox.id);
+    const gone = this.containers.removeAllIn(sandbox.id);
     this.store.remove(sandbox.id);
     this.names.delete(sandboxName(sandbox.metadata));
     if (sandbox.ips) this.ipam.release(sandbox.ips);
     this.log.info({ sandbox: sandbox.id, pod: podRef(sandbox.metadata) }, 'pod sandbox removed');
     this.events.sandbox('DELETED', sandbox);
+    await gone;
   }
 }
 

@@ -4,7 +4,7 @@ import type { RemoveContainerRequest__Output } from '../../generated/runtime/v1/
 import type { RemoveContainerResponse } from '../../generated/runtime/v1/RemoveContainerResponse';
 
 // Idempotent; a running container is killed first.
-export const removeContainer: Handler<RemoveContainerRequest__Output, RemoveContainerResponse> = (app, req) => {
-  app.containers.remove(requireId(req.container_id, 'container_id'));
+export const removeContainer: Handler<RemoveContainerRequest__Output, RemoveContainerResponse> = async (app, req) => {
+  await app.containers.remove(requireId(req.container_id, 'container_id'));
   return {};
 };

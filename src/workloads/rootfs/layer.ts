@@ -24,8 +24,9 @@ export interface WritableLayer extends UpperLayer {
   // Writes out what only memory holds (memory backend); a no-op otherwise.
   flush(): void;
   readonly dirty: boolean;
-  // Frees all of it, on disk and in the accounts.
-  remove(): void;
+  // Frees all of it, on disk and in the accounts: in the accounts at once,
+  // on disk when the promise settles (a host tree, through the thread pool).
+  remove(): Promise<void> | undefined;
 }
 
 // Upper inode numbers start far above an image tree's.
@@ -146,12 +147,13 @@ export class MemoryLayer implements WritableLayer {
     this.journal!.write(this.tree, this.file);
   }
 
-  remove(): void {
+  remove(): undefined {
     this.tree = undefined;
     this.loaded = true;
     this.dirty = false;
     this.fs.remove(this.key);
     removePersisted(this.file);
+    return undefined;
   }
 
   private newTree(): MemTree {
@@ -271,8 +273,8 @@ export class HostLayer implements WritableLayer {
 
   flush(): void {}
 
-  remove(): void {
+  remove(): Promise<void> | undefined {
     this.dir = undefined;
-    this.fs.remove(this.key);
+    return this.fs.remove(this.key);
   }
 }

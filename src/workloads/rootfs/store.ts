@@ -113,14 +113,16 @@ export class RootfsStore implements RootfsHost {
     else MemoryLayer.create(this.o.containerfs, key);
   }
 
-  // Frees the container's writable layer, on disk and in the accounts.
-  remove(containerId: string): void {
+  // Frees the container's writable layer, on disk and in the accounts (on
+  // disk when the promise settles; see Layer.remove).
+  remove(containerId: string): Promise<void> | undefined {
     const layer = this.layers.get(containerId) ?? this.makeLayer(containerId);
-    layer.remove();
+    const gone = layer.remove();
     this.layers.delete(containerId);
     this.open.delete(containerId);
     this.dirty.delete(containerId);
     this.usageKeys.delete(containerId);
+    return gone;
   }
 
   // A sandbox's own files go with it.
