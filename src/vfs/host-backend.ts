@@ -101,7 +101,7 @@ export class HostFilesystem implements Filesystem {
     if (isDirectory(path)) gone = this.removeTree(path);
     else rmSync(path, { recursive: true, force: true });
     // Directories the object needed, and nothing else holds, go with it.
-    for (let dir = dirname(this.path(key)); dir.startsWith(`${this.root}/`); dir = dirname(dir)) {
+    for (let dir = dirname(path); dir.startsWith(`${this.root}/`); dir = dirname(dir)) {
       try {
         rmdirSync(dir);
       } catch {

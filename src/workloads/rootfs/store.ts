@@ -114,7 +114,7 @@ export class RootfsStore implements RootfsHost {
   }
 
   // Frees the container's writable layer, on disk and in the accounts (on
-  // disk when the promise settles; see Layer.remove).
+  // disk when the promise settles; see WritableLayer.remove).
   remove(containerId: string): Promise<void> | undefined {
     const layer = this.layers.get(containerId) ?? this.makeLayer(containerId);
     const gone = layer.remove();
