@@ -8,6 +8,10 @@ let last = 0n;
 
 export function nowNanos(): string {
   let t = wallAtStart + (process.hrtime.bigint() - hrAtStart);
+  // wallAtStart is Date.now() cut to the millisecond: never behind it, or a
+  // program's end, timed by Date.now(), would come out before its time.
+  const wall = BigInt(Date.now()) * 1_000_000n;
+  if (t < wall) t = wall;
   if (t <= last) t = last + 1n;
   last = t;
   return t.toString();

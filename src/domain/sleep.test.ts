@@ -7,6 +7,23 @@ describe('long timers', () => {
   afterEach(() => vi.useRealTimers());
   const DAY = 24 * 3600 * 1000;
 
+  it('fires once Date.now() has reached its time, never a millisecond short (as Node timers do, one in eight)', async () => {
+    const short: number[] = [];
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => {
+        const ms = 5 + (i % 25);
+        const due = Date.now() + ms;
+        return new Promise<void>((resolve) =>
+          longTimeout(() => {
+            if (Date.now() < due) short.push(due - Date.now());
+            resolve();
+          }, ms),
+        );
+      }),
+    );
+    expect(short).toEqual([]);
+  });
+
   it('longTimeout fires after 30 days, not before', () => {
     vi.useFakeTimers();
     const fn = vi.fn();

@@ -34,28 +34,33 @@ export function longTimeout(fn: () => void, ms: number): { cancel(): void } {
   return new LongTimer(fn, Number.isFinite(ms) ? Math.max(0, ms) : MAX_TIMER_MS);
 }
 
+// It fires once Date.now() has reached its due time, never before, as a
+// real sleep lasts at least its time: libuv counts whole milliseconds of
+// another clock, and one timer in eight fired a millisecond short (a
+// `sleep 3` once ended 2,999 ms after its container started).
 class LongTimer {
   private t: NodeJS.Timeout;
+  private readonly due: number;
 
   constructor(
     private readonly fn: () => void,
-    private left: number,
+    ms: number,
   ) {
-    this.t = this.arm();
+    this.due = Date.now() + ms;
+    this.t = this.arm(ms);
   }
 
   cancel(): void {
     clearTimeout(this.t);
   }
 
-  private arm(): NodeJS.Timeout {
-    const step = Math.min(this.left, MAX_TIMER_MS);
-    this.left -= step;
-    return setTimeout(LongTimer.fire, step, this);
+  private arm(left: number): NodeJS.Timeout {
+    return setTimeout(LongTimer.fire, Math.min(left, MAX_TIMER_MS), this);
   }
 
   private static fire(t: LongTimer): void {
-    if (t.left > 0) t.t = t.arm();
+    const left = t.due - Date.now();
+    if (left > 0) t.t = t.arm(left);
     else t.fn();
   }
 }
