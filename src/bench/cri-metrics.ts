@@ -1,24 +1,16 @@
-import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { makeClient } from '../cri/client';
 import { loadCriProto } from '../cri/proto';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure, stopChild } from './load';
+import { type FakecriCli, fmt, measure, withServer } from './load';
 
 // CRI metrics: ListPodSandboxMetrics beside ListPodSandboxStats (the same
 // figures, the same moment), the answer's size, and StreamPodSandboxMetrics'
 // time to its first batch and to its end.
 
-export async function criMetricsBench(dir: string, print: (s: string) => void, fakecriCli: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
-  const sock = join(dir, 'metrics.sock');
-  const fakecri = await fakecriCli(['serve', '--socket', sock, '--state-dir', join(dir, 'metrics-state'), '--log-level', 'info'], 'fakecri serving');
-  try {
-    await measureMetrics(sock, print);
-  } finally {
-    await stopChild(fakecri);
-  }
+export async function criMetricsBench(dir: string, print: (s: string) => void, fakecriCli: FakecriCli): Promise<void> {
+  await withServer(dir, 'metrics', fakecriCli, (sock) => measureMetrics(sock, print));
 }
 
 async function measureMetrics(sock: string, print: (s: string) => void): Promise<void> {

@@ -1,9 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure, rssKiB, stopChild } from './load';
+import { type FakecriCli, fmt, measure, rssKiB, withServer } from './load';
 
 // The Stream* lists (cri-api v0.36) beside ListContainers, on one server
 // with 10,000 then 100,000 containers in 1,000 pods (created, not started:
@@ -11,14 +9,8 @@ import { fmt, measure, rssKiB, stopChild } from './load';
 // something else).
 const PODS = 1000;
 
-export async function listsBench(dir: string, print: (s: string) => void, fakecriCli: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
-  const sock = join(dir, 'lists.sock');
-  const fakecri = await fakecriCli(['serve', '--socket', sock, '--state-dir', join(dir, 'lists-state'), '--log-level', 'info'], 'fakecri serving');
-  try {
-    await measureLists(sock, fakecri.pid!, print);
-  } finally {
-    await stopChild(fakecri);
-  }
+export async function listsBench(dir: string, print: (s: string) => void, fakecriCli: FakecriCli): Promise<void> {
+  await withServer(dir, 'lists', fakecriCli, (sock, pid) => measureLists(sock, pid, print));
 }
 
 async function measureLists(sock: string, pid: number, print: (s: string) => void): Promise<void> {

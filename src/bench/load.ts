@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 export interface LoadResult {
@@ -76,6 +77,23 @@ export function cpuMs(pid: number): number {
 
 // A process's minor page faults so far.
 export const minorFaults = (pid: number): number => Number(procStat(pid)[7]);
+
+// How main.ts starts `fakecri serve` with these arguments, resolved once it
+// prints `ready`.
+export type FakecriCli = (args: string[], ready: string) => Promise<ChildProcess>;
+
+// A section's own server, on <dir>/<name>.sock with state in
+// <dir>/<name>-state (after `args`, such as a --config), stopped however the
+// section ends: a failed measurement must not leave it behind.
+export async function withServer(dir: string, name: string, fakecriCli: FakecriCli, run: (sock: string, pid: number) => Promise<void>, args: string[] = []): Promise<void> {
+  const sock = join(dir, `${name}.sock`);
+  const fakecri = await fakecriCli(['serve', ...args, '--socket', sock, '--state-dir', join(dir, `${name}-state`), '--log-level', 'info'], 'fakecri serving');
+  try {
+    await run(sock, fakecri.pid!);
+  } finally {
+    await stopChild(fakecri);
+  }
+}
 
 // SIGTERM to a server the bench started, resolved once it has exited (it
 // writes its state out as it stops: the bench's directory goes after).

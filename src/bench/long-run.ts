@@ -1,10 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { cpuMs, fmt, rssKiB, stopChild } from './load';
+import { type FakecriCli, cpuMs, fmt, rssKiB, withServer } from './load';
 
 // Loop pods for 80 s: whether what a round costs stays as it was
 // while the pods' files add up (a memory layer's write-out once grew with
@@ -15,16 +14,10 @@ const WINDOW_MS = 10_000;
 const WINDOWS = 8; // at least 4: the first two and the last two are compared
 const LOOP = 'i=0; while true; do dd if=/dev/urandom of=file${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done';
 
-export async function longRunBench(dir: string, print: (s: string) => void, fakecriCli: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
+export async function longRunBench(dir: string, print: (s: string) => void, fakecriCli: FakecriCli): Promise<void> {
   const config = join(dir, 'long-run.toml');
   writeFileSync(config, '[filesystems.imagefs]\ncapacity = "1000Ti"\ninodes = 1000000000\n');
-  const sock = join(dir, 'long-run.sock');
-  const fakecri = await fakecriCli(['serve', '--config', config, '--socket', sock, '--state-dir', join(dir, 'long-run-state'), '--log-level', 'info'], 'fakecri serving');
-  try {
-    await measureLongRun(sock, fakecri.pid!, print);
-  } finally {
-    await stopChild(fakecri);
-  }
+  await withServer(dir, 'long-run', fakecriCli, (sock, pid) => measureLongRun(sock, pid, print), ['--config', config]);
 }
 
 async function measureLongRun(sock: string, pid: number, print: (s: string) => void): Promise<void> {

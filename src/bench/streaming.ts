@@ -1,10 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { fmt, measure, rssKiB, stopChild } from './load';
+import { type FakecriCli, fmt, measure, rssKiB, withServer } from './load';
 import { spdyConnect, spdyExec, spdyForward } from './stream-client';
 
 // Streaming: exec over SPDY beside ExecSync (the baseline, same server, same
@@ -26,16 +24,8 @@ async function settle(pid: number): Promise<void> {
   }
 }
 
-export async function streamingBench(dir: string, print: (s: string) => void, fakecriCli: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
-  const sock = join(dir, 'streaming.sock');
-  const fakecri = await fakecriCli(['serve', '--socket', sock, '--state-dir', join(dir, 'streaming-state'), '--log-level', 'info'], 'fakecri serving');
-  const pid = fakecri.pid!;
-  // A failed measurement must not leave the server behind.
-  try {
-    await measureStreaming(sock, pid, print);
-  } finally {
-    await stopChild(fakecri);
-  }
+export async function streamingBench(dir: string, print: (s: string) => void, fakecriCli: FakecriCli): Promise<void> {
+  await withServer(dir, 'streaming', fakecriCli, (sock, pid) => measureStreaming(sock, pid, print));
 }
 
 async function measureStreaming(sock: string, pid: number, print: (s: string) => void): Promise<void> {
