@@ -18,6 +18,7 @@ import { Programs } from './workloads/programs';
 import { PodNetworks } from './workloads/userland/pod-networks';
 import { HostPublisher } from './workloads/net/host-publish';
 import { commandNames, commands } from './workloads/userland/commands';
+import { answerLeaving } from './workloads/userland/scheduler';
 import { imageFiles, imagePrograms } from './workloads/userland/image-program';
 import { SandboxService } from './pods/sandbox-service';
 import { RegistryImageSource } from './oci/image-source';
@@ -285,6 +286,12 @@ export class App {
   start(): void {
     this.publisher?.restore(this.sandboxes.store.values());
     this.workloads.restore();
+  }
+
+  // An RPC was answered in this turn of the event loop: the containers'
+  // next slice is short, so that the answer's end is not held back by it.
+  rpcAnswered(): void {
+    answerLeaving();
   }
 
   stop(): void {

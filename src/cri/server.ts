@@ -71,6 +71,7 @@ function wrapUnary(app: App, hooks: CriServerHooks, method: string, handler: Han
     let faults: string[] | undefined;
     const done = (err: unknown, response?: unknown) => {
       const answer = outcome(call, method, err, response, serialize);
+      app.rpcAnswered();
       if (answer.code === grpc.status.OK) {
         callback(null, answer.bytes);
       } else {

@@ -10,11 +10,18 @@
 // 1 ms: an RPC waits for the slice under way and the loop's other work, a
 // turn or two; at 4 ms, with a thousand shells looping, its p50 was 13 ms.
 const SLICE_MS = 1;
+// The slice of a turn in which an RPC was answered. grpc-js ends a unary
+// answer with trailers that Node's http2 asks for only once the message's
+// write has completed, a turn later: a whole slice in between held every
+// answer back by it.
+const ANSWERED_SLICE_MS = 0.25;
 // A slice older than this means nobody ran for a while: start a fresh one
 // at once instead of costing a loop turn (an ExecSync after an idle spell).
 const IDLE_MS = 50;
 
 let sliceStart = 0;
+let sliceMs = SLICE_MS;
+let answered = false;
 let waiters: (() => void)[] = [];
 let head = 0;
 let scheduled = false;
@@ -31,9 +38,15 @@ function schedule(): void {
   setImmediate(drain);
 }
 
+function startSlice(now: number): void {
+  sliceStart = now;
+  sliceMs = answered ? ANSWERED_SLICE_MS : SLICE_MS;
+  answered = false;
+}
+
 function drain(): void {
   scheduled = false;
-  sliceStart = performance.now();
+  startSlice(performance.now());
   running = false;
   resumeNext();
 }
@@ -42,7 +55,7 @@ function drain(): void {
 // one parks or blocks: told, not polled, for polling it with microtask
 // hops allocated as much as the shells' own steps did.
 function resumeNext(): void {
-  if (waiting() > 0 && performance.now() - sliceStart < SLICE_MS) {
+  if (waiting() > 0 && performance.now() - sliceStart < sliceMs) {
     const resume = waiters[head++];
     running = true;
     resume();
@@ -65,9 +78,9 @@ function released(): void {
 export function nextSlice(): Promise<void> | undefined {
   const now = performance.now();
   const age = now - sliceStart;
-  if (age < SLICE_MS) return undefined;
+  if (age < sliceMs) return undefined;
   if (age > IDLE_MS && waiting() === 0 && !scheduled) {
-    sliceStart = now;
+    startSlice(now);
     return undefined;
   }
   const wait = new Promise<void>((r) => waiters.push(r));
@@ -80,4 +93,10 @@ export function nextSlice(): Promise<void> | undefined {
 // next waiter at once.
 export function blocking(): void {
   released();
+}
+
+// An RPC answer is on its way out: the next slice is a short one
+// (ANSWERED_SLICE_MS).
+export function answerLeaving(): void {
+  answered = true;
 }
