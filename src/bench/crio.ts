@@ -3,12 +3,12 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { makeClient } from '../cri/client';
-import { fmt, measure } from './load';
+import { type FakecriCli, fmt, measure } from './load';
 
 // The crio personality serves gRPC and HTTP on one socket, sniffing each
 // new connection. Figures: gRPC with and without the sniffing, and each
 // protocol alone and while the other is under load.
-export async function crioBench(dir: string, print: (s: string) => void, startChild: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
+export async function crioBench(dir: string, print: (s: string) => void, startChild: FakecriCli): Promise<void> {
   print('');
   print('CRI-O personality: one socket, gRPC and HTTP told apart by their first bytes');
   const servers: ChildProcess[] = [];

@@ -78,9 +78,9 @@ export function cpuMs(pid: number): number {
 // A process's minor page faults so far.
 export const minorFaults = (pid: number): number => Number(procStat(pid)[7]);
 
-// How main.ts starts `fakecri serve` with these arguments, resolved once it
-// prints `ready`.
-export type FakecriCli = (args: string[], ready: string) => Promise<ChildProcess>;
+// How main.ts starts `fakecri serve` with these arguments (and node with
+// nodeArgs), resolved once it prints `ready`.
+export type FakecriCli = (args: string[], ready: string, nodeArgs?: string[]) => Promise<ChildProcess>;
 
 // A section's own server, on <dir>/<name>.sock with state in
 // <dir>/<name>-state (after `args`, such as a --config), stopped however the

@@ -1,15 +1,14 @@
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeClient } from '../cri/client';
 import { numberedSocket } from '../serve/nodes';
-import { rssKiB, stopChild } from './load';
+import { type FakecriCli, rssKiB, stopChild } from './load';
 
 // `serve --nodes N`: what one more runtime costs a process, with no pods.
 // Each node gets one CRI connection and a Status, Version and ListPodSandbox
 // (what a kubelet's start does), then the RSS is sampled a few times and the
 // median taken; no GC is forced.
-export async function nodesBench(dir: string, print: (s: string) => void, fakecriCli: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
+export async function nodesBench(dir: string, print: (s: string) => void, fakecriCli: FakecriCli): Promise<void> {
   const counts = [1, 11, 21];
   const rss: number[] = [];
   for (const n of counts) {

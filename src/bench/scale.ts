@@ -3,16 +3,15 @@ import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { LOADER_OPTIONS, PROTO_FILE } from '../cri/proto';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { cpuMs, fmt, measure, rssKiB, stopChild } from './load';
+import { type FakecriCli, cpuMs, fmt, measure, rssKiB, stopChild } from './load';
 import * as protoLoader from '@grpc/proto-loader';
 
-type Cli = (args: string[], ready: string) => Promise<ChildProcess>;
 
 // Issue 17's figures: what the kubelet's stats and relist calls cost on a
 // node with 1,000 pods, and what a pod costs in memory. One fakecri per
 // population (memory backend), one caller, answers not decoded; beside each,
 // the plain grpc-js baseline's Version from the same moment.
-export async function scaleBench(dir: string, print: (s: string) => void, cli: Cli, baseVersion: () => Promise<number>): Promise<void> {
+export async function scaleBench(dir: string, print: (s: string) => void, cli: FakecriCli, baseVersion: () => Promise<number>): Promise<void> {
   print('');
   print('Scale: 1,000 pods with 1 and with 10 containers each (busybox `sleep infinity`), memory backend, one caller');
   print('RPC                   containers  p50 ms   p99 ms   server CPU ms/call   answer KiB   baseline Version p50 ms');

@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { cpuMs, fmt, measure, minorFaults, paced, stopChild } from './load';
+import { type FakecriCli, cpuMs, fmt, measure, minorFaults, paced, stopChild } from './load';
 
 // What server-pauses.ts writes before its JSON.
 const PAUSES = 'fakecri-bench pauses ';
@@ -26,7 +26,7 @@ const LOOP = (n: number) =>
 export async function userlandBench(
   dir: string,
   print: (s: string) => void,
-  fakecriCli: (args: string[], ready: string, nodeArgs?: string[]) => Promise<ChildProcess>,
+  fakecriCli: FakecriCli,
 ): Promise<void> {
   print('');
   print('Userland: memory per pod after GC (1,000 pods, memory backend), beside pods that were created and never started');
