@@ -1,16 +1,16 @@
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { makeClient } from '../cri/client';
-import { fmt, measure, stopChild } from './load';
+import { type FakecriCli, fmt, measure, withServer } from './load';
 
 const GiB = 2 ** 30;
 
 // The filesystem figures of `make bench`: a 1 GiB pull into the host backend
 // on tmpfs against dd writing the same bytes to the same mount, a 10 GiB pull
 // into the memory backend, and ImageFsInfo over 1,000 images.
-export async function diskBench(dir: string, print: (s: string) => void, startChild: (args: string[], ready: string) => Promise<ChildProcess>): Promise<void> {
+export async function diskBench(dir: string, print: (s: string) => void, startChild: FakecriCli): Promise<void> {
   print('');
   print('Filesystems');
   const mnt = join(dir, 'tmpfs');
@@ -30,45 +30,56 @@ export async function diskBench(dir: string, print: (s: string) => void, startCh
   }
 }
 
-async function hostPull(dir: string, mnt: string, print: (s: string) => void, startChild: (args: string[], ready: string) => Promise<ChildProcess>) {
+async function hostPull(dir: string, mnt: string, print: (s: string) => void, startChild: FakecriCli) {
   const config = join(dir, 'host.toml');
   writeFileSync(
     config,
-    `[filesystems.imagefs]\nbackend = "host"\npath = "${mnt}"\n\n[[images.catalog]]\nmatch = "bench/big:*"\nsize = "1Gi"\nlayers = 1\n`,
+    // bench/big: one file, as dd writes; bench/unpacked: as many files as
+    // the default images.bytes_per_inode gives (32,768).
+    `[filesystems.imagefs]\nbackend = "host"\npath = "${mnt}"\n\n[[images.catalog]]\nmatch = "bench/big:*"\nsize = "1Gi"\nlayers = 1\ninodes = 1\n\n[[images.catalog]]\nmatch = "bench/unpacked:*"\nsize = "1Gi"\nlayers = 1\n`,
   );
-  const sock = join(dir, 'host.sock');
-  const server = await startChild(['serve', '--config', config, '--socket', sock, '--state-dir', join(dir, 'host-state'), '--log-level', 'info'], 'fakecri serving');
+  await withServer(dir, 'host', startChild, (sock) => measureHostPull(sock, mnt, print), ['--config', config]);
+}
+
+async function measureHostPull(sock: string, mnt: string, print: (s: string) => void) {
   const img = makeClient(sock, 'ImageService');
   try {
     const ddRuns: number[] = [];
     const pullRuns: number[] = [];
+    const unpackedRuns: number[] = [];
+    const pull = async (image: string, runs: number[]) => {
+      const t = performance.now();
+      await img.call('PullImage', { image: { image } });
+      runs.push(performance.now() - t);
+      await img.call('RemoveImage', { image: { image } });
+    };
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
       execFileSync('dd', ['if=/dev/zero', `of=${join(mnt, 'dd.bin')}`, 'bs=8M', 'count=128', 'status=none']);
       ddRuns.push(performance.now() - t0);
       rmSync(join(mnt, 'dd.bin'));
-      const t1 = performance.now();
-      await img.call('PullImage', { image: { image: `bench/big:${i}` } });
-      pullRuns.push(performance.now() - t1);
-      await img.call('RemoveImage', { image: { image: `bench/big:${i}` } });
+      await pull(`bench/big:${i}`, pullRuns);
+      await pull(`bench/unpacked:${i}`, unpackedRuns);
     }
     const dd = Math.min(...ddRuns);
-    const pull = Math.min(...pullRuns);
+    const one = Math.min(...pullRuns);
     const ddRate = GiB / (dd / 1000);
-    const pullRate = GiB / (pull / 1000);
-    print(`  1 GiB into tmpfs, best of 3: dd bs=8M ${fmt(dd, 0)} ms (${fmt(ddRate / 2 ** 20, 0)} MiB/s); PullImage, host backend ${fmt(pull, 0)} ms (${fmt(pullRate / 2 ** 20, 0)} MiB/s)`);
+    const pullRate = GiB / (one / 1000);
+    print(`  1 GiB into tmpfs, best of 3: dd bs=8M ${fmt(dd, 0)} ms (${fmt(ddRate / 2 ** 20, 0)} MiB/s); PullImage of a layer of one file, host backend ${fmt(one, 0)} ms (${fmt(pullRate / 2 ** 20, 0)} MiB/s)`);
+    print(`  the same layer unpacked into 32,768 files (the default images.bytes_per_inode): ${fmt(Math.min(...unpackedRuns), 0)} ms`);
     print(`  target: pull throughput at least 0.8 of dd's: ${fmt(pullRate / ddRate, 2)}  (${pullRate / ddRate >= 0.8 ? 'met' : 'NOT met'})`);
   } finally {
     img.close();
-    await stopChild(server);
   }
 }
 
-async function memoryFigures(dir: string, print: (s: string) => void, startChild: (args: string[], ready: string) => Promise<ChildProcess>) {
+async function memoryFigures(dir: string, print: (s: string) => void, startChild: FakecriCli) {
   const config = join(dir, 'mem.toml');
   writeFileSync(config, `[filesystems.imagefs]\ncapacity = "1Ti"\n\n[[images.catalog]]\nmatch = "bench/huge:*"\nsize = "10Gi"\n`);
-  const sock = join(dir, 'mem.sock');
-  const server = await startChild(['serve', '--config', config, '--socket', sock, '--state-dir', join(dir, 'mem-state'), '--log-level', 'info'], 'fakecri serving');
+  await withServer(dir, 'mem', startChild, (sock) => measureMemory(sock, print), ['--config', config]);
+}
+
+async function measureMemory(sock: string, print: (s: string) => void) {
   const img = makeClient(sock, 'ImageService');
   try {
     const runs: number[] = [];
@@ -87,6 +98,5 @@ async function memoryFigures(dir: string, print: (s: string) => void, startChild
     print(`  ImageFsInfo with 1,020 images: p50 ${fmt(info.p50)} ms, p99 ${fmt(info.p99)} ms`);
   } finally {
     img.close();
-    await stopChild(server);
   }
 }
