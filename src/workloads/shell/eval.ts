@@ -9,7 +9,7 @@ import { expandArgs, expandPattern, expandString } from './expand';
 import { runExternal } from './external';
 import { Fd, streamFd } from './fds';
 import { matchPattern } from './pattern';
-import { applyRedirs, restoreRedirs } from './redirect';
+import { applyRedirs, keepRedirs, restoreRedirs } from './redirect';
 import { EXIT, type Evaluator, LIMITS, LoopSignal, ReturnSignal, type Shell, ShellError, TESTED } from './shell';
 import { EXPORT, type Saved } from './vars';
 import { traceCommand } from './xtrace';
@@ -370,7 +370,7 @@ async function evalSimple(sh: Shell, n: Simple, flags: number): Promise<number> 
         const status = await runBuiltin(sh, kind, argv);
         // `exec` with only redirections makes them permanent.
         if (name === 'exec' && argv.length === 1 && saved) {
-          keepRedirs(sh, saved);
+          keepRedirs(saved);
           return status;
         }
         return status;
@@ -396,11 +396,6 @@ async function commandWords(sh: Shell, words: readonly Word[]): Promise<string[]
     else out.push(...(await expandArgs(sh, [words[i]])));
   }
   return out;
-}
-
-function keepRedirs(sh: Shell, saved: (Fd | undefined)[]): void {
-  // The old entries lose the reference the saved table had.
-  for (let i = 0; i < saved.length; i++) if (saved[i] !== sh.fds[i]) saved[i]?.release();
 }
 
 // NAME=value with no command: assigned in the shell; redirections are

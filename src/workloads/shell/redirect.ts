@@ -13,16 +13,26 @@ class RedirError {
   constructor(readonly message: string) {}
 }
 
-// Applies the redirections; answers the table to restore afterwards, or
-// null after reporting an error (the command does not run, status 1). For
+// What a set of redirections changed, to undo it (restoreRedirs) or keep
+// it (keepRedirs). `held` is the reference this set holds in each slot it
+// filled: by slot, not by comparing tables, for `>&1` puts back the very Fd
+// that was there, and its extra reference must still go.
+export interface Redirected {
+  readonly saved: FdTable;
+  readonly held: FdTable;
+  readonly touched: boolean[];
+}
+
+// Applies the redirections; answers what to restore afterwards, or null
+// after reporting an error (the command does not run, status 1). For
 // special builtins an error ends the shell (`fatal`).
-export async function applyRedirs(sh: Shell, redirs: readonly Redir[], fatal: boolean): Promise<FdTable | null> {
-  const saved = sh.fds.slice();
+export async function applyRedirs(sh: Shell, redirs: readonly Redir[], fatal: boolean): Promise<Redirected | null> {
+  const r: Redirected = { saved: sh.fds.slice(), held: [], touched: [] };
   try {
-    for (const r of redirs) await one(sh, r, saved);
-    return saved;
+    for (const x of redirs) await one(sh, x, r);
+    return r;
   } catch (err) {
-    restoreRedirs(sh, saved);
+    restoreRedirs(sh, r);
     if (!(err instanceof RedirError)) throw err;
     await sh.msg(err.message);
     if (fatal) throw new ShellError(1);
@@ -30,40 +40,45 @@ export async function applyRedirs(sh: Shell, redirs: readonly Redir[], fatal: bo
   }
 }
 
-export function restoreRedirs(sh: Shell, saved: FdTable): void {
-  for (let i = 0; i < NFDS; i++) {
-    if (sh.fds[i] !== saved[i]) sh.fds[i]?.release();
-  }
-  sh.fds = saved;
+export function restoreRedirs(sh: Shell, r: Redirected): void {
+  for (const f of r.held) f?.release();
+  sh.fds = r.saved;
 }
 
-function put(sh: Shell, saved: FdTable, fd: number, f: Fd | undefined): void {
+// `exec` with only redirections: they stay, and what they replaced loses
+// the reference the table had.
+export function keepRedirs(r: Redirected): void {
+  for (let i = 0; i < r.touched.length; i++) if (r.touched[i]) r.saved[i]?.release();
+}
+
+function put(sh: Shell, r: Redirected, fd: number, f: Fd | undefined): void {
   f?.hold();
-  const old = sh.fds[fd];
-  if (old !== saved[fd]) old?.release();
+  r.held[fd]?.release();
+  r.held[fd] = f;
+  r.touched[fd] = true;
   sh.fds[fd] = f;
 }
 
-async function one(sh: Shell, r: Redir, saved: FdTable): Promise<void> {
+async function one(sh: Shell, r: Redir, to: Redirected): Promise<void> {
   const fd = r.fd >= 0 ? r.fd : r.op[0] === '<' ? 0 : 1;
   if (fd >= NFDS) throw new RedirError(`${fd}: Bad file descriptor`);
   switch (r.op) {
     case '<<':
     case '<<-': {
       const body = r.quoted ? (r.target.parts[0]?.t === 'q' ? r.target.parts[0].s : '') : await expandString(sh, r.target, false);
-      put(sh, saved, fd, streamFd(bytesIn(body), undefined));
+      put(sh, to, fd, streamFd(bytesIn(body), undefined));
       return;
     }
     case '<&':
     case '>&': {
       const t = await expandTarget(sh, r.target);
-      if (t === '-') return put(sh, saved, fd, undefined);
-      if (/^[0-9]+$/.test(t)) return put(sh, saved, fd, dup(sh, Number(t)));
+      if (t === '-') return put(sh, to, fd, undefined);
+      if (/^[0-9]+$/.test(t)) return put(sh, to, fd, dup(sh, Number(t)));
       if (r.op === '<&') throw new RedirError(`${t}: Bad file descriptor`);
       // `>&file` is `>file 2>&1` when no fd was given (bash's &>).
       const f = open(sh, t, { write: true, create: true, truncate: true }, false);
-      put(sh, saved, fd, f);
-      if (r.fd < 0) put(sh, saved, 2, f);
+      put(sh, to, fd, f);
+      if (r.fd < 0) put(sh, to, 2, f);
       return;
     }
   }
@@ -86,8 +101,8 @@ async function one(sh: Shell, r: Redir, saved: FdTable): Promise<void> {
     default: // '>|' and '&>'
       f = open(sh, name, { write: true, create: true, truncate: true }, false);
   }
-  put(sh, saved, fd, f);
-  if (r.op === '&>') put(sh, saved, 2, f);
+  put(sh, to, fd, f);
+  if (r.op === '&>') put(sh, to, 2, f);
 }
 
 function dup(sh: Shell, n: number): Fd {

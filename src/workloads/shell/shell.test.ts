@@ -119,6 +119,11 @@ describe('sh -c', () => {
       ['x=1; echo | x=2; echo $x', '1\n'],
       ['{ echo a; echo b; } | wc', '2\n'],
       ['(exit 3); echo $?', '3\n'],
+      // A redirection that puts back the Fd already there (>&1 onto a pipe)
+      // must give back its reference, or the pipe never closes and cat waits.
+      ['{ echo out; echo err >&2; } 2>&1 | cat', 'out\nerr\n'],
+      ['{ echo a >&1; } | cat; { true 2>&1; } 2>&1 | cat; echo done', 'a\ndone\n'],
+      ['{ exec >&1; echo kept; } | cat', 'kept\n'],
     ]);
   });
 
