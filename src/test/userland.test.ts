@@ -196,6 +196,20 @@ describe('inside a container', () => {
     expect(await exec(id, ['sh', '-c', script])).toEqual({ code: 0, out: `${name}${name}mine\n${name}mine\n`, err: '' });
   });
 
+  it("the applets ash runs as builtins (printf, [, kill) speak as sh, as busybox's do; run on their own or exec'd, as themselves", async () => {
+    const id = await run('builtins', 'sleep 3600');
+    expect(await exec(id, ['sh', '-c', 'printf %d x; [ 1 -eq y ]; kill -s; printf'])).toEqual({
+      code: 2,
+      out: '0',
+      err: "sh: invalid number 'x'\nsh: y: bad number\nsh: bad signal name 's'\nsh: usage: printf FORMAT [ARGUMENT...]\n",
+    });
+    expect(await exec(id, ['/bin/sh', '-c', 'printf %d x | cat; env printf %d y; nohup printf %d z 2>&1'])).toEqual({
+      code: 1,
+      out: "00printf: invalid number 'z'\n0",
+      err: "sh: invalid number 'x'\nprintf: invalid number 'y'\n",
+    });
+  });
+
   it('a busy loop in ExecSync neither freezes fakecri nor outlives its timeout', async () => {
     const id = await run('busy', 'sleep 3600');
     const busy = h.rt('ExecSync', { container_id: id, cmd: ['sh', '-c', 'while true; do echo x >/dev/null; done'], timeout: 2 }).catch((e) => e);

@@ -163,7 +163,12 @@ async function formatOnce(t: Tool, f: string, args: string[], st: State): Promis
 export const printf = applet(async (t) => {
   let args = t.args.map(toBin);
   if (args[0] === '--') args = args.slice(1);
-  if (args.length === 0) return t.usage();
+  if (args.length === 0) {
+    // As ash's builtin, a one-line usage and bash's status.
+    if (!t.ctx.builtinOf) return t.usage();
+    await t.error('usage: printf FORMAT [ARGUMENT...]');
+    return 2;
+  }
   const format = args[0];
   let rest = args.slice(1);
   const st: State = { out: [], convError: false, stop: false, failed: false };

@@ -298,7 +298,8 @@ export const nohup = applet(async (t) => {
   }
   const stderr = t.ctx.stderr.isTTY ? stdout : t.ctx.stderr;
   t.ctx.proc.setDisposition('HUP', 'ignore');
-  return execProgram(t, args, { stdout, stderr, inProcess: true });
+  // busybox execs the command: it runs in this process under its own name.
+  return execProgram(t, args, { stdout, stderr, inProcess: true, exec: true });
 });
 
 export const nice = applet(async (t) => {
@@ -312,7 +313,7 @@ export const nice = applet(async (t) => {
   if (adj !== undefined && Number(adj) < 0 && t.ctx.proc.identity.uid !== 0) {
     await t.error(`setpriority(${adj}): Permission denied`);
   }
-  return execProgram(t, p.operands, { inProcess: true });
+  return execProgram(t, p.operands, { inProcess: true, exec: true });
 });
 
 export const which = applet(async (t) => {

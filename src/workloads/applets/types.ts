@@ -22,6 +22,10 @@ export interface AppletContext {
   readonly stderr: OutStream;
   readonly fs: ContainerFs; // as this process: its uid, gid, groups and pid
   readonly proc: Process;
+  // Set when the applet runs as a builtin of the program whose process it
+  // runs in (ash's echo, printf, test, kill): that program's name. Busybox
+  // prefixes messages with the process's applet name, so these say "sh:".
+  readonly builtinOf?: string;
   readonly container: ContainerInfo;
   // Sleeps on the container's clock; rejects with Killed if the process is
   // killed meanwhile.

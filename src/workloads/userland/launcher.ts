@@ -64,16 +64,17 @@ export class Launcher {
       options.onSpawn?.(proc);
       options.onStart?.(proc);
       const ms = target.applet.waits?.(target.argv);
-      return ms === undefined ? this.runIn(proc, target, io, !inPlace) : this.waitIn(proc, ms, !inPlace);
+      const builtinOf = inPlace && !options.exec ? posix.basename(proc.argv[0] ?? '') : undefined;
+      return ms === undefined ? this.runIn(proc, target, io, !inPlace, builtinOf) : this.waitIn(proc, ms, !inPlace);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private async runIn(proc: Process, target: Target, io: Io, exits: boolean): Promise<number> {
+  private async runIn(proc: Process, target: Target, io: Io, exits: boolean, builtinOf: string | undefined): Promise<number> {
     let status: number;
     try {
-      status = await target.applet(this.context(proc, target.argv, io));
+      status = await target.applet(this.context(proc, target.argv, io, builtinOf));
     } catch (err) {
       status = await this.failed(proc, target, io, err);
     }
@@ -104,8 +105,8 @@ export class Launcher {
     throw err;
   }
 
-  private context(proc: Process, argv: readonly string[], io: Io): AppletContext {
-    return new ProcessContext(this, proc, argv, io, this.o.fs(caller(proc.identity, proc.pid, io.umask)));
+  private context(proc: Process, argv: readonly string[], io: Io, builtinOf: string | undefined): AppletContext {
+    return new ProcessContext(this, proc, argv, io, this.o.fs(caller(proc.identity, proc.pid, io.umask)), builtinOf);
   }
 }
 
@@ -125,6 +126,7 @@ class ProcessContext implements AppletContext {
     readonly argv: readonly string[],
     private readonly io: Io,
     readonly fs: ContainerFs,
+    readonly builtinOf: string | undefined,
   ) {
     this.env = io.env;
     this.cwd = io.cwd;

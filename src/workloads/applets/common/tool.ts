@@ -86,12 +86,16 @@ export class BufferedOut {
 
 export class Tool {
   readonly name: string;
+  // What messages start with: busybox's applet_name, the shell's for an
+  // applet ash runs as a builtin.
+  readonly prefix: string;
   readonly out: BufferedOut;
   // The status of a usage error (grep's is 2).
   usageStatus = 1;
 
   constructor(readonly ctx: AppletContext) {
     this.name = posix.basename(ctx.argv[0] ?? 'busybox');
+    this.prefix = ctx.builtinOf ?? this.name;
     this.out = new BufferedOut(ctx.stdout);
   }
 
@@ -106,7 +110,7 @@ export class Tool {
   // bb_error_msg: "name: msg" on stderr.
   async error(msg: string): Promise<void> {
     await this.flushQuietly();
-    await this.ctx.stderr.write(`${this.name}: ${msg}\n`);
+    await this.ctx.stderr.write(`${this.prefix}: ${msg}\n`);
   }
 
   // bb_error_msg_and_die.
@@ -353,6 +357,6 @@ export function applet(body: (t: Tool) => Promise<number>): Applet {
 // ignores the signal, then the write fails with EPIPE.
 async function brokenPipe(t: Tool): Promise<number> {
   if (t.ctx.proc.disposition('PIPE') !== 'ignore') return 128 + 13;
-  await t.ctx.stderr.write(`${t.name}: write error: Broken pipe\n`).catch(() => {});
+  await t.ctx.stderr.write(`${t.prefix}: write error: Broken pipe\n`).catch(() => {});
   return 1;
 }
