@@ -47,7 +47,8 @@ async function start(shell: Shell, root: { interactive: boolean }, argv: readonl
       shell.cmdName = shell.arg0;
     }
     shell.params = args.slice(next);
-    return runText(shell, script!);
+    // Lines of a -c script count from 0 (ash, as bash).
+    return runText(shell, script!, 0);
   }
   if (!r.s && next < args.length) {
     const file = args[next++];
@@ -62,7 +63,7 @@ async function start(shell: Shell, root: { interactive: boolean }, argv: readonl
     }
     shell.arg0 = file;
     shell.cmdName = file;
-    return runText(shell, text);
+    return runText(shell, text, 1);
   }
   shell.opts.s = true;
   shell.params = args.slice(next);
@@ -73,8 +74,8 @@ async function start(shell: Shell, root: { interactive: boolean }, argv: readonl
 
 // A script given whole: parsed once (cached by its text), run line by
 // line; a syntax error ends it at its line, after the lines before ran.
-async function runText(sh: Shell, text: string): Promise<number> {
-  const script = parseCached(text);
+async function runText(sh: Shell, text: string, firstLine: number): Promise<number> {
+  const script = parseCached(text, firstLine);
   const lines = script.lines;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];

@@ -89,7 +89,8 @@ const SPECIALS: Record<string, Builtin> = {
   set: setCmd,
   shift: async (sh, argv) => {
     const n = argv.length > 1 ? await sh.number(argv[1]) : 1;
-    if (n > sh.params.length) await sh.fail("can't shift that many");
+    // Too many: status 1 and nothing said (ash since 2008, as bash).
+    if (n > sh.params.length) return 1;
     sh.params = sh.params.slice(n);
     return 0;
   },

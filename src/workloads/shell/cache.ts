@@ -13,19 +13,22 @@ const cache = new Map<string, Script>();
 let textSize = 0;
 let parses = 0;
 
-export function parseCached(text: string): Script {
-  const hit = cache.get(text);
+// `firstLine`: the number of the text's first line, as ash counts them
+// (1 in a file, 0 in `sh -c`, the current line in eval).
+export function parseCached(text: string, firstLine = 1): Script {
+  const key = `${firstLine}:${text}`;
+  const hit = cache.get(key);
   if (hit) {
     // Most recently used last.
-    cache.delete(text);
-    cache.set(text, hit);
+    cache.delete(key);
+    cache.set(key, hit);
     return hit;
   }
   parses++;
-  const script = parseScript(text);
+  const script = parseScript(text, firstLine);
   if (text.length > MAX_ONE) return script;
-  cache.set(text, script);
-  textSize += text.length;
+  cache.set(key, script);
+  textSize += key.length;
   while (cache.size > MAX_ENTRIES || textSize > MAX_TEXT) {
     const oldest = cache.keys().next().value as string;
     cache.delete(oldest);

@@ -356,8 +356,8 @@ export function assignment(w: Word): Assign | undefined {
 
 // Parses a whole script, line by line as ash does: the lines before a
 // syntax error are kept, to run before the error is reported.
-export function parseScript(src: string): Script {
-  const p = new Parser(src);
+export function parseScript(src: string, firstLine = 1): Script {
+  const p = new Parser(src, firstLine);
   const lines: ScriptLine[] = [];
   const lx = p.lx;
   try {

