@@ -54,6 +54,19 @@ describe('ProgramClock', () => {
     expect(again.replaying()).toBe(false);
   });
 
+  it('live, a sleep ends its time after it began, whatever sleeps run beside it (a background sleep 100 &)', async () => {
+    const clock = new ProgramClock(Date.now());
+    const long = new AbortController();
+    const background = clock.sleep(100_000, long.signal).catch(() => {});
+    const began = Date.now();
+    await clock.sleep(20, signal);
+    // Ended at its own 20 ms, not after the background sleep's 100 s.
+    expect(Date.now() - began).toBeLessThan(100_000);
+    expect(clock.now()).toBeLessThanOrEqual(Date.now());
+    long.abort();
+    await background;
+  });
+
   it('after a kill -9 it replays by time, to the restart', async () => {
     const start = Date.now() - 1000;
     const clock = new ProgramClock(start, start + 25);

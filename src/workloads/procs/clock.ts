@@ -39,7 +39,7 @@ export class ProgramClock implements Clock {
   }
 
   now(): number {
-    return Math.max(this.t, this.replaying() ? this.t : Date.now());
+    return this.replaying() ? this.t : Date.now();
   }
 
   replaying(): boolean {
@@ -85,7 +85,10 @@ export class ProgramClock implements Clock {
     const u = this.until;
     // The sleep it was in when fakecri stopped ends when it would have.
     if (typeof u !== 'number' && this.sleeps === u.sleeps) this.t = u.t;
-    else this.t = Math.max(this.t, replaying ? this.t : Date.now()) + ms;
+    else if (replaying) this.t += ms;
+    // Live, a sleep ends ms from now, whatever sleeps run beside it: a
+    // background `sleep 100 &` must not hold back the next foreground one.
+    else this.t = Date.now() + ms;
     const wait = this.t - Date.now();
     if (wait > 0) return longSleep(wait, signal);
     return new Promise((resolve, reject) => setImmediate(() => (signal.aborted ? reject(signal.reason) : resolve())));
