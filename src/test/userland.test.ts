@@ -121,6 +121,28 @@ describe('inside a container', () => {
     expect((await status(plain)).exit_code).toBe(137);
   });
 
+  it("StopContainer: a trap runs when SIGTERM comes during the script's last command (sleep & wait), and a background sleep holds back no foreground one", async () => {
+    const waiting = await run('wait', "trap 'echo bye; exit 0' TERM; sleep 3600 & wait");
+    const beside = await run('beside', "sleep 3600 & sleep 0.2; echo done; trap 'echo t' TERM; sleep 3600 & wait; echo w=$?; sleep 0.1; echo end");
+    // The second pod's foreground sleep ends on its own time: it is waiting.
+    await until('the foreground sleep to end', async () => ((await log(beside)).includes('stdout F done') ? true : undefined));
+    await h.rt('StopContainer', { container_id: waiting, timeout: 10 });
+    expect([(await status(waiting)).exit_code, await log(waiting)]).toEqual([0, ['stdout F bye']]);
+    await h.rt('StopContainer', { container_id: beside, timeout: 10 });
+    const st = await status(beside);
+    expect([st.exit_code, st.reason]).toEqual([0, 'Completed']);
+    expect(await log(beside)).toEqual(['stdout F done', 'stdout F t', 'stdout F w=143', 'stdout F end']);
+  });
+
+  it('echo, printf, test, [ and kill are builtins: they run with no PATH', async () => {
+    const id = await run('nopath', 'sleep 3600');
+    expect(await exec(id, ['sh', '-c', "PATH=; echo hi; printf 'x\\n'; [ 1 ] && test -n a && kill -0 $$ && echo ok; ls; echo $?"])).toEqual({
+      code: 0,
+      out: 'hi\nx\nok\n127\n',
+      err: 'sh: ls: not found\n',
+    });
+  });
+
   it("top, critest's default command, ends on SIGTERM though it is pid 1, with 143", async () => {
     const id = await run('top', 'top');
     await until('top to print', async () => ((await log(id)).some((l) => l.includes('PID  PPID')) ? true : undefined));
@@ -207,6 +229,24 @@ describe('inside a container', () => {
       code: 1,
       out: "00printf: invalid number 'z'\n0",
       err: "sh: invalid number 'x'\nprintf: invalid number 'y'\n",
+    });
+  });
+
+  it("a command that dies of a signal is reported as ash reports it (Terminated, Killed; not SIGINT), timeout's program dies of the signal, and the shell ignores SIGQUIT", async () => {
+    const id = await run('signalled', 'sleep 3600');
+    const script = [
+      "sh -c 'kill $$'; echo st=$?",
+      'sleep 10 & p=$!; kill -9 $p; wait $p; echo st=$?',
+      'timeout 0.1 sleep 5; echo st=$?',
+      "sh -c 'kill -INT $$'; echo st=$?",
+      "sh -c 'kill -QUIT $$'; echo st=$?",
+      'sleep 10 & p=$!; kill $p; while kill -0 $p 2>/dev/null; do sleep 0.01; done; jobs; wait $p; echo st=$?',
+    ].join('; ');
+    // What Debian's busybox 1.35 prints for the same script.
+    expect(await exec(id, ['sh', '-c', script])).toEqual({
+      code: 0,
+      out: `st=143\nst=137\nst=143\nst=130\nst=0\n[1]+  Terminated${' '.repeat(17)}\nst=127\n`,
+      err: 'Terminated\nKilled\nTerminated\n',
     });
   });
 

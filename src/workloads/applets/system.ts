@@ -1,5 +1,4 @@
 import { posix } from 'node:path';
-import type { Process } from '../procs/types';
 import { DEFAULT_PATH } from '../rootfs/path';
 import { isFsError } from '../rootfs/types';
 import { parseDuration } from './basic';
@@ -249,28 +248,30 @@ export const timeout = applet(async (t) => {
   const ops = p.operands;
   if (ops.length < 2) return t.usage();
   const secs = await parseDuration(t, ops[0]);
-  let child: Process | undefined;
-  const ident = t.ctx.proc.identity;
+  // As busybox: the program runs in this process (exec) and a watcher
+  // signals it, so the program dies of the signal itself (the shell says
+  // "Terminated") unless it handles it; as pid 1, the kernel ignores it.
+  const me = t.ctx.proc;
+  const ident = me.identity;
   const done = { v: false };
-  const watch = (async () => {
+  void (async () => {
     try {
       await t.ctx.sleep(secs * 1000);
-      if (done.v || !child) return;
+      if (done.v) return;
       const name = signalName(sig);
-      if (name) t.ctx.container.procs.kill(child.pid, name, ident);
+      if (name) t.ctx.container.procs.kill(me.pid, name, ident);
       if (killAfter > 0) {
         await t.ctx.sleep(killAfter * 1000);
-        if (!done.v && child) t.ctx.container.procs.kill(child.pid, 'KILL', ident);
+        if (!done.v) t.ctx.container.procs.kill(me.pid, 'KILL', ident);
       }
     } catch {
-      // We were killed ourselves; the child goes with the caller's decision.
+      // The process is gone: nothing left to watch.
     }
   })();
   try {
-    return await execProgram(t, ops.slice(1), { onSpawn: (c) => (child = c) });
+    return await execProgram(t, ops.slice(1), { inProcess: true, exec: true });
   } finally {
     done.v = true;
-    void watch;
   }
 });
 

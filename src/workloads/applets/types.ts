@@ -1,6 +1,6 @@
 import type { Found } from '../rootfs/path';
 import type { ContainerFs } from '../rootfs/types';
-import type { Clock, InStream, OutStream, Process, ProcessTable } from '../procs/types';
+import type { Clock, InStream, OutStream, Process, ProcessTable, SignalName } from '../procs/types';
 import type { PodNetwork } from '../net/types';
 import type { Listening, ShmSegment } from '../procs/host-kernel';
 
@@ -58,9 +58,15 @@ export interface RunOptions {
   // Called with the child before it starts, e.g. for `timeout` to kill it,
   // or for the shell's `cmd &` to learn $!.
   onSpawn?: (child: Process) => void;
+  // Called before the status comes when the command's own process (not one
+  // it ran in) ends by a signal: the shell then says so, as ash's waitforjob.
+  signalled?: (signal: SignalName) => void;
   // Run in the calling process instead of a child (the shell's `exec`, and
   // applets busybox ash runs without forking: echo, printf, test, kill).
   inProcess?: boolean;
+  // With inProcess: argv[0] is an applet the caller runs as its builtin
+  // (ash's echo, printf, test, [, kill), found by name, not down PATH.
+  builtin?: boolean;
   // With inProcess: the command replaces the process, as execve does (the
   // shell's `exec`, or the last command of `sh -c`), so ps and pgrep show
   // its command line from then on; a builtin (echo, kill) does not.

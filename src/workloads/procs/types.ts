@@ -43,6 +43,42 @@ export type SignalName = keyof typeof SIGNALS;
 // STOP, TSTP, TTIN and TTOU are not modelled: they are ignored.
 export const DEFAULT_IGNORED: ReadonlySet<SignalName> = new Set(['CHLD', 'CONT', 'WINCH', 'URG', 'STOP', 'TSTP', 'TTIN', 'TTOU']);
 
+// What a signal's death says (glibc's strsignal): ash prints it when a
+// command it waits for dies so.
+export const SIGNAL_TEXT: Readonly<Record<SignalName, string>> = {
+  HUP: 'Hangup',
+  INT: 'Interrupt',
+  QUIT: 'Quit',
+  ILL: 'Illegal instruction',
+  TRAP: 'Trace/breakpoint trap',
+  ABRT: 'Aborted',
+  BUS: 'Bus error',
+  FPE: 'Floating point exception',
+  KILL: 'Killed',
+  USR1: 'User defined signal 1',
+  SEGV: 'Segmentation fault',
+  USR2: 'User defined signal 2',
+  PIPE: 'Broken pipe',
+  ALRM: 'Alarm clock',
+  TERM: 'Terminated',
+  STKFLT: 'Stack fault',
+  CHLD: 'Child exited',
+  CONT: 'Continued',
+  STOP: 'Stopped (signal)',
+  TSTP: 'Stopped',
+  TTIN: 'Stopped (tty input)',
+  TTOU: 'Stopped (tty output)',
+  URG: 'Urgent I/O condition',
+  XCPU: 'CPU time limit exceeded',
+  XFSZ: 'File size limit exceeded',
+  VTALRM: 'Virtual timer expired',
+  PROF: 'Profiling timer expired',
+  WINCH: 'Window changed',
+  IO: 'I/O possible',
+  PWR: 'Power failure',
+  SYS: 'Bad system call',
+};
+
 // The wait status as sh shows it: the exit code, or 128 + the signal.
 export const killedStatus = (sig: SignalName): number => 128 + SIGNALS[sig];
 

@@ -26,7 +26,7 @@ export const sh: Applet = async (ctx) => {
   let status: number;
   try {
     status = await start(shell, root, argv, interactiveHint);
-    status = await shell.exit(status);
+    status = await shell.finish(status);
   } catch (err) {
     status = await shell.settle(err);
   }

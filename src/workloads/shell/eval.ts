@@ -210,8 +210,8 @@ async function evalSubshell(sh: Shell, body: Node, flags: number): Promise<numbe
   // The last command of a process needs no fork (ash's nofork), unless
   // traps must not see the subshell's exit.
   if (flags & EXIT && !hasTraps(sh)) return evalNode(sh, body, flags);
-  const { done } = await sh.fork((sub) => evalNode(sub, body, EXIT | (flags & TESTED)));
-  return sh.guard(done);
+  const { proc, done } = await sh.fork((sub) => evalNode(sub, body, EXIT | (flags & TESTED)));
+  return sh.reaped(proc, await sh.guard(done));
 }
 
 export const hasTraps = (sh: Shell) => sh.traps.some((t) => t);
@@ -269,6 +269,7 @@ async function evalPipe(sh: Shell, cmds: readonly Node[], background: boolean, t
     return 0;
   }
   const statuses = await sh.guard(Promise.all(stages.map((s) => s.done)));
+  for (let i = 0; i < stages.length; i++) await sh.reaped(stages[i].proc, statuses[i]);
   if (sh.opts.pipefail) {
     for (let i = statuses.length - 1; i >= 0; i--) if (statuses[i] !== 0) return statuses[i];
     return 0;
@@ -284,13 +285,13 @@ export async function substitute(sh: Shell, body: Node | null): Promise<string> 
   }
   const out = new Collector(LIMITS.bytes);
   const fd = new Fd(undefined, out);
-  const { done } = await sh.fork(async (sub) => {
+  const { proc, done } = await sh.fork(async (sub) => {
     sub.setFd(1, fd);
     return evalNode(sub, body, EXIT);
   });
   // $? stays until the command ends; a command of assignments alone ends
   // with this status (ash's back_exitstatus).
-  sh.substStatus = await sh.guard(done);
+  sh.substStatus = await sh.reaped(proc, await sh.guard(done));
   if (out.total > LIMITS.bytes) {
     await sh.msg('out of memory');
     throw new ShellError(2);

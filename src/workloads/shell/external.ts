@@ -18,6 +18,7 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
   }
   return {
     onSpawn: ignored.length > 0 && !inProcess ? (child) => ignored.forEach((s) => child.setDisposition(s, 'ignore')) : undefined,
+    signalled: inProcess ? undefined : sh.noteSignal,
     env: env ?? sh.vars.env(),
     cwd: sh.cwd,
     stdin: sh.fds[0]?.in ?? badIn,
@@ -26,6 +27,7 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
     stdout: inProcess ? sh.out(1) : (sh.fds[1]?.out ?? badOut),
     stderr: inProcess ? sh.out(2) : (sh.fds[2]?.out ?? badOut),
     inProcess: inProcess || undefined,
+    builtin: (inProcess && !exec) || undefined,
     exec: exec || undefined,
     process: proc,
     umask: sh.umask,
@@ -37,18 +39,19 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
 // this process when it is the last thing this process does (`inPlace`, as
 // ash execs the last command of `sh -c` instead of forking).
 export function runExternal(sh: Shell, argv: string[], env: Record<string, string> | undefined, inPlace: boolean): Promise<number> {
-  return run(sh, argv, options(sh, env, inPlace, inPlace));
+  return run(sh, argv, options(sh, env, inPlace, inPlace), inPlace ? undefined : sh.afterChild);
 }
 
 // The applets busybox ash runs as builtins (echo, printf, test, [, kill):
 // in this process.
 export function runApplet(sh: Shell, argv: string[]): Promise<number> {
-  return run(sh, argv, options(sh, undefined, true, false));
+  return run(sh, argv, options(sh, undefined, true, false), undefined);
 }
 
 // Not async: a frame here would wait for the whole command.
-function run(sh: Shell, argv: string[], opts: RunOptions): Promise<number> {
-  return sh.guard(sh.ctx.run(argv, opts)).then(undefined, (err) => notRun(sh, argv, err));
+// `waited`: what follows a child of its own (Shell.afterChild).
+function run(sh: Shell, argv: string[], opts: RunOptions, waited: ((status: number) => number | Promise<number>) | undefined): Promise<number> {
+  return sh.guard(sh.ctx.run(argv, opts)).then(waited, (err) => notRun(sh, argv, err));
 }
 
 async function notRun(sh: Shell, argv: string[], err: unknown): Promise<number> {

@@ -1,4 +1,5 @@
-import type { Job, Shell } from './shell';
+import { SIGNAL_TEXT } from '../procs/types';
+import { type Job, type Shell, diedOf } from './shell';
 
 // Background jobs: %job specs, wait, jobs.
 
@@ -46,6 +47,7 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
       const r = await sh.interruptible(Promise.race(running.map((j) => j.done)));
       if ('signal' in r) return 128 + r.signal;
     }
+    sh.fgWaits++;
     sh.jobs = [];
     return 0;
   }
@@ -63,9 +65,15 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
         continue;
       }
     }
+    // ash says how a signal ended the job when this wait reaps it: not
+    // when a foreground command's wait did so before.
+    const reaps = job!.status === undefined || job!.endedAt === sh.fgWaits;
     const r = await sh.interruptible(job!.done);
     if ('signal' in r) return 128 + r.signal;
     status = r.value;
+    sh.fgWaits++;
+    const sig = reaps ? diedOf(job!.proc, status) : undefined;
+    if (sig) await sh.saySignal(sig);
     sh.jobs = sh.jobs.filter((j) => j !== job);
   }
   return status;
@@ -75,8 +83,11 @@ export async function jobsCmd(sh: Shell): Promise<number> {
   let text = '';
   const last = sh.jobs[sh.jobs.length - 1];
   for (const j of sh.jobs) {
-    const state = j.status === undefined ? 'Running' : j.status === 0 ? 'Done' : `Done(${j.status})`;
-    text += `[${j.id}]${j === last ? '+' : ' '}  ${state.padEnd(24)}${j.text}\n`;
+    const sig = diedOf(j.proc, j.status);
+    const state = j.status === undefined ? 'Running' : sig ? SIGNAL_TEXT[sig] : j.status === 0 ? 'Done' : `Done(${j.status})`;
+    // ash's showjob: the command from column 33, and only with job control.
+    const head = `[${j.id}]${j === last ? '+' : ' '}  ${state}`;
+    text += `${head}${' '.repeat(Math.max(33 - head.length, 1))}${sh.root.interactive ? j.text : ''}\n`;
   }
   sh.jobs = sh.jobs.filter((j) => j.status === undefined);
   await sh.print(text);

@@ -1,5 +1,5 @@
 import { type AppletContext, NO_WAIT } from '../applets/types';
-import { Killed, type OutStream, type Process, type ProcessTable, SIGNALS, type SignalName, killedStatus } from '../procs/types';
+import { Killed, type OutStream, type Process, type ProcessTable, SIGNALS, SIGNAL_TEXT, type SignalName, killedStatus } from '../procs/types';
 import type { Node } from './ast';
 import { parseCached } from './cache';
 import { CommandHash } from './command-hash';
@@ -62,7 +62,15 @@ export interface Job {
   pids: number[];
   done: Promise<number>;
   status?: number;
+  // Shell.fgWaits when it ended.
+  endedAt?: number;
   text: string;
+}
+
+// The signal that ended a process, if its status is that death's.
+export function diedOf(proc: Process, status: number | undefined): SignalName | undefined {
+  const death = proc.death.reason;
+  return death instanceof Killed && status === killedStatus(death.signal) ? death.signal : undefined;
 }
 
 export interface Options {
@@ -220,6 +228,8 @@ export class Shell {
       this.vars.set('SHLVL', String((Number(this.vars.get('SHLVL')) | 0) + 1), EXPORT);
       if (this.vars.get('HOSTNAME') === undefined) this.vars.set('HOSTNAME', ctx.container.hostname);
       if (this.vars.get('PWD') !== this.cwd) this.vars.set('PWD', this.cwd, EXPORT);
+      // ash's root shell ignores SIGQUIT (its subshells and children do not).
+      proc.setDisposition('QUIT', 'ignore');
     }
   }
 
@@ -232,6 +242,39 @@ export class Shell {
   }
 
   // --- messages ---
+
+  // The signal that ended the external command just waited for; and how
+  // many foreground waits have ended: a background job that ended before
+  // the last of them was reaped by it, silently (jobs.ts).
+  private childSignal: SignalName | undefined;
+  fgWaits = 0;
+  // Bound once: every external command's RunOptions carries it.
+  readonly noteSignal = (sig: SignalName): void => {
+    this.childSignal = sig;
+  };
+
+  // After an external command in the foreground: says what signal ended
+  // it, as ash's waitforjob does.
+  readonly afterChild = (status: number): number | Promise<number> => {
+    this.fgWaits++;
+    const sig = this.childSignal;
+    if (sig === undefined) return status;
+    this.childSignal = undefined;
+    return this.saySignal(sig).then(() => status);
+  };
+
+  // The same for a forked child (subshell, pipeline stage, $(...)).
+  async reaped(proc: Process, status: number): Promise<number> {
+    this.fgWaits++;
+    const sig = diedOf(proc, status);
+    if (sig) await this.saySignal(sig);
+    return status;
+  }
+
+  // "Terminated", "Killed": not for SIGINT and SIGPIPE (sprint_status48).
+  async saySignal(sig: SignalName): Promise<void> {
+    if (sig !== 'INT' && sig !== 'PIPE') await this.writeErr(`${SIGNAL_TEXT[sig]}\n`);
+  }
 
   // Writes an error in ash's shape to the shell's stderr.
   async msg(text: string): Promise<void> {
@@ -423,6 +466,7 @@ export class Shell {
 
   // What an untrapped signal does to this shell.
   private untrapped(sig: SignalName): 'default' | 'ignore' | 'handle' {
+    if (sig === 'QUIT' && this.proc.pid === this.root.rootPid) return 'ignore';
     if (!this.opts.i) return 'default';
     return sig === 'INT' ? 'handle' : sig === 'TERM' || sig === 'QUIT' ? 'ignore' : 'default';
   }
@@ -500,7 +544,7 @@ export class Shell {
     await Promise.resolve();
     try {
       status = await body(this);
-      status = await this.exit(status);
+      status = await this.finish(status);
     } catch (err) {
       try {
         status = await this.settle(err);
@@ -524,6 +568,21 @@ export class Shell {
     if (err instanceof ReturnSignal) return this.exit(err.status);
     if (err instanceof LoopSignal) return this.exit(this.status);
     throw err;
+  }
+
+  // The end of the script: a trapped signal that came during its last
+  // command runs its action first (ash's evaltree calls dotrap() before
+  // EV_EXIT ends the shell), then the EXIT trap.
+  async finish(status: number): Promise<number> {
+    if (this.sigPending && this.inTrap === 0) {
+      this.status = status;
+      try {
+        await this.runTraps();
+      } catch (err) {
+        return this.settle(err);
+      }
+    }
+    return this.exit(status);
   }
 
   // Runs the EXIT trap once; answers the shell's final status.
@@ -573,7 +632,10 @@ export class Shell {
     if (this.jobs.length === 0) this.nextJob = 1;
     const job: Job = { id: this.nextJob++, proc, pids, done, text };
     done.then(
-      (s) => (job.status = s),
+      (s) => {
+        job.status = s;
+        job.endedAt = this.fgWaits;
+      },
       () => (job.status = 2),
     );
     this.jobs.push(job);

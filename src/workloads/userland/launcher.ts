@@ -1,9 +1,9 @@
 import { posix } from 'node:path';
 import { type AppletContext, type CommandLookup, type ContainerInfo, NO_WAIT, type RunOptions } from '../applets/types';
 import { emptyIn, nullOut } from '../procs/streams';
-import { type Clock, type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS } from '../procs/types';
+import { type Clock, type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS, type SignalName, killedStatus } from '../procs/types';
 import { DEFAULT_PATH, resolvePath } from '../rootfs/path';
-import { type ContainerFs, isFsError } from '../rootfs/types';
+import { type ContainerFs, FsError, isFsError } from '../rootfs/types';
 import { type ResolveOptions, type Target, caller, resolveCommand } from './resolve';
 import { blocking, nextSlice } from './scheduler';
 
@@ -57,36 +57,43 @@ export class Launcher {
     const owner = options.process ?? options.parent;
     const identity = owner?.identity ?? options.identity;
     try {
-      const target = resolveCommand(this.o, argv, io, identity);
       const inPlace = options.inProcess && owner;
+      const target = inPlace && options.builtin ? this.builtin(argv) : resolveCommand(this.o, argv, io, identity);
       const proc = inPlace ? owner : this.o.info.procs.spawn({ argv, parent: owner, identity });
       if (inPlace && options.exec) proc.setArgv(target.argv);
       options.onSpawn?.(proc);
       options.onStart?.(proc);
       const ms = target.applet.waits?.(target.argv);
-      const builtinOf = inPlace && !options.exec ? posix.basename(proc.argv[0] ?? '') : undefined;
-      return ms === undefined ? this.runIn(proc, target, io, !inPlace, builtinOf) : this.waitIn(proc, ms, !inPlace);
+      const builtinOf = inPlace && options.builtin ? posix.basename(proc.argv[0] ?? '') : undefined;
+      const signalled = inPlace ? undefined : options.signalled;
+      return ms === undefined ? this.runIn(proc, target, io, !inPlace, builtinOf, signalled) : this.waitIn(proc, ms, !inPlace, signalled);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private async runIn(proc: Process, target: Target, io: Io, exits: boolean, builtinOf: string | undefined): Promise<number> {
+  private builtin(argv: readonly string[]): Target {
+    const applet = this.o.applets.get(argv[0]);
+    if (!applet) throw new FsError('ENOENT', argv[0]);
+    return { applet, argv };
+  }
+
+  private async runIn(proc: Process, target: Target, io: Io, exits: boolean, builtinOf: string | undefined, signalled: Signalled): Promise<number> {
     let status: number;
     try {
       status = await target.applet(this.context(proc, target.argv, io, builtinOf));
     } catch (err) {
       status = await this.failed(proc, target, io, err);
     }
-    return ended(proc, status, exits);
+    return ended(proc, status, exits, signalled);
   }
 
   // An applet that only waits (Applet.waits): its process sleeps. A chain,
   // not an async frame held for the whole sleep.
-  private waitIn(proc: Process, ms: number, exits: boolean): Promise<number> {
+  private waitIn(proc: Process, ms: number, exits: boolean, signalled: Signalled): Promise<number> {
     return sleepIn(this.o.info.clock, proc, ms).then(
-      () => ended(proc, 0, exits),
-      (err) => this.failed(proc, undefined, undefined, err).then((status) => ended(proc, status, exits)),
+      () => ended(proc, 0, exits, undefined),
+      (err) => this.failed(proc, undefined, undefined, err).then((status) => ended(proc, status, exits, signalled)),
     );
   }
 
@@ -162,7 +169,9 @@ class ProcessContext implements AppletContext {
       stderr: options.stderr ?? io.stderr,
       umask: options.umask ?? io.umask,
       onSpawn: options.onSpawn,
+      signalled: options.signalled,
       inProcess: options.inProcess,
+      builtin: options.builtin,
       exec: options.exec,
       process: options.process,
       hash: options.hash,
@@ -170,9 +179,16 @@ class ProcessContext implements AppletContext {
   }
 }
 
-// `exits`: the process is this command's own, and ends with it.
-function ended(proc: Process, status: number, exits: boolean): number {
-  if (exits) proc.exit();
+type Signalled = ((signal: SignalName) => void) | undefined;
+
+// `exits`: the process is this command's own, and ends with it; one a
+// signal ended is reported to `signalled`.
+function ended(proc: Process, status: number, exits: boolean, signalled: Signalled): number {
+  if (exits) {
+    const death = proc.death.reason;
+    if (signalled && death instanceof Killed && status === killedStatus(death.signal)) signalled(death.signal);
+    proc.exit();
+  }
   return status;
 }
 
