@@ -151,6 +151,25 @@ describe('inside a container', () => {
     expect([st.state, st.exit_code, st.reason]).toEqual(['CONTAINER_EXITED', 143, 'Error']);
   });
 
+  it("pidof, killall, setsid and wait -n as busybox's; SIGKILL from inside the container does not reach pid 1", async () => {
+    const id = await run('byname', 'sleep 3600');
+    const script = [
+      'sleep 100 & p=$!; echo $p; pidof sleep; pidof -s sleep; pidof -o $p sleep; pidof nosuch; echo st=$?',
+      'killall -9 sleep; echo st=$?; pidof sleep',
+      'killall nosuch; echo st=$?; killall -q nosuch; echo st=$?',
+      'setsid echo in-session',
+      '(sleep 0.1; exit 4) & sleep 100 & q=$!; wait -n; echo n=$?; kill $q',
+    ].join('\n');
+    const r = await exec(id, ['sh', '-c', script]);
+    const bg = r.out.split('\n')[0];
+    expect(r).toEqual({
+      code: 0,
+      out: `${bg}\n${bg} 1\n${bg}\n1\nst=1\nst=0\n1\nst=1\nst=1\nin-session\nn=4\n`,
+      err: 'killall: nosuch: no process killed\n',
+    });
+    expect((await status(id)).state).toBe('CONTAINER_RUNNING');
+  });
+
   it("pgrep and pkill find the container's processes; an ExecSync past its timeout leaves none behind (critest)", async () => {
     const id = await run('pg', 'sleep 3600');
     expect(await exec(id, ['sh', '-c', 'pgrep sleep || true'])).toEqual({ code: 0, out: '1\n', err: '' });

@@ -15,12 +15,12 @@ import { arch, clear, groups, hexdump, link, logname, paste, rev, time, tty, unl
 import { nc, wget } from './net';
 import { brctl, ping } from './netadmin';
 import { printf } from './printf';
-import { kill, pgrep, pkill, ps, top } from './procs';
+import { kill, killall, pgrep, pidof, pkill, ps, top } from './procs';
 import { sed } from './sed';
 import { sort, uniq } from './sort';
 import { stat } from './stat';
 import { stty } from './stty';
-import { date, env, free, hostname, id, nice, nohup, nproc, printenv, timeout, uname, which, whoami } from './system';
+import { date, env, free, hostname, id, nice, nohup, nproc, printenv, setsid, timeout, uname, which, whoami } from './system';
 import { tar } from './tar';
 import { ipcs, netstat } from './sysv';
 import { test } from './test';
@@ -69,6 +69,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['id', id],
   ['ipcs', ipcs],
   ['kill', kill],
+  ['killall', killall],
   ['link', link],
   ['ln', ln],
   ['logname', logname],
@@ -90,6 +91,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['printenv', printenv],
   ['printf', printf],
   ['pgrep', pgrep],
+  ['pidof', pidof],
   ['ping', ping],
   ['pkill', pkill],
   ['ps', ps],
@@ -100,6 +102,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['rm', rm],
   ['rmdir', rmdir],
   ['sed', sed],
+  ['setsid', setsid],
   ['seq', seq],
   ['sha1sum', sha1sum],
   ['sha256sum', sha256sum],

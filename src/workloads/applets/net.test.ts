@@ -158,7 +158,7 @@ describe('nc', () => {
     expect(pid).toBe(1);
     c.procs.kill(pid, 'TERM', { uid: 0, gid: 0, groups: [] });
     expect((await c.exec(['nc', '-z', '127.0.0.1', '7002'])).status).toBe(0);
-    c.procs.kill(pid, 'KILL', { uid: 0, gid: 0, groups: [] });
+    c.procs.signal(pid, 'KILL');
     expect(await server).toBe(137);
     expect((await c.exec(['nc', '-z', '127.0.0.1', '7002'])).status).toBe(1);
     expect(await c.exec(['nc', '127.0.0.1', '7002'])).toMatchObject({ status: 1, stderr: '' });

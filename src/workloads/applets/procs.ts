@@ -5,7 +5,8 @@ import { catchSignals, signalList, signalName, signalNumber } from './common/sig
 import { type Tool, applet } from './common/tool';
 import { Names } from './common/users';
 
-// kill, pgrep, pkill, ps, top: the container's own process table.
+// kill, killall, pidof, pgrep, pkill, ps, top: the container's own process
+// table.
 
 export const kill = applet(async (t) => {
   let args = [...t.args];
@@ -71,6 +72,85 @@ async function killPids(t: Tool, pids: string[], sig: number): Promise<number> {
   await t.yield();
   return errors;
 }
+
+// busybox's find_pid_by_name: the process name (comm, 15 bytes; a
+// truncated one must be argv[1]'s base name, a script's) or argv[0]'s base
+// name is `name`. In pid order.
+function byName(t: Tool, name: string): ProcessInfo[] {
+  const base = (s: string | undefined) => (s ?? '').split('/').pop()!;
+  return t.ctx.container.procs.list().filter((q) => {
+    const comm = base(q.argv[0]).slice(0, 15);
+    if (base(q.argv[0]) === name) return true;
+    if (comm !== name.slice(0, 15)) return false;
+    return comm.length < 15 || base(q.argv[1]) === name;
+  });
+}
+
+// pidof [-s] [-o PID]... NAME...: the pids, newest first (as GNU's), on
+// one line; 1 when there are none.
+export const pidof = applet(async (t) => {
+  const p = t.parse({ short: 'so:' });
+  const omit = new Set(p.values('o').map((o) => (o === '%PPID' ? String(t.ctx.proc.ppid) : o)));
+  const found: number[] = [];
+  for (const name of p.operands) {
+    const pids = byName(t, name)
+      .map((q) => q.pid)
+      .reverse()
+      .filter((pid) => !omit.has(String(pid)));
+    found.push(...(p.has('s') ? pids.slice(0, 1) : pids));
+  }
+  if (found.length) await t.out.text(`${found.join(' ')}\n`);
+  return found.length ? 0 : 1;
+});
+
+// killall [-l] [-q] [-SIG|-s SIG] NAME...: kill.c's killall, never the
+// caller itself; one error counted per name with none and per failed kill.
+export const killall = applet(async (t) => {
+  let args = [...t.args];
+  let quiet = false;
+  let sig = 15;
+  if (args[0] === '-l') return kill(t.ctx);
+  if (args[0] === '-q') {
+    quiet = true;
+    args = args.slice(1);
+    if (args.length === 0) return t.usage();
+  }
+  if (args[0]?.startsWith('-')) {
+    let name = args[0].slice(1);
+    args = args.slice(1);
+    if (name === 's' && args.length > 0) {
+      name = args[0];
+      args = args.slice(1);
+    }
+    if (name !== '-') {
+      const n = signalNumber(name);
+      if (n === undefined) return t.die(`bad signal name '${name}'`);
+      sig = n;
+    }
+  }
+  if (args.length === 0) return t.die('you need to specify whom to kill');
+  const procs = t.ctx.container.procs;
+  const sigName = sig === 0 ? 0 : signalName(sig);
+  let errors = 0;
+  for (const name of args) {
+    const found = byName(t, name);
+    if (found.length === 0) {
+      errors++;
+      if (!quiet) await t.error(`${name}: no process killed`);
+      continue;
+    }
+    for (const q of found) {
+      if (q.pid === t.ctx.proc.pid) continue;
+      const r = procs.kill(q.pid, sigName ?? 0, t.ctx.proc.identity);
+      if (r === 'ok') continue;
+      errors++;
+      if (!quiet) await t.error(`can't kill pid ${q.pid}: ${r === 'ESRCH' ? 'No such process' : 'Operation not permitted'}`);
+    }
+  }
+  // The signal may have been for a process of ours: let it land.
+  await t.yield();
+  return errors;
+});
 
 // pgrep and pkill as busybox's pgrep.c: an extended regex against the
 // process name (the first 15 bytes of argv[0]'s base name), or with -f the

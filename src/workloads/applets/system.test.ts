@@ -104,7 +104,10 @@ describe('kill and ps', () => {
     expect((await c.exec(['kill', '-0', String(sleeper.pid)])).status).toBe(0);
     expect((await c.exec(['kill', '-s', 'USR1', String(sleeper.pid)])).status).toBe(0);
     expect(await done).toBe(138);
+    // Not even SIGKILL, from inside (pid_namespaces(7)); from the runtime, yes.
     expect((await c.exec(['kill', '-9', '1'])).status).toBe(0);
+    expect(init.state).toBe('running');
+    c.procs.signal(1, 'KILL');
     expect(await initDone).toBe(137);
   });
 

@@ -303,6 +303,14 @@ export const nohup = applet(async (t) => {
   return execProgram(t, args, { stdout, stderr, inProcess: true, exec: true });
 });
 
+// setsid [-c] PROG ARGS: a new session is nothing here (there are no
+// sessions or terminals to leave): it execs the program, as busybox does.
+export const setsid = applet(async (t) => {
+  const p = t.parse({ short: 'c', stopAtOperand: true });
+  if (p.operands.length === 0) return t.usage();
+  return execProgram(t, p.operands, { inProcess: true, exec: true });
+});
+
 export const nice = applet(async (t) => {
   const p = t.parse({ short: 'n:', long: { adjustment: 'n:' }, stopAtOperand: true });
   if (p.operands.length === 0) {

@@ -167,8 +167,13 @@ class Table implements ProcessTable {
     const p = this.procs.get(pid);
     if (!p) return 'ESRCH';
     if (sender.uid !== 0 && sender.uid !== p.uid) return 'EPERM';
-    if (sig !== 0) p.deliver(sig);
+    if (sig === 0 || (pid === 1 && p.disposition(sig) !== 'handle')) return 'ok';
+    p.deliver(sig);
     return 'ok';
+  }
+
+  signal(pid: number, sig: SignalName): void {
+    this.procs.get(pid)?.deliver(sig);
   }
 
   killAll(): void {

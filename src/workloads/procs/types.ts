@@ -205,9 +205,13 @@ export interface ProcessTable {
   spawn(options: SpawnOptions): Process;
   get(pid: number): Process | undefined;
   list(): ProcessInfo[];
-  // kill(2): ESRCH is an unknown pid, EPERM a process of another user
-  // (unless root). Answers what happened, for the kill applet's message.
+  // kill(2) from a process of the container: ESRCH is an unknown pid, EPERM
+  // a process of another user (unless root). As the kernel does for a
+  // namespace's init, pid 1 gets only the signals it handles: SIGKILL from
+  // inside does not reach it. Answers what happened, for kill's message.
   kill(pid: number, sig: SignalName | 0, sender: Identity): 'ok' | 'ESRCH' | 'EPERM';
+  // A signal from outside (the runtime's stop signal): SIGKILL reaches pid 1.
+  signal(pid: number, sig: SignalName): void;
   // Every process gets SIGKILL: the container stops.
   killAll(): void;
 }

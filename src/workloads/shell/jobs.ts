@@ -39,7 +39,10 @@ export async function killArgs(sh: Shell, argv: string[]): Promise<string[]> {
 
 
 export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
-  const args = argv.slice(1);
+  let args = argv.slice(1);
+  const one = args[0] === '-n';
+  if (one) args = args.slice(1);
+  if (one && args.length === 0) return waitOne(sh);
   if (args.length === 0) {
     for (;;) {
       const running = sh.jobs.filter((j) => j.status === undefined);
@@ -77,6 +80,18 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
     sh.jobs = sh.jobs.filter((j) => j !== job);
   }
   return status;
+}
+
+// wait -n: the next job to end, its status; 127 with no jobs at all, 0
+// when none is running (ash's BASH_WAIT_N).
+async function waitOne(sh: Shell): Promise<number> {
+  if (sh.jobs.length === 0) return 127;
+  const running = sh.jobs.filter((j) => j.status === undefined);
+  if (running.length === 0) return 0;
+  const r = await sh.interruptible(Promise.race(running.map((j) => j.done.then(() => j))));
+  if ('signal' in r) return 128 + r.signal;
+  sh.fgWaits++;
+  return r.value.status ?? 2;
 }
 
 export async function jobsCmd(sh: Shell): Promise<number> {

@@ -114,7 +114,7 @@ export class ContainerUserland {
 
   // The stop signal, or any other, to the program.
   signal(sig: SignalName): void {
-    if (this.pid1) this.procs.kill(this.pid1.pid, sig, { uid: 0, gid: 0, groups: [] });
+    if (this.pid1) this.procs.signal(this.pid1.pid, sig);
   }
 
   // SIGKILL to every process: the container is gone.
