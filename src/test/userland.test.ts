@@ -143,6 +143,31 @@ describe('inside a container', () => {
     });
   });
 
+  it('missing files, directories as input, cp to a name ending in / and pwd -P as busybox has them', async () => {
+    const id = await run('files', 'sleep 3600');
+    const script = [
+      'mkdir -p /w && cd /w && mkdir d && echo a > f && ln -s d l',
+      'sed p d nosuch; echo sed=$?; grep a d f; echo grep=$?; echo x | grep -r x; echo r=$?',
+      'awk "{print}" nosuch f; echo awk=$?; cp f nodir/; echo cp=$?; tail nosuch; echo tail=$?',
+      'tail nosuch f; head nosuch f; cd l; pwd; pwd -P; cd -P .; pwd',
+    ].join('; ');
+    // Debian's busybox 1.35 gave these, byte for byte.
+    expect(await exec(id, ['sh', '-c', script])).toEqual({
+      code: 0,
+      out: 'sed=1\nf:a\ngrep=0\nx\nr=0\nawk=1\ncp=1\ntail=1\na\n\n==> f <==\na\n/w/l\n/w/d\n/w/d\n',
+      err: [
+        'sed: nosuch: No such file or directory',
+        'awk: nosuch: No such file or directory',
+        "cp: can't create 'nodir/': Is a directory",
+        "tail: can't open 'nosuch': No such file or directory",
+        'tail: no files',
+        "tail: can't open 'nosuch': No such file or directory",
+        'head: nosuch: No such file or directory',
+        '',
+      ].join('\n'),
+    });
+  });
+
   it("top, critest's default command, ends on SIGTERM though it is pid 1, with 143", async () => {
     const id = await run('top', 'top');
     await until('top to print', async () => ((await log(id)).some((l) => l.includes('PID  PPID')) ? true : undefined));

@@ -386,9 +386,9 @@ class Lines {
       try {
         l = await this.input!.record(this.sep);
       } catch (err) {
+        // A read that fails (a directory: fopen worked, read() gives
+        // EISDIR) is the end of that file to busybox's sed, said nowhere.
         if (!isFsError(err) || err.code === 'EPIPE') throw err;
-        await this.t.perror(this.fileName, err);
-        this.errors = true;
         l = null;
       }
       if (l !== null) return { text: l, newline: this.input!.newline };
@@ -863,5 +863,6 @@ async function runSed(t: Tool, p: ReturnType<Tool['parse']>): Promise<number> {
   } finally {
     for (const h of wHandles.values()) h.close();
   }
-  return lines.errors ? 2 : status;
+  // A file that would not open: EXIT_FAILURE, unless q gave a status.
+  return status || (lines.errors ? 1 : 0);
 }

@@ -164,12 +164,14 @@ export const head = applet(async (t) => {
   let first = true;
   for (const f of files) {
     const input = await openInput(t, f);
+    // A file that would not open counts as the first (head.c's fmt).
+    const gap = first ? '' : '\n';
+    first = false;
     if (!input) {
       status = 1;
       continue;
     }
-    if (header) await t.out.text(`${first ? '' : '\n'}==> ${f === '-' ? 'standard input' : f} <==\n`);
-    first = false;
+    if (header) await t.out.text(`${gap}==> ${f === '-' ? 'standard input' : f} <==\n`);
     try {
       if (negative) await headExceptLast(t, input, count, bytes);
       else if (bytes) await copyBytes(t, input, count);
@@ -264,28 +266,34 @@ export const tail = applet(async (t) => {
   let follow = p.has('f') || retry;
   const sleepS = p.has('s') ? Number(p.value('s')) : 1;
   const files = p.operands.length ? p.operands : ['-'];
-  let header = files.length > 1;
-  if (p.has('q')) header = false;
-  if (p.has('v')) header = true;
   if (p.operands.length === 0) follow = false;
 
   let status = 0;
   const followed: { name: string; fh?: FileHandle; pos: number }[] = [];
-  let first = true;
+  // As tail.c: every file is opened first; headers count those that opened,
+  // and none at all is "no files" (unless -F waits for them).
+  const opened: { f: string; isStdin: boolean; fh?: FileHandle }[] = [];
   for (const f of files) {
     const isStdin = f === '-' || t.stdStream(f) === 'stdin';
-    let fh: FileHandle | undefined;
-    if (!isStdin) {
-      try {
-        fh = t.open(f, { read: true });
-      } catch (err) {
-        if (!isFsError(err)) throw err;
-        await t.perror(f, err);
-        status = 1;
-        if (retry) followed.push({ name: f, pos: 0 });
-        continue;
-      }
+    if (isStdin) {
+      opened.push({ f, isStdin });
+      continue;
     }
+    try {
+      opened.push({ f, isStdin, fh: t.open(f, { read: true }) });
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      await t.error(`can't open '${f}': ${err.message}`);
+      status = 1;
+      if (retry) followed.push({ name: f, pos: 0 });
+    }
+  }
+  if (opened.length === 0 && !retry) return t.die('no files');
+  let header = opened.length > 1;
+  if (p.has('q')) header = false;
+  if (p.has('v')) header = true;
+  let first = true;
+  for (const { f, isStdin, fh } of opened) {
     if (header) await t.out.text(`${first ? '' : '\n'}==> ${isStdin ? 'standard input' : f} <==\n`);
     first = false;
     try {

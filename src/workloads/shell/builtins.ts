@@ -236,8 +236,9 @@ const REGULAR: Record<string, Builtin> = {
     }
     return v === 0n ? 1 : 0;
   },
-  pwd: async (sh) => {
-    await sh.print(sh.cwd + '\n');
+  pwd: async (sh, argv) => {
+    // -P: the path with symlinks resolved (ash's physdir).
+    await sh.print((physical(argv) ? realCwd(sh, sh.cwd) : sh.cwd) + '\n');
     return 0;
   },
   read: readBuiltin,
@@ -282,6 +283,24 @@ function ulimitAll(): string {
   ].join('\n');
 }
 
+// cd and pwd's -L and -P: the last one given wins (ash's cdopt).
+function physical(argv: string[]): boolean {
+  let p = false;
+  for (const a of argv.slice(1)) {
+    if (a === '-P') p = true;
+    else if (a === '-L') p = false;
+  }
+  return p;
+}
+
+function realCwd(sh: Shell, path: string): string {
+  try {
+    return sh.ctx.fs.realpath(path);
+  } catch {
+    return path;
+  }
+}
+
 async function cdCmd(sh: Shell, argv: string[]): Promise<number> {
   const args = argv.slice(1).filter((a) => a !== '-L' && a !== '-P');
   let dir = args[0];
@@ -300,10 +319,11 @@ async function cdCmd(sh: Shell, argv: string[]): Promise<number> {
     if (!isFsError(err)) throw err;
     await sh.fail(`can't cd to ${dir}: ${err.message}`);
   }
+  const to = physical(argv) ? realCwd(sh, target) : target;
   sh.vars.set('OLDPWD', sh.cwd);
-  sh.cwd = target;
-  sh.vars.set('PWD', target);
-  if (print) await sh.print(target + '\n');
+  sh.cwd = to;
+  sh.vars.set('PWD', to);
+  if (print) await sh.print(to + '\n');
   return 0;
 }
 

@@ -398,12 +398,7 @@ export class Awk {
         }
         this.setScalar('FILENAME', a);
         this.setScalar('FNR', 0);
-        const input = await this.openInput(a);
-        if (!input) {
-          this.exitCode = 2;
-          continue;
-        }
-        this.main = this.recordReader(input);
+        this.main = this.recordReader(await this.openInput(a));
         opened = true;
         this.sawFile = true;
         break;
@@ -418,13 +413,13 @@ export class Awk {
   private sawFile = false;
   private usedStdin = false;
 
-  private async openInput(name: string): Promise<Input | undefined> {
+  // A file that will not open ends awk there, as busybox's xfopen_stdin.
+  private async openInput(name: string): Promise<Input> {
     try {
       return this.t.input(name === '-' ? '-' : fromBin(name));
     } catch (err) {
       if (!isFsError(err)) throw err;
-      await this.t.error(`cannot open ${fromBin(name)}: ${err.message}`);
-      return undefined;
+      return this.t.die(`${fromBin(name)}: ${err.message}`);
     }
   }
 

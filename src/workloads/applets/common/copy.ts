@@ -162,6 +162,12 @@ export async function copyFile(t: Tool, source: string, dest: string, flags: Cop
     return false;
   }
 
+  // "nodir/": a file cannot be made under a name that must be a directory
+  // (open(2) with O_CREAT says EISDIR; the path resolved has lost the /).
+  if (dest.endsWith('/')) {
+    await t.perror(`can't create '${dest}'`, new FsError('EISDIR'));
+    return false;
+  }
   let from: FileHandle;
   try {
     from = fs.open(src, { read: true });
