@@ -202,8 +202,9 @@ describe('inside a container', () => {
     expect(err.details).toMatch(/timeout 1s exceeded/);
     expect((await exec(id, ['pgrep', '-f', 'sleep 4321'])).code).toBe(1);
     expect(await exec(id, ['pgrep', '-l', '-x', 'sl.*'])).toEqual({ code: 0, out: '1 sleep\n', err: '' });
+    // kill(2) says it sent SIGKILL, but pid 1 gets none from inside.
     expect((await exec(id, ['pkill', '-KILL', 'sleep'])).code).toBe(0);
-    expect((await exited(id)).exit_code).toBe(137);
+    expect((await status(id)).state).toBe('CONTAINER_RUNNING');
   });
 
   it('hostname NAME needs CAP_SYS_ADMIN, and a seccomp profile may deny it unless privileged (critest)', async () => {

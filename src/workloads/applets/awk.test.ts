@@ -34,6 +34,8 @@ describe('awk', () => {
     expect((await awk('function f(x) { return x * 2 } BEGIN { print f(21) }')).stdout).toBe('42\n');
     expect((await awk('function fill(a) { a["k"] = 1 } BEGIN { fill(arr); print arr["k"] }')).stdout).toBe('1\n');
     expect((await awk('BEGIN { s = "hello world"; print length(s), substr(s, 2, 3), index(s, "wor"), toupper(s) }')).stdout).toBe('11 ell 7 HELLO WORLD\n');
+    // busybox's substr, not gawk's: the start clamped, the length kept.
+    expect((await awk('BEGIN { print substr("abc",0,2) "|" substr("abc",-1,3) "|" substr("abc",1.7,1) "|" substr("abc",5) }')).stdout).toBe('ab|abc|a|\n');
     expect((await awk('BEGIN { n = split("a:b:c", p, ":"); print n, p[3] }')).stdout).toBe('3 c\n');
     expect((await awk('{ gsub(/o/, "0"); print; sub(/l+/, "[&]"); print }', 'foo lol\n')).stdout).toBe('f00 l0l\nf00 [l]0l\n');
     expect((await awk('BEGIN { if (match("abcdef", /cd+/)) print RSTART, RLENGTH }')).stdout).toBe('3 2\n');

@@ -30,6 +30,11 @@ describe('printf', () => {
     expect((await c.exec(['printf', '%d %d\\n', "'A", '0x10'])).stdout).toBe('65 16\n');
     expect((await c.exec(['printf', '%e %g %g %G\\n', '12345.678', '0.0001', '1e20', '1e-5'])).stdout).toBe('1.234568e+04 0.0001 1e+20 1E-05\n');
     expect((await c.exec(['printf', '%*d|%.*s\\n', '4', '7', '2', 'abc'])).stdout).toBe('   7|ab\n');
+    // Exact ties round to even, as C's printf does (Debian's busybox gave these).
+    const ties = ['2.5', '3.5', '0.25', '0.125', '12345', '0.00012345', '25', '0.5', '0.5', '1.25', '1.125', '8.5'];
+    expect((await c.exec(['printf', '%.0f %.0f %.1f %.2f %.3e %g %.0e %.0f %.0e %.1f %.2e %.1g\\n', ...ties])).stdout).toBe(
+      '2 4 0.2 0.12 1.234e+04 0.00012345 2e+01 0 5e-01 1.2 1.12e+00 8\n',
+    );
   });
 
   it('reports a bad number, uses 0 and ends with 1; a bad directive stops', async () => {

@@ -902,19 +902,17 @@ export class Awk {
       }
       case 'substr': {
         need(2);
+        // busybox's B_ss, not POSIX's: the start truncated and clamped to
+        // the string, the length counted from there (substr("abc", 0, 2)
+        // is "ab", where gawk says "a").
         const s = this.str(await arg(0));
-        const m = this.num(await arg(1));
-        let start = Math.round(m);
-        let end: number;
-        if (args.length > 2) {
-          const n = this.num(await arg(2));
-          if (Number.isNaN(n)) return '';
-          end = Math.round(m + n);
-        } else end = s.length + 1;
-        if (!Number.isFinite(start)) start = start > 0 ? s.length + 1 : 1;
-        start = Math.max(1, start);
-        end = Math.min(s.length + 1, end);
-        return end <= start ? '' : s.slice(start - 1, end - 1);
+        const l = s.length;
+        let i = Math.trunc(this.num(await arg(1))) - 1;
+        if (i > l) i = l;
+        if (!(i >= 0)) i = 0;
+        let n = args.length > 2 ? Math.trunc(this.num(await arg(2))) : l - i;
+        if (!(n > 0)) n = 0;
+        return s.slice(i, i + n);
       }
       case 'index': {
         need(2);

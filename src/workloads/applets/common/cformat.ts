@@ -62,13 +62,47 @@ function cExp(s: string): string {
   return `${m[1]}e${m[2]}${m[3].padStart(2, '0')}`;
 }
 
+// A value exactly half-way between two results (2.5 to no decimals, 12345
+// to four digits) is rounded to even by C's printf and up by JavaScript's
+// toFixed and toExponential. The digits of v's exact value, where it has
+// at most 100 after the point (every double from 2^-47 up; smaller ones
+// have no such tie this side of 99 digits), and where the point is.
+function exactDigits(v: number): { digits: string; point: number } | undefined {
+  if (!(v > 0 && v < 1e21)) return undefined;
+  const s = v.toFixed(100);
+  const point = s.indexOf('.');
+  return { digits: s.slice(0, point) + s.slice(point + 1), point };
+}
+
+// Whether cutting the exact digits at `keep` is a tie C rounds down: the
+// rest is 5 then zeros, and the last digit kept is even.
+function tieDown(digits: string, keep: number): boolean {
+  return keep > 0 && keep < digits.length && /^50*$/.test(digits.slice(keep)) && Number(digits[keep - 1]) % 2 === 0;
+}
+
 function fixed(v: number, p: number): string {
-  if (Math.abs(v) < 1e21) return v.toFixed(Math.min(p, 100)) + (p > 100 ? '0'.repeat(p - 100) : '');
+  if (Math.abs(v) < 1e21) {
+    const x = p < 100 ? exactDigits(v) : undefined;
+    if (x && tieDown(x.digits, x.point + p)) {
+      const int = x.digits.slice(0, x.point);
+      return p > 0 ? `${int}.${x.digits.slice(x.point, x.point + p)}` : int;
+    }
+    return v.toFixed(Math.min(p, 100)) + (p > 100 ? '0'.repeat(p - 100) : '');
+  }
   const int = BigInt(v).toString();
   return p > 0 ? `${int}.${'0'.repeat(p)}` : int;
 }
 
 function exponential(v: number, p: number): string {
+  const x = p < 100 ? exactDigits(v) : undefined;
+  if (x) {
+    const first = x.digits.search(/[1-9]/);
+    if (tieDown(x.digits, first + p + 1)) {
+      const d = x.digits.slice(first, first + p + 1);
+      const exp = x.point - first - 1;
+      return cExp(`${d[0]}${p > 0 ? `.${d.slice(1)}` : ''}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`);
+    }
+  }
   return cExp(v.toExponential(Math.min(p, 100))).replace('e', p > 100 ? '0'.repeat(p - 100) + 'e' : 'e');
 }
 
