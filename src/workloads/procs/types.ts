@@ -82,6 +82,13 @@ export const SIGNAL_TEXT: Readonly<Record<SignalName, string>> = {
 // The wait status as sh shows it: the exit code, or 128 + the signal.
 export const killedStatus = (sig: SignalName): number => 128 + SIGNALS[sig];
 
+// The signal that ended a process, if its status is that death's (not an
+// `exit 143` of its own).
+export function diedOf(proc: Process, status: number | undefined): SignalName | undefined {
+  const death = proc.death.reason;
+  return death instanceof Killed && status === killedStatus(death.signal) ? death.signal : undefined;
+}
+
 // Raised inside a process that a signal terminates (or SIGKILL); whatever it
 // awaits rejects with it, so it unwinds without running more of its code.
 export class Killed extends Error {

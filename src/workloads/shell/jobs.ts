@@ -1,5 +1,5 @@
-import { SIGNAL_TEXT } from '../procs/types';
-import { type Job, type Shell, diedOf } from './shell';
+import { SIGNAL_TEXT, diedOf } from '../procs/types';
+import type { Job, Shell } from './shell';
 
 // Background jobs: %job specs, wait, jobs.
 

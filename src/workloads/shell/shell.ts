@@ -1,5 +1,5 @@
 import { type AppletContext, NO_WAIT } from '../applets/types';
-import { Killed, type OutStream, type Process, type ProcessTable, SIGNALS, SIGNAL_TEXT, type SignalName, killedStatus } from '../procs/types';
+import { Killed, type OutStream, type Process, type ProcessTable, SIGNALS, SIGNAL_TEXT, type SignalName, diedOf, killedStatus } from '../procs/types';
 import type { Node } from './ast';
 import { parseCached } from './cache';
 import { CommandHash } from './command-hash';
@@ -65,12 +65,6 @@ export interface Job {
   // Shell.fgWaits when it ended.
   endedAt?: number;
   text: string;
-}
-
-// The signal that ended a process, if its status is that death's.
-export function diedOf(proc: Process, status: number | undefined): SignalName | undefined {
-  const death = proc.death.reason;
-  return death instanceof Killed && status === killedStatus(death.signal) ? death.signal : undefined;
 }
 
 export interface Options {

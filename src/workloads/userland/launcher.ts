@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { type AppletContext, type CommandLookup, type ContainerInfo, NO_WAIT, type RunOptions } from '../applets/types';
 import { emptyIn, nullOut } from '../procs/streams';
-import { type Clock, type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS, type SignalName, killedStatus } from '../procs/types';
+import { type Clock, type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS, type SignalName, diedOf } from '../procs/types';
 import { DEFAULT_PATH, resolvePath } from '../rootfs/path';
 import { type ContainerFs, FsError, isFsError } from '../rootfs/types';
 import { type ResolveOptions, type Target, caller, resolveCommand } from './resolve';
@@ -185,8 +185,8 @@ type Signalled = ((signal: SignalName) => void) | undefined;
 // signal ended is reported to `signalled`.
 function ended(proc: Process, status: number, exits: boolean, signalled: Signalled): number {
   if (exits) {
-    const death = proc.death.reason;
-    if (signalled && death instanceof Killed && status === killedStatus(death.signal)) signalled(death.signal);
+    const sig = signalled && diedOf(proc, status);
+    if (sig) signalled(sig);
     proc.exit();
   }
   return status;
