@@ -39,7 +39,19 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 	"k8s.io/client-go/transport/spdy"
 	utilexec "k8s.io/client-go/util/exec"
+	// GOPATH mode: client-go's k8s.io/klog/v2 is this package (Debian's klog).
+	"k8s.io/klog"
 )
+
+// klog writes errors to stderr even when it logs to an output of its own
+// (-stderrthreshold=ERROR); only its flags turn that off.
+func quietKlog() {
+	kf := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(kf)
+	_ = kf.Set("logtostderr", "false")
+	_ = kf.Set("stderrthreshold", "FATAL")
+	klog.SetOutput(io.Discard)
+}
 
 func main() {
 	if len(os.Args) < 3 {
@@ -52,6 +64,12 @@ func main() {
 	}
 	switch mode {
 	case "exec":
+		// Our stderr is the remote stderr; client-go's own log stays out
+		// of it (its errors come back as values). Debian's client-go 0.32
+		// starts the WebSocket reader before it creates the streams, and
+		// logs "Unknown stream id 1" when the server's first message (an
+		// empty one on stdout, as the kubelet sends) wins that race.
+		quietKlog()
 		fs := flag.NewFlagSet("exec", flag.ExitOnError)
 		transport := fs.String("transport", "spdy", "spdy, websocket or fallback")
 		stdin := fs.Bool("stdin", false, "send our stdin")
