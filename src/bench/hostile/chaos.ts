@@ -20,9 +20,9 @@ import { ServerProcess } from './server-process';
 //     writable layer has at least the bytes acknowledged;
 //   - nothing removed comes back: what a removal was answered for is gone;
 //   - accounting equals the disk: what fakecri reports used on imagefs is
-//     the sum of its files' sizes, every file is fully allocated, every
-//     layer of every image and every writable layer has its file, of the
-//     size the state says.
+//     the sum of its files' allocated bytes (as du counts), every file is
+//     fully allocated, every layer of every image and every writable layer
+//     has its file, of the size the state says.
 // Operations cut by the kill may have happened or not; objects they touch
 // are learned again from what fakecri lists.
 //
@@ -262,16 +262,18 @@ async function verify(model: Model, rt: CriCall, img: CriCall, control: ControlC
   // Accounting against the disk.
   const fs = (await control.call<{ name: string; usedBytes: number; inodesUsed: number }[]>('GET', routes.fs)).find((f) => f.name === 'imagefs')!;
   const files = diskFiles(fsRoot);
+  // Bytes as du counts them (allocated blocks), as fakecri does: a write
+  // the kill cut short can leave a file a few bytes short of its last block.
   let total = 0;
   for (const [path, f] of files) {
-    total += f.size;
+    total += f.allocated;
     if (f.allocated < f.size) sum.accounting.push(`${where}: ${path} is sparse: ${f.allocated} of ${f.size} bytes allocated`);
   }
   if (total !== fs.usedBytes) sum.accounting.push(`${where}: imagefs used ${fs.usedBytes} bytes by fakecri's account, its files hold ${total}`);
   // The rootfs_write bytes are one hidden file in the layer's diff
   // directory, made at the first write.
   for (const id of containers.keys()) {
-    const bytes = files.get(`containers/${id}/diff/${HIDDEN_WRITE}`)?.size ?? 0;
+    const bytes = files.get(`containers/${id}/diff/${HIDDEN_WRITE}`)?.allocated ?? 0;
     if (bytes !== (rootfs.get(id) ?? 0)) sum.accounting.push(`${where}: container ${id}: writable layer holds ${bytes} bytes written, state says ${rootfs.get(id)}`);
   }
   for (const [id] of images) {
