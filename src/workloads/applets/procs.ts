@@ -42,6 +42,9 @@ export const kill = applet(async (t) => {
   return killPids(t, args.slice(1), sig);
 });
 
+// bb_perror_msg("can't kill pid %d") of kill(2)'s errno.
+const cantKill = (pid: number, err: 'ESRCH' | 'EPERM') => `can't kill pid ${pid}: ${err === 'ESRCH' ? 'No such process' : 'Operation not permitted'}`;
+
 async function killPids(t: Tool, pids: string[], sig: number): Promise<number> {
   if (pids.length === 0) return t.die('you need to specify whom to kill');
   const name = sig === 0 ? 0 : signalName(sig);
@@ -59,12 +62,12 @@ async function killPids(t: Tool, pids: string[], sig: number): Promise<number> {
     let ok = false;
     let last: 'ESRCH' | 'EPERM' = 'ESRCH';
     for (const target of targets) {
-      const r = name === undefined ? procs.kill(target, 0, me) : procs.kill(target, name, me);
+      const r = procs.kill(target, name ?? 0, me);
       if (r === 'ok') ok = true;
       else last = r;
     }
     if (!ok) {
-      await t.error(`can't kill pid ${pid}: ${last === 'ESRCH' ? 'No such process' : 'Operation not permitted'}`);
+      await t.error(cantKill(pid, last));
       errors++;
     }
   }
@@ -144,7 +147,7 @@ export const killall = applet(async (t) => {
       const r = procs.kill(q.pid, sigName ?? 0, t.ctx.proc.identity);
       if (r === 'ok') continue;
       errors++;
-      if (!quiet) await t.error(`can't kill pid ${q.pid}: ${r === 'ESRCH' ? 'No such process' : 'Operation not permitted'}`);
+      if (!quiet) await t.error(cantKill(q.pid, r));
     }
   }
   // The signal may have been for a process of ours: let it land.

@@ -64,9 +64,8 @@ export class Launcher {
       options.onSpawn?.(proc);
       options.onStart?.(proc);
       const ms = target.applet.waits?.(target.argv);
-      const builtinOf = inPlace && options.builtin ? posix.basename(proc.argv[0] ?? '') : undefined;
       const signalled = inPlace ? undefined : options.signalled;
-      return ms === undefined ? this.runIn(proc, target, io, !inPlace, builtinOf, signalled) : this.waitIn(proc, ms, !inPlace, signalled);
+      return ms === undefined ? this.runIn(proc, target, io, !inPlace, !!(inPlace && options.builtin), signalled) : this.waitIn(proc, ms, !inPlace, signalled);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -78,10 +77,10 @@ export class Launcher {
     return { applet, argv };
   }
 
-  private async runIn(proc: Process, target: Target, io: Io, exits: boolean, builtinOf: string | undefined, signalled: Signalled): Promise<number> {
+  private async runIn(proc: Process, target: Target, io: Io, exits: boolean, builtin: boolean, signalled: Signalled): Promise<number> {
     let status: number;
     try {
-      status = await target.applet(this.context(proc, target.argv, io, builtinOf));
+      status = await target.applet(this.context(proc, target.argv, io, builtin));
     } catch (err) {
       status = await this.failed(proc, target, io, err);
     }
@@ -112,8 +111,8 @@ export class Launcher {
     throw err;
   }
 
-  private context(proc: Process, argv: readonly string[], io: Io, builtinOf: string | undefined): AppletContext {
-    return new ProcessContext(this, proc, argv, io, this.o.fs(caller(proc.identity, proc.pid, io.umask)), builtinOf);
+  private context(proc: Process, argv: readonly string[], io: Io, builtin: boolean): AppletContext {
+    return new ProcessContext(this, proc, argv, io, this.o.fs(caller(proc.identity, proc.pid, io.umask)), builtin);
   }
 }
 
@@ -133,7 +132,7 @@ class ProcessContext implements AppletContext {
     readonly argv: readonly string[],
     private readonly io: Io,
     readonly fs: ContainerFs,
-    readonly builtinOf: string | undefined,
+    private readonly builtin: boolean,
   ) {
     this.env = io.env;
     this.cwd = io.cwd;
@@ -141,6 +140,11 @@ class ProcessContext implements AppletContext {
     this.stdout = io.stdout;
     this.stderr = io.stderr;
     this.container = launcher.info;
+  }
+
+  // Asked only for a message: not worked out for every `[` of a loop.
+  get builtinOf(): string | undefined {
+    return this.builtin ? posix.basename(this.proc.argv[0] ?? '') : undefined;
   }
 
   sleep(ms: number): Promise<void> {

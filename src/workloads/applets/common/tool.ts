@@ -86,17 +86,19 @@ export class BufferedOut {
 
 export class Tool {
   readonly name: string;
-  // What messages start with: busybox's applet_name, the shell's for an
-  // applet ash runs as a builtin.
-  readonly prefix: string;
   readonly out: BufferedOut;
   // The status of a usage error (grep's is 2).
   usageStatus = 1;
 
   constructor(readonly ctx: AppletContext) {
     this.name = posix.basename(ctx.argv[0] ?? 'busybox');
-    this.prefix = ctx.builtinOf ?? this.name;
     this.out = new BufferedOut(ctx.stdout);
+  }
+
+  // What messages start with: busybox's applet_name, the shell's for an
+  // applet ash runs as a builtin.
+  get prefix(): string {
+    return this.ctx.builtinOf ?? this.name;
   }
 
   get args(): readonly string[] {
