@@ -7,6 +7,7 @@ import { ASSIGN_BUILTINS, type BuiltinKind, builtinKind } from './kinds';
 import { assignment } from './parser';
 import { expandArgs, expandPattern, expandString } from './expand';
 import { runExternal } from './external';
+import { keepsJobs } from './jobs';
 import { Fd, streamFd } from './fds';
 import { matchPattern } from './pattern';
 import { applyRedirs, keepRedirs, restoreRedirs } from './redirect';
@@ -250,6 +251,7 @@ async function evalPipe(sh: Shell, cmds: readonly Node[], background: boolean, t
         if (readEnd) sub.setFd(0, readEnd);
         else if (background) backgroundStdio(sub);
         if (writeEnd) sub.setFd(1, writeEnd);
+        if (keepsJobs(cmds[i])) sub.jobs = sh.jobs.slice();
         return evalNode(sub, cmds[i], EXIT);
       });
     } catch (err) {
@@ -287,6 +289,7 @@ export async function substitute(sh: Shell, body: Node | null): Promise<string> 
   const fd = new Fd(undefined, out);
   const { proc, done } = await sh.fork(async (sub) => {
     sub.setFd(1, fd);
+    if (keepsJobs(body)) sub.jobs = sh.jobs.slice();
     return evalNode(sub, body, EXIT);
   });
   // $? stays until the command ends; a command of assignments alone ends

@@ -1,4 +1,5 @@
 import { SIGNAL_TEXT, diedOf } from '../procs/types';
+import type { Node } from './ast';
 import type { Job, Shell } from './shell';
 
 // Background jobs: %job specs, wait, jobs.
@@ -13,6 +14,14 @@ function findJob(sh: Shell, spec: string): Job | undefined {
   return found.length === 1 ? found[0] : undefined;
 }
 
+// A forked child clears the job list, but one forked to run `jobs` alone
+// (a pipeline stage, $(jobs)) keeps it, so that `jobs | wc -l` counts the
+// shell's jobs: ash's "job hack" in forkchild. `(jobs)` and
+// `$(jobs | wc -l)` fork first for something else and see none.
+export function keepsJobs(n: Node): boolean {
+  while (n.t === 'seq' && n.list.length === 1) n = n.list[0];
+  return n.t === 'simple' && n.words[0]?.lit === 'jobs';
+}
 
 export async function killArgs(sh: Shell, argv: string[]): Promise<string[]> {
   if (argv[1] === '-l' || argv[1] === '-L') return argv;
@@ -51,7 +60,7 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
       if ('signal' in r) return 128 + r.signal;
     }
     sh.fgWaits++;
-    sh.jobs = [];
+    for (const j of sh.jobs) j.waited = true;
     return 0;
   }
   let status = 127;
@@ -77,21 +86,25 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
     sh.fgWaits++;
     const sig = reaps ? diedOf(job!.proc, status) : undefined;
     if (sig) await sh.saySignal(sig);
-    sh.jobs = sh.jobs.filter((j) => j !== job);
+    job!.waited = true;
   }
   return status;
 }
 
-// wait -n: the next job to end, its status; 127 with no jobs at all, 0
-// when none is running (ash's BASH_WAIT_N).
+// wait -n: waits for the next job to end; 127 with no jobs at all, 0
+// when none is running (ash's BASH_WAIT_N). What it answers for the job is
+// ash's, not bash's: its dowait() hands waitcmd a yes/no where the status
+// should be, so a job that exited 0 gives 0 and any other 129 (busybox 1.35
+// and 1.37 alike).
 async function waitOne(sh: Shell): Promise<number> {
   if (sh.jobs.length === 0) return 127;
   const running = sh.jobs.filter((j) => j.status === undefined);
+  for (const j of sh.jobs) if (j.status !== undefined) j.waited = true;
   if (running.length === 0) return 0;
   const r = await sh.interruptible(Promise.race(running.map((j) => j.done.then(() => j))));
   if ('signal' in r) return 128 + r.signal;
   sh.fgWaits++;
-  return r.value.status ?? 2;
+  return r.value.status === 0 ? 0 : 129;
 }
 
 export async function jobsCmd(sh: Shell): Promise<number> {

@@ -64,6 +64,8 @@ export interface Job {
   status?: number;
   // Shell.fgWaits when it ended.
   endedAt?: number;
+  // A wait has reported it: its slot goes to the next job (ash's makejob).
+  waited?: boolean;
   text: string;
 }
 
@@ -157,7 +159,6 @@ export class Shell {
   fds: FdTable;
   cwd: string;
   jobs: Job[] = [];
-  private nextJob = 1;
   loopDepth = 0;
   depth = 0;
   locals: Saved[] = [];
@@ -623,8 +624,20 @@ export class Shell {
       const keep = this.jobs.slice(-10);
       this.jobs = this.jobs.filter((j) => j.status === undefined || keep.includes(j));
     }
-    if (this.jobs.length === 0) this.nextJob = 1;
-    const job: Job = { id: this.nextJob++, proc, pids, done, text };
+    // ash numbers a job by its slot: the first one free, or held by an
+    // ended job a wait has reported, which is forgotten then (and only then:
+    // `wait $p` twice answers its status twice).
+    let id = 1;
+    for (;;) {
+      const held = this.jobs.find((j) => j.id === id);
+      if (!held) break;
+      if (held.status !== undefined && held.waited) {
+        this.jobs = this.jobs.filter((j) => j !== held);
+        break;
+      }
+      id++;
+    }
+    const job: Job = { id, proc, pids, done, text };
     done.then(
       (s) => {
         job.status = s;

@@ -91,6 +91,31 @@ describe('signals and traps', () => {
     expect(r).toMatchObject({ status: 0, stdout: 'one=143\ntwo=143\nunknown=127\n' });
     expect(running(k, 'sleep')).toHaveLength(0);
   });
+
+  // Each expectation is what Debian's busybox 1.35 ash prints.
+  it('a waited job stays in the table until jobs shows it or a new job takes its slot', async () => {
+    const k = new Kit();
+    const twice = await k.exec(['sh', '-c', '(exit 3) & p=$!; wait $p; echo $?; wait $p; echo $?; wait; echo $?; wait $p; echo $?']);
+    expect(twice).toMatchObject({ status: 0, stdout: '3\n3\n0\n3\n' });
+    // The new job takes slot 1, the waited one's: $p is unknown after.
+    const reused = await k.exec(['sh', '-c', '(exit 3) & p=$!; wait $p; (exit 4) & q=$!; wait $q; echo $?; wait $p; echo $?; wait $q; echo $?; jobs']);
+    expect(reused).toMatchObject({ status: 0, stdout: `4\n127\n4\n[1]+  Done(4)${' '.repeat(20)}\n` });
+    const shown = await k.exec(['sh', '-c', '(exit 3) & p=$!; wait $p; jobs; wait $p; echo $?']);
+    expect(shown).toMatchObject({ status: 0, stdout: `[1]+  Done(3)${' '.repeat(20)}\n127\n` });
+  });
+
+  it('wait -n answers 0 for a job that exited 0, else 129, as ash does', async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-c', 'true & wait -n; echo $?; (exit 5) & wait -n; echo $?; wait -n; echo $?']);
+    expect(r).toMatchObject({ status: 0, stdout: '0\n129\n0\n' });
+    expect(await k.exec(['sh', '-c', 'wait -n; echo $?'])).toMatchObject({ stdout: '127\n' });
+  });
+
+  it('jobs in a pipeline stage or $(jobs) lists the shell jobs; a subshell has none', async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-c', 'sleep 100 & sleep 100 & jobs -p | wc -l; { jobs; } | wc -l; (jobs | wc -l); echo $(jobs -p | wc -l); x=$(jobs -p); echo "$x" | wc -l; kill %1 %2']);
+    expect(r).toMatchObject({ status: 0, stdout: '2\n2\n0\n0\n2\n' });
+  });
 });
 
 describe('bounds', () => {
