@@ -91,33 +91,76 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
   return status;
 }
 
-// wait -n: waits for the next job to end; 127 with no jobs at all, 0
-// when none is running (ash's BASH_WAIT_N). What it answers for the job is
-// ash's, not bash's: its dowait() hands waitcmd a yes/no where the status
-// should be, so a job that exited 0 gives 0 and any other 129 (busybox 1.35
-// and 1.37 alike).
+// wait -n as ash's BASH_WAIT_N has it: 127 with no jobs at all, 0 when
+// none is running. Else its dowait() reaps jobs as they end until one
+// exits 0 or none is left running, and hands waitcmd a yes/no where the
+// status should be: 0 once a job exited 0, else 129 (busybox 1.35 and 1.37
+// alike). So `(exit 4) & sleep 9 & wait -n` waits for the sleep, and
+// answers 0.
 async function waitOne(sh: Shell): Promise<number> {
   if (sh.jobs.length === 0) return 127;
-  const running = sh.jobs.filter((j) => j.status === undefined);
   for (const j of sh.jobs) if (j.status !== undefined) j.waited = true;
-  if (running.length === 0) return 0;
-  const r = await sh.interruptible(Promise.race(running.map((j) => j.done.then(() => j))));
-  if ('signal' in r) return 128 + r.signal;
-  sh.fgWaits++;
-  return r.value.status === 0 ? 0 : 129;
+  let reaped = false;
+  for (;;) {
+    const running = sh.jobs.filter((j) => j.status === undefined);
+    if (running.length === 0) return reaped ? 129 : 0;
+    const r = await sh.interruptible(Promise.race(running.map((j) => j.done.then(() => j))));
+    if ('signal' in r) return 128 + r.signal;
+    sh.fgWaits++;
+    reaped = true;
+    if (r.value.status === 0) return 0;
+  }
 }
 
-export async function jobsCmd(sh: Shell): Promise<number> {
+// ash's jobscmd: newest first, '+' on the current job and '-' on the one
+// before. -p prints each job's first pid; -l adds the pids, a pipeline's
+// later processes on lines of their own. A job shown ended is forgotten
+// then (so the next one shown is current), except by -p.
+export async function jobsCmd(sh: Shell, argv: string[]): Promise<number> {
+  let i = 1;
+  let pids = false;
+  let only = false;
+  for (; i < argv.length && argv[i].startsWith('-') && argv[i] !== '-'; i++) {
+    if (argv[i] === '--') {
+      i++;
+      break;
+    }
+    for (const c of argv[i].slice(1)) {
+      if (c === 'l') pids = true;
+      else if (c === 'p') only = true;
+      else await sh.fail(`illegal option -${c}`);
+    }
+  }
+  let shown: Job[] = [];
+  for (const spec of argv.slice(i)) {
+    const job = findJob(sh, spec);
+    if (!job) await sh.fail(`${spec}: no such job`);
+    shown.push(job!);
+  }
+  if (i === argv.length) shown = sh.jobs.slice().reverse();
+  // The jobs not yet forgotten, newest first: [0] is current, [1] the one before.
+  const left = sh.jobs.slice().reverse();
   let text = '';
-  const last = sh.jobs[sh.jobs.length - 1];
-  for (const j of sh.jobs) {
+  for (const j of shown) {
+    if (only) {
+      text += `${j.pids[0]}\n`;
+      continue;
+    }
+    const at = left.indexOf(j);
     const sig = diedOf(j.proc, j.status);
     const state = j.status === undefined ? 'Running' : sig ? SIGNAL_TEXT[sig] : j.status === 0 ? 'Done' : `Done(${j.status})`;
     // ash's showjob: the command from column 33, and only with job control.
-    const head = `[${j.id}]${j === last ? '+' : ' '}  ${state}`;
-    text += `${head}${' '.repeat(Math.max(33 - head.length, 1))}${sh.root.interactive ? j.text : ''}\n`;
+    const cmd = sh.root.interactive ? j.text : '';
+    const head = `[${j.id}]${at === 0 ? '+' : at === 1 ? '-' : ' '}  ${pids ? `${j.pids[0]} ` : ''}${state}`;
+    text += `${head}${' '.repeat(Math.max(33 - head.length, 1))}${cmd}`;
+    const indent = `[${j.id}]   `.length;
+    for (const pid of j.pids.slice(1)) text += pids ? `\n${' '.repeat(indent)}${pid} ${' '.repeat(Math.max(33 - indent - String(pid).length - 1, 1))}| ` : ' | ';
+    text += '\n';
+    if (j.status !== undefined) {
+      left.splice(at, 1);
+      sh.jobs = sh.jobs.filter((x) => x !== j);
+    }
   }
-  sh.jobs = sh.jobs.filter((j) => j.status === undefined);
   await sh.print(text);
   return 0;
 }

@@ -104,11 +104,22 @@ describe('signals and traps', () => {
     expect(shown).toMatchObject({ status: 0, stdout: `[1]+  Done(3)${' '.repeat(20)}\n127\n` });
   });
 
-  it('wait -n answers 0 for a job that exited 0, else 129, as ash does', async () => {
+  it('wait -n waits until a job exits 0 or none runs, and answers 0 or 129, as ash does', async () => {
     const k = new Kit();
-    const r = await k.exec(['sh', '-c', 'true & wait -n; echo $?; (exit 5) & wait -n; echo $?; wait -n; echo $?']);
-    expect(r).toMatchObject({ status: 0, stdout: '0\n129\n0\n' });
+    const r = await k.exec(['sh', '-c', 'true & wait -n; echo $?; (exit 5) & wait -n; echo $?; wait -n; echo $?; sleep 0.2 & (exit 3) & wait -n; echo $?; jobs']);
+    expect(r).toMatchObject({ status: 0, stdout: `0\n129\n0\n0\n[2]+  Done(3)${' '.repeat(20)}\n[1]+  Done${' '.repeat(23)}\n` });
     expect(await k.exec(['sh', '-c', 'wait -n; echo $?'])).toMatchObject({ stdout: '127\n' });
+  });
+
+  it('jobs lists the newest first, forgetting those it shows ended; -p and -l give pids', async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-c', 'sleep 100 & sleep 100 & sleep 100 & (exit 2) & sleep 0.1; jobs; jobs; jobs -p | wc -l; jobs -l %1; jobs %4; kill %1 %2 %3']);
+    const pad = (head: string) => `${head}${' '.repeat(33 - head.length)}\n`;
+    expect(r).toMatchObject({
+      status: 0,
+      stdout: [pad('[4]+  Done(2)'), pad('[3]+  Running'), pad('[2]-  Running'), pad('[1]   Running'), pad('[3]+  Running'), pad('[2]-  Running'), pad('[1]   Running'), '3\n', pad('[1]   2 Running')].join(''),
+      stderr: 'sh: jobs: line 0: %4: no such job\n',
+    });
   });
 
   it('jobs in a pipeline stage or $(jobs) lists the shell jobs; a subshell has none', async () => {
