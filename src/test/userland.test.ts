@@ -264,6 +264,22 @@ describe('inside a container', () => {
     expect(await exec(id, ['sh', '-c', script])).toEqual({ code: 0, out: `${name}${name}mine\n${name}mine\n`, err: '' });
   });
 
+  // What Debian's busybox 1.35 ash prints for each.
+  it('a PATH entry that is no file is "Permission denied", 127; a file found that cannot run, 126, unless one further down can', async () => {
+    const id = await run('path-search', 'sleep 3600');
+    const script = [
+      '""; echo $?',
+      'mkdir -p /tmp/a/d /tmp/b; touch /tmp/a/x; PATH=/tmp/a:$PATH',
+      'd; echo $?; x; echo $?',
+      'printf "#!/bin/sh\\necho b\\n" > /tmp/b/x; chmod +x /tmp/b/x; PATH=/tmp/a:/tmp/b:/bin; x',
+      'PATH=/nonexist; ""; echo $?',
+    ].join('\n');
+    const err = 'sh: : Permission denied\nsh: d: Permission denied\nsh: x: Permission denied\nsh: : not found\n';
+    expect(await exec(id, ['sh', '-c', script])).toEqual({ code: 0, out: '127\n127\n126\nb\n127\n', err });
+    // runc's search passes over what it cannot run.
+    await expect(exec(id, [''])).rejects.toThrow('exec: "": executable file not found in $PATH');
+  });
+
   it("the applets ash runs as builtins (printf, [, kill) speak as sh, as busybox's do; run on their own or exec'd, as themselves", async () => {
     const id = await run('builtins', 'sleep 3600');
     expect(await exec(id, ['sh', '-c', 'printf %d x; [ 1 -eq y ]; kill -s; printf'])).toEqual({

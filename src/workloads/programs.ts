@@ -347,10 +347,13 @@ export class Programs {
       });
     } catch (err) {
       if (!isFsError(err)) throw err;
-      const why = argv[0]?.includes('/') ? `stat ${argv[0]}: no such file or directory` : 'executable file not found in $PATH';
+      // runc's search (Go's exec.LookPath) passes over what it cannot run
+      // down PATH: only a path with a slash is denied.
+      const slash = argv[0]?.includes('/');
+      const why = slash ? `stat ${argv[0]}: no such file or directory` : 'executable file not found in $PATH';
       throw new FakecriError(
         'UNKNOWN',
-        `failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${argv[0] ?? ''}": ${err.code === 'EACCES' ? 'permission denied' : why}: unknown`,
+        `failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${argv[0] ?? ''}": ${err.code === 'EACCES' && slash ? 'permission denied' : why}: unknown`,
       );
     } finally {
       signal.removeEventListener('abort', kill);

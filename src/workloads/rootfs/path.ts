@@ -6,17 +6,19 @@ export function resolvePath(cwd: string, p: string): string {
   return posix.resolve(cwd || '/', p || '.');
 }
 
-// What PATH lookup finds for a command name, as execvp does: the first
-// regular file in a PATH directory that the caller may execute. A name with
-// a slash is taken as a path. Answers undefined when nothing is found.
+// What PATH lookup finds for a command name, as ash's find_command does
+// (type, command -v): the first regular file in a PATH directory that the
+// caller may execute, else the first regular file. A name with a slash is
+// taken as a path. Answers undefined when nothing is found.
 export function findInPath(fs: ContainerFs, name: string, path: string, cwd = '/'): string | undefined {
   return searchPath(fs, name, path, cwd).path;
 }
 
-// As ash's find_command: the first executable regular file down PATH; when
-// there is none, EACCES if some entry existed (a directory, a masked
-// /dev/null, a file without x), ENOENT otherwise. `executable` says the
-// path was found so (a name with a slash is not checked).
+// As ash's find_command: the first executable regular file down PATH, else
+// the first regular file (its exec fails, 126); with neither, EACCES if
+// some entry existed (a directory, a masked /dev/null), ENOENT otherwise.
+// `executable` says the path was found so (a name with a slash is not
+// checked).
 export interface Found {
   path?: string;
   error: 'ENOENT' | 'EACCES';
@@ -26,6 +28,9 @@ export interface Found {
 export function searchPath(fs: ContainerFs, name: string, path: string, cwd = '/'): Found {
   if (name.includes('/')) return { path: resolvePath(cwd, name), error: 'ENOENT' };
   let error: 'ENOENT' | 'EACCES' = 'ENOENT';
+  // ash's find_command takes the first regular file, executable or not;
+  // its exec then goes on down PATH for one it can run.
+  let regular: string | undefined;
   const dots = name === '.' || name === '..';
   for (const dir of pathDirs(path)) {
     const candidate = dir?.startsWith('/') && !dots ? `${dir === '/' ? '' : dir}/${name}` : resolvePath(cwd, posix.join(dir ?? '.', name));
@@ -33,13 +38,14 @@ export function searchPath(fs: ContainerFs, name: string, path: string, cwd = '/
       const found = fs.typeOf(candidate);
       error = 'EACCES';
       if (found !== 'file') continue;
+      regular ??= candidate;
       fs.access(candidate, 1);
       return { path: candidate, error, executable: true };
     } catch {
       // Not here, or not executable: go on down PATH.
     }
   }
-  return { error };
+  return regular === undefined ? { error } : { path: regular, error };
 }
 
 // Whether every entry of PATH is absolute: where a search then finds a

@@ -32,7 +32,7 @@ export class CommandHash implements CommandLookup {
       this.found.delete(name);
     }
     const r = searchPath(fs, name, path, cwd);
-    if (r.path !== undefined && this.cacheable) this.found.set(name, r.path);
+    if (r.executable && this.cacheable) this.found.set(name, r.path!);
     return r;
   }
 

@@ -57,9 +57,10 @@ function run(sh: Shell, argv: string[], opts: RunOptions, waited: ((status: numb
 async function notRun(sh: Shell, argv: string[], err: unknown): Promise<number> {
   if (!isFsError(err)) throw err;
   // Not found, or not executable: the command never started. A failed
-  // PATH search is 127 whatever its error (ash's find_command); a path
-  // that cannot be run is 126 (shellexec).
+  // PATH search is 127 whatever its error (ash's find_command); a file
+  // found that cannot be run is 126 (shellexec). resolve.ts names the file
+  // in the error when it found one.
   const notFound = err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP' || err.code === 'ENAMETOOLONG';
   await sh.msg(`${argv[0]}: ${notFound ? 'not found' : err.message}`);
-  return notFound || !argv[0].includes('/') ? 127 : 126;
+  return notFound || !(argv[0].includes('/') || err.path?.startsWith('/')) ? 127 : 126;
 }

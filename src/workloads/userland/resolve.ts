@@ -36,10 +36,11 @@ export interface Where {
 const ELF = '\x7fELF';
 
 // The applet argv runs as, and its argv. Throws FsError ENOENT/EACCES when
-// it cannot run.
+// it cannot run: naming the file when one was found (ash's exec fails,
+// 126), argv[0] when the search found none (127). An empty name is searched
+// as ash searches it: each PATH directory is an entry, not a file (EACCES).
 export function resolveCommand(o: ResolveOptions, argv: readonly string[], where: Where, identity: Identity, depth = 0): Target {
-  const name = argv[0];
-  if (!name) throw new FsError('ENOENT', '');
+  const name = argv[0] ?? '';
   const fs = o.fs(caller(identity, 0, where.umask));
   const PATH = where.env.PATH ?? DEFAULT_PATH;
   const { path, error, executable } = where.hash ? where.hash.lookup(fs, name, PATH, where.cwd) : searchPath(fs, name, PATH, where.cwd);
