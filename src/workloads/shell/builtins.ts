@@ -11,7 +11,7 @@ import { describe, dot } from './lookup';
 import { setCmd } from './options';
 import { readBuiltin } from './read';
 import { ExitSignal, LIMITS, LoopSignal, ReturnSignal, type Shell, ShellError } from './shell';
-import { NSIG, SIGNAL_NAMES, signalNumber } from './signals';
+import { NTRAP_ERR, SIGNAL_NAMES, signalNumber } from './signals';
 import { EXPORT, READONLY } from './vars';
 import { singleQuote } from './xtrace';
 
@@ -151,9 +151,9 @@ async function trapCmd(sh: Shell, argv: string[]): Promise<number> {
   if (args[0] === '--') args = args.slice(1);
   if (args.length === 0) {
     let text = '';
-    for (let n = 0; n < NSIG; n++) {
+    for (let n = 0; n <= NTRAP_ERR; n++) {
       const t = sh.traps[n];
-      if (t !== undefined) text += `trap -- ${singleQuote(t)} ${SIGNAL_NAMES[n]}\n`;
+      if (t !== undefined) text += `trap -- ${singleQuote(t)} ${n === NTRAP_ERR ? 'ERR' : SIGNAL_NAMES[n]}\n`;
     }
     await sh.print(text);
     return 0;
@@ -166,7 +166,7 @@ async function trapCmd(sh: Shell, argv: string[]): Promise<number> {
   }
   let status = 0;
   for (const s of sigs) {
-    const n = signalNumber(s);
+    const n = s === 'ERR' ? NTRAP_ERR : signalNumber(s);
     if (n < 0) {
       await sh.msg(`${s}: invalid signal specification`);
       status = 1;

@@ -7,6 +7,7 @@ import { ASSIGN_BUILTINS, type BuiltinKind, builtinKind } from './kinds';
 import { assignment } from './parser';
 import { expandArgs, expandPattern, expandString } from './expand';
 import { runExternal } from './external';
+import { NTRAP_ERR } from './signals';
 import { keepsJobs } from './jobs';
 import { Fd, streamFd } from './fds';
 import { matchPattern } from './pattern';
@@ -42,7 +43,7 @@ async function evalNodeAfter(sh: Shell, wait: Promise<void> | undefined, n: Node
 
 // What sets $? as node `n` ends: exiting on a failure under `set -e`
 // where ash's evaltree would.
-function statusSetter(sh: Shell, n: Node, flags: number): (status: number) => number {
+function statusSetter(sh: Shell, n: Node, flags: number): (status: number) => number | Promise<number> {
   return CHECKS_EXIT[n.t] && !(flags & TESTED) ? sh.setStatusErrexit : sh.setStatus;
 }
 
@@ -431,6 +432,10 @@ export async function callFunction(sh: Shell, body: Node, argv: string[], flags:
   const savedParams = sh.params;
   const savedLoop = sh.loopDepth;
   const frame: Saved = new Map();
+  // Without set -E a function runs with no ERR trap; one it sets stays
+  // (ash's evalfun).
+  const errTrap = sh.opts.E ? undefined : sh.traps[NTRAP_ERR];
+  if (errTrap !== undefined) sh.traps[NTRAP_ERR] = undefined;
   sh.params = argv.slice(1);
   sh.locals.push(frame);
   sh.depth++;
@@ -446,5 +451,6 @@ export async function callFunction(sh: Shell, body: Node, argv: string[], flags:
     sh.locals.pop();
     sh.vars.restore(frame);
     sh.params = savedParams;
+    if (errTrap !== undefined && sh.traps[NTRAP_ERR] === undefined) sh.traps[NTRAP_ERR] = errTrap;
   }
 }

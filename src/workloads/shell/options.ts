@@ -13,10 +13,11 @@ const LONG_OPTIONS: [string, keyof Shell['opts']][] = [
   ['verbose', 'v'],
   ['xtrace', 'x'],
   ['noclobber', 'C'],
+  ['errtrace', 'E'],
   ['pipefail', 'pipefail'],
 ];
 
-const SHORT = 'aefmnuvxC';
+const SHORT = 'aefmnuvxCE';
 
 
 // Sets options from arguments like -eu, +x, -o pipefail; answers the

@@ -4,7 +4,7 @@ import type { Node } from './ast';
 import { parseCached } from './cache';
 import { CommandHash } from './command-hash';
 import { type Fd, type FdTable, NFDS, badOut, streamFd } from './fds';
-import { NSIG, modelled } from './signals';
+import { NSIG, NTRAP_ERR, modelled } from './signals';
 import { EXPORT, type Saved, Vars } from './vars';
 
 // The state of one running shell (or subshell) and what every part of the
@@ -71,6 +71,7 @@ export interface Job {
 
 export interface Options {
   e: boolean;
+  E: boolean; // errtrace: functions keep the ERR trap
   u: boolean;
   x: boolean;
   f: boolean;
@@ -87,6 +88,7 @@ export interface Options {
 
 export const defaultOptions = (): Options => ({
   e: false,
+  E: false,
   u: false,
   x: false,
   f: false,
@@ -146,9 +148,11 @@ export class Shell {
   // then(); the second also exits with a failure under `set -e`, as -e
   // stands then (ash's evaltree reads eflag at its end).
   readonly setStatus = (status: number): number => (this.status = status);
-  readonly setStatusErrexit = (status: number): number => {
+  readonly setStatusErrexit = (status: number): number | Promise<number> => {
     this.status = status;
-    if (status !== 0 && this.opts.e) throw new ExitSignal(status);
+    if (status === 0) return status;
+    if (this.traps[NTRAP_ERR] && !this.inErrTrap) return this.errTrap(status);
+    if (this.opts.e) throw new ExitSignal(status);
     return status;
   };
   // The status of the last $(...) of the current command (ash's back_exitstatus).
@@ -169,6 +173,7 @@ export class Shell {
   inTrap = 0;
   // The status before the trap action that is running (exit without a number).
   trapStatus = -1;
+  private inErrTrap = false;
   private sigPending = false;
   private unlisten?: () => void;
   random: number;
@@ -491,6 +496,28 @@ export class Shell {
     }
   }
 
+  // The ERR trap, where set -e would exit and before it does (ash's
+  // evaltree): not within itself, and $? is kept. An exit in it ends the
+  // shell; an error in it does not.
+  private async errTrap(status: number): Promise<number> {
+    const savedTrap = this.trapStatus;
+    this.trapStatus = status;
+    this.inErrTrap = true;
+    this.inTrap++;
+    try {
+      await this.evalString(this.traps[NTRAP_ERR]!);
+    } catch (err) {
+      if (!(err instanceof ShellError)) throw err;
+    } finally {
+      this.inTrap--;
+      this.inErrTrap = false;
+      this.trapStatus = savedTrap;
+    }
+    this.status = status;
+    if (this.opts.e) throw new ExitSignal(status);
+    return status;
+  }
+
   // Parses and runs a string in this shell (eval, traps): its lines count
   // on from the current one, as ash's setinputstring does.
   async evalString(text: string): Promise<number> {
@@ -670,7 +697,7 @@ export class Shell {
   // $-: the set options' letters.
   optionLetters(): string {
     let s = '';
-    for (const l of ['u', 'a', 'C', 'v', 'x', 'c', 's', 'n', 'm', 'i', 'f', 'e'] as const) if (this.opts[l]) s += l;
+    for (const l of ['E', 'u', 'a', 'C', 'v', 'x', 'c', 's', 'n', 'm', 'i', 'f', 'e'] as const) if (this.opts[l]) s += l;
     return s;
   }
 }

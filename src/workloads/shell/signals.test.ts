@@ -47,6 +47,17 @@ describe('signals and traps', () => {
     k.procs.killAll();
   });
 
+  // Each expectation is what Debian's busybox 1.35 ash prints.
+  it('the ERR trap runs where set -e would exit, not for tested commands, and in functions only with set -E', async () => {
+    const k = new Kit();
+    const script = "trap 'echo err $?' ERR; false; f() { false; }; f; (false); false || true; ! false; if false; then :; fi; set -E; f; trap; echo end";
+    expect(await k.exec(['sh', '-c', script])).toMatchObject({ status: 0, stdout: "err 1\nerr 1\nerr 1\nerr 1\nerr 1\ntrap -- 'echo err $?' ERR\nend\n" });
+    // $? survives the trap; set -e exits after it; exit in it ends the shell.
+    expect(await k.exec(['sh', '-c', 'trap "echo err; nosuch" ERR; false; echo st=$?'])).toMatchObject({ status: 0, stdout: 'err\nst=1\n', stderr: 'sh: nosuch: not found\n' });
+    expect(await k.exec(['sh', '-c', 'set -e; trap "echo err \\$?; false" ERR; false; echo no'])).toMatchObject({ status: 1, stdout: 'err 1\n' });
+    expect(await k.exec(['sh', '-c', 'trap "exit 7" ERR; false; echo no'])).toMatchObject({ status: 7, stdout: '' });
+  });
+
   it('wait is interrupted by a trapped signal: 128+n, then the trap', async () => {
     const k = new Kit();
     const out = new Collector();

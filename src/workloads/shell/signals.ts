@@ -9,6 +9,8 @@ export const SIGNAL_NAMES: readonly string[] = [
 ];
 
 export const NSIG = SIGNAL_NAMES.length;
+// The ERR trap's slot among the traps, after the signals' (ash's NTRAP_ERR).
+export const NTRAP_ERR = NSIG;
 
 // A signal number from a name (TERM, SIGTERM, term) or a number; -1 if none.
 // 0 is EXIT.
