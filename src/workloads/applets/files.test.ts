@@ -32,6 +32,13 @@ describe('touch, rm, mkdir, rmdir', () => {
     expect((await c.exec(['mkdir', '-p', '/tmp/a/b/c'])).status).toBe(0);
     expect((await c.exec(['mkdir', '-p', '/tmp/a/b/c'])).status).toBe(0);
     expect(await c.exec(['mkdir', '/tmp/a'])).toMatchObject({ status: 1, stderr: "mkdir: can't create directory '/tmp/a': File exists\n" });
+    // Each parent named as busybox names it, slashes kept; a file on the way
+    // is "Not a directory" (busybox 1.35).
+    expect(await c.exec(['mkdir', '-pv', 'v//w/x/'], { cwd: '/tmp' })).toMatchObject({ status: 0, stdout: "created directory: 'v//'\ncreated directory: 'v//w/'\ncreated directory: 'v//w/x/'\n" });
+    await c.exec(['touch', '/tmp/f']);
+    expect(await c.exec(['mkdir', '-p', '/tmp/f/g'])).toMatchObject({ status: 1, stderr: "mkdir: can't create directory '/tmp/f/': Not a directory\n" });
+    expect(await c.exec(['mkdir', '-p', '/tmp/f'])).toMatchObject({ status: 1, stderr: "mkdir: can't create directory '/tmp/f': File exists\n" });
+    await c.exec(['rm', '-r', '/tmp/v', '/tmp/f']);
     await c.exec(['mkdir', '-m', '700', '/tmp/m']);
     expect(fs.stat('/tmp/m').mode).toBe(0o700);
     await c.exec(['mkdir', '-m', 'u=rwx,go=x', '/tmp/n']);

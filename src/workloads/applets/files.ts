@@ -120,6 +120,21 @@ export const rm = applet(async (t) => {
   return status;
 });
 
+
+// The directories mkdir -p makes before `d`, as busybox's
+// bb_make_directory names them: `d` up to each run of slashes, the slashes
+// kept ("a//b/c" makes "a//", then "a//b/").
+function leadingDirs(d: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (i < d.length && d[i] !== '/') i++;
+    while (i < d.length && d[i] === '/') i++;
+    if (i >= d.length) return out;
+    out.push(d.slice(0, i));
+  }
+}
+
 export const mkdir = applet(async (t) => {
   const p = t.parse({ short: 'm:pv', long: { mode: 'm:', parents: 'p', verbose: 'v' } });
   if (p.operands.length === 0) return t.usage();
@@ -133,14 +148,7 @@ export const mkdir = applet(async (t) => {
   for (const d of p.operands) {
     if (d === '/' || d === '.') continue;
     // With -p each leading component first, quietly when it is a directory.
-    const steps: string[] = [];
-    if (p.has('p')) {
-      const parts = d.split('/');
-      for (let i = 1; i < parts.length; i++) {
-        const prefix = parts.slice(0, i).join('/');
-        if (prefix && !/\/$/.test(prefix) && parts[i] !== '') steps.push(prefix);
-      }
-    }
+    const steps = p.has('p') ? leadingDirs(d) : [];
     steps.push(d);
     let failed = false;
     for (const [i, s] of steps.entries()) {
@@ -153,7 +161,9 @@ export const mkdir = applet(async (t) => {
         if (!isFsError(err)) throw err;
         const isDir = p.has('p') && (err.code === 'EEXIST' || err.code === 'EISDIR') && tryStat(() => fs.stat(path))?.type === 'dir';
         if (!isDir) {
-          await t.perror(`can't create directory '${s}'`, err);
+          // busybox then stats the path: through a file, "f/" is ENOTDIR.
+          const why = p.has('p') && err.code === 'EEXIST' && s.endsWith('/') ? new FsError('ENOTDIR', s) : err;
+          await t.perror(`can't create directory '${s}'`, why);
           failed = true;
           break;
         }
