@@ -156,7 +156,7 @@ export async function jobsCmd(sh: Shell, argv: string[]): Promise<number> {
     const indent = `[${j.id}]   `.length;
     for (const pid of j.pids.slice(1)) text += pids ? `\n${' '.repeat(indent)}${pid} ${' '.repeat(Math.max(33 - indent - String(pid).length - 1, 1))}| ` : ' | ';
     text += '\n';
-    if (j.status !== undefined) {
+    if (j.status !== undefined && at >= 0) {
       left.splice(at, 1);
       sh.jobs = sh.jobs.filter((x) => x !== j);
     }
