@@ -37,6 +37,8 @@ export const sh: Applet = async (ctx) => {
 async function start(shell: Shell, root: { interactive: boolean }, argv: readonly string[], tty: boolean): Promise<number> {
   const args = argv.slice();
   const r = await parseOptions(shell, args, 1, true);
+  // ash's procargs raises an error with $? still 0: the shell ends, 0.
+  if (r.bad) throw new ShellError(0);
   let next = r.next;
   if (r.c) {
     shell.opts.c = true;

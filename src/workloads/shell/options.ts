@@ -3,28 +3,43 @@ import { singleQuote } from './xtrace';
 
 // Shell options: `sh -eux -o pipefail`, the set builtin, $-.
 
-const LONG_OPTIONS: [string, keyof Shell['opts']][] = [
-  ['allexport', 'a'],
+// In ash's order (optletters_optnames), which set -o lists. vi is taken and
+// stays off: there is no line editing to set.
+const LONG_OPTIONS: [string, keyof Shell['opts'] | undefined][] = [
   ['errexit', 'e'],
   ['noglob', 'f'],
+  ['ignoreeof', 'I'],
   ['monitor', 'm'],
   ['noexec', 'n'],
-  ['nounset', 'u'],
-  ['verbose', 'v'],
   ['xtrace', 'x'],
+  ['verbose', 'v'],
   ['noclobber', 'C'],
+  ['allexport', 'a'],
+  ['notify', 'b'],
+  ['nounset', 'u'],
   ['errtrace', 'E'],
+  ['vi', undefined],
   ['pipefail', 'pipefail'],
 ];
 
-const SHORT = 'aefmnuvxCE';
+const SHORT = 'efImnxvCabuE';
 
+
+interface ParsedOptions {
+  next: number;
+  ended: boolean;
+  // An unknown -o name stopped them.
+  bad?: boolean;
+  c?: boolean;
+  s?: boolean;
+  i?: boolean;
+}
 
 // Sets options from arguments like -eu, +x, -o pipefail; answers the
 // index of the first argument that is not an option, and whether `--`
 // or `-` ended the options.
-export async function parseOptions(sh: Shell, args: string[], start: number, allowStartup: boolean): Promise<{ next: number; ended: boolean; c?: boolean; s?: boolean; i?: boolean }> {
-  const r: { next: number; ended: boolean; c?: boolean; s?: boolean; i?: boolean } = { next: start, ended: false };
+export async function parseOptions(sh: Shell, args: string[], start: number, allowStartup: boolean): Promise<ParsedOptions> {
+  const r: ParsedOptions = { next: start, ended: false };
   let i = start;
   while (i < args.length) {
     const a = args[i];
@@ -56,11 +71,15 @@ export async function parseOptions(sh: Shell, args: string[], start: number, all
         }
         i++;
         const opt = LONG_OPTIONS.find(([n]) => n === name);
+        // ash's plus_minus_o: a message, and the options stop there (set
+        // answers 1; an unknown letter, below, ends the shell).
         if (!opt) {
-          if (['ignoreeof', 'vi', 'emacs', 'notify', 'nolog', 'debug'].includes(name)) continue;
-          await sh.fail(`illegal option ${on ? '-' : '+'}o ${name}`);
+          await sh.msg(`illegal option ${on ? '-' : '+'}o ${name}`);
+          r.next = i;
+          r.bad = true;
+          return r;
         }
-        (sh.opts as unknown as Record<string, boolean>)[opt![1]] = on;
+        if (opt[1]) (sh.opts as unknown as Record<string, boolean>)[opt[1]] = on;
         continue;
       }
       if (!SHORT.includes(c)) await sh.fail(`illegal option ${on ? '-' : '+'}${c}`);
@@ -75,7 +94,7 @@ export async function parseOptions(sh: Shell, args: string[], start: number, all
 async function listOptions(sh: Shell, on: boolean): Promise<void> {
   let text = '';
   for (const [name, key] of LONG_OPTIONS) {
-    const v = sh.opts[key];
+    const v = key !== undefined && sh.opts[key];
     text += on ? `${name.padEnd(16)}${v ? 'on' : 'off'}\n` : `set ${v ? '-' : '+'}o ${name}\n`;
   }
   await sh.print(text);
@@ -90,6 +109,7 @@ export async function setCmd(sh: Shell, argv: string[]): Promise<number> {
     return 0;
   }
   const r = await parseOptions(sh, argv, 1, false);
+  if (r.bad) return 1;
   if (r.next < argv.length || r.ended) sh.params = argv.slice(r.next);
   return 0;
 }

@@ -298,6 +298,12 @@ describe('sh -c', () => {
       ['readonly r=1; export r=2', '', 2, 'sh: export: line 0: r: is read only\n'],
       ['cd /nope; echo $?', '2\n', 0, "sh: cd: line 0: can't cd to /nope: No such file or directory\n"],
       ['set -q', '', 2, 'sh: set: line 0: illegal option -q\n'],
+      // An unknown -o name: set answers 1 and goes no further (busybox 1.35).
+      ['set -o bogus -e; echo $? $-; set -Ib -o errtrace; echo $-', '1 c\nEbcI\n', 0, 'sh: set: line 0: illegal option -o bogus\n'],
+      [
+        'set -o',
+        ['errexit', 'noglob', 'ignoreeof', 'monitor', 'noexec', 'xtrace', 'verbose', 'noclobber', 'allexport', 'notify', 'nounset', 'errtrace', 'vi', 'pipefail'].map((o) => `${o.padEnd(16)}off\n`).join(''),
+      ],
       ['echo a; fi', '', 2, 'sh: syntax error: unexpected "fi"\n'],
       ['echo a\nfi', 'a\n', 2, 'sh: syntax error: unexpected "fi"\n'],
       ['if true; then', '', 2, 'sh: syntax error: unexpected end of file (expecting "fi")\n'],

@@ -72,6 +72,8 @@ export interface Job {
 export interface Options {
   e: boolean;
   E: boolean; // errtrace: functions keep the ERR trap
+  I: boolean; // ignoreeof and notify: kept for set -o and $-, no effect
+  b: boolean;
   u: boolean;
   x: boolean;
   f: boolean;
@@ -89,6 +91,8 @@ export interface Options {
 export const defaultOptions = (): Options => ({
   e: false,
   E: false,
+  I: false,
+  b: false,
   u: false,
   x: false,
   f: false,
@@ -697,7 +701,7 @@ export class Shell {
   // $-: the set options' letters.
   optionLetters(): string {
     let s = '';
-    for (const l of ['E', 'u', 'a', 'C', 'v', 'x', 'c', 's', 'n', 'm', 'i', 'f', 'e'] as const) if (this.opts[l]) s += l;
+    for (const l of ['E', 'u', 'b', 'a', 'C', 'v', 'x', 'c', 's', 'n', 'm', 'i', 'I', 'f', 'e'] as const) if (this.opts[l]) s += l;
     return s;
   }
 }
