@@ -63,10 +63,8 @@ async function measureStreaming(sock: string, pid: number, print: (s: string) =>
   const sync = await measure(execSync, { callers: 1, maxCalls: 2000, maxMs: 3000 });
   const spdy = await measure(exec, { callers: 1, maxCalls: 2000, maxMs: 3000 });
   print(`  exec echo hi, round trip (Exec RPC, upgrade, streams, status), after ${WARM_ROUNDS} of each: p50 ${fmt(spdy.p50)} ms, p99 ${fmt(spdy.p99)} ms; ExecSync p50 ${fmt(sync.p50)} ms: ${fmt(spdy.p50 / sync.p50, 2)}x  (target 2x: ${spdy.p50 <= 2 * sync.p50 ? 'met' : 'NOT met'})`);
-  // The same, the two taken in turns: each exec then starts on a server
-  // that has finished tearing down the last session, and each ExecSync on
-  // one as warm as the exec's; back to back, the first overlaps its
-  // predecessor's teardown and the second runs a path kept hot.
+  // The same, the two taken in turns: neither follows itself, so each meets
+  // the server (and the machine) as the other left it.
   const turns = { sync: [] as number[], spdy: [] as number[] };
   for (let i = 0; i < 2000; i++) {
     let t = performance.now();
