@@ -406,7 +406,13 @@ export async function expandArgs(sh: Shell, words: readonly Word[]): Promise<str
       out.push(w.lit);
       continue;
     }
-    const f = new Fields(true, sh.ifs(), !sh.opts.f);
+    const ifs = sh.ifs();
+    const plain = plainField(sh, w, ifs);
+    if (plain !== undefined) {
+      out.push(plain);
+      continue;
+    }
+    const f = new Fields(true, ifs, !sh.opts.f);
     await reporting(sh, () => parts(sh, w.parts, f, TOP));
     f.finish();
     for (const field of f.out) {
@@ -421,6 +427,33 @@ export async function expandArgs(sh: Shell, words: readonly Word[]): Promise<str
     }
   }
   return out;
+}
+
+// A word of plain text and plain $name's (a loop's `[ $i -lt 10 ]`,
+// `of=file${i}`) whose text has nothing to split or glob: its one field,
+// with no Fields, closure or promise per word. Undefined for anything else
+// (an unset or empty value, a tilde, IFS or pattern characters), which the
+// general way expands.
+function plainField(sh: Shell, w: Word, ifs: string): string | undefined {
+  let s = '';
+  const ps = w.parts;
+  for (let i = 0; i < ps.length; i++) {
+    const p = ps[i];
+    if (p.t === 'lit') {
+      if (i === 0 && p.s.startsWith('~')) return undefined;
+      s += p.s;
+    } else if (p.t === 'param' && p.op === '' && p.name !== '@' && p.name !== '*') {
+      const v = scalar(sh, p.name);
+      if (v === undefined) return undefined;
+      s += v;
+    } else return undefined;
+  }
+  if (s === '') return undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '*' || c === '?' || c === '[' || c === '\\' || ifs.includes(c)) return undefined;
+  }
+  return s;
 }
 
 // One string, not split or globbed: assignments (tilde after = and :),

@@ -285,6 +285,22 @@ describe('sh -c', () => {
     ]);
   });
 
+  // Words of text and plain $name's take a short way (expand.ts plainField)
+  // when there is nothing to split or glob; these are its edges, each as
+  // busybox 1.35 expands it.
+  it('plain $name words: split on IFS, dropped when empty, tilde, set -u and backslashes as ash has them', async () => {
+    await check([
+      ['i=5; echo f$i.txt ${i} $i$i', 'f5.txt 5 55\n'],
+      ['x="a b"; set -- $x; echo $#', '2\n'],
+      ['x=""; set -- $x; echo $#; set -- x$x; echo $#', '0\n1\n'],
+      ['IFS=:; x=a:b; set -- $x; echo $#; y=a; set -- $y$y; echo $#', '2\n1\n'],
+      ['HOME=/h; x=1; echo ~/$x', '/h/1\n'],
+      ['x="a\\\\b"; echo $x', 'a\\b\n'],
+      ['set -- a "b c"; echo $1$2; IFS=; x="p q"; set -- $x; echo $#', 'ab c\n1\n'],
+      ['set -u; echo $nosuch; echo no', '', 2, 'sh: nosuch: parameter not set\n'],
+    ]);
+  });
+
   it('errors read as busybox ash words them', async () => {
     await check([
       ['foo', '', 127, 'sh: foo: not found\n'],
