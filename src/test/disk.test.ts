@@ -247,6 +247,8 @@ describe('imagefs and containerfs on real tmpfs', needs(mountUnavailable), () =>
     await expect(h.restart()).rejects.toThrow(new RegExp(`${join(layers, victim)} is truncated: 10 of \\d+ bytes`));
     unlinkSync(join(layers, victim));
     await expect(startHarness(split(), h.dir)).rejects.toThrow(new RegExp(`${join(layers, victim)} is missing`));
+    // No server is left to close: only its directory.
+    rmSync(h.dir, { recursive: true, force: true });
     h = undefined as unknown as Harness;
   });
 });

@@ -21,12 +21,21 @@ export interface Harness {
 }
 
 // opts.log: a logger of the test's own, to read what fakecri logs.
-export async function startHarness(rawConfig: unknown = {}, dir = mkdtempSync(join(tmpdir(), 'fakecri-test-')), opts: { log?: Logger } = {}): Promise<Harness> {
+export async function startHarness(rawConfig: unknown = {}, given?: string, opts: { log?: Logger } = {}): Promise<Harness> {
+  const dir = given ?? mkdtempSync(join(tmpdir(), 'fakecri-test-'));
   const socket = join(dir, 'fakecri.sock');
   const stateDir = join(dir, 'state');
   const log = opts.log ?? pino({ level: process.env.FAKECRI_TEST_LOG ?? 'silent' });
-  let config: Config = parseConfig(rawConfig);
-  let server = await startServer(config, { socket, stateDir }, log);
+  let config: Config;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    config = parseConfig(rawConfig);
+    server = await startServer(config, { socket, stateDir }, log);
+  } catch (err) {
+    // A start a test expects to fail leaves no directory of ours behind.
+    if (given === undefined) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   let rt = makeClient(socket, 'RuntimeService');
   let img = makeClient(socket, 'ImageService');
   const h: Harness = {
