@@ -10,8 +10,6 @@ import { Names } from './common/users';
 
 export const kill = applet(async (t) => {
   let args = [...t.args];
-  let sig = 15;
-  if (args.length === 0 || args[0][0] !== '-') return killPids(t, args, sig);
   if (args[0] === '-l') {
     args = args.slice(1);
     if (args.length === 0) {
@@ -30,17 +28,22 @@ export const kill = applet(async (t) => {
     }
     return 0;
   }
-  let arg = args[0].slice(1);
-  if (arg === '-') return killPids(t, args.slice(1), sig);
-  if ((arg === 's' || arg === 'n') && args.length > 1) {
-    args = args.slice(1);
-    arg = args[0];
-  }
-  const n = signalNumber(arg);
-  if (n === undefined) return t.die(`bad signal name '${arg}'`);
-  sig = n;
-  return killPids(t, args.slice(1), sig);
+  const o = signalOption(args);
+  if ('bad' in o) return t.die(`bad signal name '${o.bad}'`);
+  return killPids(t, o.rest, o.sig);
 });
+
+// kill.c's signal option, kill's and killall's alike: -SIG or -s SIG, or
+// `--` for none (SIGTERM then); what follows it. busybox has no -n.
+function signalOption(args: readonly string[]): { sig: number; rest: string[] } | { bad: string } {
+  if (args.length === 0 || args[0][0] !== '-') return { sig: 15, rest: [...args] };
+  let at = 0;
+  let arg = args[0].slice(1);
+  if (arg === '-') return { sig: 15, rest: args.slice(1) };
+  if (arg === 's' && args.length > 1) arg = args[++at];
+  const n = signalNumber(arg);
+  return n === undefined ? { bad: arg } : { sig: n, rest: args.slice(at + 1) };
+}
 
 // bb_perror_msg("can't kill pid %d") of kill(2)'s errno.
 const cantKill = (pid: number, err: 'ESRCH' | 'EPERM') => `can't kill pid ${pid}: ${err === 'ESRCH' ? 'No such process' : 'Operation not permitted'}`;
@@ -111,26 +114,16 @@ export const pidof = applet(async (t) => {
 export const killall = applet(async (t) => {
   let args = [...t.args];
   let quiet = false;
-  let sig = 15;
   if (args[0] === '-l') return kill(t.ctx);
   if (args[0] === '-q') {
     quiet = true;
     args = args.slice(1);
     if (args.length === 0) return t.usage();
   }
-  if (args[0]?.startsWith('-')) {
-    let name = args[0].slice(1);
-    args = args.slice(1);
-    if (name === 's' && args.length > 0) {
-      name = args[0];
-      args = args.slice(1);
-    }
-    if (name !== '-') {
-      const n = signalNumber(name);
-      if (n === undefined) return t.die(`bad signal name '${name}'`);
-      sig = n;
-    }
-  }
+  const o = signalOption(args);
+  if ('bad' in o) return t.die(`bad signal name '${o.bad}'`);
+  const sig = o.sig;
+  args = o.rest;
   if (args.length === 0) return t.die('you need to specify whom to kill');
   const procs = t.ctx.container.procs;
   const sigName = sig === 0 ? 0 : signalName(sig);

@@ -119,6 +119,10 @@ describe('kill and ps', () => {
     expect((await c.exec(['kill', '-l', '143'])).stdout).toBe('TERM\n');
     expect((await c.exec(['kill', '-l', 'KILL'])).stdout).toBe('9\n');
     expect(await c.exec(['kill', '-FOO', '1'])).toMatchObject({ status: 1, stderr: "kill: bad signal name 'FOO'\n" });
+    // busybox's kill and killall take -s SIG, not -n (1.35 and HEAD's kill.c).
+    expect(await c.exec(['kill', '-n', '9', '1'])).toMatchObject({ status: 1, stderr: "kill: bad signal name 'n'\n" });
+    expect(await c.exec(['killall', '-n', '9', 'sleep'])).toMatchObject({ status: 1, stderr: "killall: bad signal name 'n'\n" });
+    expect(await c.exec(['kill', '-s'])).toMatchObject({ status: 1, stderr: "kill: bad signal name 's'\n" });
     expect(await c.exec(['kill'])).toMatchObject({ status: 1, stderr: 'kill: you need to specify whom to kill\n' });
   });
 });
