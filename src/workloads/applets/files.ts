@@ -120,7 +120,6 @@ export const rm = applet(async (t) => {
   return status;
 });
 
-
 // The directories mkdir -p makes before `d`, as busybox's
 // bb_make_directory names them: `d` up to each run of slashes, the slashes
 // kept ("a//b/c" makes "a//", then "a//b/").

@@ -33,24 +33,27 @@ export const kill = applet(async (t) => {
   return killPids(t, o.rest, o.sig);
 });
 
+// What kill(2) gets: a signal the container models, or 0 (kill -0, or one
+// it does not model: checked, and nothing arrives).
+type Sig = SignalName | 0;
+
 // kill.c's signal option, kill's and killall's alike: -SIG or -s SIG, or
 // `--` for none (SIGTERM then); what follows it. busybox has no -n.
-function signalOption(args: readonly string[]): { sig: number; rest: string[] } | { bad: string } {
-  if (args.length === 0 || args[0][0] !== '-') return { sig: 15, rest: [...args] };
+function signalOption(args: readonly string[]): { sig: Sig; rest: string[] } | { bad: string } {
+  if (args.length === 0 || args[0][0] !== '-') return { sig: 'TERM', rest: [...args] };
   let at = 0;
   let arg = args[0].slice(1);
-  if (arg === '-') return { sig: 15, rest: args.slice(1) };
+  if (arg === '-') return { sig: 'TERM', rest: args.slice(1) };
   if (arg === 's' && args.length > 1) arg = args[++at];
   const n = signalNumber(arg);
-  return n === undefined ? { bad: arg } : { sig: n, rest: args.slice(at + 1) };
+  return n === undefined ? { bad: arg } : { sig: signalName(n) ?? 0, rest: args.slice(at + 1) };
 }
 
 // bb_perror_msg("can't kill pid %d") of kill(2)'s errno.
 const cantKill = (pid: number, err: 'ESRCH' | 'EPERM') => `can't kill pid ${pid}: ${err === 'ESRCH' ? 'No such process' : 'Operation not permitted'}`;
 
-async function killPids(t: Tool, pids: string[], sig: number): Promise<number> {
+async function killPids(t: Tool, pids: string[], sig: Sig): Promise<number> {
   if (pids.length === 0) return t.die('you need to specify whom to kill');
-  const name = sig === 0 ? 0 : signalName(sig);
   let errors = 0;
   const procs = t.ctx.container.procs;
   const me = t.ctx.proc.identity;
@@ -65,7 +68,7 @@ async function killPids(t: Tool, pids: string[], sig: number): Promise<number> {
     let ok = false;
     let last: 'ESRCH' | 'EPERM' = 'ESRCH';
     for (const target of targets) {
-      const r = procs.kill(target, name ?? 0, me);
+      const r = procs.kill(target, sig, me);
       if (r === 'ok') ok = true;
       else last = r;
     }
@@ -122,11 +125,9 @@ export const killall = applet(async (t) => {
   }
   const o = signalOption(args);
   if ('bad' in o) return t.die(`bad signal name '${o.bad}'`);
-  const sig = o.sig;
   args = o.rest;
   if (args.length === 0) return t.die('you need to specify whom to kill');
   const procs = t.ctx.container.procs;
-  const sigName = sig === 0 ? 0 : signalName(sig);
   let errors = 0;
   for (const name of args) {
     const found = byName(t, name);
@@ -137,7 +138,7 @@ export const killall = applet(async (t) => {
     }
     for (const q of found) {
       if (q.pid === t.ctx.proc.pid) continue;
-      const r = procs.kill(q.pid, sigName ?? 0, t.ctx.proc.identity);
+      const r = procs.kill(q.pid, o.sig, t.ctx.proc.identity);
       if (r === 'ok') continue;
       errors++;
       if (!quiet) await t.error(cantKill(q.pid, r));

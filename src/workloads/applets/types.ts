@@ -55,8 +55,8 @@ export interface RunOptions {
   stdin?: InStream;
   stdout?: OutStream;
   stderr?: OutStream;
-  // Called with the child before it starts, e.g. for `timeout` to kill it,
-  // or for the shell's `cmd &` to learn $!.
+  // Called with the child before it starts: the shell sets the signals it
+  // leaves ignored in it.
   onSpawn?: (child: Process) => void;
   // Called before the status comes when the command's own process (not one
   // it ran in) ends by a signal: the shell then says so, as ash's waitforjob.

@@ -8,7 +8,7 @@ import { jobsCmd, killArgs, waitCmd } from './jobs';
 import { type BuiltinKind, builtinKind } from './kinds';
 import { isName } from './lexer';
 import { describe, dot } from './lookup';
-import { setCmd } from './options';
+import { builtinFlags, setCmd } from './options';
 import { readBuiltin } from './read';
 import { ExitSignal, LIMITS, LoopSignal, ReturnSignal, type Shell, ShellError } from './shell';
 import { NTRAP_ERR, SIGNAL_NAMES, signalNumber } from './signals';
@@ -328,19 +328,10 @@ async function cdCmd(sh: Shell, argv: string[]): Promise<number> {
 }
 
 async function commandCmd(sh: Shell, argv: string[]): Promise<number> {
-  let i = 1;
-  let mode = '';
-  for (; i < argv.length && argv[i].startsWith('-') && argv[i] !== '-'; i++) {
-    if (argv[i] === '--') {
-      i++;
-      break;
-    }
-    for (const c of argv[i].slice(1)) {
-      if (c === 'v' || c === 'V') mode = c;
-      else if (c !== 'p') await sh.fail(`illegal option -${c}`);
-    }
-  }
-  const rest = argv.slice(i);
+  const { flags, next } = await builtinFlags(sh, argv, 'pvV');
+  // The last of -v and -V wins.
+  const mode = flags.filter((c) => c !== 'p').pop() ?? '';
+  const rest = argv.slice(next);
   if (rest.length === 0) return 0;
   if (mode) {
     let status = 0;

@@ -1,5 +1,6 @@
 import { SIGNAL_TEXT, diedOf } from '../procs/types';
 import type { Node } from './ast';
+import { builtinFlags } from './options';
 import type { Job, Shell } from './shell';
 
 // Background jobs: %job specs, wait, jobs.
@@ -117,20 +118,9 @@ async function waitOne(sh: Shell): Promise<number> {
 // later processes on lines of their own. A job shown ended is forgotten
 // then (so the next one shown is current), except by -p.
 export async function jobsCmd(sh: Shell, argv: string[]): Promise<number> {
-  let i = 1;
-  let pids = false;
-  let only = false;
-  for (; i < argv.length && argv[i].startsWith('-') && argv[i] !== '-'; i++) {
-    if (argv[i] === '--') {
-      i++;
-      break;
-    }
-    for (const c of argv[i].slice(1)) {
-      if (c === 'l') pids = true;
-      else if (c === 'p') only = true;
-      else await sh.fail(`illegal option -${c}`);
-    }
-  }
+  const { flags, next: i } = await builtinFlags(sh, argv, 'lp');
+  const pids = flags.includes('l');
+  const only = flags.includes('p');
   let shown: Job[] = [];
   for (const spec of argv.slice(i)) {
     const job = findJob(sh, spec);

@@ -1,7 +1,8 @@
 import type { Shell } from './shell';
 import { singleQuote } from './xtrace';
 
-// Shell options: `sh -eux -o pipefail`, the set builtin, $-.
+// Shell options: `sh -eux -o pipefail`, the set builtin, $-; and the
+// option letters of other builtins.
 
 // In ash's order (optletters_optnames), which set -o lists. vi is taken and
 // stays off: there is no line editing to set.
@@ -100,6 +101,25 @@ async function listOptions(sh: Shell, on: boolean): Promise<void> {
   await sh.print(text);
 }
 
+
+// A builtin's option letters (command -v, jobs -lp), in the order given, up
+// to the first operand or `--`; a letter not in `allowed` ends the shell, as
+// ash's nextopt. Answers them and where the operands start.
+export async function builtinFlags(sh: Shell, argv: readonly string[], allowed: string): Promise<{ flags: string[]; next: number }> {
+  const flags: string[] = [];
+  let i = 1;
+  for (; i < argv.length && argv[i].startsWith('-') && argv[i] !== '-'; i++) {
+    if (argv[i] === '--') {
+      i++;
+      break;
+    }
+    for (const c of argv[i].slice(1)) {
+      if (!allowed.includes(c)) await sh.fail(`illegal option -${c}`);
+      flags.push(c);
+    }
+  }
+  return { flags, next: i };
+}
 
 export async function setCmd(sh: Shell, argv: string[]): Promise<number> {
   if (argv.length === 1) {

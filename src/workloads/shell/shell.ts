@@ -487,15 +487,7 @@ export class Shell {
       if (action === undefined && n === SIGNALS.INT && this.opts.i) throw new Interrupted();
       if (!action) continue;
       const saved = this.status;
-      const savedTrap = this.trapStatus;
-      this.trapStatus = saved;
-      this.inTrap++;
-      try {
-        await this.evalString(action);
-      } finally {
-        this.inTrap--;
-        this.trapStatus = savedTrap;
-      }
+      await this.trapAction(action, saved);
       this.status = saved;
     }
   }
@@ -504,22 +496,31 @@ export class Shell {
   // evaltree): not within itself, and $? is kept. An exit in it ends the
   // shell; an error in it does not.
   private async errTrap(status: number): Promise<number> {
-    const savedTrap = this.trapStatus;
-    this.trapStatus = status;
     this.inErrTrap = true;
-    this.inTrap++;
     try {
-      await this.evalString(this.traps[NTRAP_ERR]!);
+      await this.trapAction(this.traps[NTRAP_ERR]!, status);
     } catch (err) {
       if (!(err instanceof ShellError)) throw err;
     } finally {
-      this.inTrap--;
       this.inErrTrap = false;
-      this.trapStatus = savedTrap;
     }
     this.status = status;
     if (this.opts.e) throw new ExitSignal(status);
     return status;
+  }
+
+  // A trap's action, `status` being $? before it (what a bare `exit` in it
+  // exits with).
+  private async trapAction(action: string, status: number): Promise<void> {
+    const savedTrap = this.trapStatus;
+    this.trapStatus = status;
+    this.inTrap++;
+    try {
+      await this.evalString(action);
+    } finally {
+      this.inTrap--;
+      this.trapStatus = savedTrap;
+    }
   }
 
   // Parses and runs a string in this shell (eval, traps): its lines count
