@@ -329,8 +329,8 @@ async function cdCmd(sh: Shell, argv: string[]): Promise<number> {
 
 async function commandCmd(sh: Shell, argv: string[]): Promise<number> {
   const { flags, next } = await builtinFlags(sh, argv, 'pvV');
-  // The last of -v and -V wins.
-  const mode = flags.filter((c) => c !== 'p').pop() ?? '';
+  // -V wins over -v, whatever their order (ash's verify bits).
+  const mode = flags.includes('V') ? 'V' : flags.includes('v') ? 'v' : '';
   const rest = argv.slice(next);
   if (rest.length === 0) return 0;
   if (mode) {

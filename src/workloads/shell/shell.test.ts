@@ -316,6 +316,8 @@ describe('sh -c', () => {
       ['set -q', '', 2, 'sh: set: line 0: illegal option -q\n'],
       // An unknown -o name: set answers 1 and goes no further (busybox 1.35).
       ['set -o bogus -e; echo $? $-; set -Ib -o errtrace; echo $-', '1 c\nEbcI\n', 0, 'sh: set: line 0: illegal option -o bogus\n'],
+      // command: -V wins over -v, in either order (busybox 1.35).
+      ['command -V -v cd; command -v -V cd; command -v cd', 'cd is a shell builtin\ncd is a shell builtin\ncd\n'],
       [
         'set -o',
         ['errexit', 'noglob', 'ignoreeof', 'monitor', 'noexec', 'xtrace', 'verbose', 'noclobber', 'allexport', 'notify', 'nounset', 'errtrace', 'vi', 'pipefail'].map((o) => `${o.padEnd(16)}off\n`).join(''),
