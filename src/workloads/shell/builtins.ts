@@ -4,7 +4,7 @@ import { ArithError, arith } from './arith';
 import { ExpandFailure, getVar, setVarSync } from './expand';
 import { runApplet, runExternal } from './external';
 import { getoptsCmd } from './getopts';
-import { jobsCmd, killArgs, waitCmd } from './jobs';
+import { fgBgCmd, jobsCmd, killArgs, waitCmd } from './jobs';
 import { type BuiltinKind, builtinKind } from './kinds';
 import { isName } from './lexer';
 import { describe, dot } from './lookup';
@@ -24,7 +24,15 @@ type Builtin = (sh: Shell, argv: string[]) => Promise<number>;
 // a regular builtin gives status 2 and the shell goes on.
 export async function runBuiltin(sh: Shell, kind: BuiltinKind, argv: string[]): Promise<number> {
   if (kind === 'applet') {
-    if (argv[0] === 'kill') argv = await killArgs(sh, argv);
+    // kill is a regular builtin in ash: a bad %job is status 2, and on.
+    if (argv[0] === 'kill') {
+      try {
+        argv = await killArgs(sh, argv);
+      } catch (err) {
+        if (err instanceof ShellError) return err.status;
+        throw err;
+      }
+    }
     return runApplet(sh, argv);
   }
   const fn = kind === 'special' ? SPECIALS[argv[0]] : REGULAR[argv[0]];
@@ -147,8 +155,8 @@ async function exportCmd(sh: Shell, argv: string[], flag: number): Promise<numbe
 }
 
 async function trapCmd(sh: Shell, argv: string[]): Promise<number> {
-  let args = argv.slice(1);
-  if (args[0] === '--') args = args.slice(1);
+  // ash's nextopt with no options: `trap -p` is an illegal option.
+  const args = argv.slice((await builtinFlags(sh, argv, '')).next);
   if (args.length === 0) {
     let text = '';
     for (let n = 0; n <= NTRAP_ERR; n++) {
@@ -222,6 +230,8 @@ const REGULAR: Record<string, Builtin> = {
     if (argv[1] === '-r') sh.hash.clear();
     return 0;
   },
+  fg: fgBgCmd,
+  bg: fgBgCmd,
   jobs: jobsCmd,
   let: async (sh, argv) => {
     if (argv.length < 2) await sh.fail('expression expected');
@@ -328,7 +338,17 @@ async function cdCmd(sh: Shell, argv: string[]): Promise<number> {
 }
 
 async function commandCmd(sh: Shell, argv: string[]): Promise<number> {
-  const { flags, next } = await builtinFlags(sh, argv, 'pvV');
+  // ash runs `command [-p]` itself, but hands an option it does not know
+  // there to the builtin, whose messages are named.
+  const saved = sh.cmdName;
+  sh.cmdName = 'command';
+  let parsed: { flags: string[]; next: number };
+  try {
+    parsed = await builtinFlags(sh, argv, 'pvV');
+  } finally {
+    sh.cmdName = saved;
+  }
+  const { flags, next } = parsed;
   // -V wins over -v, whatever their order (ash's verify bits).
   const mode = flags.includes('V') ? 'V' : flags.includes('v') ? 'v' : '';
   const rest = argv.slice(next);

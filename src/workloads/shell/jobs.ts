@@ -5,14 +5,28 @@ import type { Job, Shell } from './shell';
 
 // Background jobs: %job specs, wait, jobs.
 
-// The job a %spec names, or undefined.
-function findJob(sh: Shell, spec: string): Job | undefined {
-  const s = spec.slice(1);
-  if (s === '' || s === '%' || s === '+') return sh.jobs[sh.jobs.length - 1];
-  if (s === '-') return sh.jobs[sh.jobs.length - 2];
-  if (/^[0-9]+$/.test(s)) return sh.jobs.find((j) => j.id === Number(s));
-  const found = sh.jobs.filter((j) => (s[0] === '?' ? j.text.includes(s.slice(1)) : j.text.startsWith(s)));
-  return found.length === 1 ? found[0] : undefined;
+// ash's getjob: the job `name` names (the current one for none), or the
+// error it raises.
+async function getJob(sh: Shell, name: string | undefined): Promise<Job> {
+  const jobs = sh.jobs;
+  let job: Job | undefined;
+  let err = `${name}: no such job`;
+  const s = name?.[0] === '%' ? name.slice(1) : undefined;
+  if (name === undefined || s === '' || s === '%' || s === '+') {
+    job = jobs[jobs.length - 1];
+    err = 'No current job';
+  } else if (s === '-') {
+    job = jobs[jobs.length - 2];
+    err = 'No previous job';
+  } else if (s !== undefined && /^[0-9]+$/.test(s)) job = jobs.find((j) => j.id === Number(s));
+  else if (s !== undefined) {
+    // A job's text is kept only under job control (ash's ps_cmd is "" else).
+    const text = (j: Job) => (sh.root.interactive ? j.text : '');
+    const found = jobs.filter((j) => (s[0] === '?' ? text(j).includes(s.slice(1)) : text(j).startsWith(s)));
+    if (found.length > 1) err = `${name}: ambiguous`;
+    else job = found[0];
+  }
+  return job ?? sh.fail(err);
 }
 
 // A forked child clears the job list, but one forked to run `jobs` alone
@@ -32,17 +46,15 @@ export async function killArgs(sh: Shell, argv: string[]): Promise<string[]> {
       out.push(a);
       continue;
     }
-    const job = findJob(sh, a);
-    if (!job) {
-      const saved = sh.cmdName;
-      sh.cmdName = 'kill';
-      try {
-        await sh.fail(`${a}: no such job`);
-      } finally {
-        sh.cmdName = saved;
-      }
+    const saved = sh.cmdName;
+    sh.cmdName = 'kill';
+    let job: Job;
+    try {
+      job = await getJob(sh, a);
+    } finally {
+      sh.cmdName = saved;
     }
-    for (const pid of job!.pids) if (sh.ctx.container.procs.get(pid)) out.push(String(pid));
+    for (const pid of job.pids) if (sh.ctx.container.procs.get(pid)) out.push(String(pid));
   }
   return out;
 }
@@ -67,10 +79,8 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
   let status = 127;
   for (const a of args) {
     let job: Job | undefined;
-    if (a[0] === '%') {
-      job = findJob(sh, a);
-      if (!job) await sh.fail(`${a}: no such job`);
-    } else {
+    if (a[0] === '%') job = await getJob(sh, a);
+    else {
       const pid = await sh.number(a);
       job = sh.jobs.find((j) => j.proc.pid === pid);
       if (!job) {
@@ -122,11 +132,7 @@ export async function jobsCmd(sh: Shell, argv: string[]): Promise<number> {
   const pids = flags.includes('l');
   const only = flags.includes('p');
   let shown: Job[] = [];
-  for (const spec of argv.slice(i)) {
-    const job = findJob(sh, spec);
-    if (!job) await sh.fail(`${spec}: no such job`);
-    shown.push(job!);
-  }
+  for (const spec of argv.slice(i)) shown.push(await getJob(sh, spec));
   if (i === argv.length) shown = sh.jobs.slice().reverse();
   // The jobs not yet forgotten, newest first: [0] is current, [1] the one before.
   const left = sh.jobs.slice().reverse();
@@ -153,4 +159,14 @@ export async function jobsCmd(sh: Shell, argv: string[]): Promise<number> {
   }
   await sh.print(text);
   return 0;
+}
+
+// fg and bg: a non-interactive shell starts no job under job control, so
+// ash's fg_bgcmd finds the job and fails (status 2). No name is printed as
+// glibc prints a NULL string.
+export async function fgBgCmd(sh: Shell, argv: string[]): Promise<number> {
+  const { next } = await builtinFlags(sh, argv, '');
+  const name = argv[next] as string | undefined;
+  await getJob(sh, name);
+  return sh.fail(`job ${name ?? '(null)'} not created under job control`);
 }

@@ -6,7 +6,7 @@ import type { Shell } from './shell';
 export type BuiltinKind = 'special' | 'regular' | 'applet';
 
 const SPECIAL = new Set(['.', ':', 'break', 'continue', 'eval', 'exec', 'exit', 'export', 'local', 'readonly', 'return', 'set', 'shift', 'source', 'times', 'trap', 'unset']);
-const REGULAR = new Set(['true', 'false', 'alias', 'unalias', 'cd', 'chdir', 'command', 'getopts', 'hash', 'jobs', 'let', 'pwd', 'read', 'type', 'ulimit', 'umask', 'wait']);
+const REGULAR = new Set(['true', 'false', 'alias', 'unalias', 'bg', 'cd', 'chdir', 'command', 'fg', 'getopts', 'hash', 'jobs', 'let', 'pwd', 'read', 'type', 'ulimit', 'umask', 'wait']);
 // Applets ash has as builtins: the applet serves both.
 const APPLETS = new Set(['echo', 'printf', 'test', '[', '[[', 'kill']);
 export const KEYWORD_NAMES = new Set(['!', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'function', 'if', 'in', 'then', 'until', 'while', '{', '}']);

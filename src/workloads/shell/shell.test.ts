@@ -318,6 +318,11 @@ describe('sh -c', () => {
       ['set -o bogus -e; echo $? $-; set -Ib -o errtrace; echo $-', '1 c\nEbcI\n', 0, 'sh: set: line 0: illegal option -o bogus\n'],
       // command: -V wins over -v, in either order (busybox 1.35).
       ['command -V -v cd; command -v -V cd; command -v cd', 'cd is a shell builtin\ncd is a shell builtin\ncd\n'],
+      // An option `command` does not know reaches the builtin, which names
+      // itself; trap takes no option at all, and is special (busybox 1.35).
+      ['command -x ls; echo $?', '2\n', 0, 'sh: command: line 0: illegal option -x\n'],
+      ["trap 'echo bye' EXIT; trap -p EXIT; echo no", 'bye\n', 2, 'sh: trap: line 0: illegal option -p\n'],
+      ["trap -- 'echo bye' EXIT; trap - EXIT; trap; echo $?", '0\n'],
       [
         'set -o',
         ['errexit', 'noglob', 'ignoreeof', 'monitor', 'noexec', 'xtrace', 'verbose', 'noclobber', 'allexport', 'notify', 'nounset', 'errtrace', 'vi', 'pipefail'].map((o) => `${o.padEnd(16)}off\n`).join(''),

@@ -133,6 +133,27 @@ describe('signals and traps', () => {
     });
   });
 
+  // Each as Debian's busybox 1.35 ash words it: with no job control, a
+  // job's command text is empty, so only %?, which matches all, finds one.
+  it('a %job that names none is status 2 and the script goes on; fg and bg find no job started under job control', async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-c', 'fg; echo $?; sleep 100 & fg; echo $?; bg %2; echo $?; kill %-; echo $?; wait %sl; echo $?; sleep 100 & kill %?; echo $?; kill %1 %2']);
+    expect(r).toMatchObject({
+      status: 0,
+      stdout: '2\n2\n2\n2\n2\n2\n',
+      stderr: [
+        'sh: fg: line 0: No current job',
+        'sh: fg: line 0: job (null) not created under job control',
+        'sh: bg: line 0: %2: no such job',
+        'sh: kill: line 0: No previous job',
+        'sh: wait: line 0: %sl: no such job',
+        'sh: kill: line 0: %?: ambiguous',
+        '',
+      ].join('\n'),
+    });
+    expect(running(k, 'sleep')).toHaveLength(0);
+  });
+
   it('jobs in a pipeline stage or $(jobs) lists the shell jobs; a subshell has none', async () => {
     const k = new Kit();
     const r = await k.exec(['sh', '-c', 'sleep 100 & sleep 100 & jobs -p | wc -l; { jobs; } | wc -l; (jobs | wc -l); echo $(jobs -p | wc -l); x=$(jobs -p); echo "$x" | wc -l; kill %1 %2']);
