@@ -84,6 +84,10 @@ export interface RunOptions {
   // The shell's command hash (shell/command-hash.ts): where argv[0] is
   // looked up down PATH. Default: a search every time.
   hash?: CommandLookup;
+  // The PATH argv[0] is searched down: a shell's own PATH variable,
+  // exported or not, "" when unset (ash's pathval). Default: the env's, or
+  // execvp's default when it has none.
+  path?: string;
 }
 
 // The container, as far as applets see it.

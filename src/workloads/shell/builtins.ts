@@ -135,7 +135,11 @@ async function loopCtl(sh: Shell, argv: string[], kind: 'break' | 'continue'): P
 }
 
 async function exportCmd(sh: Shell, argv: string[], flag: number): Promise<number> {
-  const args = argv.slice(1).filter((a) => a !== '-p' && a !== '--');
+  // ash's nextopt("np"): -p lists (as none does), -n unexports what it
+  // names without a value; readonly takes -n and ignores it.
+  const { flags: opts, next } = await builtinFlags(sh, argv, 'np');
+  const unexport = flag === EXPORT && opts.includes('n');
+  const args = argv.slice(next);
   if (args.length === 0) {
     const word = flag === EXPORT ? 'export' : 'readonly';
     let text = '';
@@ -148,8 +152,11 @@ async function exportCmd(sh: Shell, argv: string[], flag: number): Promise<numbe
   }
   for (const a of args) {
     const eq = a.indexOf('=');
-    if (eq < 0) await setChecked(sh, a, undefined, flag);
-    else await setChecked(sh, a.slice(0, eq), a.slice(eq + 1), flag);
+    if (eq < 0 && unexport) {
+      if (!isName(a)) await sh.fail(`${a}: bad variable name`);
+      sh.vars.clearFlags(a, EXPORT);
+    } else if (eq < 0) await setChecked(sh, a, undefined, flag);
+    else await setChecked(sh, a.slice(0, eq), a.slice(eq + 1), unexport ? 0 : flag);
   }
   return 0;
 }
@@ -354,15 +361,16 @@ async function commandCmd(sh: Shell, argv: string[]): Promise<number> {
   const rest = argv.slice(next);
   if (rest.length === 0) return 0;
   if (mode) {
-    let status = 0;
-    for (const name of rest) {
-      const d = describe(sh, name);
-      if (d === undefined) {
-        if (mode === 'V') await sh.writeErr(`${name}: not found\n`);
-        status = 127;
-      } else await sh.print(mode === 'v' ? `${d.short}\n` : `${name} is ${d.long}\n`);
+    // The first name only, as ash's commandcmd; -V says `not found` on
+    // stdout, as type does.
+    const name = rest[0];
+    const d = describe(sh, name);
+    if (d === undefined) {
+      if (mode === 'V') await sh.print(`${name}: not found\n`);
+      return 127;
     }
-    return status;
+    await sh.print(mode === 'v' ? `${d.short}\n` : `${name} is ${d.long}\n`);
+    return 0;
   }
   // Runs the command, skipping functions.
   const kind = builtinKind(rest[0], sh, true);

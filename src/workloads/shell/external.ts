@@ -32,6 +32,7 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
     process: proc,
     umask: sh.umask,
     hash: sh.hash,
+    path: sh.vars.get('PATH') ?? '',
   };
 }
 

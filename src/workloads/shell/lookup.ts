@@ -49,7 +49,7 @@ export async function dot(sh: Shell, argv: string[]): Promise<number> {
 
 
 function findReadable(sh: Shell, name: string): string | undefined {
-  for (const dir of (sh.vars.get('PATH') ?? DEFAULT_PATH).split(':')) {
+  for (const dir of (sh.vars.get('PATH') ?? '').split(':')) {
     const p = resolvePath(sh.cwd, posix.join(dir || '.', name));
     try {
       if (sh.ctx.fs.stat(p).type === 'file') return p;
@@ -93,7 +93,7 @@ export function describe(sh: Shell, name: string): Description | undefined {
   if (kind === 'special') return { short: name, long: 'a special shell builtin' };
   if (kind === 'function') return { short: name, long: 'a function' };
   if (kind !== 'external') return { short: name, long: 'a shell builtin' };
-  const path = findInPath(sh.ctx.fs, name, sh.vars.get('PATH') ?? DEFAULT_PATH, sh.cwd);
+  const path = findInPath(sh.ctx.fs, name, sh.vars.get('PATH') ?? '', sh.cwd);
   if (path === undefined) return undefined;
   if (name.includes('/')) {
     try {

@@ -214,6 +214,16 @@ describe('sh -c', () => {
     expect((await k.exec(['sh', '-c', 'read; echo "[$REPLY]"'], { input: '  keep  \n' })).stdout).toBe('[  keep  ]\n');
   });
 
+  // As busybox 1.35 ash: commands are searched down the shell's PATH
+  // variable, exported or not; with none, only the current directory.
+  it('PATH: unset searches nothing but the current directory; export -n unexports', async () => {
+    await check([
+      ['unset PATH; cat </dev/null; echo $?; command -v echo cat; command -V cat echo; /bin/cat </dev/null; echo $?', '127\necho\ncat: not found\n0\n', 0, 'sh: cat: not found\n'],
+      ['PATH=/nowhere; export -n PATH; cat </dev/null; echo $?', '127\n', 0, 'sh: cat: not found\n'],
+      ['X=1; export X Y=2; export -n X Y=3 Z; sh -c \'echo "[$X] [$Y] [$Z]"\'; echo $X $Y', '[] [3] []\n1 3\n'],
+    ]);
+  });
+
   it('builtins: cd pwd export unset shift eval . type command umask getopts', async () => {
     const k = new Kit();
     k.fs.mkdir('/work');
@@ -227,7 +237,7 @@ describe('sh -c', () => {
         'set -- a b c; shift; echo $@; shift 2; echo $#',
         'eval "x=1; echo \\$x"; cmd="echo evaluated"; eval $cmd',
         '. lib.sh arg; echo "$? $libvar"',
-        'type echo cd : lsx 2>&1; f() { :; }; type f; command -v sh cd',
+        'type echo cd : lsx 2>&1; f() { :; }; type f; command -v sh cd; command -v cd sh',
         'umask; umask 077; umask; umask -S',
         'while getopts ab:c o -a -b val -c rest; do echo "$o ${OPTARG-}"; done; echo $OPTIND',
         'true; false; echo $?',
@@ -323,6 +333,7 @@ describe('sh -c', () => {
       ['command -x ls; echo $?', '2\n', 0, 'sh: command: line 0: illegal option -x\n'],
       ["trap 'echo bye' EXIT; trap -p EXIT; echo no", 'bye\n', 2, 'sh: trap: line 0: illegal option -p\n'],
       ["trap -- 'echo bye' EXIT; trap - EXIT; trap; echo $?", '0\n'],
+      ['export -q', '', 2, 'sh: export: line 0: illegal option -q\n'],
       [
         'set -o',
         ['errexit', 'noglob', 'ignoreeof', 'monitor', 'noexec', 'xtrace', 'verbose', 'noclobber', 'allexport', 'notify', 'nounset', 'errtrace', 'vi', 'pipefail'].map((o) => `${o.padEnd(16)}off\n`).join(''),

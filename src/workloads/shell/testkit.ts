@@ -116,9 +116,13 @@ export class Kit {
   private async run(caller: Process, argv: readonly string[], io: Io, o: RunOptions): Promise<number> {
     this.runs++;
     const name = argv[0] ?? '';
-    const path = findInPath(this.fs, name, o.env?.PATH ?? io.env.PATH ?? DEFAULT_PATH, o.cwd ?? io.cwd);
-    if (path === undefined || !this.applets.has(posix.basename(name))) throw new FsError('ENOENT', name);
-    this.fs.access(path, 1);
+    // A builtin (echo, kill) is the applet itself, as the launcher has it.
+    if (o.builtin && !this.applets.has(name)) throw new FsError('ENOENT', name);
+    if (!o.builtin) {
+      const path = findInPath(this.fs, name, o.path ?? o.env?.PATH ?? io.env.PATH ?? DEFAULT_PATH, o.cwd ?? io.cwd);
+      if (path === undefined || !this.applets.has(posix.basename(name))) throw new FsError('ENOENT', name);
+      this.fs.access(path, 1);
+    }
     const childIo: Io = { env: o.env ?? io.env, cwd: o.cwd ?? io.cwd, stdin: o.stdin ?? io.stdin, stdout: o.stdout ?? io.stdout, stderr: o.stderr ?? io.stderr };
     const owner = o.process ?? caller;
     if (o.inProcess) return this.runIn(owner, argv, childIo);

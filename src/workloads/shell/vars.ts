@@ -71,6 +71,16 @@ export class Vars {
     this.set(name, old?.value, flags);
   }
 
+  // Takes `flags` off a variable there is (export -n).
+  clearFlags(name: string, flags: number): void {
+    const old = this.lookup(name);
+    if (!old || !(old.flags & flags)) return;
+    const cur = this.own.get(name);
+    if (cur) cur.flags &= ~flags;
+    else this.own.set(name, { value: old.value, flags: old.flags & ~flags });
+    if (flags & EXPORT) this.envCache = undefined;
+  }
+
   unset(name: string): void {
     const old = this.lookup(name);
     if (!old) return;

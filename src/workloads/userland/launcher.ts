@@ -31,6 +31,7 @@ interface Io {
   stderr: OutStream;
   umask: number;
   hash?: CommandLookup;
+  path?: string;
 }
 
 export class Launcher {
@@ -53,6 +54,7 @@ export class Launcher {
       stderr: options.stderr ?? nullOut,
       umask: options.umask ?? 0o022,
       hash: options.hash,
+      path: options.path,
     };
     const owner = options.process ?? options.parent;
     const identity = owner?.identity ?? options.identity;
@@ -179,6 +181,7 @@ class ProcessContext implements AppletContext {
       exec: options.exec,
       process: options.process,
       hash: options.hash,
+      path: options.path,
     });
   }
 }

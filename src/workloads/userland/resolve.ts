@@ -31,6 +31,7 @@ export interface Where {
   cwd: string;
   umask: number;
   hash?: CommandLookup;
+  path?: string;
 }
 
 const ELF = '\x7fELF';
@@ -42,7 +43,7 @@ const ELF = '\x7fELF';
 export function resolveCommand(o: ResolveOptions, argv: readonly string[], where: Where, identity: Identity, depth = 0): Target {
   const name = argv[0] ?? '';
   const fs = o.fs(caller(identity, 0, where.umask));
-  const PATH = where.env.PATH ?? DEFAULT_PATH;
+  const PATH = where.path ?? where.env.PATH ?? DEFAULT_PATH;
   const { path, error, executable } = where.hash ? where.hash.lookup(fs, name, PATH, where.cwd) : searchPath(fs, name, PATH, where.cwd);
   if (path === undefined) {
     if (o.unknown === 'program' && error === 'ENOENT') return { applet: imageProgram(posix.basename(name)), argv };
