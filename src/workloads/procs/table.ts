@@ -109,7 +109,10 @@ class Proc implements Process {
     const d = this.disposition(sig);
     if (d === 'ignore') return;
     if (d === 'handle') {
-      (this.pending ??= []).push(sig);
+      // One pending of each, as the kernel keeps them: two CHLDs before
+      // the handler runs are one.
+      const pending = (this.pending ??= []);
+      if (!pending.includes(sig)) pending.push(sig);
       for (const l of [...(this.listeners ?? [])]) l();
       return;
     }
@@ -127,6 +130,8 @@ class Proc implements Process {
     this.state = 'zombie';
     this.listeners = undefined;
     this.table.reap(this);
+    // The parent hears of it (its default ignores it; a shell may trap it).
+    this.table.signal(this.ppid, 'CHLD');
   }
 }
 

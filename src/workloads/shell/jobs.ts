@@ -69,7 +69,7 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
     for (;;) {
       const running = sh.jobs.filter((j) => j.status === undefined);
       if (running.length === 0) break;
-      const r = await sh.interruptible(Promise.race(running.map((j) => j.done)));
+      const r = await sh.interruptible(Promise.race(running.map((j) => j.done)), true);
       if ('signal' in r) return 128 + r.signal;
     }
     sh.fgWaits++;
@@ -91,7 +91,7 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
     // ash says how a signal ended the job when this wait reaps it: not
     // when a foreground command's wait did so before.
     const reaps = job!.status === undefined || job!.endedAt === sh.fgWaits;
-    const r = await sh.interruptible(job!.done);
+    const r = await sh.interruptible(job!.done, true);
     if ('signal' in r) return 128 + r.signal;
     status = r.value;
     sh.fgWaits++;
@@ -115,7 +115,7 @@ async function waitOne(sh: Shell): Promise<number> {
   for (;;) {
     const running = sh.jobs.filter((j) => j.status === undefined);
     if (running.length === 0) return reaped ? 129 : 0;
-    const r = await sh.interruptible(Promise.race(running.map((j) => j.done.then(() => j))));
+    const r = await sh.interruptible(Promise.race(running.map((j) => j.done.then(() => j))), true);
     if ('signal' in r) return 128 + r.signal;
     sh.fgWaits++;
     reaped = true;

@@ -424,7 +424,9 @@ export class Shell {
 
   // Like guard, but also ends early (answering the signal number) when a
   // trapped signal arrives: `wait` and `read`.
-  async interruptible<T>(p: Promise<T>): Promise<{ value: T } | { signal: number }> {
+  // `late`: a signal that came as p settled still wins (ash's waitcmd
+  // checks pending_sig after its dowait has reaped).
+  async interruptible<T>(p: Promise<T>, late = false): Promise<{ value: T } | { signal: number }> {
     if (this.sigPending) return { signal: this.firstPendingSignal() };
     let off: (() => void) | undefined;
     const sig = new Promise<{ signal: number }>((resolve) => {
@@ -432,7 +434,7 @@ export class Shell {
     });
     try {
       const r = await this.guard(Promise.race([p.then((value) => ({ value })), sig]));
-      if ('signal' in r) return { signal: this.firstPendingSignal() };
+      if ('signal' in r || (late && this.sigPending)) return { signal: this.firstPendingSignal() };
       return r;
     } finally {
       off?.();
@@ -446,8 +448,10 @@ export class Shell {
     return this.pendingSignals[0] ?? 0;
   }
 
+  // Each signal once however often it came before its trap ran (ash's
+  // gotsig flags).
   private collectSignals(): void {
-    for (const s of this.proc.takeSignals()) this.pendingSignals.push(SIGNALS[s]);
+    for (const s of this.proc.takeSignals()) if (!this.pendingSignals.includes(SIGNALS[s])) this.pendingSignals.push(SIGNALS[s]);
   }
 
   // Sets what a signal does: a trap action, '' to ignore, undefined for the
@@ -456,7 +460,8 @@ export class Shell {
     this.traps[n] = action;
     const sig = modelled(n);
     if (!sig) return;
-    const d = action === undefined ? this.untrapped(sig) : action === '' ? 'ignore' : 'handle';
+    // ash always catches CHLD, so even `trap '' CHLD` makes a wait end.
+    const d = action === undefined ? this.untrapped(sig) : action === '' && sig !== 'CHLD' ? 'ignore' : 'handle';
     this.proc.setDisposition(sig, d);
     if (d === 'handle' && !this.unlisten) this.unlisten = this.proc.onSignal(() => (this.sigPending = true));
   }

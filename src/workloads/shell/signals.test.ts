@@ -69,6 +69,17 @@ describe('signals and traps', () => {
     k.procs.killAll();
   });
 
+  // Each as busybox 1.35 ash prints it. A child's end is one CHLD however
+  // many came before the trap ran; ash always catches CHLD, so a wait ends
+  // at it (145) even under `trap ''`.
+  it('a CHLD trap runs after a command whose children ended, once for those that ended together; it ends a wait', async () => {
+    const k = new Kit();
+    const r = await k.exec(['sh', '-c', "trap 'echo c' CHLD; true; echo 1; (true); echo 2; kill -CHLD $$ | kill -CHLD $$; echo 3; echo $(true) $(true); sleep 0.01 & wait; echo $?"]);
+    expect(r).toMatchObject({ status: 0, stdout: '1\nc\n2\nc\n3\n\nc\nc\n145\n', stderr: '' });
+    const ignored = await k.exec(['sh', '-c', "trap '' CHLD; sleep 0.01 & wait $!; echo $?; trap - CHLD; sleep 0.01 & wait $!; echo $?"]);
+    expect(ignored).toMatchObject({ status: 0, stdout: '145\n0\n', stderr: '' });
+  });
+
   it('EXIT trap runs at the end of the script, on exit, and after a trap that exits', async () => {
     const k = new Kit();
     expect(await k.exec(['sh', '-c', "trap 'echo bye $?' EXIT; echo hi"])).toMatchObject({ stdout: 'hi\nbye 0\n', status: 0 });
