@@ -27,6 +27,24 @@ describe('awk', () => {
     expect((await awk('BEGIN { FS = "[0-9]+" } { print $2 }', 'a12b3c\n')).stdout).toBe('b\n');
   });
 
+  // busybox 1.37's awk.c: a string becomes a number through strtod, which
+  // in glibc reads hex (since 1.36 never octal); a constant in the program
+  // may be hex or octal (my_strtod_or_hexoct). index() finds "" nowhere.
+  it('numbers from strings, hex and octal constants, index of ""', async () => {
+    expect((await awk('BEGIN { x = "0x10"; print x + 0, -x, "+0x8" + 1, " 0xff" + 0, "0x.8" + 0, "0x1.8p1" + 0, "0xg" + 0, "010" + 0, "1e3x" + 0 }')).stdout).toBe('16 -16 9 255 0.5 3 0 10 1000\n');
+    expect((await awk('{ print $1 + 0, $2 * 2 }', '0x11 011\n')).stdout).toBe('17 22\n');
+    expect((await awk('BEGIN { print 0x10, 010, 011 + 0, 0x1F + 1, 09.5, 019, 00 }')).stdout).toBe('16 8 9 32 9.5 19 0\n');
+    expect((await awk('BEGIN { print index("", ""), index("abc", ""), index("", "a"), index("abc", "c") }')).stdout).toBe('0 0 0 3\n');
+  });
+
+  // busybox's awk_getline: the last paragraph ends at the data's end, so it
+  // keeps one trailing newline; two or more end it as between paragraphs.
+  it('RS="" reads paragraphs as busybox does', async () => {
+    expect((await awk('BEGIN { RS = "" } { print NR ": " $0 "|" NF }', 'l1\nl2\n')).stdout).toBe('1: l1\nl2\n|2\n');
+    expect((await awk('BEGIN { RS = "" } { print NR ": " $0 "|" }', '\n\na\nb\n\n\nc')).stdout).toBe('1: a\nb|\n2: c|\n');
+    expect((await awk('BEGIN { RS = "" } { print NR ": " $0 "|" }', 'a\n\nb\n\n')).stdout).toBe('1: a|\n2: b|\n');
+  });
+
   it('has arrays, loops, functions and string builtins', async () => {
     const words = 'b a b c a b\n';
     const r = await awk('{ for (i = 1; i <= NF; i++) n[$i]++ } END { for (k in n) print k, n[k] | "sort" }', words);

@@ -134,6 +134,9 @@ describe('seq, yes, basename, dirname, true, false', () => {
     expect((await c.exec(['dirname', '/a/b/'])).stdout).toBe('/a\n');
     expect((await c.exec(['dirname', 'file'])).stdout).toBe('.\n');
     expect((await c.exec(['dirname', '/file'])).stdout).toBe('/\n');
+    // glibc's dirname, as Debian's busybox 1.35 prints it.
+    const cases = { '/': '/', '//': '//', '///': '/', '//a': '//', '///a': '/', 'a//b': 'a', 'a/': '.', '//a/': '//', 'a/b//': 'a', '..': '.', '../x': '..', 'a///': '.' };
+    for (const [path, dir] of Object.entries(cases)) expect({ path, out: (await c.exec(['dirname', path])).stdout }).toEqual({ path, out: `${dir}\n` });
     expect((await c.exec(['true'])).status).toBe(0);
     expect((await c.exec(['false'])).status).toBe(1);
   });

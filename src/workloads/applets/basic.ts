@@ -215,15 +215,20 @@ export const dirname = applet(async (t) => {
   return 0;
 });
 
-// dirname(3).
+// glibc's dirname(3): POSIX's, but a path that starts with exactly two
+// slashes keeps them ("//", "//a" give "//"; XBD 4.10).
 export function dirnameOf(s: string): string {
-  if (!s.includes('/')) return '.';
-  const stripped = s.replace(/\/+$/, '');
-  if (stripped === '') return '/';
-  const at = stripped.lastIndexOf('/');
-  if (at < 0) return '.';
-  const d = stripped.slice(0, at).replace(/\/+$/, '');
-  return d === '' ? '/' : d;
+  let last = s.lastIndexOf('/');
+  if (last > 0 && last === s.length - 1) {
+    let r = last;
+    while (r > 0 && s[r - 1] === '/') r--;
+    if (r > 0) last = s.lastIndexOf('/', r - 1);
+  }
+  if (last < 0) return '.';
+  let r = last;
+  while (r > 0 && s[r - 1] === '/') r--;
+  if (r > 0) return s.slice(0, r);
+  return last === 1 ? '//' : '/';
 }
 
 export const pwd = applet(async (t) => {

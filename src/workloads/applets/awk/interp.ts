@@ -51,8 +51,17 @@ class ExitAwk extends Error {
   }
 }
 
-// strtod's prefix: what a string is worth as a number.
+// strtod's prefix: what a string is worth as a number. glibc's reads hex
+// too ("0x1A" is 26, "0x1p4" 16), and busybox awk converts with it.
 function strtod(s: string): number {
+  const hex = /^[ \t\n\r\f\v]*([+-]?)0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?/.exec(s);
+  if (hex) {
+    let v = hex[2] ? parseInt(hex[2], 16) : 0;
+    const frac = hex[3] ?? '';
+    for (let i = 0; i < frac.length; i++) v += parseInt(frac[i], 16) / 16 ** (i + 1);
+    if (hex[4]) v *= 2 ** Number(hex[4]);
+    return hex[1] === '-' ? -v : v;
+  }
   const m = /^[ \t\n\r\f\v]*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(s);
   if (m) return Number(m[1]);
   const inf = /^[ \t\n\r\f\v]*([+-]?)(inf(inity)?|nan)/i.exec(s);
@@ -471,7 +480,9 @@ export class Awk {
             }
             if (!(await fill())) {
               if (buf === '') return null;
-              const r = buf.replace(/\n+$/, '');
+              // The last paragraph keeps one trailing newline, as busybox's
+              // awk_getline ends it at the data's end; two or more go.
+              const r = /\n\n+$/.test(buf) ? buf.replace(/\n+$/, '') : buf;
               buf = '';
               return r;
             }
@@ -916,7 +927,9 @@ export class Awk {
       }
       case 'index': {
         need(2);
-        return this.str(await arg(0)).indexOf(this.str(await arg(1))) + 1;
+        // An empty string is found nowhere (busybox's B_ix).
+        const [s, t] = [this.str(await arg(0)), this.str(await arg(1))];
+        return t === '' ? 0 : s.indexOf(t) + 1;
       }
       case 'split': {
         need(2);

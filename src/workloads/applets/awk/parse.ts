@@ -179,6 +179,13 @@ class Lexer {
     }
     const num = /^(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(s.slice(this.i, this.i + 64));
     if (num && /[\d.]/.test(c)) {
+      // A constant in the program may be octal (busybox's
+      // my_strtod_or_hexoct): 010 is 8, but 09.5 and 019 are decimal.
+      const oct = /^0[0-7]+/.exec(num[0]);
+      if (oct && !/[\d.]/.test(num[0][oct[0].length] ?? '')) {
+        this.i += oct[0].length;
+        return { type: 'num', value: oct[0], num: parseInt(oct[0], 8), line };
+      }
       this.i += num[0].length;
       const v = /^0[xX]/.test(num[0]) ? parseInt(num[0], 16) : Number(num[0]);
       return { type: 'num', value: num[0], num: v, line };
