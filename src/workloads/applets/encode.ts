@@ -15,23 +15,7 @@ export const base64 = applet(async (t) => {
   const input = await openInput(t, p.operands[0] ?? '-', 'cant');
   if (!input) return 1;
   try {
-    if (p.has('d')) {
-      let carry = '';
-      for (let b = await input.bytes(); b !== null; b = await input.bytes()) {
-        let s = carry + b.toString('latin1').replace(/[\r\n \t]/g, '');
-        if (p.has('i')) s = s.replace(/[^A-Za-z0-9+/=]/g, '');
-        if (/[^A-Za-z0-9+/=]/.test(s) || /=[^=]/.test(s)) return t.die('invalid input');
-        const whole = s.length - (s.length % 4);
-        await t.out.chunk(Buffer.from(s.slice(0, whole), 'base64'));
-        carry = s.slice(whole);
-        if (s.slice(0, whole).includes('=')) carry = '';
-      }
-      if (carry) {
-        if (carry.length === 1) return t.die('invalid input');
-        await t.out.chunk(Buffer.from(carry, 'base64'));
-      }
-      return 0;
-    }
+    if (p.has('d')) return await readBase64(t, input);
     let col = 0;
     let pending: Buffer = Buffer.alloc(0);
     const emit = async (text: string) => {
@@ -62,6 +46,71 @@ export const base64 = applet(async (t) => {
     input.close();
   }
 });
+
+// busybox's read_base64: words of up to 80 characters (a space or control
+// character ends one) decoded as they come, characters outside the
+// alphabet skipped (-i or not), '=' ending the data where it pads a block.
+// What is left undecoded at the end is "truncated input" (exit 1).
+async function readBase64(t: Tool, input: Input): Promise<number> {
+  let chunk: Buffer | null = Buffer.alloc(0);
+  let at = 0;
+  const next = async (): Promise<number> => {
+    while (chunk && at >= chunk.length) {
+      chunk = await input.bytes();
+      at = 0;
+    }
+    return chunk ? chunk[at++] : -1;
+  };
+  let word = '';
+  for (;;) {
+    let ended = false;
+    while (word.length < 80) {
+      const ch = await next();
+      if (ch < 0) {
+        if (word === '') return 0;
+        ended = true;
+        break;
+      }
+      if (ch <= 0x20) break;
+      word += String.fromCharCode(ch);
+    }
+    const { out, rest } = decodeBase64(word);
+    if (out.length > 0) await t.out.chunk(out);
+    if (ended) return rest === '' ? 0 : t.die('truncated input');
+    word = rest;
+  }
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+// busybox's decode_base64: the whole blocks of `src`, and what follows
+// them: the characters after a padded block, or those of a block cut short
+// (counted back from the end, skipped ones and all).
+function decodeBase64(src: string): { out: Buffer; rest: string } {
+  const out: number[] = [];
+  let ch = 0;
+  let i = 0;
+  let k = 0;
+  while (k < src.length) {
+    const c = src[k++];
+    let v = B64.indexOf(c);
+    if (c === '=' && (i === 3 || (i === 2 && src[k] === '='))) v = 0x1000000;
+    else if (v < 0) continue;
+    ch = ch * 64 + v;
+    i = (i + 1) & 3;
+    if (i === 0) {
+      let n = 3;
+      // Padding: one '=' leaves two bytes, "==" one.
+      if (ch >= 0x1000000 * 64) n = 1;
+      else if (ch >= 0x1000000) n = 2;
+      out.push(Math.floor(ch / 65536) & 0xff, Math.floor(ch / 256) & 0xff, ch & 0xff);
+      out.length -= 3 - n;
+      if (n < 3) break;
+      ch = 0;
+    }
+  }
+  return { out: Buffer.from(out), rest: src.slice(k - i) };
+}
 
 interface OdFormat {
   kind: 'o' | 'x' | 'd' | 'u' | 'c' | 'a' | 'f';

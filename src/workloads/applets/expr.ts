@@ -13,9 +13,13 @@ const toStr = (v: Value): string => ('int' in v ? v.int.toString() : v.str);
 function toInt(v: Value): bigint | undefined {
   if ('int' in v) return v.int;
   if (!/^[ \t\n\v\f\r]*[+-]?\d+$/.test(v.str)) return undefined;
+  // strtoll: out of range is the nearest bound (ERANGE, unchecked).
   const n = BigInt(v.str.trim());
-  return BigInt.asIntN(64, n);
+  return n > INT64_MAX ? INT64_MAX : n < INT64_MIN ? INT64_MIN : n;
 }
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
 
 class ExprEval {
   private i = 0;
