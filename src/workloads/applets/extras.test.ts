@@ -119,6 +119,21 @@ describe('tar', () => {
     await c.exec(['dd', 'if=/dev/urandom', 'of=/tmp/junk', 'bs=1k', 'count=2', 'status=none']);
     expect(await c.exec(['tar', '-xf', '/tmp/junk'])).toMatchObject({ status: 1, stderr: 'tar: invalid tar magic\n' });
   });
+
+  // As busybox 1.35's tar: a file that cannot be added is an error at the
+  // end too; -k opens with O_EXCL, so a file that is there stops it.
+  it('says a create failed once done; -k stops at a file that is there', async () => {
+    const { container: c, fs } = setup();
+    await c.exec(['tee', '/tmp/f'], { input: 'x\n' });
+    await c.exec(['tee', '/tmp/g'], { input: 'z\n' });
+    const made = await c.exec(['tar', 'cf', '/tmp/t.tar', '-C', '/tmp', 'g', 'nosuch', 'f']);
+    expect(made).toMatchObject({ status: 1, stderr: 'tar: nosuch: No such file or directory\ntar: error exit delayed from previous errors\n' });
+    await c.exec(['rm', '/tmp/g']);
+    await c.exec(['tee', '/tmp/f'], { input: 'y\n' });
+    expect(await c.exec(['tar', 'xkf', '/tmp/t.tar', '-C', '/tmp'])).toMatchObject({ status: 1, stderr: "tar: can't open 'f': File exists\n" });
+    expect((await c.exec(['cat', '/tmp/f', '/tmp/g'])).stdout).toBe('y\nz\n');
+    expect(fs.stat('/tmp/g').size).toBe(2);
+  });
 });
 
 describe('small ones', () => {

@@ -355,6 +355,7 @@ async function create(t: Tool, p: Parsed, archive: string, base: string | undefi
   } finally {
     closeOut();
   }
+  if (status) await t.error('error exit delayed from previous errors');
   return status;
 }
 
@@ -545,10 +546,9 @@ async function extract(t: Tool, p: Parsed, archive: string, base: string | undef
           await dataChunks();
           continue;
         } else if (type === '0' || type === '7') {
-          if (p.has('k') && safe(() => fs.lstat(path))) {
-            await dataChunks();
-            continue;
-          }
+          // -k: the file is opened O_EXCL, and busybox's xopen3 dies on one
+          // that is there.
+          if (p.has('k') && safe(() => fs.lstat(path))) return t.die(`can't open '${name}': File exists`);
           removeOld();
           let fh: FileHandle;
           try {
