@@ -183,6 +183,19 @@ describe('find and xargs', () => {
     expect((await c.exec(['xargs', 'false'], { input: 'a', env })).status).toBe(123);
     expect(await c.exec(['xargs', 'nope'], { input: 'a', env })).toMatchObject({ status: 127, stderr: 'xargs: nope: No such file or directory\n' });
   });
+
+  // As busybox 1.35: the line's size counts the command's words and each
+  // item with its NUL; by default 30 KiB (32 KiB less 2048); -x does nothing.
+  it('xargs -s sizes the line as busybox does', async () => {
+    const { container: c } = setup();
+    const env = { PATH: '/bin' };
+    expect((await c.exec(['xargs', '-s', '10', 'echo'], { input: 'a b c', env })).stdout).toBe('a b\nc\n');
+    expect((await c.exec(['xargs', '-s', '12', '-x', 'echo'], { input: 'a b c d', env })).stdout).toBe('a b c\nd\n');
+    expect(await c.exec(['xargs', '-s', '8', 'echo'], { input: 'aaaaaaa', env })).toMatchObject({ status: 1, stdout: '', stderr: 'xargs: argument line too long\n' });
+    expect(await c.exec(['xargs', '-s', '4', 'echo'], { input: 'a', env })).toMatchObject({ status: 1, stderr: "xargs: can't fit single argument within argument list size limit\n" });
+    const lines = (await c.exec(['xargs', 'echo'], { input: Array.from({ length: 10000 }, (_, i) => i + 1).join('\n'), env })).stdout.split('\n');
+    expect(lines.slice(0, -1).map((l) => l.length + 1)).toEqual([30713, 18181]);
+  });
 });
 
 describe('md5sum, sha256sum, cksum', () => {

@@ -6,7 +6,9 @@ import { type Input, applet, fromBin } from './common/tool';
 // NUL-separated with -0), commands run one after another, busybox's exit
 // codes (123 some failed, 124 one exited 255, 125 killed, 126/127 not run).
 
-const MAX_CHARS = 128 * 1024;
+// busybox's default line size: ARG_MAX, at most 32 KiB, less 2048 for the
+// environment (POSIX's advice).
+const MAX_CHARS = 32 * 1024 - 2048;
 
 // The next item in the default syntax: blanks separate, quotes and
 // backslash protect. Answers null at the end.
@@ -95,6 +97,10 @@ export const xargs = applet(async (t) => {
   const repl = p.has('I') ? p.value('I')! : p.has('i') ? p.value('i') || '{}' : undefined;
   const eofStr = p.value('E') ?? p.value('e');
   const cmd = p.operands.length ? p.operands : ['echo'];
+  // What is left of the line for the items, each with its NUL, once the
+  // command's own words (and theirs) are counted, as busybox counts it.
+  const room = maxChars - cmd.reduce((n, w) => n + Buffer.byteLength(w) + 1, 0);
+  if (room <= 0) return t.die("can't fit single argument within argument list size limit");
   let input: Input;
   try {
     input = p.has('a') ? t.input(p.value('a')!) : t.input('-');
@@ -151,7 +157,7 @@ export const xargs = applet(async (t) => {
   let ran = false;
   try {
     let batch: string[] = [];
-    let chars = cmd.join(' ').length;
+    let chars = 0;
     let lines = 0;
     for (;;) {
       const raw = await nextItem();
@@ -163,21 +169,24 @@ export const xargs = applet(async (t) => {
         if (!(await exec([item]))) return exitcode;
         continue;
       }
-      if (batch.length > 0 && chars + item.length + 1 > maxChars) {
-        if (p.has('x')) return t.die('argument line too long');
+      const size = Buffer.byteLength(item) + 1;
+      // -x is taken and, as in busybox (OPT_TERMINATE is never read), does nothing.
+      if (batch.length > 0 && chars + size > room) {
         ran = true;
         if (!(await exec(batch))) return exitcode;
         batch = [];
-        chars = cmd.join(' ').length;
+        chars = 0;
       }
+      // One that does not fit alone fills busybox's buffer with no item in it.
+      if (size > room) return t.die('argument line too long');
       batch.push(item);
-      chars += item.length + 1;
+      chars += size;
       lines++;
       if (batch.length >= maxArgs || (maxLines && lines >= maxLines)) {
         ran = true;
         if (!(await exec(batch))) return exitcode;
         batch = [];
-        chars = cmd.join(' ').length;
+        chars = 0;
         lines = 0;
       }
       await t.yield();
