@@ -146,16 +146,14 @@ export const df = applet(async (t) => {
   if (p.operands.length === 0) rows.push(...mounts);
   else {
     for (const o of p.operands) {
-      let real: string;
+      // busybox's find_mount_point: a path it cannot stat has none.
+      let real: string | undefined;
       try {
         real = fs.realpath(t.path(o));
       } catch (err) {
         if (!isFsError(err)) throw err;
-        await t.perror(o, err);
-        status = 1;
-        continue;
       }
-      const m = mountOf(mounts, real);
+      const m = real === undefined ? undefined : mountOf(mounts, real);
       if (!m) {
         await t.error(`${o}: can't find mount point`);
         status = 1;

@@ -263,6 +263,8 @@ export const od = applet(async (t) => {
     await t.out.text(out);
     offset += b.length;
   };
+  // With no file opened at all, not even the end's offset (od_bloaty).
+  let opened = false;
   for (const f of files) {
     if (left <= 0) break;
     const input: Input | undefined = await openInput(t, f);
@@ -270,6 +272,7 @@ export const od = applet(async (t) => {
       status = 1;
       continue;
     }
+    opened = true;
     try {
       for (let c = await input.block(); c !== null && left > 0; c = await input.block()) {
         let b = chunkBuffer(c);
@@ -302,7 +305,7 @@ export const od = applet(async (t) => {
     await line(padded);
     offset = saved + buf.length;
   }
-  if (radix !== 'n') await t.out.text(addr(offset) + '\n');
+  if (radix !== 'n' && opened) await t.out.text(addr(offset) + '\n');
   return status;
 });
 

@@ -44,6 +44,14 @@ describe('touch, rm, mkdir, rmdir', () => {
     await c.exec(['mkdir', '-m', 'u=rwx,go=x', '/tmp/n']);
     expect(fs.stat('/tmp/n').mode).toBe(0o711);
     expect(await c.exec(['rmdir', '/tmp/a'])).toMatchObject({ status: 1, stderr: "rmdir: '/tmp/a': Directory not empty\n" });
+    // rmdir(2) takes a last . or .. as it is (busybox 1.35 on glibc).
+    await c.exec(['mkdir', '/tmp/a/e']);
+    expect(await c.exec(['rmdir', '.', 'e/.', '--ignore-fail-on-non-empty', 'e/..', '/'], { cwd: '/tmp/a' })).toMatchObject({
+      status: 1,
+      stderr: "rmdir: '.': Invalid argument\nrmdir: 'e/.': Invalid argument\nrmdir: '/': Device or resource busy\n",
+    });
+    expect(await c.exec(['rmdir', 'e/..'], { cwd: '/tmp/a' })).toMatchObject({ status: 1, stderr: "rmdir: 'e/..': Directory not empty\n" });
+    expect((await c.exec(['rmdir', 'e'], { cwd: '/tmp/a' })).status).toBe(0);
     expect((await c.exec(['rmdir', '-p', 'a/b/c'], { cwd: '/tmp' })).status).toBe(0);
     expect(fs.readdir('/tmp').sort()).toEqual(['m', 'n']);
     expect((await c.exec(['rm', '-r', '/tmp/m', '/tmp/n'])).status).toBe(0);

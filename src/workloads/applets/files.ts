@@ -194,7 +194,7 @@ export const rmdir = applet(async (t) => {
     for (;;) {
       if (p.has('v')) await t.out.text(`rmdir: removing directory, '${path}'\n`);
       try {
-        t.ctx.fs.rmdir(t.path(path));
+        t.ctx.fs.rmdir(lastKept(t, path));
       } catch (err) {
         if (!isFsError(err)) throw err;
         if (p.has('\u00ff') && err.code === 'ENOTEMPTY') break;
@@ -209,6 +209,16 @@ export const rmdir = applet(async (t) => {
   }
   return status;
 });
+
+// The absolute path, its last component kept when it is . or ..: rmdir(2)
+// refuses those (EINVAL, ENOTEMPTY), where a normalized path would name
+// the directory itself or its parent.
+function lastKept(t: Tool, path: string): string {
+  const last = posix.basename(path);
+  if (last !== '.' && last !== '..') return t.path(path);
+  const dir = t.path(posix.dirname(path));
+  return `${dir === '/' ? '' : dir}/${last}`;
+}
 
 // cp_mv_stat: 0 missing, 1 exists, 3 a directory; undefined after a message.
 async function cpMvStat(t: Tool, name: string, follow = true): Promise<0 | 1 | 3 | undefined> {

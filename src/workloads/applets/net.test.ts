@@ -50,7 +50,7 @@ describe('the pod network', () => {
   it('connects to listeners on loopback and the pod IP, refuses otherwise', async () => {
     const net = new MemoryPodNetwork(['10.244.0.5'], 'web');
     const l = net.listen(80);
-    expect(() => net.listen(80)).toThrow('Address in use');
+    expect(() => net.listen(80)).toThrow('Address already in use');
     const a = await net.connect('127.0.0.1', 80);
     const b = await l.accept();
     await a.output.write('ping');
@@ -58,7 +58,7 @@ describe('the pod network', () => {
     expect(await readAll(b)).toBe('ping');
     await net.connect('10.244.0.5', 80);
     await expect(net.connect('127.0.0.1', 81)).rejects.toThrow('Connection refused');
-    await expect(net.connect('8.8.8.8', 80)).rejects.toThrow('Host is unreachable');
+    await expect(net.connect('8.8.8.8', 80)).rejects.toThrow('No route to host');
     expect(net.resolve('localhost')).toBe('127.0.0.1');
     expect(net.resolve('web')).toBe('10.244.0.5');
     expect(net.resolve('example.com')).toBeUndefined();

@@ -144,7 +144,7 @@ export const nc = applet(async (t) => {
     return 1;
   }
   if (conn === 'timeout') {
-    if (verbose) await t.error(`${host} (${dotted}): Operation timed out`);
+    if (verbose) await t.error(`${host} (${dotted}): Connection timed out`);
     return 1;
   }
   if (verbose) await t.error(`${host} (${dotted}) open`);

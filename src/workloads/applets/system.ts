@@ -65,7 +65,8 @@ export const id = applet(async (t) => {
 });
 
 export const whoami = applet(async (t) => {
-  t.parse({});
+  // Any operand is the usage (busybox's whoami_main).
+  if (t.parse({}).operands.length > 0) return t.usage();
   const uid = t.ctx.proc.identity.uid;
   const name = new Names(t.ctx.fs).user(uid);
   if (name === undefined) return t.die(`unknown uid ${uid}`);

@@ -22,12 +22,12 @@ export interface Listener {
 
 export type NetErrorCode = 'ECONNREFUSED' | 'EADDRINUSE' | 'EHOSTUNREACH' | 'ETIMEDOUT' | 'ECONNRESET';
 
-// musl's texts, as STRERROR has them for files.
+// glibc's texts, as STRERROR has them for files.
 export const NET_STRERROR: Record<NetErrorCode, string> = {
   ECONNREFUSED: 'Connection refused',
-  EADDRINUSE: 'Address in use',
-  EHOSTUNREACH: 'Host is unreachable',
-  ETIMEDOUT: 'Operation timed out',
+  EADDRINUSE: 'Address already in use',
+  EHOSTUNREACH: 'No route to host',
+  ETIMEDOUT: 'Connection timed out',
   ECONNRESET: 'Connection reset by peer',
 };
 

@@ -31,7 +31,8 @@ export type FsErrorCode =
   | 'ETXTBSY'
   | 'ENOTSUP';
 
-// The texts busybox prints (musl's strerror).
+// The texts busybox prints: glibc's strerror, as in docker's busybox
+// (`latest` is its glibc build) and Debian's.
 export const STRERROR: Record<FsErrorCode, string> = {
   ENOENT: 'No such file or directory',
   EEXIST: 'File exists',
@@ -40,24 +41,24 @@ export const STRERROR: Record<FsErrorCode, string> = {
   ENOTEMPTY: 'Directory not empty',
   EROFS: 'Read-only file system',
   ENOSPC: 'No space left on device',
-  EDQUOT: 'Quota exceeded',
+  EDQUOT: 'Disk quota exceeded',
   EACCES: 'Permission denied',
   EPERM: 'Operation not permitted',
   EINVAL: 'Invalid argument',
-  ELOOP: 'Symbolic link loop',
-  EXDEV: 'Cross-device link',
+  ELOOP: 'Too many levels of symbolic links',
+  EXDEV: 'Invalid cross-device link',
   EBADF: 'Bad file descriptor',
-  ENAMETOOLONG: 'Filename too long',
+  ENAMETOOLONG: 'File name too long',
   EFBIG: 'File too large',
-  EBUSY: 'Resource busy',
-  EMFILE: 'No file descriptors available',
-  EIO: 'I/O error',
+  EBUSY: 'Device or resource busy',
+  EMFILE: 'Too many open files',
+  EIO: 'Input/output error',
   ENXIO: 'No such device or address',
   ENODEV: 'No such device',
   ESPIPE: 'Illegal seek',
   EPIPE: 'Broken pipe',
   ETXTBSY: 'Text file busy',
-  ENOTSUP: 'Not supported',
+  ENOTSUP: 'Operation not supported',
 };
 
 // A failed file operation, as errno. `message` is the strerror text alone,

@@ -55,7 +55,7 @@ export const apache: Applet = async (ctx) => {
     } catch (e) {
       if (!(e instanceof NetError)) throw e;
       for (const l of listeners) l.close();
-      await err(`(98)Address in use: AH00072: make_sock: could not bind to address 0.0.0.0:${port}\nno listening sockets available, shutting down\nAH00015: Unable to open logs\n`);
+      await err(`(98)Address already in use: AH00072: make_sock: could not bind to address 0.0.0.0:${port}\nno listening sockets available, shutting down\nAH00015: Unable to open logs\n`);
       return 1;
     }
   }

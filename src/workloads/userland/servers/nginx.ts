@@ -86,7 +86,7 @@ export const nginx: Applet = async (ctx) => {
     } catch (e) {
       if (!(e instanceof NetError)) throw e;
       for (const l of listeners) l.close();
-      await err(`${logTime(ctx)} [emerg] 1#1: bind() to 0.0.0.0:${port} failed (98: Address in use)\nnginx: [emerg] bind() to 0.0.0.0:${port} failed (98: Address in use)\n`);
+      await err(`${logTime(ctx)} [emerg] 1#1: bind() to 0.0.0.0:${port} failed (98: Address already in use)\nnginx: [emerg] bind() to 0.0.0.0:${port} failed (98: Address already in use)\n`);
       return 1;
     }
   }
