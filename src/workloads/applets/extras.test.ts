@@ -137,6 +137,26 @@ describe('tar', () => {
 });
 
 describe('small ones', () => {
+  // Each as busybox 1.35's hexdump prints it: a short last line is padded
+  // to its formats' width, repeated lines are one '*', and -e takes
+  // libbb's format units.
+  it('hexdump: its formats, -e units, padding and repeats', async () => {
+    const { container: c } = setup();
+    const hd = async (args: string[], input: string) => c.exec(['hexdump', ...args], { input: Buffer.from(input, 'latin1') });
+    expect((await hd(['-x'], 'abc')).stdout).toBe(`0000000    6261    0063${' '.repeat(48)}\n0000003\n`);
+    expect((await hd(['-c'], 'abc')).stdout).toBe(`0000000   a   b   c${' '.repeat(52)}\n0000003\n`);
+    expect((await hd([], 'abc')).stdout).toBe(`0000000 6261 0063${' '.repeat(30)}\n0000003\n`);
+    expect((await hd(['-C'], `${'abcd'.repeat(12)}x`)).stdout).toBe(
+      `00000000  61 62 63 64 61 62 63 64  61 62 63 64 61 62 63 64  |abcdabcdabcdabcd|\n*\n00000030  78${' '.repeat(46)}  |x|\n00000031\n`,
+    );
+    expect((await hd(['-C'], '')).stdout).toBe('');
+    expect((await hd(['-e', '4/4 "%08X" 1 "\\n"'], 'abcdefghijklmnop')).stdout).toBe('64636261686766656C6B6A69706F6E6D\n');
+    expect((await hd(['-e', '16/1 "%_c " "\\n"'], 'a\tb\n')).stdout).toBe(`a \\t b \\n${' '.repeat(12)}\n`);
+    expect((await hd(['-e', '5 "%.2s" "\\n"'], 'hello world')).stdout).toBe('hello worl\nd\n');
+    expect(await hd(['-e', '1/4 "%d %u"'], 'abcd')).toMatchObject({ status: 1, stderr: 'hexdump: byte count with multiple conversion characters\n' });
+    expect(await hd(['-e', '2/3 "%x"'], 'abc')).toMatchObject({ status: 1, stderr: 'hexdump: bad byte count for conversion character x\n' });
+  });
+
   it('rev, paste, hexdump, unlink, tty, groups, arch, time', async () => {
     const { container: c, fs } = setup();
     expect((await c.exec(['rev'], { input: 'abc\nxy\n' })).stdout).toBe('cba\nyx\n');

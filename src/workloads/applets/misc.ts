@@ -1,7 +1,8 @@
 import { chunkBuffer } from '../procs/streams';
 import { isFsError } from '../rootfs/types';
 import { strftime } from './common/date';
-import { RepeatedLines } from './common/repeats';
+import { DumpError, dump } from './common/dump';
+import { readSmall } from './common/read-small';
 import { type Input, type Tool, applet, fromBin, toBin } from './common/tool';
 import { Names } from './common/users';
 import { execProgram, id } from './system';
@@ -195,60 +196,93 @@ export const clear = applet(async (t) => {
   return 0;
 });
 
-// hexdump -C (and the default 2-byte hex words).
+// hexdump and hd, as busybox's: each option adds its format strings (they
+// are cumulative: -C -C dumps each line twice), -e and -f add the user's,
+// and libbb's dump engine (common/dump.ts) runs them.
+const ADD_STRINGS: Record<string, string> = {
+  b: '16/1 " %03o',
+  c: '16/1 " %3_c',
+  d: '8/2 "   %05u',
+  o: '8/2 "  %06o',
+  x: '8/2 "    %04x',
+};
+const addFormat = (fmt: string) => ['"%07_Ax\n"', `"%07_ax"${fmt}""\n"`];
+const CANONICAL = ['"%08_Ax\n"', '"%08_ax "8/1 " %02x"" "8/1 " %02x"', '"  |"16/1 "%_p""|\n"'];
+const BKM: Record<string, number> = { b: 512, k: 1024, m: 1024 * 1024 };
+
 export const hexdump = applet(async (t) => {
-  const p = t.parse({ short: 'Cvn:s:bcdox' });
-  const canonical = p.has('C') || t.name === 'hd';
-  let skip = Number(p.value('s') ?? 0);
-  let left = p.has('n') ? Number(p.value('n')) : Infinity;
-  let offset = skip;
-  let buf: Buffer = Buffer.alloc(0);
-  const repeats = new RepeatedLines(t, 16, p.has('v'));
-  const line = async (b: Buffer) => {
-    if (await repeats.fold(b)) {
-      offset += b.length;
-      return;
-    }
-    if (canonical) {
-      let hex = '';
-      for (let i = 0; i < 16; i++) hex += (i === 8 ? ' ' : '') + (i < b.length ? ` ${b[i].toString(16).padStart(2, '0')}` : '   ');
-      const ascii = [...b].map((c) => (c >= 32 && c < 127 ? String.fromCharCode(c) : '.')).join('');
-      await t.out.text(`${offset.toString(16).padStart(8, '0')} ${hex}  |${ascii}|\n`);
-    } else {
-      let words = '';
-      for (let i = 0; i < b.length; i += 2) words += ` ${((b[i + 1] ?? 0) * 256 + b[i]).toString(16).padStart(4, '0')}`;
-      await t.out.text(`${offset.toString(16).padStart(7, '0')}${words}\n`);
-    }
-    offset += b.length;
-  };
-  let status = 0;
-  for (const f of p.operands.length ? p.operands : ['-']) {
-    const input = await openInput(t, f);
-    if (!input) {
-      status = 1;
-      continue;
-    }
-    try {
-      for (let c = await input.block(); c !== null && left > 0; c = await input.block()) {
-        let b = chunkBuffer(c);
-        if (skip) {
-          const n = Math.min(skip, b.length);
-          b = b.subarray(n);
-          skip -= n;
-        }
-        if (b.length > left) b = b.subarray(0, left);
-        left -= b.length;
-        buf = Buffer.concat([buf, b]);
-        while (buf.length >= 16) {
-          await line(buf.subarray(0, 16));
-          buf = buf.subarray(16);
-        }
+  const p = t.parse({ short: 'bcdoxCe:f:n:s:v' });
+  // Format strings are byte strings to the engine.
+  const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+  const formats: string[] = [];
+  let length = Infinity;
+  let skip = 0;
+  for (const { key, value } of t.name === 'hd' ? [{ key: 'C' }, ...p.seen] : p.seen) {
+    if (key in ADD_STRINGS) formats.push(...addFormat(ADD_STRINGS[key]));
+    else if (key === 'C') formats.push(...CANONICAL);
+    else if (key === 'e') formats.push(bytes(value!));
+    else if (key === 'f') {
+      try {
+        t.ctx.fs.stat(t.path(value!));
+      } catch (err) {
+        if (!isFsError(err)) throw err;
+        return t.die(`can't open '${value}': ${err.message}`);
       }
-    } finally {
-      input.close();
+      const text = readSmall(t.ctx.fs, t.path(value!));
+      for (const line of text.split('\n')) if (line.trim() && !line.trim().startsWith('#')) formats.push(bytes(line));
+    } else if (key === 'n') {
+      if (!/^\d+$/.test(value!)) return t.die(`invalid number '${value}'`);
+      length = Number(value);
+    } else if (key === 's') {
+      const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)([bkm]?)$/.exec(value!);
+      if (!m) return t.die(`invalid number '${value}'`);
+      skip = Number(m[1].startsWith('0') && !/^0[xX]/.test(m[1]) ? parseInt(m[1], 8) : m[1]) * (m[2] ? BKM[m[2]] : 1);
     }
   }
-  if (buf.length) await line(buf);
-  if (offset > 0 || canonical) await t.out.text(`${offset.toString(16).padStart(canonical ? 8 : 7, '0')}\n`);
+  if (formats.length === 0) formats.push(...addFormat('8/2 " %04x'));
+  let status = 0;
+  const files = p.operands.length ? p.operands : ['-'];
+  let input: Input | undefined;
+  let left = length;
+  let toSkip = skip;
+  // The files one after another, as one stream.
+  const read = async (): Promise<Buffer | null> => {
+    for (;;) {
+      if (left <= 0) return null;
+      if (!input) {
+        const f = files.shift();
+        if (f === undefined) return null;
+        input = await openInput(t, f);
+        if (!input) {
+          status = 1;
+          continue;
+        }
+      }
+      const c = await input.block();
+      if (c === null) {
+        input.close();
+        input = undefined;
+        continue;
+      }
+      let b = chunkBuffer(c);
+      if (toSkip > 0) {
+        const n = Math.min(toSkip, b.length);
+        b = b.subarray(n);
+        toSkip -= n;
+        if (b.length === 0) continue;
+      }
+      if (b.length > left) b = b.subarray(0, left);
+      left -= b.length;
+      return b;
+    }
+  };
+  try {
+    await dump({ formats, all: p.has('v'), start: skip, read, write: (s) => t.out.chunk(Buffer.from(s, 'latin1')) });
+  } catch (err) {
+    if (err instanceof DumpError) return t.die(err.message);
+    throw err;
+  } finally {
+    input?.close();
+  }
   return status;
 });
