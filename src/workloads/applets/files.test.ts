@@ -121,6 +121,17 @@ describe('cp, mv, ln', () => {
     expect((await c.exec(['readlink', '/tmp/a'])).status).toBe(1);
     expect((await c.exec(['realpath', '/bin/../bin/ls', '/tmp/new'])).stdout).toBe('/bin/busybox\n/tmp/new\n');
     expect(await c.exec(['realpath', '/nope/x'])).toMatchObject({ status: 1, stderr: 'realpath: /nope/x: No such file or directory\n' });
+    // busybox 1.35's xmalloc_realpath_coreutils: a missing last component
+    // only after a slash; a dangling link's relative target from the cwd.
+    expect(await c.exec(['realpath', 'nope', './nope', '-s'], { cwd: '/tmp' })).toMatchObject({
+      status: 1,
+      stdout: '/tmp/nope\n',
+      stderr: 'realpath: nope: No such file or directory\nrealpath: -s: No such file or directory\n',
+    });
+    await c.exec(['ln', '-s', 't', '/tmp/dangling']);
+    expect((await c.exec(['readlink', '-f', '/tmp/dangling'], { cwd: '/' })).stdout).toBe('/t\n');
+    expect(await c.exec(['readlink', '-f', 'nope'], { cwd: '/tmp' })).toMatchObject({ status: 1, stdout: '', stderr: '' });
+    expect(await c.exec(['readlink', '-v', '/tmp/a'])).toMatchObject({ status: 1, stderr: 'readlink: /tmp/a: cannot read link: not a symlink\n' });
   });
 });
 

@@ -458,56 +458,60 @@ export const ln = applet(async (t) => {
   return status;
 });
 
-// realpath as coreutils: the last component may be missing.
+// busybox's xmalloc_realpath_coreutils: realpath(3), but a missing last
+// component is allowed after a slash ("./new", "/tmp/new"; not "new"), and
+// a dangling symlink resolves to its target, a relative one taken from the
+// current directory (as busybox has it, not the link's).
 function realpathLoose(t: Tool, name: string): string {
   const fs = t.ctx.fs;
-  const path = t.path(name);
   try {
-    return fs.realpath(path);
+    return fs.realpath(t.path(name));
   } catch (err) {
     if (!isFsError(err, 'ENOENT')) throw err;
     let target: string | undefined;
     try {
-      target = fs.readlink(path);
+      target = fs.readlink(t.path(name));
     } catch {
       target = undefined;
     }
-    if (target !== undefined) return realpathLoose(t, target.startsWith('/') ? target : posix.join(posix.dirname(path), target));
-    const dir = posix.dirname(path);
-    const base = posix.basename(path);
-    if (path === '/') return '/';
-    const real = fs.realpath(dir);
-    return real === '/' ? `/${base}` : `${real}/${base}`;
+    if (target !== undefined) return realpathLoose(t, t.path(target));
+    const path = name.replace(/^\/+(?=\/)/, '').replace(/(?<=.)\/+$/, '');
+    const slash = path.lastIndexOf('/');
+    if (slash < 0) throw err;
+    if (slash === 0) return path;
+    const real = fs.realpath(t.path(path.slice(0, slash)));
+    return `${real === '/' ? '' : real}/${path.slice(slash + 1)}`;
   }
 }
 
+// busybox's: -n -f -v -s -q, and errors only with -v.
 export const readlink = applet(async (t) => {
-  const p = t.parse({ short: 'nfvsqem', long: { canonicalize: 'f', 'no-newline': 'n', verbose: 'v', silent: 's', quiet: 'q' } });
+  const p = t.parse({ short: 'nfvsq', long: { canonicalize: 'f', 'no-newline': 'n', verbose: 'v', silent: 's', quiet: 'q' } });
   if (p.operands.length !== 1) return t.usage();
   const name = p.operands[0];
   let out: string;
   try {
-    if (p.has('f') || p.has('e') || p.has('m')) out = p.has('e') ? t.ctx.fs.realpath(t.path(name)) : realpathLoose(t, name);
-    else out = t.ctx.fs.readlink(t.path(name));
+    out = p.has('f') ? realpathLoose(t, name) : t.ctx.fs.readlink(t.path(name));
   } catch (err) {
     if (!isFsError(err)) throw err;
-    if (p.has('v')) await t.perror(name, err);
+    // xmalloc_readlink_or_warn says why (-v); -f's resolving says nothing.
+    if (p.has('v') && !p.has('f')) await t.error(`${name}: cannot read link: ${err.code === 'EINVAL' ? 'not a symlink' : err.message}`);
     return 1;
   }
   await t.out.text(out + (p.has('n') ? '' : '\n'));
   return 0;
 });
 
+// busybox's takes no options: every argument is a path.
 export const realpath = applet(async (t) => {
-  const p = t.parse({ short: 'eqsmLP', long: { quiet: 'q' } });
-  if (p.operands.length === 0) return t.usage();
+  if (t.args.length === 0) return t.usage();
   let status = 0;
-  for (const f of p.operands) {
+  for (const f of t.args) {
     try {
       await t.out.text(realpathLoose(t, f) + '\n');
     } catch (err) {
       if (!isFsError(err)) throw err;
-      if (!p.has('q')) await t.perror(f, err);
+      await t.perror(f, err);
       status = 1;
     }
   }

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { DEFAULT_PATH } from '../rootfs/path';
 import { isFsError } from '../rootfs/types';
 import { parseDuration } from './basic';
-import { DateError, parseDateStr, strftime } from './common/date';
+import { DateError, parseDateStr, strftime, strptime } from './common/date';
 import { signalNumber, signalName } from './common/signals';
 import { type Tool, applet } from './common/tool';
 import { Names } from './common/users';
@@ -183,7 +183,10 @@ export const date = applet(async (t) => {
   if (dateStr !== undefined) {
     try {
       const midnight = Date.UTC(new Date(ms).getUTCFullYear(), new Date(ms).getUTCMonth(), new Date(ms).getUTCDate());
-      ms = parseDateStr(dateStr, midnight);
+      // -D: the string read by that strptime format instead.
+      const read = p.has('D') ? strptime(dateStr, p.value('D')!, midnight) : parseDateStr(dateStr, midnight);
+      if (read === undefined) return t.die(`invalid date '${dateStr}'`);
+      ms = read;
     } catch (err) {
       if (err instanceof DateError) return t.die(err.message);
       throw err;

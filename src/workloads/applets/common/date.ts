@@ -311,3 +311,118 @@ export function parseDateStr(s: string, now: number): number {
   if (Number.isNaN(t)) bad();
   return t;
 }
+
+// glibc's strptime, for date -D: `s` read by `fmt` over the fields of
+// `base`; what the format leaves out is base's. A blank in the format
+// takes any run of blanks; numbers may start with blanks. Answers ms since
+// the epoch, or undefined where the string does not fit.
+export function strptime(s: string, fmt: string, base: number): number | undefined {
+  let tm = toTm(base);
+  let i = 0;
+  const blanks = () => {
+    while (/\s/.test(s[i] ?? '')) i++;
+  };
+  const num = (max: number, lo: number, hi: number): number | undefined => {
+    blanks();
+    const m = new RegExp(`^[+-]?\\d{1,${max}}`).exec(s.slice(i));
+    if (!m) return undefined;
+    const v = Number(m[0]);
+    if (v < lo || v > hi) return undefined;
+    i += m[0].length;
+    return v;
+  };
+  const name = (names: string[]): number | undefined => {
+    const rest = s.slice(i).toLowerCase();
+    for (let k = 0; k < names.length; k++) {
+      for (const n of [names[k].toLowerCase(), names[k].slice(0, 3).toLowerCase()]) {
+        if (rest.startsWith(n)) {
+          i += n.length;
+          return k;
+        }
+      }
+    }
+    return undefined;
+  };
+  const conv = (c: string): boolean => {
+    let v: number | undefined;
+    switch (c) {
+      case 'Y':
+        if ((v = num(4, 0, 9999)) === undefined) return false;
+        tm.year = v;
+        return true;
+      case 'y':
+        if ((v = num(2, 0, 99)) === undefined) return false;
+        tm.year = v < 69 ? 2000 + v : 1900 + v;
+        return true;
+      case 'm':
+        if ((v = num(2, 1, 12)) === undefined) return false;
+        tm.mon = v - 1;
+        return true;
+      case 'd':
+      case 'e':
+        if ((v = num(2, 1, 31)) === undefined) return false;
+        tm.mday = v;
+        return true;
+      case 'H':
+        if ((v = num(2, 0, 23)) === undefined) return false;
+        tm.hour = v;
+        return true;
+      case 'M':
+        if ((v = num(2, 0, 59)) === undefined) return false;
+        tm.min = v;
+        return true;
+      case 'S':
+        if ((v = num(2, 0, 61)) === undefined) return false;
+        tm.sec = v;
+        return true;
+      case 'b':
+      case 'B':
+      case 'h':
+        if ((v = name(MONTHS)) === undefined) return false;
+        tm.mon = v;
+        return true;
+      case 'a':
+      case 'A':
+        return name(DAYS) !== undefined;
+      case 's': {
+        blanks();
+        const m = /^-?\d+/.exec(s.slice(i));
+        if (!m) return false;
+        i += m[0].length;
+        tm = toTm(Number(m[0]) * 1000);
+        return true;
+      }
+      case 'T':
+        return conv('H') && lit(':') && conv('M') && lit(':') && conv('S');
+      case 'R':
+        return conv('H') && lit(':') && conv('M');
+      case 'D':
+        return conv('m') && lit('/') && conv('d') && lit('/') && conv('y');
+      case 'n':
+      case 't':
+        blanks();
+        return true;
+      case '%':
+        return lit('%');
+      default:
+        return false;
+    }
+  };
+  const lit = (c: string): boolean => {
+    if (s[i] !== c) return false;
+    i++;
+    return true;
+  };
+  for (let k = 0; k < fmt.length; k++) {
+    const c = fmt[k];
+    if (/\s/.test(c)) blanks();
+    else if (c !== '%') {
+      if (!lit(c)) return undefined;
+    } else {
+      let d = fmt[++k];
+      if (d === 'E' || d === 'O') d = fmt[++k];
+      if (d === undefined || !conv(d)) return undefined;
+    }
+  }
+  return fromTm(tm);
+}
