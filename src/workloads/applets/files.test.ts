@@ -26,6 +26,33 @@ describe('touch, rm, mkdir, rmdir', () => {
     expect(await c.exec(['rm', '-rf', '.'])).toMatchObject({ status: 1, stderr: "rm: can't remove '.' or '..'\n" });
   });
 
+  // As busybox 1.35: the question on stderr, a line of stdin the answer
+  // (y or Y first), a no not an error; the last of -f/-i (rm), -n/-i (cp),
+  // -f/-i/-n (mv) wins.
+  it('rm -i, cp -i and mv -i ask first', async () => {
+    const { container: c, fs } = setup();
+    const sh = (script: string, input = '') => c.exec(['sh', '-c', script], { input, cwd: '/tmp', env: { PATH: '/bin' } });
+    expect(await sh('touch f g h; rm -i f g h', 'n\n  Yes\n')).toMatchObject({ status: 0, stderr: "rm: remove 'f'? rm: remove 'g'? rm: remove 'h'? " });
+    expect(fs.readdir('/tmp').sort()).toEqual(['f', 'h']);
+    expect(await sh('rm -if f h', '')).toMatchObject({ status: 0, stderr: '' });
+    expect(await sh('mkdir -p d/e; rm -ri d', 'y\ny\ny\nn\n')).toMatchObject({ status: 0, stderr: "rm: descend into directory 'd'? rm: descend into directory 'd/e'? rm: remove directory 'd/e'? rm: remove directory 'd'? " });
+    expect(fs.readdir('/tmp')).toEqual(['d']);
+    const write = (path: string, text: string) => c.exec(['tee', path], { input: text });
+    const run = (argv: string[], input = '') => c.exec(argv, { input, cwd: '/tmp' });
+    await write('/tmp/f', 'x\n');
+    await write('/tmp/g', 'y\n');
+    expect(await run(['cp', '-i', 'f', 'g'], 'n\n')).toMatchObject({ status: 0, stderr: "cp: overwrite 'g'? " });
+    expect(await run(['cp', '-i', '-n', 'f', 'g'])).toMatchObject({ status: 0, stderr: '' });
+    expect((await run(['cat', 'g'])).stdout).toBe('y\n');
+    expect(await run(['cp', '-n', '-i', 'f', 'g'], '  y\n')).toMatchObject({ status: 0, stderr: "cp: overwrite 'g'? " });
+    expect((await run(['cat', 'g'])).stdout).toBe('x\n');
+    await write('/tmp/g', 'y\n');
+    expect(await run(['mv', '-i', 'f', 'g'], 'n\n')).toMatchObject({ status: 0, stderr: "mv: overwrite 'g'? " });
+    expect(await run(['mv', '-i', '-f', 'f', 'g'])).toMatchObject({ status: 0, stderr: '' });
+    expect(fs.readdir('/tmp').sort()).toEqual(['d', 'g']);
+    expect((await run(['cat', 'g'])).stdout).toBe('x\n');
+  });
+
   it('mkdir -p makes parents, -m sets the mode; rmdir -p removes them', async () => {
     const { container: c, fs } = setup();
     expect(await c.exec(['mkdir', '/tmp/a/b'])).toMatchObject({ status: 1, stderr: "mkdir: can't create directory '/tmp/a/b': No such file or directory\n" });

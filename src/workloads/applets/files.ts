@@ -98,9 +98,10 @@ export const rm = applet(async (t) => {
   const p = t.parse({ short: 'fiRrv', long: { force: 'f', interactive: 'i', recursive: 'r', verbose: 'v' } });
   // -f and -i: the last one wins.
   let force = false;
+  let interactive = false;
   for (const o of p.seen) {
-    if (o.key === 'f') force = true;
-    if (o.key === 'i') force = false;
+    if (o.key === 'f') [force, interactive] = [true, false];
+    if (o.key === 'i') [force, interactive] = [false, true];
   }
   const recursive = p.has('r') || p.has('R');
   if (p.operands.length === 0) {
@@ -115,7 +116,7 @@ export const rm = applet(async (t) => {
       status = 1;
       continue;
     }
-    if (!(await removeFile(t, f, { force, recursive, verbose: p.has('v') }))) status = 1;
+    if (!(await removeFile(t, f, { force, interactive, recursive, verbose: p.has('v') }))) status = 1;
   }
   return status;
 });
@@ -220,6 +221,15 @@ function lastKept(t: Tool, path: string): string {
   return `${dir === '/' ? '' : dir}/${last}`;
 }
 
+function writable(t: Tool, name: string): boolean {
+  try {
+    t.ctx.fs.access(t.path(name), 2);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // cp_mv_stat: 0 missing, 1 exists, 3 a directory; undefined after a message.
 async function cpMvStat(t: Tool, name: string, follow = true): Promise<0 | 1 | 3 | undefined> {
   try {
@@ -256,12 +266,15 @@ export const cp = applet(async (t) => {
   });
   const has = (k: string) => p.has(k);
   const recursive = has('R') || has('r') || has('a');
+  // -n and -i: the last one wins.
   let noClobber = false;
+  let interactive = false;
   for (const o of p.seen) {
-    if (o.key === 'n') noClobber = true;
-    if (o.key === 'i') noClobber = false;
+    if (o.key === 'n') [noClobber, interactive] = [true, false];
+    if (o.key === 'i') [noClobber, interactive] = [false, true];
   }
   const flags: CopyFlags = {
+    interactive,
     recursive,
     // cp dereferences unless -d/-P/-R/-a; -L always.
     dereference: has('L') || !(has('d') || has('P') || recursive),
@@ -313,11 +326,10 @@ export const mv = applet(async (t) => {
     short: 'finTt:v',
     long: { interactive: 'i', force: 'f', 'no-clobber': 'n', 'no-target-directory': 'T', 'target-directory': 't:', verbose: 'v' },
   });
-  let noClobber = false;
-  for (const o of p.seen) {
-    if (o.key === 'n') noClobber = true;
-    if (o.key === 'i' || o.key === 'f') noClobber = false;
-  }
+  // -f, -i and -n: the last one wins.
+  let mode: 'f' | 'i' | 'n' | undefined;
+  for (const o of p.seen) if (o.key === 'f' || o.key === 'i' || o.key === 'n') mode = o.key;
+  const noClobber = mode === 'n';
   let ops = p.operands;
   let last: string;
   const moves: [string, string, 0 | 1 | 3][] = [];
@@ -350,6 +362,11 @@ export const mv = applet(async (t) => {
   const fs = t.ctx.fs;
   for (const [src, dest, destExists] of moves) {
     if (destExists && noClobber) continue;
+    // Asked before overwriting: with -i, or a file we may not write when
+    // stdin is a terminal (busybox's mv); a no moves on.
+    if (destExists && mode !== 'f' && (mode === 'i' || (t.ctx.stdin.isTTY && !writable(t, dest)))) {
+      if (!(await t.ask(`mv: overwrite '${dest}'? `))) continue;
+    }
     try {
       fs.rename(t.path(src), t.path(dest));
     } catch (err) {

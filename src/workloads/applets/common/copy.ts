@@ -13,6 +13,7 @@ export interface CopyFlags {
   preserve?: boolean; // -p: mode, owner, times
   force?: boolean; // -f: unlink a destination that cannot be opened
   noClobber?: boolean; // -n
+  interactive?: boolean; // -i: ask before overwriting
   update?: boolean; // -u
   hardlink?: boolean; // -l
   symlink?: boolean; // -s
@@ -134,7 +135,10 @@ export async function copyFile(t: Tool, source: string, dest: string, flags: Cop
   if (flags.symlink || flags.hardlink) return makeLink(t, source, dest, flags);
 
   if (sst.type === 'symlink' && !deref) {
-    if (destExists && !(await askAndUnlink(t, dst, dest, flags, new FsError('EEXIST')))) return false;
+    if (destExists) {
+      const r = await askAndUnlink(t, dst, dest, flags, new FsError('EEXIST'));
+      if (r !== 'retry') return r === 'skip';
+    }
     destExists = false;
     let target: string;
     try {
@@ -180,10 +184,12 @@ export async function copyFile(t: Tool, source: string, dest: string, flags: Cop
     const mode = sst.type === 'file' ? sst.mode : 0o666;
     let to: FileHandle;
     try {
-      to = fs.open(dst, { write: true, create: true, truncate: true }, mode);
+      // -i opens O_EXCL, so that one there is asked about first.
+      to = fs.open(dst, flags.interactive ? { write: true, create: true, exclusive: true } : { write: true, create: true, truncate: true }, mode);
     } catch (err) {
       if (!isFsError(err)) throw err;
-      if (!(await askAndUnlink(t, dst, dest, flags, err))) return false;
+      const r = await askAndUnlink(t, dst, dest, flags, err);
+      if (r !== 'retry') return r === 'skip';
       try {
         to = fs.open(dst, { write: true, create: true, exclusive: true }, mode);
       } catch (err2) {
@@ -215,7 +221,8 @@ async function makeLink(t: Tool, source: string, dest: string, flags: CopyFlags)
     return true;
   } catch (err) {
     if (!isFsError(err)) throw err;
-    if (!(await askAndUnlink(t, dst, dest, flags, err))) return false;
+    const r = await askAndUnlink(t, dst, dest, flags, err);
+    if (r !== 'retry') return r === 'skip';
     try {
       link();
       return true;
@@ -228,23 +235,27 @@ async function makeLink(t: Tool, source: string, dest: string, flags: CopyFlags)
 }
 
 // After a failed create: without -f say so; with -f unlink and try again.
-async function askAndUnlink(t: Tool, dst: string, dest: string, flags: CopyFlags, why: FsError): Promise<boolean> {
-  if (!flags.force) {
+// busybox's ask_and_unlink, when `dest` could not be created: without -f
+// or -i an error; with -i the question first ('skip' for no); then the
+// file goes, for another try.
+async function askAndUnlink(t: Tool, dst: string, dest: string, flags: CopyFlags, why: FsError): Promise<'retry' | 'skip' | 'error'> {
+  if (!flags.force && !flags.interactive) {
     await t.perror(`can't create '${dest}'`, why);
-    return false;
+    return 'error';
   }
+  if (flags.interactive && !(await t.ask(`${t.name}: overwrite '${dest}'? `))) return 'skip';
   try {
     t.ctx.fs.unlink(dst);
   } catch (err) {
     if (!isFsError(err)) throw err;
     if (why.code === 'ENOENT' && err.code === 'ENOENT') {
       await t.error(`can't create '${dest}': Path does not exist`);
-      return false;
+      return 'error';
     }
     await t.perror(`can't create '${dest}'`, why);
-    return false;
+    return 'error';
   }
-  return true;
+  return 'retry';
 }
 
 async function preserve(t: Tool, dst: string, dest: string, st: Stat): Promise<void> {
@@ -267,7 +278,10 @@ async function preserve(t: Tool, dst: string, dest: string, st: Stat): Promise<v
 }
 
 // remove_file: rm's work on one path.
-export async function removeFile(t: Tool, name: string, opts: { force?: boolean; recursive?: boolean; verbose?: boolean }): Promise<boolean> {
+// busybox's remove_file. -i asks before each file, before descending into
+// a directory and before removing it; so does a file we may not write when
+// stdin is a terminal. A no is not an error.
+export async function removeFile(t: Tool, name: string, opts: { force?: boolean; interactive?: boolean; recursive?: boolean; verbose?: boolean }): Promise<boolean> {
   const fs = t.ctx.fs;
   const path = t.path(name);
   let st: Stat;
@@ -285,11 +299,21 @@ export async function removeFile(t: Tool, name: string, opts: { force?: boolean;
     }
     return true;
   }
+  const unwritable = () => {
+    try {
+      fs.access(path, 2);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  const asks = (dir: boolean) => opts.interactive || (!opts.force && (dir || st.type !== 'symlink') && !!t.ctx.stdin.isTTY && unwritable());
   if (st.type === 'dir') {
     if (!opts.recursive) {
       await t.error(`'${name}' is a directory`);
       return false;
     }
+    if (asks(true) && !(await t.ask(`${t.name}: descend into directory '${name}'? `))) return true;
     let ok = true;
     let names: string[] = [];
     try {
@@ -303,6 +327,7 @@ export async function removeFile(t: Tool, name: string, opts: { force?: boolean;
       if (!(await removeFile(t, posix.join(name, n), opts))) ok = false;
       await t.yield();
     }
+    if (opts.interactive && !(await t.ask(`${t.name}: remove directory '${name}'? `))) return ok;
     if (ok) {
       try {
         fs.rmdir(path);
@@ -315,6 +340,7 @@ export async function removeFile(t: Tool, name: string, opts: { force?: boolean;
     }
     return ok;
   }
+  if (asks(false) && !(await t.ask(`${t.name}: remove '${name}'? `))) return true;
   try {
     fs.unlink(path);
   } catch (err) {

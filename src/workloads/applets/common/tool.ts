@@ -165,6 +165,19 @@ export class Tool {
     return undefined;
   }
 
+  // bb_ask_y_confirmation: the prompt on stderr, then a line of stdin (one
+  // reader for all the questions, as stdio's buffer is); yes when its first
+  // non-blank character is y or Y.
+  async ask(prompt: string): Promise<boolean> {
+    await this.out.flush();
+    await this.ctx.stderr.write(prompt);
+    const line = await (this.answers ??= new Input(this, this.ctx.stdin)).line();
+    const first = (line ?? '').replace(/^[ \t]+/, '')[0];
+    return first === 'y' || first === 'Y';
+  }
+
+  private answers?: Input;
+
   // An input for a file operand: "-" (or /dev/stdin) is stdin. Throws
   // FsError from open.
   input(name: string): Input {
