@@ -157,6 +157,28 @@ describe('small ones', () => {
     expect(await hd(['-e', '2/3 "%x"'], 'abc')).toMatchObject({ status: 1, stderr: 'hexdump: bad byte count for conversion character x\n' });
   });
 
+  // As busybox's: the screen cleared, the command padded to 80 columns off
+  // a terminal and the time over the last 20 (a 79-column header).
+  it('watch clears the screen and heads each run as busybox does', async () => {
+    const { container: c } = setup();
+    let text = '';
+    let seen!: () => void;
+    const ran = new Promise<void>((r) => (seen = r));
+    const stdout = {
+      write: async (d: Uint8Array | string) => {
+        text += typeof d === 'string' ? d : Buffer.from(d).toString();
+        if (text.endsWith('hi\n')) seen();
+      },
+    };
+    let pid = 0;
+    const done = c.start(['watch', '-n', '60', 'echo', 'hi'], { stdout, env: { PATH: '/bin' }, onSpawn: (p) => (pid = p.pid) });
+    await ran;
+    // pid 1 here, which TERM does not end.
+    c.procs.signal(pid, 'KILL');
+    expect(await done).toBe(137);
+    expect(text).toMatch(/^\x1b\[H\x1b\[JEvery 60\.0s: echo hi {40}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n\nhi\n$/);
+  });
+
   it('rev, paste, hexdump, unlink, tty, groups, arch, time', async () => {
     const { container: c, fs } = setup();
     expect((await c.exec(['rev'], { input: 'abc\nxy\n' })).stdout).toBe('cba\nyx\n');

@@ -183,8 +183,16 @@ export const watch = applet(async (t) => {
   if (!Number.isFinite(secs) || secs < 0) return t.die(`invalid number '${p.value('n')}'`);
   const cmd = p.operands.join(' ');
   for (;;) {
-    if (t.ctx.stdout.isTTY) await t.out.text('\x1b[H\x1b[J');
-    if (!p.has('t')) await t.out.text(`Every ${secs.toFixed(1)}s: ${cmd}${' '.repeat(8)}${strftime('%Y-%m-%d %H:%M:%S', t.ctx.container.clock.now())}\n\n`);
+    // As busybox's: the screen cleared whatever stdout is; the command
+    // padded to stderr's width (80 off a terminal), and the time written
+    // over its last 20 columns.
+    await t.out.text('\x1b[H\x1b[J');
+    if (!p.has('t')) {
+      const width = t.ctx.stderr.tty?.cols || 80;
+      let header = `Every ${secs.toFixed(1)}s: ${cmd.padEnd(width)}`;
+      if (width > 20) header = header.slice(0, width - 20) + strftime('%Y-%m-%d %H:%M:%S', t.ctx.container.clock.now());
+      await t.out.text(`${header}\n\n`);
+    }
     await execProgram(t, ['sh', '-c', cmd]);
     await t.out.flush();
     await t.ctx.sleep(Math.max(0.1, secs) * 1000);
