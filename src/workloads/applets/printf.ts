@@ -117,10 +117,12 @@ async function formatOnce(t: Tool, f: string, args: string[], st: State): Promis
         spec.precision = Number(p || '0');
       }
     }
+    const sized = i;
     while (f[i] === 'l' || f[i] === 'L' || f[i] === 'h' || f[i] === 'z') i++;
     const conv = f[i];
     if (conv === undefined || !'diouxXfeEgGcs'.includes(conv)) {
-      await t.error(`${fromBin(f.slice(start, i + 1))}: invalid format`);
+      // busybox names the rest of the format, its size letters cut out.
+      await t.error(`${fromBin(f.slice(start, sized) + f.slice(i))}: invalid format`);
       st.failed = true;
       return used;
     }

@@ -181,7 +181,8 @@ describe('cut, tr, sort, uniq', () => {
     expect((await run(['sort', '-t', ':', '-k', '2n'], 'x:3\ny:1\nz:2\n')).stdout).toBe('y:1\nz:2\nx:3\n');
     expect((await run(['sort', '-k', '2,2', '-k', '1r'], 'b 1\na 1\nc 0\n')).stdout).toBe('c 0\nb 1\na 1\n');
     expect((await run(['sort', '-h'], '1G\n2K\n3M\n')).stdout).toBe('2K\n3M\n1G\n');
-    expect(await run(['sort', '-c'], 'b\na\n')).toMatchObject({ status: 1, stderr: 'sort: -:2: disorder: a\n' });
+    expect(await run(['sort', '-c'], 'b\na\n')).toMatchObject({ status: 1, stderr: 'Check line 1\n' });
+    expect(await run(['sort', '-cu'], 'a\nb\nb\n')).toMatchObject({ status: 1, stderr: 'Check line 2\n' });
     const { container: c } = setup();
     await c.exec(['sort', '-o', '/tmp/o'], { input: 'z\ny\n' });
     expect((await c.exec(['cat', '/tmp/o'])).stdout).toBe('y\nz\n');
