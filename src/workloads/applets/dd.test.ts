@@ -58,6 +58,8 @@ describe('dd', () => {
     const { container: c } = setup();
     expect(await c.exec(['dd', 'if=/nope'])).toMatchObject({ status: 1, stderr: "dd: can't open '/nope': No such file or directory\n" });
     expect(await c.exec(['dd', 'bs=x'])).toMatchObject({ status: 1, stderr: "dd: invalid number 'x'\n" });
+    // No GNU products (busybox 1.35).
+    expect(await c.exec(['dd', 'if=/dev/zero', 'of=/tmp/p', 'bs=1x2', 'count=1'])).toMatchObject({ status: 1, stderr: "dd: invalid number '1x2'\n" });
     expect(await c.exec(['dd', 'conv=bogus'])).toMatchObject({ status: 1, stderr: "dd: invalid argument 'bogus' to 'conv'\n" });
     const u = await c.exec(['dd', 'foo']);
     expect(u.status).toBe(1);

@@ -1,7 +1,7 @@
 import { split } from '../procs/pipe';
 import { chunkBuffer } from '../procs/streams';
 import { type Chunk, type FileHandle, FsError, chunkLength, isFsError } from '../rootfs/types';
-import { CWBKMG, NumberError, humanReadable, parseProduct } from './common/numbers';
+import { CWBKMG, NumberError, humanReadable, parseUnsigned } from './common/numbers';
 import { type Tool, applet } from './common/tool';
 
 // dd: busybox's operands, records and summary. Fills pass through whole so a
@@ -166,7 +166,8 @@ export const dd = applet(async (t) => {
   const flags = new Set<string>();
   const num = async (v: string, lower = 0, upper = Number.MAX_SAFE_INTEGER) => {
     try {
-      return parseProduct(v, CWBKMG, lower, upper);
+      // busybox's xatoul_range_sfx: no GNU 'x' products (bs=1x2).
+      return parseUnsigned(v, CWBKMG, lower, upper);
     } catch (err) {
       if (err instanceof NumberError) return t.die(err.message);
       throw err;

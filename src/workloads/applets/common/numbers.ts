@@ -61,22 +61,6 @@ export function parseUnsigned(s: string, suffixes: Suffixes = {}, lower = 0, upp
   return n;
 }
 
-// GNU dd also takes products: 2x512, 1Kx4.
-export function parseProduct(s: string, suffixes: Suffixes, lower = 0, upper = Number.MAX_SAFE_INTEGER): number {
-  const parts = s.split('x');
-  if (parts.length === 1 || parts.some((p) => !/^\d/.test(p))) return parseUnsigned(s, suffixes, lower, upper);
-  let n = 1;
-  for (const p of parts) {
-    try {
-      n *= parseUnsigned(p, suffixes);
-    } catch {
-      throw new NumberError(`invalid number '${s}'`);
-    }
-  }
-  if (!Number.isSafeInteger(n) || n < lower || n > upper) throw new NumberError(`number ${s} is not in ${lower}..${upper} range`);
-  return n;
-}
-
 // xatoi / xatol: an optional sign, digits, nothing else.
 export function parseSigned(s: string, lower = Number.MIN_SAFE_INTEGER, upper = Number.MAX_SAFE_INTEGER, suffixes: Suffixes = {}): number {
   const m = /^([+-]?)(\d+)(.*)$/.exec(s);
