@@ -37,7 +37,7 @@ describe('dd', () => {
     await c.exec(['dd', 'of=/tmp/f', 'bs=1', 'seek=3', 'status=none'], { input: 'Z' });
     expect((await c.exec(['cat', '/tmp/f'])).stdout).toBe('01aZ');
     expect((await c.exec(['dd', 'if=/tmp/f', 'bs=1', 'skip=1', 'count=2', 'status=none'])).stdout).toBe('1a');
-    const big = await c.exec(['dd', 'if=/dev/zero', 'of=/tmp/z', 'bs=2x1k', 'count=1w']);
+    const big = await c.exec(['dd', 'if=/dev/zero', 'of=/tmp/z', 'bs=2k', 'count=1w']);
     expect(big.stderr).toMatch(/^2\+0 records in\n2\+0 records out\n4096 bytes \(4\.0KB\)/);
     const kb = await c.exec(['dd', 'if=/dev/zero', 'of=/tmp/z', 'bs=1kB', 'count=1']);
     expect(kb.stderr).toMatch(/1000 bytes \(1000B\)/);
