@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { DEFAULT_PATH, findInPath, resolvePath } from '../rootfs/path';
+import { findInPath, resolvePath } from '../rootfs/path';
 import { isFsError } from '../rootfs/types';
 import { parseCached } from './cache';
 import { KEYWORD_NAMES, builtinKind } from './kinds';
