@@ -234,7 +234,6 @@ async function makeLink(t: Tool, source: string, dest: string, flags: CopyFlags)
   }
 }
 
-// After a failed create: without -f say so; with -f unlink and try again.
 // busybox's ask_and_unlink, when `dest` could not be created: without -f
 // or -i an error; with -i the question first ('skip' for no); then the
 // file goes, for another try.
@@ -277,8 +276,7 @@ async function preserve(t: Tool, dst: string, dest: string, st: Stat): Promise<v
   await attempt('permissions', () => fs.chmod(dst, mode));
 }
 
-// remove_file: rm's work on one path.
-// busybox's remove_file. -i asks before each file, before descending into
+// busybox's remove_file, rm's work on one path. -i asks before each file, before descending into
 // a directory and before removing it; so does a file we may not write when
 // stdin is a terminal. A no is not an error.
 export async function removeFile(t: Tool, name: string, opts: { force?: boolean; interactive?: boolean; recursive?: boolean; verbose?: boolean }): Promise<boolean> {
