@@ -43,6 +43,14 @@ describe('id, whoami, hostname, uname, nproc, date', () => {
     expect((await c.exec(['date', '-d', '@86400', '-I'])).stdout).toBe('1970-01-02\n');
     expect((await c.exec(['date', '-d', '@86400', '-Iseconds'])).stdout).toBe('1970-01-02T00:00:00+00:00\n');
     expect((await c.exec(['date', '-d', '@86400', '-R'])).stdout).toBe('Fri, 02 Jan 1970 00:00:00 +0000\n');
+    // -D: -d's string read by that strptime format (busybox 1.35 on glibc).
+    const D = async (fmt: string, s: string, out: string) => (await c.exec(['date', '-u', '-D', fmt, '-d', s, out])).stdout;
+    expect(await D('%s', '100', '+%F %T')).toBe('1970-01-01 00:01:40\n');
+    expect(await D('%d/%m/%Y %H:%M', '02/01/2024 13:14', '+%F %T')).toBe('2024-01-02 13:14:00\n');
+    expect(await D('%b %d %Y', 'Mar 05 2023', '+%F')).toBe('2023-03-05\n');
+    expect(await D('%y%m%d', '690102', '+%F')).toBe('1969-01-02\n');
+    expect(await D('%Y %m %e', '1999  7 4', '+%F')).toBe('1999-07-04\n');
+    expect(await c.exec(['date', '-D', '%m', '-d', '13'])).toMatchObject({ status: 1, stderr: "date: invalid date '13'\n" });
     expect(await c.exec(['date', '-d', 'nonsense'])).toMatchObject({ status: 1, stderr: "date: invalid date 'nonsense'\n" });
     const now = Number((await c.exec(['date', '+%s'])).stdout);
     expect(Math.abs(now - Date.now() / 1000)).toBeLessThan(60);

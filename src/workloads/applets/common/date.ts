@@ -343,38 +343,27 @@ export function strptime(s: string, fmt: string, base: number): number | undefin
     }
     return undefined;
   };
+  // The numeric fields: at most so many digits, their range, and where
+  // the value goes.
+  const NUMERIC: Record<string, [number, number, number, (v: number) => void]> = {
+    Y: [4, 0, 9999, (v) => (tm.year = v)],
+    y: [2, 0, 99, (v) => (tm.year = v < 69 ? 2000 + v : 1900 + v)],
+    m: [2, 1, 12, (v) => (tm.mon = v - 1)],
+    d: [2, 1, 31, (v) => (tm.mday = v)],
+    e: [2, 1, 31, (v) => (tm.mday = v)],
+    H: [2, 0, 23, (v) => (tm.hour = v)],
+    M: [2, 0, 59, (v) => (tm.min = v)],
+    S: [2, 0, 61, (v) => (tm.sec = v)],
+  };
   const conv = (c: string): boolean => {
     let v: number | undefined;
+    const field = NUMERIC[c];
+    if (field) {
+      if ((v = num(field[0], field[1], field[2])) === undefined) return false;
+      field[3](v);
+      return true;
+    }
     switch (c) {
-      case 'Y':
-        if ((v = num(4, 0, 9999)) === undefined) return false;
-        tm.year = v;
-        return true;
-      case 'y':
-        if ((v = num(2, 0, 99)) === undefined) return false;
-        tm.year = v < 69 ? 2000 + v : 1900 + v;
-        return true;
-      case 'm':
-        if ((v = num(2, 1, 12)) === undefined) return false;
-        tm.mon = v - 1;
-        return true;
-      case 'd':
-      case 'e':
-        if ((v = num(2, 1, 31)) === undefined) return false;
-        tm.mday = v;
-        return true;
-      case 'H':
-        if ((v = num(2, 0, 23)) === undefined) return false;
-        tm.hour = v;
-        return true;
-      case 'M':
-        if ((v = num(2, 0, 59)) === undefined) return false;
-        tm.min = v;
-        return true;
-      case 'S':
-        if ((v = num(2, 0, 61)) === undefined) return false;
-        tm.sec = v;
-        return true;
       case 'b':
       case 'B':
       case 'h':
