@@ -54,6 +54,8 @@ describe('base64, od, cmp', () => {
     const { container: c } = setup();
     expect((await c.exec(['od'], { input: 'AB' })).stdout).toBe('0000000 041101\n0000002\n');
     expect((await c.exec(['od', '-c'], { input: 'a\n' })).stdout).toBe('0000000   a  \\n\n0000002\n');
+    // No file opened: not even the end's offset (busybox 1.35).
+    expect(await c.exec(['od', '/nope'])).toMatchObject({ status: 1, stdout: '', stderr: 'od: /nope: No such file or directory\n' });
     expect((await c.exec(['od', '-A', 'x', '-t', 'x1'], { input: 'abc' })).stdout).toBe('000000 61 62 63\n000003\n');
     expect((await c.exec(['od', '-An', '-tx1'], { input: Buffer.from([0, 255]) })).stdout).toBe(' 00 ff\n');
     const z = await c.exec(['od', '-A', 'd', '-t', 'x2'], { input: Buffer.alloc(64) });

@@ -252,6 +252,8 @@ describe('ls, stat, du, df, mount', () => {
     expect((await c.exec(['du', '-sh', '/tmp/d'])).stdout).toBe('2.0M\t/tmp/d\n');
     expect((await c.exec(['du', '-a', '/tmp/d'])).stdout).toBe('2048\t/tmp/d/f\n2048\t/tmp/d\n');
     expect((await c.exec(['du', '-m', '-c', '/tmp/d/f'])).stdout).toBe('2\t/tmp/d/f\n2\ttotal\n');
+    // busybox's find_mount_point finds none for a path it cannot stat.
+    expect(await c.exec(['df', '/nope'])).toMatchObject({ status: 1, stderr: 'df: /nope: can\'t find mount point\n' });
     const df = (await c.exec(['df', '/tmp'])).stdout.split('\n');
     expect(df[0]).toBe('Filesystem           1K-blocks      Used Available Use% Mounted on');
     expect(df[1]).toMatch(/^overlay +262144 +\d+ +\d+ +\d+% \/$/);

@@ -22,6 +22,7 @@ describe('id, whoami, hostname, uname, nproc, date', () => {
     expect((await c.exec(['id', 'nobody'])).stdout).toBe('uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n');
     expect(await c.exec(['id', 'bob'])).toMatchObject({ status: 1, stderr: 'id: unknown user bob\n' });
     expect((await c.exec(['whoami'])).stdout).toBe('root\n');
+    expect(await c.exec(['whoami', 'extra'])).toMatchObject({ status: 1, stdout: '' });
     expect(await c.exec(['whoami'], { identity: user })).toMatchObject({ status: 1, stderr: 'whoami: unknown uid 1000\n' });
   });
 
