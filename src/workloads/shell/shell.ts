@@ -150,10 +150,10 @@ export class Shell {
   status = 0;
   // $? once a command ends, made once per shell for evalNode to hand to
   // then(); the second also exits with a failure under `set -e`, as -e
-  // stands then (ash's evaltree reads eflag at its end). Both reap the
-  // background jobs that had ended before the command began (ash's
-  // waitforjob after every command, once SIGCHLD has come): a job a
-  // command kills is still a zombie for the next one.
+  // stands then (ash's evaltree reads eflag at its end).
+  // As a command ends, the background jobs that had ended before it began
+  // are reaped (ash's waitforjob after every command, once SIGCHLD has
+  // come): a job a command kills is still a zombie for the next one.
   readonly setStatus = (status: number): number => {
     this.commandEnded();
     return (this.status = status);
