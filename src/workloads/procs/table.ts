@@ -130,11 +130,8 @@ class Proc implements Process {
     this.state = 'zombie';
     this.listeners = undefined;
     // Kept for a parent that will reap it; an orphan's, init reaps at once.
-    if (!this.kept) this.table.reap(this);
-    else {
-      const parent = this.table.get(this.ppid);
-      if (!parent || parent.state === 'zombie') this.release();
-    }
+    const parent = this.table.get(this.ppid);
+    if (!this.kept || !parent || parent.state === 'zombie') this.release();
     // Its own zombies are orphans now.
     this.table.releaseChildren(this.pid);
     // The parent hears of it (its default ignores it; a shell may trap it).
@@ -188,7 +185,6 @@ class Table implements ProcessTable {
   }
 
   releaseChildren(ppid: number): void {
-    if (this.kept.size === 0) return;
     for (const p of this.kept) if (p.ppid === ppid && p.state === 'zombie') this.reap(p);
   }
 
