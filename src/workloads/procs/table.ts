@@ -129,24 +129,9 @@ class Proc implements Process {
     if (this.state === 'zombie') return;
     this.state = 'zombie';
     this.listeners = undefined;
-    // Kept for a parent that will reap it; an orphan's, init reaps at once.
-    const parent = this.table.get(this.ppid);
-    if (!this.kept || !parent || parent.state === 'zombie') this.release();
-    // Its own zombies are orphans now.
-    this.table.releaseChildren(this.pid);
+    this.table.reap(this);
     // The parent hears of it (its default ignores it; a shell may trap it).
     this.table.signal(this.ppid, 'CHLD');
-  }
-
-  private kept = false;
-
-  keepZombie(): void {
-    this.kept = true;
-    this.table.keeping(this);
-  }
-
-  release(): void {
-    if (this.state === 'zombie') this.table.reap(this);
   }
 }
 
@@ -171,21 +156,8 @@ class Table implements ProcessTable {
     }
   }
 
-  // The kept processes (Proc.keepZombie), whose zombies wait for a parent.
-  private readonly kept = new Set<Proc>();
-
-  keeping(p: Proc): void {
-    this.kept.add(p);
-  }
-
   reap(p: Proc): void {
-    this.kept.delete(p);
-    // A pid is taken again only once reaped: never another process's.
-    if (this.procs.get(p.pid) === p) this.procs.delete(p.pid);
-  }
-
-  releaseChildren(ppid: number): void {
-    for (const p of this.kept) if (p.ppid === ppid && p.state === 'zombie') this.reap(p);
+    this.procs.delete(p.pid);
   }
 
   get(pid: number): Process | undefined {

@@ -193,14 +193,9 @@ export interface Process extends ProcessInfo {
   takeSignals(): SignalName[];
   // Called when a handled signal arrives (a shell's `wait` wakes on it).
   onSignal(listener: () => void): () => void;
-  // Ends the process; the table drops it at once, unless it is kept. Its
-  // wait status goes to whoever started it (the launcher's promise), not
-  // through the table.
+  // Ends the process; the table drops it at once. Its wait status goes to
+  // whoever started it (the launcher's promise), not through the table.
   exit(): void;
-  // A shell's background job: once ended it stays, a zombie (ps shows it,
-  // kill reaches it), until its parent reaps it with release(), or ends.
-  keepZombie(): void;
-  release(): void;
   // execve: the command line the process shows from now on.
   setArgv(argv: readonly string[]): void;
 }

@@ -220,7 +220,6 @@ export const hasTraps = (sh: Shell) => sh.traps.some((t) => t);
 
 async function evalBackground(sh: Shell, body: Node, text: string): Promise<void> {
   const { proc, done } = await sh.fork(async (sub) => {
-    sub.proc.keepZombie();
     backgroundStdio(sub);
     return evalNode(sub, body, EXIT);
   });
@@ -250,7 +249,6 @@ async function evalPipe(sh: Shell, cmds: readonly Node[], background: boolean, t
     let forked;
     try {
       forked = await sh.fork(async (sub) => {
-        if (background) sub.proc.keepZombie();
         if (readEnd) sub.setFd(0, readEnd);
         else if (background) backgroundStdio(sub);
         if (writeEnd) sub.setFd(1, writeEnd);

@@ -72,7 +72,7 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
       const r = await sh.interruptible(Promise.race(running.map((j) => j.done)), true);
       if ('signal' in r) return 128 + r.signal;
     }
-    sh.reapJobs();
+    sh.fgWaits++;
     for (const j of sh.jobs) j.waited = true;
     return 0;
   }
@@ -89,12 +89,12 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
       }
     }
     // ash says how a signal ended the job when this wait reaps it: not
-    // when a command's end did so before (the zombie is gone then).
-    const reaps = job!.status === undefined || sh.ctx.container.procs.get(job!.proc.pid) === job!.proc;
+    // when a foreground command's wait did so before.
+    const reaps = job!.status === undefined || job!.endedAt === sh.fgWaits;
     const r = await sh.interruptible(job!.done, true);
     if ('signal' in r) return 128 + r.signal;
     status = r.value;
-    sh.reapJobs();
+    sh.fgWaits++;
     const sig = reaps ? diedOf(job!.proc, status) : undefined;
     if (sig) await sh.saySignal(sig);
     job!.waited = true;
@@ -117,7 +117,7 @@ async function waitOne(sh: Shell): Promise<number> {
     if (running.length === 0) return reaped ? 129 : 0;
     const r = await sh.interruptible(Promise.race(running.map((j) => j.done.then(() => j))), true);
     if ('signal' in r) return 128 + r.signal;
-    sh.reapJobs();
+    sh.fgWaits++;
     reaped = true;
     if (r.value.status === 0) return 0;
   }
@@ -129,7 +129,6 @@ async function waitOne(sh: Shell): Promise<number> {
 // then (so the next one shown is current), except by -p.
 export async function jobsCmd(sh: Shell, argv: string[]): Promise<number> {
   const { flags, next: i } = await builtinFlags(sh, argv, 'lp');
-  sh.reapJobs();
   const pids = flags.includes('l');
   const only = flags.includes('p');
   let shown: Job[] = [];

@@ -62,8 +62,8 @@ export interface Job {
   pids: number[];
   done: Promise<number>;
   status?: number;
-  // How many commands had ended when it did (reapJobs).
-  endedCommands?: number;
+  // Shell.fgWaits when it ended.
+  endedAt?: number;
   // A wait has reported it: its slot goes to the next job (ash's makejob).
   waited?: boolean;
   text: string;
@@ -151,15 +151,8 @@ export class Shell {
   // $? once a command ends, made once per shell for evalNode to hand to
   // then(); the second also exits with a failure under `set -e`, as -e
   // stands then (ash's evaltree reads eflag at its end).
-  // As a command ends, the background jobs that had ended before it began
-  // are reaped (ash's waitforjob after every command, once SIGCHLD has
-  // come): a job a command kills is still a zombie for the next one.
-  readonly setStatus = (status: number): number => {
-    this.commandEnded();
-    return (this.status = status);
-  };
+  readonly setStatus = (status: number): number => (this.status = status);
   readonly setStatusErrexit = (status: number): number | Promise<number> => {
-    this.commandEnded();
     this.status = status;
     if (status === 0) return status;
     if (this.traps[NTRAP_ERR] && !this.inErrTrap) return this.errTrap(status);
@@ -254,8 +247,11 @@ export class Shell {
 
   // --- messages ---
 
-  // The signal that ended the external command just waited for.
+  // The signal that ended the external command just waited for; and how
+  // many foreground waits have ended: a background job that ended before
+  // the last of them was reaped by it, silently (jobs.ts).
   private childSignal: SignalName | undefined;
+  fgWaits = 0;
   // Bound once: every external command's RunOptions carries it.
   readonly noteSignal = (sig: SignalName): void => {
     this.childSignal = sig;
@@ -264,7 +260,7 @@ export class Shell {
   // After an external command in the foreground: says what signal ended
   // it, as ash's waitforjob does.
   readonly afterChild = (status: number): number | Promise<number> => {
-    this.reapJobs();
+    this.fgWaits++;
     const sig = this.childSignal;
     if (sig === undefined) return status;
     this.childSignal = undefined;
@@ -273,34 +269,10 @@ export class Shell {
 
   // The same for a forked child (subshell, pipeline stage, $(...)).
   async reaped(proc: Process, status: number): Promise<number> {
-    this.reapJobs();
+    this.fgWaits++;
     const sig = diedOf(proc, status);
     if (sig) await this.saySignal(sig);
     return status;
-  }
-
-  // Commands ended so far: when a job ended, as its parent sees it.
-  private commands = 0;
-
-  private commandEnded(): void {
-    if (this.jobs.length !== 0) this.reapJobs(this.commands);
-    this.commands++;
-  }
-
-  // ash's dowait: its waitpid(-1) reaps the background jobs that have
-  // ended, zombies till then (kill reaches them, ps shows them). A
-  // foreground wait, wait and jobs reap them all; the end of a command
-  // those that ended before it (`before`).
-  reapJobs(before = Infinity): void {
-    if (this.jobs.length === 0) return;
-    const procs = this.ctx.container.procs;
-    for (const j of this.jobs) {
-      if (before !== Infinity && !(j.endedCommands !== undefined && j.endedCommands < before)) continue;
-      for (const pid of j.pids) {
-        const p = procs.get(pid);
-        if (p?.ppid === this.proc.pid) p.release();
-      }
-    }
   }
 
   // "Terminated", "Killed": not for SIGINT and SIGPIPE (sprint_status48).
@@ -686,7 +658,6 @@ export class Shell {
     // A loop that starts jobs and never waits must not keep them all:
     // past a hundred, the ended ones but the last few are forgotten.
     if (this.jobs.length >= 100) {
-      this.reapJobs();
       const keep = this.jobs.slice(-10);
       this.jobs = this.jobs.filter((j) => j.status === undefined || keep.includes(j));
     }
@@ -707,12 +678,9 @@ export class Shell {
     done.then(
       (s) => {
         job.status = s;
-        job.endedCommands = this.commands;
+        job.endedAt = this.fgWaits;
       },
-      () => {
-        job.status = 2;
-        job.endedCommands = this.commands;
-      },
+      () => (job.status = 2),
     );
     this.jobs.push(job);
     return job;
