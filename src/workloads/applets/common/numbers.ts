@@ -47,8 +47,10 @@ export class NumberError extends Error {}
 
 // xatoull_range_sfx: digits (no sign, no space), an optional suffix from the
 // table, within [lower, upper]. Throws NumberError with busybox's words.
+// Base 0 is strtoull's: 0x hex, a leading 0 octal, else decimal.
 export function parseUnsigned(s: string, suffixes: Suffixes = {}, lower = 0, upper = Number.MAX_SAFE_INTEGER, base = 10): number {
-  const m = base === 10 ? /^(\d+)(.*)$/.exec(s) : /^(?:0[xX])?([0-9a-fA-F]+)(.*)$/.exec(s);
+  if (base === 0) base = /^0[xX]/.test(s) ? 16 : s.startsWith('0') ? 8 : 10;
+  const m = base === 10 ? /^(\d+)(.*)$/.exec(s) : base === 8 ? /^([0-7]+)(.*)$/.exec(s) : /^(?:0[xX])?([0-9a-fA-F]+)(.*)$/.exec(s);
   if (!m) throw new NumberError(`invalid number '${s}'`);
   let n = base === 10 ? Number(m[1]) : parseInt(m[1], base);
   const rest = m[2];
