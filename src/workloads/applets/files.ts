@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { FsError, type Stat, isFsError } from '../rootfs/types';
-import { type CopyFlags, copyFile, removeFile, tryStat } from './common/copy';
+import { type CopyFlags, copyFile, removeFile, tryStat, writable } from './common/copy';
 import { DateError, parseDateStr } from './common/date';
 import { modeString, parseMode } from './common/mode';
 import { KMG_I, NumberError, type Suffixes, parseUnsigned } from './common/numbers';
@@ -219,15 +219,6 @@ function lastKept(t: Tool, path: string): string {
   if (last !== '.' && last !== '..') return t.path(path);
   const dir = t.path(posix.dirname(path));
   return `${dir === '/' ? '' : dir}/${last}`;
-}
-
-function writable(t: Tool, name: string): boolean {
-  try {
-    t.ctx.fs.access(t.path(name), 2);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // cp_mv_stat: 0 missing, 1 exists, 3 a directory; undefined after a message.

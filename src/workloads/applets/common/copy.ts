@@ -276,6 +276,16 @@ async function preserve(t: Tool, dst: string, dest: string, st: Stat): Promise<v
   await attempt('permissions', () => fs.chmod(dst, mode));
 }
 
+// access(name, W_OK) succeeds: what rm and mv ask about on a terminal.
+export function writable(t: Tool, name: string): boolean {
+  try {
+    t.ctx.fs.access(t.path(name), 2);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // busybox's remove_file, rm's work on one path. -i asks before each file, before descending into
 // a directory and before removing it; so does a file we may not write when
 // stdin is a terminal. A no is not an error.
@@ -297,15 +307,7 @@ export async function removeFile(t: Tool, name: string, opts: { force?: boolean;
     }
     return true;
   }
-  const unwritable = () => {
-    try {
-      fs.access(path, 2);
-      return false;
-    } catch {
-      return true;
-    }
-  };
-  const asks = (dir: boolean) => opts.interactive || (!opts.force && (dir || st.type !== 'symlink') && !!t.ctx.stdin.isTTY && unwritable());
+  const asks = (dir: boolean) => opts.interactive || (!opts.force && (dir || st.type !== 'symlink') && !!t.ctx.stdin.isTTY && !writable(t, name));
   if (st.type === 'dir') {
     if (!opts.recursive) {
       await t.error(`'${name}' is a directory`);
