@@ -347,15 +347,7 @@ async function cdCmd(sh: Shell, argv: string[]): Promise<number> {
 async function commandCmd(sh: Shell, argv: string[]): Promise<number> {
   // ash runs `command [-p]` itself, but hands an option it does not know
   // there to the builtin, whose messages are named.
-  const saved = sh.cmdName;
-  sh.cmdName = 'command';
-  let parsed: { flags: string[]; next: number };
-  try {
-    parsed = await builtinFlags(sh, argv, 'pvV');
-  } finally {
-    sh.cmdName = saved;
-  }
-  const { flags, next } = parsed;
+  const { flags, next } = await sh.named('command', () => builtinFlags(sh, argv, 'pvV'));
   // -V wins over -v, whatever their order (ash's verify bits).
   const mode = flags.includes('V') ? 'V' : flags.includes('v') ? 'v' : '';
   const rest = argv.slice(next);

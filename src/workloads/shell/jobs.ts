@@ -46,14 +46,7 @@ export async function killArgs(sh: Shell, argv: string[]): Promise<string[]> {
       out.push(a);
       continue;
     }
-    const saved = sh.cmdName;
-    sh.cmdName = 'kill';
-    let job: Job;
-    try {
-      job = await getJob(sh, a);
-    } finally {
-      sh.cmdName = saved;
-    }
+    const job = await sh.named('kill', () => getJob(sh, a));
     for (const pid of job.pids) if (sh.ctx.container.procs.get(pid)) out.push(String(pid));
   }
   return out;

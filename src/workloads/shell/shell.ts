@@ -290,6 +290,18 @@ export class Shell {
     await this.writeErr(prefix + text + '\n');
   }
 
+  // Runs f with its messages named `name` (ash's commandname), as a
+  // builtin's are.
+  async named<T>(name: string, f: () => Promise<T>): Promise<T> {
+    const saved = this.cmdName;
+    this.cmdName = name;
+    try {
+      return await f();
+    } finally {
+      this.cmdName = saved;
+    }
+  }
+
   // An error that ends a non-interactive shell (ash's EXERROR).
   async fail(text: string, status = 2): Promise<never> {
     await this.msg(text);
