@@ -2,7 +2,7 @@ import { chunkBuffer } from '../procs/streams';
 import { isFsError } from '../rootfs/types';
 import { RepeatedLines } from './common/repeats';
 import { type Input, type Tool, applet } from './common/tool';
-import { openInput } from './text';
+import { Operands, openInput } from './text';
 
 // base64, od and cmp: bytes shown another way.
 
@@ -234,15 +234,13 @@ export const od = applet(async (t) => {
     const v = m[1].startsWith('0x') ? parseInt(m[1], 16) : m[1].length > 1 && m[1][0] === '0' ? parseInt(m[1], 8) : Number(m[1]);
     return v * ({ '': 1, b: 512, k: 1024, K: 1024, m: 1048576, M: 1048576 } as Record<string, number>)[m[2]];
   };
-  let skip = num(p.value('j'), 0);
+  const skip = num(p.value('j'), 0);
   const limit = num(p.value('N'), Infinity);
   const width = p.has('w') ? num(p.value('w') || '32', 32) : 16;
   if ([skip, limit, width].some((n) => Number.isNaN(n))) return t.die('invalid number');
   const addr = (n: number) => (radix === 'n' ? '' : radix === 'd' ? String(n).padStart(7, '0') : radix === 'x' ? n.toString(16).padStart(6, '0') : n.toString(8).padStart(7, '0'));
   const files = p.operands.length ? p.operands : ['-'];
-  let status = 0;
   let offset = skip;
-  let left = limit;
   const repeats = new RepeatedLines(t, width, p.has('v'));
   let buf: Buffer = Buffer.alloc(0);
   const line = async (b: Buffer) => {
@@ -264,38 +262,17 @@ export const od = applet(async (t) => {
     offset += b.length;
   };
   // With no file opened at all, not even the end's offset (od_bloaty).
-  let opened = false;
-  for (const f of files) {
-    if (left <= 0) break;
-    const input: Input | undefined = await openInput(t, f);
-    if (!input) {
-      status = 1;
-      continue;
-    }
-    opened = true;
-    try {
-      for (let c = await input.block(); c !== null && left > 0; c = await input.block()) {
-        let b = chunkBuffer(c);
-        if (skip > 0) {
-          const s = Math.min(skip, b.length);
-          b = b.subarray(s);
-          skip -= s;
-        }
-        if (b.length > left) b = b.subarray(0, left);
-        left -= b.length;
-        buf = Buffer.concat([buf, b]);
-        while (buf.length >= width) {
-          await line(buf.subarray(0, width));
-          buf = buf.subarray(width);
-        }
+  const src = new Operands(t, files, skip, limit);
+  try {
+    for (let b = await src.read(); b !== null; b = await src.read()) {
+      buf = Buffer.concat([buf, b]);
+      while (buf.length >= width) {
+        await line(buf.subarray(0, width));
+        buf = buf.subarray(width);
       }
-    } catch (err) {
-      if (!isFsError(err) || err.code === 'EPIPE') throw err;
-      await t.perror(f, err);
-      status = 1;
-    } finally {
-      input.close();
     }
+  } finally {
+    src.close();
   }
   if (buf.length) {
     const maxSize = Math.max(...formats.map((f) => f.size));
@@ -305,8 +282,8 @@ export const od = applet(async (t) => {
     await line(padded);
     offset = saved + buf.length;
   }
-  if (radix !== 'n' && opened) await t.out.text(addr(offset) + '\n');
-  return status;
+  if (radix !== 'n' && src.opened) await t.out.text(addr(offset) + '\n');
+  return src.status;
 });
 
 export const cmp = applet(async (t) => {

@@ -2,11 +2,12 @@ import { chunkBuffer } from '../procs/streams';
 import { isFsError } from '../rootfs/types';
 import { strftime } from './common/date';
 import { DumpError, dump } from './common/dump';
+import { BKM, NumberError, parseUnsigned } from './common/numbers';
 import { readSmall } from './common/read-small';
 import { type Input, type Tool, applet, fromBin, toBin } from './common/tool';
 import { Names } from './common/users';
 import { execProgram, id } from './system';
-import { openInput } from './text';
+import { Operands, openInput } from './text';
 
 // Small ones: unlink link tty groups arch uptime logname rev paste time
 // watch hexdump clear.
@@ -216,7 +217,6 @@ const ADD_STRINGS: Record<string, string> = {
 };
 const addFormat = (fmt: string) => ['"%07_Ax\n"', `"%07_ax"${fmt}""\n"`];
 const CANONICAL = ['"%08_Ax\n"', '"%08_ax "8/1 " %02x"" "8/1 " %02x"', '"  |"16/1 "%_p""|\n"'];
-const BKM: Record<string, number> = { b: 512, k: 1024, m: 1024 * 1024 };
 
 export const hexdump = applet(async (t) => {
   const p = t.parse({ short: 'bcdoxCe:f:n:s:v' });
@@ -242,55 +242,24 @@ export const hexdump = applet(async (t) => {
       if (!/^\d+$/.test(value!)) return t.die(`invalid number '${value}'`);
       length = Number(value);
     } else if (key === 's') {
-      const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)([bkm]?)$/.exec(value!);
-      if (!m) return t.die(`invalid number '${value}'`);
-      skip = Number(m[1].startsWith('0') && !/^0[xX]/.test(m[1]) ? parseInt(m[1], 8) : m[1]) * (m[2] ? BKM[m[2]] : 1);
+      // xstrtoull_range_sfx, base 0: hex and octal too.
+      try {
+        skip = parseUnsigned(value!, BKM, 0, Number.MAX_SAFE_INTEGER, 0);
+      } catch (err) {
+        if (err instanceof NumberError) return t.die(err.message);
+        throw err;
+      }
     }
   }
   if (formats.length === 0) formats.push(...addFormat('8/2 " %04x'));
-  let status = 0;
-  const files = p.operands.length ? p.operands : ['-'];
-  let input: Input | undefined;
-  let left = length;
-  let toSkip = skip;
-  // The files one after another, as one stream.
-  const read = async (): Promise<Buffer | null> => {
-    for (;;) {
-      if (left <= 0) return null;
-      if (!input) {
-        const f = files.shift();
-        if (f === undefined) return null;
-        input = await openInput(t, f);
-        if (!input) {
-          status = 1;
-          continue;
-        }
-      }
-      const c = await input.block();
-      if (c === null) {
-        input.close();
-        input = undefined;
-        continue;
-      }
-      let b = chunkBuffer(c);
-      if (toSkip > 0) {
-        const n = Math.min(toSkip, b.length);
-        b = b.subarray(n);
-        toSkip -= n;
-        if (b.length === 0) continue;
-      }
-      if (b.length > left) b = b.subarray(0, left);
-      left -= b.length;
-      return b;
-    }
-  };
+  const src = new Operands(t, p.operands.length ? p.operands : ['-'], skip, length);
   try {
-    await dump({ formats, all: p.has('v'), start: skip, read, write: (s) => t.out.chunk(Buffer.from(s, 'latin1')) });
+    await dump({ formats, all: p.has('v'), start: skip, read: () => src.read(), write: (s) => t.out.chunk(Buffer.from(s, 'latin1')) });
   } catch (err) {
     if (err instanceof DumpError) return t.die(err.message);
     throw err;
   } finally {
-    input?.close();
+    src.close();
   }
-  return status;
+  return src.status;
 });

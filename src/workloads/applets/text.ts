@@ -18,6 +18,69 @@ export async function openInput(t: Tool, name: string, style: 'perror' | 'cant' 
   }
 }
 
+// The operand files one after another, as one stream (od, hexdump): the
+// first `skip` bytes dropped, at most `length` handed on. One that cannot
+// be opened or read is said and counts (status 1); the next goes on.
+export class Operands {
+  status = 0;
+  // Whether any file opened (od prints no end offset otherwise).
+  opened = false;
+  private input?: Input;
+  private name = '';
+  private next = 0;
+
+  constructor(
+    private readonly t: Tool,
+    private readonly files: readonly string[],
+    private skip: number,
+    private left: number,
+  ) {}
+
+  async read(): Promise<Buffer | null> {
+    for (;;) {
+      if (this.left <= 0) return null;
+      if (!this.input) {
+        if (this.next >= this.files.length) return null;
+        this.name = this.files[this.next++];
+        this.input = await openInput(this.t, this.name);
+        if (!this.input) {
+          this.status = 1;
+          continue;
+        }
+        this.opened = true;
+      }
+      let c;
+      try {
+        c = await this.input.block();
+      } catch (err) {
+        if (!isFsError(err) || err.code === 'EPIPE') throw err;
+        await this.t.perror(this.name, err);
+        this.status = 1;
+        c = null;
+      }
+      if (c === null) {
+        this.close();
+        continue;
+      }
+      let b = chunkBuffer(c);
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, b.length);
+        b = b.subarray(n);
+        this.skip -= n;
+        if (b.length === 0) continue;
+      }
+      if (b.length > this.left) b = b.subarray(0, this.left);
+      this.left -= b.length;
+      return b;
+    }
+  }
+
+  close(): void {
+    this.input?.close();
+    this.input = undefined;
+  }
+}
+
 // cat -v's rendering of a byte: ^X, M-X, ^?; -t shows tabs, -e line ends.
 function visible(c: number, tabs: boolean, ends: boolean): string {
   if (c === 10) return ends ? '$\n' : '\n';
