@@ -93,6 +93,16 @@ export function parseFormat(fmt: string): Fs {
   return { fus, bcnt: 0 };
 }
 
+// A conversion's flags and width from `at`, then a precision if digits
+// follow its '.': where the conversion character is, and the precision.
+function flagsAndPrecision(f: string, at: number): { end: number; precision?: number } {
+  let k = at;
+  while (FLAG_CHARS.includes(f[k] ?? '\0')) k++;
+  if (f[k] !== '.' || !/\d/.test(f[k + 1] ?? '')) return { end: k };
+  const digits = /^\d+/.exec(f.slice(k + 1))![0];
+  return { end: k + 1 + digits.length, precision: Number(digits) };
+}
+
 // bb_dump_size: the bytes one pass of a format string takes.
 function size(fs: Fs): number {
   let total = 0;
@@ -105,15 +115,10 @@ function size(fs: Fs): number {
     const f = fu.fmt;
     for (let k = 0; k < f.length; k++) {
       if (f[k] !== '%') continue;
-      let prec = 0;
-      while (FLAG_CHARS.includes(f[++k] ?? '\0')) continue;
-      if (f[k] === '.' && /\d/.test(f[k + 1] ?? '')) {
-        const m = /^\d+/.exec(f.slice(k + 1))!;
-        prec = Number(m[0]);
-        k += m[0].length + 1;
-      }
+      const { end, precision = 0 } = flagsAndPrecision(f, k + 1);
+      k = end;
       if (f[k] in SIZE) bcnt += SIZE[f[k]];
-      else if (f[k] === 's') bcnt += prec;
+      else if (f[k] === 's') bcnt += precision;
       else if (f[k] === '_' && 'cpu'.includes(f[k + 1] ?? '\0')) bcnt += 1;
     }
     total += bcnt * fu.reps;
@@ -138,14 +143,7 @@ function rewrite(fs: Fs, blocksize: number): Fu | undefined {
       let p = pct + 1;
       let precision: number | undefined;
       if (fu.bcnt) while ('.'.concat(FLAG_CHARS).includes(f[p] ?? '\0')) p++;
-      else {
-        while (FLAG_CHARS.includes(f[p] ?? '\0')) p++;
-        if (f[p] === '.' && /\d/.test(f[p + 1] ?? '')) {
-          const m = /^\d+/.exec(f.slice(p + 1))!;
-          precision = Number(m[0]);
-          p += m[0].length + 1;
-        }
-      }
+      else ({ end: p, precision } = flagsAndPrecision(f, p));
       const spec = parseSpec(f.slice(pct + 1, p));
       const pr: Pr = { flags: 0, bcnt: 0, head: f.slice(at, pct), spec, tail: '', nospace: false };
       const byteCount = (allowed: number[]) => {
