@@ -47,7 +47,7 @@ export const awk = applet(async (t) => {
   try {
     return await vm.run((a) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(a));
   } catch (err) {
-    if (err instanceof AwkRuntimeError) return t.die(err.message, 2);
+    if (err instanceof AwkRuntimeError) return t.die(err.message);
     throw err;
   }
 });
