@@ -168,6 +168,41 @@ describe('inside a container', () => {
     });
   });
 
+  it("a directory read as a file: open(2) succeeds and read(2) fails, and each applet says it as busybox's does, or not at all", async () => {
+    const id = await run('dirs', 'sleep 3600');
+    const script = [
+      'mkdir -p /w && cd /w && mkdir d && echo a > f',
+      'head d; echo head=$?; uniq d; echo uniq=$?; uniq < d; echo uniq=$?; sort d; echo sort=$?; cut -c1 d; echo cut=$?',
+      'tr a b < d; echo tr=$?; base64 d; echo base64=$?; base64 -d d; echo d=$?; od d; echo od=$?; hexdump d; echo hexdump=$?',
+      'cat -n d; echo catn=$?; cat -v d; echo catv=$?; tee < d; echo tee=$?; rev d; echo rev=$?; paste f d; echo paste=$?',
+      'md5sum -c d; echo md5sum=$?; tar -xf d; echo tar=$?; xargs -a d echo x; echo xargs=$?; cmp f d; echo cmp=$?',
+      'awk 1 d; echo awk=$?; awk \'BEGIN { print getline x < "d" }\'; read x < d; echo read=$?; sh d; echo sh=$?; . ./d; echo dot=$?',
+    ].join('\n');
+    // Debian's busybox 1.35 gave these, byte for byte (paste's "a\t" and
+    // no newline included).
+    expect(await exec(id, ['sh', '-c', script])).toEqual({
+      code: 0,
+      out: [
+        'head=1\nuniq=1\nuniq=1\nsort=0\ncut=0\ntr=1\nbase64=1\nd=0\n0000000\nod=1\nhexdump=0\ncatn=0\ncatv=1\ntee=1\nrev=0\na\tpaste=0',
+        'md5sum=1\ntar=1\nx\nxargs=0\ncmp=2\nawk=1\n-1\nread=1\nsh=0\ndot=0\n',
+      ].join('\n'),
+      err: [
+        'head: d: Input/output error',
+        'uniq: d: I/O error',
+        'uniq: (null): I/O error',
+        'tr: read error: Is a directory',
+        'base64: read error: Is a directory',
+        'od: d: read error',
+        'hexdump: d: Is a directory',
+        'md5sum: d: no checksum lines found',
+        'tar: short read',
+        'cmp: d: I/O error',
+        'awk: cmd. line:1: Is a directory',
+        '',
+      ].join('\n'),
+    });
+  });
+
   it("top, critest's default command, ends on SIGTERM though it is pid 1, with 143", async () => {
     const id = await run('top', 'top');
     await until('top to print', async () => ((await log(id)).some((l) => l.includes('PID  PPID')) ? true : undefined));

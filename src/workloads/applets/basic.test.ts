@@ -176,7 +176,9 @@ describe('cat, head, tail, tac, wc, tee', () => {
     expect((await c.exec(['cat', '-', '/etc/group'], { input: 'in\n' })).stdout).toBe('in\nroot:x:0:\nnobody:x:65534:\n');
     expect(await c.exec(['cat', '/nope'])).toMatchObject({ status: 1, stderr: "cat: can't open '/nope': No such file or directory\n" });
     expect(await c.exec(['cat', '/tmp'])).toMatchObject({ status: 1, stderr: 'cat: read error: Is a directory\n' });
-    expect((await c.exec(['cat', '-n'], { input: 'a\n\nb' })).stdout).toBe('     1\ta\n     2\t\n     3\tb');
+    // print_numbered_lines puts each line: the last gets its newline.
+    expect((await c.exec(['cat', '-n'], { input: 'a\n\nb' })).stdout).toBe('     1\ta\n     2\t\n     3\tb\n');
+    expect((await c.exec(['cat', '-b'], { input: 'a\n\nb' })).stdout).toBe('     1\ta\n\n     2\tb\n');
     expect((await c.exec(['cat', '-b'], { input: 'a\n\nb\n' })).stdout).toBe('     1\ta\n\n     2\tb\n');
     expect((await c.exec(['cat', '-A'], { input: 'a\tb\x01\n' })).stdout).toBe('a^Ib^A$\n');
   });

@@ -80,6 +80,8 @@ export const cut = applet(async (t) => {
       status = 1;
       continue;
     }
+    // xmalloc_fgetline: a read that fails ends the file, unsaid.
+    input.asStdio();
     try {
       for (let line = await input.line(); line !== null; line = await input.line()) {
         let out: string;
@@ -106,10 +108,6 @@ export const cut = applet(async (t) => {
         }
         await t.out.bin(out + '\n');
       }
-    } catch (err) {
-      if (!isFsError(err) || err.code === 'EPIPE') throw err;
-      await t.perror(f, err);
-      status = 1;
     } finally {
       input.close();
     }
@@ -217,7 +215,7 @@ export const tr = applet(async (t) => {
   const del = p.has('d');
   const squeeze = p.has('s');
   let last = 256;
-  const input = t.input('-');
+  const input = t.input('-').asStdio();
   for (let ch = await input.block(); ch !== null; ch = await input.block()) {
     const b = chunkBuffer(ch);
     const out = Buffer.allocUnsafe(b.length);
@@ -231,5 +229,6 @@ export const tr = applet(async (t) => {
     }
     await t.out.chunk(out.subarray(0, n));
   }
+  if (input.error) return t.die(`read error: ${input.error.message}`);
   return 0;
 });

@@ -14,6 +14,9 @@ export const base64 = applet(async (t) => {
   const wrap = Number(wrapStr);
   const input = await openInput(t, p.operands[0] ?? '-', 'cant');
   if (!input) return 1;
+  // Decoding reads by stdio (a failed read is the end); encoding by read(2),
+  // and dies of a failed one.
+  input.asStdio();
   try {
     if (p.has('d')) return await readBase64(t, input);
     let col = 0;
@@ -39,6 +42,7 @@ export const base64 = applet(async (t) => {
       await emit(all.subarray(0, whole).toString('base64'));
       pending = all.subarray(whole);
     }
+    if (input.error) return t.die(`read error: ${input.error.message}`);
     await emit(pending.toString('base64'));
     if (wrap !== 0 && col !== 0) await t.out.text('\n');
     return 0;
@@ -262,7 +266,11 @@ export const od = applet(async (t) => {
     offset += b.length;
   };
   // With no file opened at all, not even the end's offset (od_bloaty).
-  const src = new Operands(t, files, skip, limit);
+  // check_and_close: ferror() names the file, not why.
+  const src = new Operands(t, files, skip, limit, async (name) => {
+    await t.error(`${name === '-' ? 'standard input' : name}: read error`);
+    return 1;
+  });
   try {
     for (let b = await src.read(); b !== null; b = await src.read()) {
       buf = Buffer.concat([buf, b]);
@@ -297,7 +305,7 @@ export const cmp = applet(async (t) => {
   const inputs: Input[] = [];
   for (const n of names) {
     try {
-      inputs.push(t.input(n));
+      inputs.push(t.input(n).asStdio());
     } catch (err) {
       if (!isFsError(err)) throw err;
       for (const i of inputs) i.close();
@@ -321,6 +329,8 @@ export const cmp = applet(async (t) => {
     };
   };
   const r = [reader(0), reader(1)];
+  // die_if_ferror, -s or not: a read that failed is status 2.
+  const ioError = (k: number) => t.die(`${names[k]}: I/O error`, 2);
   try {
     for (let k = 0; k < 2; k++) for (let s = 0; s < skips[k]; s++) if ((await r[k]()) === null) break;
     let pos = 1;
@@ -331,7 +341,9 @@ export const cmp = applet(async (t) => {
       const b = await r[1]();
       if (a === null || b === null) {
         if (a === b) break;
-        if (!p.has('s')) await t.error(`EOF on ${a === null ? names[0] : names[1]}`);
+        const k = a === null ? 0 : 1;
+        if (inputs[k].error) return ioError(k);
+        if (!p.has('s')) await t.error(`EOF on ${names[k]}`);
         return 1;
       }
       if (a !== b) {
@@ -346,6 +358,7 @@ export const cmp = applet(async (t) => {
       if (a === 10) line++;
       if (pos % 65536 === 0) await t.yield();
     }
+    for (const k of [0, 1]) if (inputs[k].error) return ioError(k);
     return differ ? 1 : 0;
   } finally {
     for (const i of inputs) i.close();

@@ -2,6 +2,7 @@ import { chunkBuffer } from '../procs/streams';
 import { isFsError } from '../rootfs/types';
 import { strftime } from './common/date';
 import { DumpError, dump } from './common/dump';
+import { unescapeAll } from './common/escape';
 import { BKM, NumberError, parseUnsigned } from './common/numbers';
 import { readSmall } from './common/read-small';
 import { type Input, type Tool, applet, fromBin, toBin } from './common/tool';
@@ -92,6 +93,8 @@ export const rev = applet(async (t) => {
       status = 1;
       continue;
     }
+    // fgets: a read that fails ends the file, unsaid.
+    input.asStdio();
     try {
       for (let l = await input.line(); l !== null; l = await input.line()) {
         const chars = [...fromBin(l)].reverse().join('');
@@ -104,45 +107,66 @@ export const rev = applet(async (t) => {
   return status;
 });
 
+// paste_files and paste_files_separate: a line's delimiter goes out right
+// after it, and a file at its end gives nothing (no empty column), so
+// files of unequal length come out as busybox's do. Reads are stdio's: one
+// that fails ends its file.
 export const paste = applet(async (t) => {
   const p = t.parse({ short: 'd:s', long: { delimiters: 'd:', serial: 's' } });
-  const delims = toBin(p.value('d') ?? '\t').replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c === '0' ? '' : c));
-  const delimAt = (i: number) => (delims.length ? delims[i % delims.length] : '');
-  const names = p.operands.length ? p.operands : ['-'];
-  const inputs: Input[] = [];
-  for (const n of names) {
-    const i = await openInput(t, n);
+  let delims = '\t';
+  if (p.has('d')) {
+    if (p.value('d') === '') return t.die("-d '' is not supported");
+    delims = unescapeAll(toBin(p.value('d')!));
+  }
+  let at = 0;
+  // The next delimiter, cycling; NUL puts none.
+  const nextDelim = () => {
+    const d = delims[at++];
+    if (at === delims.length) at = 0;
+    return d === '\0' ? '' : d;
+  };
+  const inputs: (Input | undefined)[] = [];
+  // Each "-" is the one stdin FILE: `paste - -` takes its lines in turn.
+  let stdin: Input | undefined;
+  for (const n of p.operands.length ? p.operands : ['-']) {
+    const i = n === '-' ? (stdin ??= t.input('-')) : await openInput(t, n);
     if (!i) {
-      for (const x of inputs) x.close();
+      for (const x of inputs) x?.close();
       return 1;
     }
-    inputs.push(i);
+    inputs.push(i.asStdio());
   }
   try {
     if (p.has('s')) {
-      for (const input of inputs) {
-        const parts: string[] = [];
-        for (let l = await input.line(); l !== null; l = await input.line()) parts.push(l);
-        await t.out.bin(parts.map((x, i) => (i ? delimAt(i - 1) : '') + x).join('') + '\n');
+      for (const input of inputs as Input[]) {
+        at = 0;
+        let line: string | null = null;
+        for (let next = await input.line(); next !== null; next = await input.line()) {
+          if (line !== null) await t.out.bin(line + nextDelim());
+          line = next;
+        }
+        if (line !== null) await t.out.bin(line + '\n');
       }
       return 0;
     }
-    const done = inputs.map(() => false);
-    for (;;) {
-      const cols: string[] = [];
-      let any = false;
+    for (let active = inputs.length; active > 0; ) {
+      at = 0;
       for (let i = 0; i < inputs.length; i++) {
-        const l = done[i] ? null : await inputs[i].line();
-        if (l === null) done[i] = true;
-        else any = true;
-        cols.push(l ?? '');
+        const input = inputs[i];
+        if (!input) continue;
+        const line = await input.line();
+        if (line === null) {
+          input.close();
+          inputs[i] = undefined;
+          active--;
+          continue;
+        }
+        await t.out.bin(line + (i === inputs.length - 1 ? '\n' : nextDelim()));
       }
-      if (!any) break;
-      await t.out.bin(cols.map((c, i) => (i ? delimAt(i - 1) : '') + c).join('') + '\n');
     }
     return 0;
   } finally {
-    for (const i of inputs) i.close();
+    for (const i of inputs) i?.close();
   }
 });
 
@@ -252,7 +276,12 @@ export const hexdump = applet(async (t) => {
     }
   }
   if (formats.length === 0) formats.push(...addFormat('8/2 " %04x'));
-  const src = new Operands(t, p.operands.length ? p.operands : ['-'], skip, length);
+  // dump.c's get(): perror of argv[-1] (the applet's own name for stdin),
+  // and the status stays.
+  const src = new Operands(t, p.operands.length ? p.operands : ['-'], skip, length, async (name, err) => {
+    await t.perror(name === '-' ? t.name : name, err);
+    return 0;
+  });
   try {
     await dump({ formats, all: p.has('v'), start: skip, read: () => src.read(), write: (s) => t.out.chunk(Buffer.from(s, 'latin1')) });
   } catch (err) {

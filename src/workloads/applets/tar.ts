@@ -63,7 +63,10 @@ class Reader {
       let c = this.pending.shift();
       if (!c) {
         if (this.ended) break;
-        const r = await this.input.read(Math.min(BLOCK, n - got));
+        const r = await this.input.read(Math.min(BLOCK, n - got)).catch((err: unknown) => {
+          // full_read's -1 is not the 512 bytes get_header_tar wants.
+          throw isFsError(err) && err.code !== 'EPIPE' ? new TarError('short read') : err;
+        });
         if (r === null) {
           this.ended = true;
           break;

@@ -1,5 +1,5 @@
 import { chunkBuffer } from '../procs/streams';
-import { type Chunk, type FileHandle, chunkLength, isFill, isFsError } from '../rootfs/types';
+import { type Chunk, type FileHandle, FsError, chunkLength, isFill, isFsError } from '../rootfs/types';
 import { BKM, NumberError, parseUnsigned } from './common/numbers';
 import { BLOCK, type Input, MAX_SLURP, type Tool, applet } from './common/tool';
 
@@ -18,9 +18,13 @@ export async function openInput(t: Tool, name: string, style: 'perror' | 'cant' 
   }
 }
 
+// How a reader says a file's failed read, answering the status it makes.
+export type ReadErrorReport = (name: string, err: FsError) => Promise<number>;
+
 // The operand files one after another, as one stream (od, hexdump): the
 // first `skip` bytes dropped, at most `length` handed on. One that cannot
-// be opened or read is said and counts (status 1); the next goes on.
+// be opened is said and counts (status 1); one whose read fails is told to
+// `readError`; the next goes on.
 export class Operands {
   status = 0;
   // Whether any file opened (od prints no end offset otherwise).
@@ -34,6 +38,7 @@ export class Operands {
     private readonly files: readonly string[],
     private skip: number,
     private left: number,
+    private readonly readError: ReadErrorReport,
   ) {}
 
   async read(): Promise<Buffer | null> {
@@ -54,8 +59,7 @@ export class Operands {
         c = await this.input.block();
       } catch (err) {
         if (!isFsError(err) || err.code === 'EPIPE') throw err;
-        await this.t.perror(this.name, err);
-        this.status = 1;
+        this.status |= await this.readError(this.name, err);
         c = null;
       }
       if (c === null) {
@@ -108,12 +112,32 @@ export const cat = applet(async (t) => {
   let lineno = 0;
   let atLineStart = true;
   for (const f of files) {
-    if (v || numberAll || numberNonEmpty) {
-      const input = await openInput(t, f, v ? 'cant' : 'perror');
+    if (!v && (numberAll || numberNonEmpty)) {
+      // print_numbered_lines: lines by stdio, each put with its "\n"; a
+      // read that fails ends the file unsaid.
+      const input = await openInput(t, f);
       if (!input) {
         status = 1;
         continue;
       }
+      input.asStdio();
+      try {
+        for (let l = await input.line(); l !== null; l = await input.line()) {
+          await t.out.bin(numberAll || l !== '' ? `${String(++lineno).padStart(6)}\t${l}\n` : '\n');
+        }
+      } finally {
+        input.close();
+      }
+      continue;
+    }
+    if (v) {
+      // catv: a read that fails ends the file, and the status is 1.
+      const input = await openInput(t, f, 'cant');
+      if (!input) {
+        status = 1;
+        continue;
+      }
+      input.asStdio();
       try {
         for (let b = await input.bytes(); b !== null; b = await input.bytes()) {
           let out = '';
@@ -127,13 +151,10 @@ export const cat = applet(async (t) => {
           }
           await t.out.bin(out);
         }
-      } catch (err) {
-        if (!isFsError(err) || err.code === 'EPIPE') throw err;
-        await t.error(`read error: ${err.message}`);
-        status = 1;
       } finally {
         input.close();
       }
+      if (input.error) status = 1;
       continue;
     }
     const input = await openInput(t, f, 'cant');
@@ -234,7 +255,9 @@ export const head = applet(async (t) => {
       status = 1;
       continue;
     }
-    if (header) await t.out.text(`${gap}==> ${f === '-' ? 'standard input' : f} <==\n`);
+    const name = f === '-' ? 'standard input' : f;
+    if (header) await t.out.text(`${gap}==> ${name} <==\n`);
+    input.asStdio();
     try {
       if (negative) await headExceptLast(t, input, count, bytes);
       else if (bytes) await copyBytes(t, input, count);
@@ -245,12 +268,13 @@ export const head = applet(async (t) => {
           await t.out.bin(input.newline ? l + '\n' : l);
         }
       }
-    } catch (err) {
-      if (!isFsError(err) || err.code === 'EPIPE') throw err;
-      await t.perror(f, err);
-      status = 1;
     } finally {
       input.close();
+    }
+    // fclose_if_not_stdin: ferror() sets no errno, so busybox says EIO.
+    if (input.error) {
+      await t.perror(name, new FsError('EIO'));
+      status = 1;
     }
   }
   return status;
@@ -570,7 +594,8 @@ export const tee = applet(async (t) => {
       status = 1;
     }
   }
-  const input = t.input('-');
+  // A read that fails ends the copy: status 1, unsaid (tee.c).
+  const input = t.input('-').asStdio();
   for (let c = await input.block(); c !== null; c = await input.block()) {
     await t.ctx.stdout.write(c);
     for (const o of outs) {
@@ -586,7 +611,7 @@ export const tee = applet(async (t) => {
     }
   }
   for (const o of outs) o.close();
-  return status;
+  return input.error ? 1 : status;
 });
 
 interface Counts {

@@ -108,6 +108,8 @@ export const xargs = applet(async (t) => {
     if (!isFsError(err)) throw err;
     return t.die(`can't open '${p.value('a')}': ${err.message}`);
   }
+  // getc: a read that fails is the end of the input, unsaid.
+  input.asStdio();
 
   let exitcode = 0;
   // Runs one command; false stops xargs.

@@ -175,7 +175,11 @@ async function runStdin(sh: Shell): Promise<number> {
     if (!f?.input) return false;
     let c;
     for (;;) {
-      const p = f.read(64 * 1024);
+      // preadfd: a read(2) that fails is the end of the input.
+      const p = f.read(64 * 1024).catch((err: unknown) => {
+        if (isFsError(err) && err.code !== 'EPIPE') return null;
+        throw err;
+      });
       if (!interactive) {
         c = await sh.guard(p);
         break;

@@ -66,7 +66,16 @@ export function readText(sh: Shell, path: string): string {
   try {
     const parts: Buffer[] = [];
     let n = 0;
-    for (let c = h.read(64 * 1024); c !== null; c = h.read(64 * 1024)) {
+    // ash reads its input with read(2): one that fails (a directory) is the end.
+    const read = () => {
+      try {
+        return h.read(64 * 1024);
+      } catch (err) {
+        if (isFsError(err)) return null;
+        throw err;
+      }
+    };
+    for (let c = read(); c !== null; c = read()) {
       const b = c instanceof Uint8Array ? Buffer.from(c.buffer, c.byteOffset, c.byteLength) : Buffer.alloc(c.length);
       n += b.byteLength;
       if (n > LIMITS.bytes) throw new ShellError(2);

@@ -1,5 +1,5 @@
 import { chunkBuffer } from '../procs/streams';
-import type { Chunk } from '../rootfs/types';
+import { type Chunk, isFsError } from '../rootfs/types';
 import { isName } from './lexer';
 import { LIMITS, type Shell } from './shell';
 
@@ -69,10 +69,8 @@ export async function readBuiltin(sh: Shell, argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const { opts, names } = parsed;
   const f = opts.fd < sh.fds.length ? sh.fds[opts.fd] : undefined;
-  if (!f || !f.input) {
-    await sh.msg(`read: ${opts.fd}: Bad file descriptor`);
-    return 1;
-  }
+  // read(2) fails (EBADF): the end of the line to shell_builtin_read, unsaid.
+  if (!f || !f.input) return 1;
   if (opts.timeoutMs === 0) return 1;
   if (opts.prompt !== undefined && sh.fds[2]?.out?.isTTY) await sh.writeErr(opts.prompt);
 
@@ -108,7 +106,11 @@ export async function readBuiltin(sh: Shell, argv: string[]): Promise<number> {
 
   while (!done) {
     await sh.slice();
-    const r = await nextChunk(sh, f, deadline);
+    const r = await nextChunk(sh, f, deadline).catch((err: unknown) => {
+      // shell_builtin_read: a read(2) that fails ends the line, as EOF does.
+      if (isFsError(err) && err.code !== 'EPIPE') return null;
+      throw err;
+    });
     if (r === 'timeout') return 1;
     if (typeof r === 'number') return 128 + r;
     if (r === null) {

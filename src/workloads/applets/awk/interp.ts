@@ -1,6 +1,6 @@
 import { Pipe } from '../../procs/pipe';
 import type { OutStream } from '../../procs/types';
-import { isFsError } from '../../rootfs/types';
+import { type FsError, isFsError } from '../../rootfs/types';
 import { type ConvSpec, formatFloat, formatInt, formatString } from '../common/cformat';
 import { RegexError, regexSource } from '../common/regex';
 import { Input, type Tool, fromBin, toBin } from '../common/tool';
@@ -77,6 +77,8 @@ interface OutFile {
 interface InFile {
   next: () => Promise<string | null>;
   close: () => Promise<number>;
+  // Why the last read failed (awk_getline's -1), if it did.
+  error?: () => FsError | undefined;
 }
 
 export class Awk {
@@ -390,6 +392,9 @@ export class Awk {
           this.setScalar('FNR', this.num(this.scalar('FNR')) + 1);
           return r;
         }
+        // awk_main's loop: syntax_error(strerror(errno)).
+        const failed = this.main.error?.();
+        if (failed) this.fail(failed.message);
         await this.main.close();
         this.main = undefined;
         if (this.usedStdin) return null;
@@ -433,7 +438,9 @@ export class Awk {
   }
 
   // Records by RS: a newline, another byte, "" for paragraphs, or a regex.
+  // Reads are stdio's: one that fails ends the records, and error() says why.
   private recordReader(input: Input): InFile {
+    input.asStdio();
     let buf = '';
     let eof = false;
     const fill = async (): Promise<boolean> => {
@@ -509,6 +516,7 @@ export class Awk {
         input.close();
         return 0;
       },
+      error: () => input.error,
     };
   }
 
@@ -879,6 +887,7 @@ export class Awk {
         this.inFiles.set(name, f);
       }
       rec = await f.next();
+      if (rec === null && f.error?.()) return -1;
     } else {
       rec = await this.nextMainRecord();
       if (rec === null) return 0;

@@ -235,6 +235,9 @@ export class Input {
   private ended = false;
   // Whether the last line given ended with "\n".
   newline = true;
+  // The read that failed, once reads are stdio's (ferror's errno).
+  error?: FsError;
+  private stdio = false;
 
   constructor(
     private readonly tool: Tool,
@@ -242,10 +245,26 @@ export class Input {
     readonly close: () => void = () => {},
   ) {}
 
+  // Reads as a stdio FILE's: one that fails (read(2) on a directory) ends
+  // the input, as fgets answers NULL, and `error` keeps why for the applets
+  // that ask ferror(). Otherwise the FsError is thrown.
+  asStdio(): this {
+    this.stdio = true;
+    return this;
+  }
+
   // The next block (≤ BLOCK bytes), or null at the end.
   async block(max = BLOCK): Promise<Chunk | null> {
     if (this.tool.out.pending > 0) await this.tool.out.flush();
-    const c = await this.stream.read(Math.min(max, BLOCK));
+    if (this.error) return null;
+    let c;
+    try {
+      c = await this.stream.read(Math.min(max, BLOCK));
+    } catch (err) {
+      if (!this.stdio || !isFsError(err)) throw err;
+      this.error = err;
+      return null;
+    }
     if (c !== null) await this.tool.yield();
     return c;
   }
