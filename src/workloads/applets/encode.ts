@@ -282,6 +282,7 @@ export const od = applet(async (t) => {
   } finally {
     src.close();
   }
+  if (src.skipLeft > 0) return t.die("can't skip past end of combined input");
   if (buf.length) {
     const maxSize = Math.max(...formats.map((f) => f.size));
     const padded = Buffer.concat([buf, Buffer.alloc((maxSize - (buf.length % maxSize)) % maxSize)]);

@@ -60,6 +60,9 @@ describe('base64, od, cmp', () => {
     expect((await c.exec(['od', '-An', '-tx1'], { input: Buffer.from([0, 255]) })).stdout).toBe(' 00 ff\n');
     const z = await c.exec(['od', '-A', 'd', '-t', 'x2'], { input: Buffer.alloc(64) });
     expect(z.stdout).toBe('0000000 0000 0000 0000 0000 0000 0000 0000 0000\n*\n0000064\n');
+    // od_bloaty's skip(): what the input is too short for is an error.
+    expect(await c.exec(['od', '-j', '10'], { input: 'abc\n' })).toMatchObject({ status: 1, stdout: '', stderr: "od: can't skip past end of combined input\n" });
+    expect(await c.exec(['od', '-j', '2', '-c'], { input: 'abc\n' })).toMatchObject({ status: 0, stdout: '0000002   c  \\n\n0000004\n' });
   });
 
   it('cmp says where files differ', async () => {
@@ -157,6 +160,10 @@ describe('small ones', () => {
     expect((await hd(['-e', '5 "%.2s" "\\n"'], 'hello world')).stdout).toBe('hello worl\nd\n');
     expect(await hd(['-e', '1/4 "%d %u"'], 'abcd')).toMatchObject({ status: 1, stderr: 'hexdump: byte count with multiple conversion characters\n' });
     expect(await hd(['-e', '2/3 "%x"'], 'abc')).toMatchObject({ status: 1, stderr: 'hexdump: bad byte count for conversion character x\n' });
+    // do_skip: files the skip covers move the address on by their sizes.
+    await c.exec(['tee', '/tmp/f'], { input: 'abc\n' });
+    expect((await c.exec(['hexdump', '-C', '-s', '10', '/tmp/f', '/tmp/f'])).stdout).toBe('00000008\n');
+    expect((await c.exec(['hexdump', '-C', '-s', '6', '/tmp/f', '/tmp/f'])).stdout).toBe(`00000006  63 0a${' '.repeat(45)}|c.|\n00000008\n`);
   });
 
   // As busybox's: the screen cleared, the command padded to 80 columns off

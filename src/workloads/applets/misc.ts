@@ -283,7 +283,15 @@ export const hexdump = applet(async (t) => {
     return 0;
   });
   try {
-    await dump({ formats, all: p.has('v'), start: skip, read: () => src.read(), write: (s) => t.out.chunk(Buffer.from(s, 'latin1')) });
+    // do_skip: a file the skip covers moves the address on by its size, so
+    // an input shorter than the skip starts (and ends) at its length.
+    let first: Buffer | null | undefined = await src.read();
+    const read = async () => {
+      const b = first;
+      first = undefined;
+      return b === undefined ? src.read() : b;
+    };
+    await dump({ formats, all: p.has('v'), start: skip - src.skipLeft, read, write: (s) => t.out.chunk(Buffer.from(s, 'latin1')) });
   } catch (err) {
     if (err instanceof DumpError) return t.die(err.message);
     throw err;

@@ -41,6 +41,11 @@ export class Operands {
     private readonly readError: ReadErrorReport,
   ) {}
 
+  // What of the skip the input was too short for.
+  get skipLeft(): number {
+    return this.skip;
+  }
+
   async read(): Promise<Buffer | null> {
     for (;;) {
       if (this.left <= 0) return null;
