@@ -203,6 +203,37 @@ describe('inside a container', () => {
     });
   });
 
+  it('a write to a full stdout (/dev/full, as a full disk gives it) ends each command as busybox\'s: builtins go on with 1, applets say it or not as their source does', async () => {
+    const id = await run('full', 'sleep 3600');
+    const script = [
+      'echo x > /dev/full; echo echo=$?; printf x > /dev/full; echo printf=$?; pwd > /dev/full; echo pwd=$?; type ls > /dev/full; echo type=$?',
+      'set > /dev/full; echo set=$?; cd /; cd - > /dev/full; echo cd=$?; kill -l > /dev/full; echo kill=$?; f() { echo x; }; f > /dev/full; echo f=$?',
+      'echo a > /tmp/f; cat /tmp/f > /dev/full; echo cat=$?; cat -n /tmp/f > /dev/full; echo catn=$?; seq 3 > /dev/full; echo seq=$?',
+      'echo x | head > /dev/full; echo head=$?; echo x | sort > /dev/full; echo sort=$?; echo x | tr x y > /dev/full; echo tr=$?',
+      'echo x | grep x > /dev/full; echo grep=$?; date > /dev/full; echo date=$?; basename a > /dev/full; echo basename=$?; yes > /dev/full; echo yes=$?',
+      'echo a | tee /dev/full /tmp/g /dev/full; echo tee=$?; cat /tmp/g; echo a | tee - > /dev/full; echo tee=$?',
+    ].join('\n');
+    // Debian's busybox 1.35 gave these, byte for byte; yes's "(null)" is
+    // glibc printing bb_perror_nomsg's NULL.
+    expect(await exec(id, ['sh', '-c', script])).toEqual({
+      code: 0,
+      out: 'echo=1\nprintf=1\npwd=1\ntype=1\nset=1\ncd=1\nkill=1\nf=1\ncat=1\ncatn=0\nseq=255\nhead=0\nsort=0\ntr=1\ngrep=0\ndate=0\nbasename=1\nyes=1\na\ntee=1\na\ntee=1\n',
+      err: [
+        'sh: write error: No space left on device',
+        'sh: write error: No space left on device',
+        'cat: write error: No space left on device',
+        'cat: standard output: No space left on device',
+        'head: standard output: No space left on device',
+        'sort: standard output: No space left on device',
+        'tr: write error: No space left on device',
+        'yes: (null): No space left on device',
+        'tee: /dev/full: I/O error',
+        'tee: -: I/O error',
+        '',
+      ].join('\n'),
+    });
+  });
+
   it("top, critest's default command, ends on SIGTERM though it is pid 1, with 143", async () => {
     const id = await run('top', 'top');
     await until('top to print', async () => ((await log(id)).some((l) => l.includes('PID  PPID')) ? true : undefined));

@@ -55,7 +55,8 @@ export const yes = applet(async (t) => {
   // Many lines per write, as stdio's buffer does.
   const block = Buffer.from(line.repeat(Math.max(1, Math.floor(8192 / Buffer.byteLength(line)))));
   for (;;) {
-    await t.ctx.stdout.write(block);
+    await t.out.chunk(block);
+    await t.out.flush();
     await t.yield();
   }
 });

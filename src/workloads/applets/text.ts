@@ -113,6 +113,9 @@ export const cat = applet(async (t) => {
   const numberAll = p.has('n') && !p.has('b');
   const numberNonEmpty = p.has('b');
   const files = p.operands.length ? p.operands : ['-'];
+  // catv and print_numbered_lines end by fflush_stdout_and_exit; bb_cat
+  // says "write error".
+  if (v || numberAll || numberNonEmpty) t.stdoutPolicy = 'checked';
   let status = 0;
   let lineno = 0;
   let atLineStart = true;
@@ -587,7 +590,7 @@ export const tee = applet(async (t) => {
   const outs: { name: string; write: (c: Chunk) => Promise<void>; close: () => void; failed?: boolean }[] = [];
   for (const f of p.operands) {
     if (f === '-') {
-      outs.push({ name: f, write: (c) => t.ctx.stdout.write(c), close: () => {} });
+      outs.push({ name: f, write: async () => {}, close: () => {} });
       continue;
     }
     try {
@@ -599,23 +602,37 @@ export const tee = applet(async (t) => {
       status = 1;
     }
   }
-  // A read that fails ends the copy: status 1, unsaid (tee.c).
+  // tee.c: every write is tried, and one that fails only marks its FILE
+  // (ferror; stdout is one FILE, whatever names it). At the end the first
+  // output named that failed ends tee, "NAME: I/O error"; stdout itself is
+  // not checked. A read that fails ends the copy: status 1, unsaid.
+  let stdoutFailed = false;
+  const toStdout = async (c: Chunk) => {
+    try {
+      await t.ctx.stdout.write(c);
+    } catch (err) {
+      if (!isFsError(err) || err.code === 'EPIPE') throw err;
+      stdoutFailed = true;
+    }
+  };
   const input = t.input('-').asStdio();
   for (let c = await input.block(); c !== null; c = await input.block()) {
-    await t.ctx.stdout.write(c);
+    await toStdout(c);
     for (const o of outs) {
-      if (o.failed) continue;
-      try {
-        await o.write(c);
-      } catch (err) {
-        if (!isFsError(err) || err.code === 'EPIPE') throw err;
-        await t.perror(o.name, err);
-        o.failed = true;
-        status = 1;
+      if (o.name === '-') await toStdout(c);
+      else if (!o.failed) {
+        try {
+          await o.write(c);
+        } catch (err) {
+          if (!isFsError(err) || err.code === 'EPIPE') throw err;
+          o.failed = true;
+        }
       }
     }
   }
   for (const o of outs) o.close();
+  const failed = outs.find((o) => o.failed || (o.name === '-' && stdoutFailed));
+  if (failed) return t.die(`${failed.name}: I/O error`);
   return input.error ? 1 : status;
 });
 

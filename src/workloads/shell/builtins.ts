@@ -40,12 +40,15 @@ export async function runBuiltin(sh: Shell, kind: BuiltinKind, argv: string[]): 
   // ash handles `command` itself, without naming it in messages.
   if (argv[0] !== 'command') sh.cmdName = argv[0];
   try {
-    return await fn(sh, argv);
+    const status = await fn(sh, argv);
+    // evalbltin: status |= ferror(stdout).
+    return sh.stdoutFailed ? status | 1 : status;
   } catch (err) {
     if (err instanceof ShellError && kind === 'regular') return err.status;
     throw err;
   } finally {
     sh.cmdName = saved;
+    sh.stdoutFailed = false;
   }
 }
 

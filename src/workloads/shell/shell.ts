@@ -1,5 +1,6 @@
 import { type AppletContext, NO_WAIT } from '../applets/types';
 import { Killed, type OutStream, type Process, type ProcessTable, SIGNALS, SIGNAL_TEXT, type SignalName, diedOf, killedStatus } from '../procs/types';
+import { isFsError } from '../rootfs/types';
 import type { Node } from './ast';
 import { parseCached } from './cache';
 import { CommandHash } from './command-hash';
@@ -308,9 +309,20 @@ export class Shell {
     throw new ShellError(status);
   }
 
+  // ash's stdout is stdio: a builtin's write that fails (ENOSPC, EBADF) is
+  // remembered (ferror) and the builtin goes on; runBuiltin makes its
+  // status 1 (evalbltin). EPIPE is SIGPIPE's.
+  stdoutFailed = false;
+
   // Output of a builtin, on fd 1.
   async print(text: string): Promise<void> {
-    if (text) await this.out(1).write(text);
+    if (!text) return;
+    try {
+      await this.out(1).write(text);
+    } catch (err) {
+      if (!isFsError(err) || err.code === 'EPIPE') throw err;
+      this.stdoutFailed = true;
+    }
   }
 
   // ash's number(): a non-negative decimal, or "Illegal number".

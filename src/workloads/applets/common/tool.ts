@@ -58,7 +58,7 @@ export class BufferedOut {
     if (n === 0) return;
     if (isFill(c) || n >= this.limit) {
       await this.flush();
-      await this.stream.write(c);
+      await this.write(c);
       return;
     }
     this.parts.push(c);
@@ -71,11 +71,15 @@ export class BufferedOut {
     const data = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts.map((p) => chunkBuffer(p)));
     this.parts = [];
     this.size = 0;
+    await this.write(data);
+  }
+
+  private async write(data: Chunk): Promise<void> {
     try {
       await this.stream.write(data);
     } catch (err) {
       this.broken = true;
-      throw err;
+      throw isFsError(err) && err.code !== 'EPIPE' ? new StdoutError(err) : err;
     }
   }
 
@@ -84,15 +88,52 @@ export class BufferedOut {
   }
 }
 
+// A write to stdout that failed (ENOSPC, EBADF), found where stdio finds
+// it: at a flush of the applet's output. Not an FsError, so an applet's
+// catch for its files' errors lets it by to applet(); EPIPE stays an
+// FsError (SIGPIPE).
+export class StdoutError extends Error {
+  constructor(readonly failed: FsError) {
+    super(failed.message);
+  }
+}
+
+// How an applet ends when its stdout fails, as its busybox source does:
+// - checked: fflush_stdout_and_exit, "standard output: ERR", the status kept;
+// - fflush: `return fflush_all()`, unsaid, 255;
+// - write: xwrite or full_write, "write error: ERR", 1;
+// - perror: "(null): ERR", 1 (yes's bb_perror_nomsg_and_die, glibc's %s
+//   of NULL);
+// - fail: full_write's failure, unsaid, 1;
+// - quiet: exit()'s flush, unsaid, the status kept.
+export type StdoutPolicy = 'checked' | 'fflush' | 'write' | 'perror' | 'fail' | 'quiet';
+
+const STDOUT_POLICY: Record<string, StdoutPolicy> = {
+  ...Object.fromEntries(
+    ['base64', 'cksum', 'cmp', 'cut', 'du', 'env', 'expr', 'head', 'id', 'ipcs', 'paste', 'printenv', 'readlink', 'realpath', 'rev', 'sort', 'time', 'tty', 'uname', 'uniq', 'wc'].map((n) => [
+      n,
+      'checked' as const,
+    ]),
+  ),
+  ...Object.fromEntries(['dirname', 'logname', 'pwd', 'seq', 'whoami'].map((n) => [n, 'fflush' as const])),
+  ...Object.fromEntries(['cat', 'echo', 'tac', 'tail', 'tr'].map((n) => [n, 'write' as const])),
+  yes: 'perror',
+  basename: 'fail',
+};
+
 export class Tool {
   readonly name: string;
   readonly out: BufferedOut;
   // The status of a usage error (grep's is 2).
   usageStatus = 1;
+  // What a failed stdout makes of the applet (an applet may choose by its
+  // options, as cat does).
+  stdoutPolicy: StdoutPolicy;
 
   constructor(readonly ctx: AppletContext) {
     this.name = posix.basename(ctx.argv[0] ?? 'busybox');
     this.out = new BufferedOut(ctx.stdout);
+    this.stdoutPolicy = STDOUT_POLICY[this.name] ?? 'quiet';
   }
 
   // What messages start with: busybox's applet_name, the shell's for an
@@ -360,13 +401,14 @@ export const MAX_SLURP = 64 * 1024 * 1024;
 export function applet(body: (t: Tool) => Promise<number>): Applet {
   return async (ctx) => {
     const t = new Tool(ctx);
-    let status: number;
+    let status: number | undefined;
     try {
       status = await body(t);
       await t.out.flush();
       return status;
     } catch (err) {
       if (err instanceof Killed) throw err;
+      if (err instanceof StdoutError) return stdoutFailed(t, err.failed, status);
       if (err instanceof UsageError) {
         await t.error(err.message);
         await t.usage().catch(() => {});
@@ -385,6 +427,37 @@ export function applet(body: (t: Tool) => Promise<number>): Applet {
       throw err;
     }
   };
+}
+
+// stdout failed, at the end (`status` is the applet's) or on the way
+// (undefined: taken as the usual 0, as busybox's stdio buffer would have
+// held a small output to the end). As a builtin, ash's evalbltin adds
+// ferror(stdout) to the status.
+async function stdoutFailed(t: Tool, err: FsError, status: number | undefined): Promise<number> {
+  let s: number;
+  switch (t.stdoutPolicy) {
+    case 'checked':
+      await t.error(`standard output: ${err.message}`);
+      s = status ?? 0;
+      break;
+    case 'fflush':
+      s = 255;
+      break;
+    case 'write':
+      await t.error(`write error: ${err.message}`);
+      s = 1;
+      break;
+    case 'perror':
+      await t.error(`(null): ${err.message}`);
+      s = 1;
+      break;
+    case 'fail':
+      s = 1;
+      break;
+    default:
+      s = status ?? 0;
+  }
+  return t.ctx.builtinOf ? s | 1 : s;
 }
 
 // A write to a pipe nobody reads: SIGPIPE kills the process unless it
