@@ -228,13 +228,14 @@ async function evalBackground(sh: Shell, body: Node, text: string): Promise<void
 }
 
 // A background job without job control reads /dev/null and ignores
-// SIGINT and SIGQUIT, as ash's forkchild does.
+// SIGINT and SIGQUIT for good, as ash's forkchild does (ignoresig: they
+// are hard-ignored, and no trap in the job changes that).
 function backgroundStdio(sub: Shell): void {
   sub.setFd(0, streamFd(emptyIn, undefined));
-  sub.proc.setDisposition('INT', 'ignore');
-  sub.proc.setDisposition('QUIT', 'ignore');
-  sub.traps[2] = '';
-  sub.traps[3] = '';
+  for (const sig of ['INT', 'QUIT'] as const) {
+    sub.proc.setDisposition(sig, 'ignore');
+    sub.hardIgnored.add(sig);
+  }
 }
 
 // Every stage in a process of its own, connected by pipes.

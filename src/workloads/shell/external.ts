@@ -16,6 +16,7 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
     const sig = sh.traps[n] === '' ? modelled(n) : undefined;
     if (sig) ignored.push(sig);
   }
+  for (const sig of sh.hardIgnored) if (!ignored.includes(sig)) ignored.push(sig);
   return {
     onSpawn: ignored.length > 0 && !inProcess ? (child) => ignored.forEach((s) => child.setDisposition(s, 'ignore')) : undefined,
     signalled: inProcess ? undefined : sh.noteSignal,

@@ -165,6 +165,10 @@ export class Shell {
   bgPid = 0;
   // Trap actions by signal number; '' ignores; undefined: default.
   traps: (string | undefined)[];
+  // Signals ignored when this shell began (ash's S_HARD_IGN): a trap may
+  // name them, and `trap` lists it, but they stay ignored, here, in
+  // subshells and in children (POSIX: they cannot be trapped or reset).
+  readonly hardIgnored: Set<SignalName>;
   fds: FdTable;
   cwd: string;
   jobs: Job[] = [];
@@ -210,9 +214,10 @@ export class Shell {
       this.random = init.random;
       // A subshell keeps ignored signals ignored and resets trapped ones.
       this.traps = init.traps.map((t) => (t === '' ? '' : undefined));
+      this.hardIgnored = new Set(init.hardIgnored);
       for (let n = 1; n < NSIG; n++) {
         const sig = modelled(n);
-        if (sig && this.traps[n] === '') proc.setDisposition(sig, 'ignore');
+        if (sig && (this.traps[n] === '' || this.hardIgnored.has(sig))) proc.setDisposition(sig, 'ignore');
       }
     } else {
       this.vars = new Vars(ctx.env);
@@ -225,6 +230,11 @@ export class Shell {
       this.fds[2] = streamFd(undefined, ctx.stderr).hold();
       this.cwd = ctx.cwd;
       this.traps = [];
+      this.hardIgnored = new Set();
+      for (let n = 1; n < NSIG; n++) {
+        const sig = modelled(n);
+        if (sig && proc.disposition(sig) === 'ignore') this.hardIgnored.add(sig);
+      }
       this.random = seed(proc.pid, ctx.container.id);
       // As ash's init(): PATH when none came, PPID, SHLVL and PWD (both
       // exported), HOSTNAME.
@@ -483,7 +493,7 @@ export class Shell {
   setTrap(n: number, action: string | undefined): void {
     this.traps[n] = action;
     const sig = modelled(n);
-    if (!sig) return;
+    if (!sig || this.hardIgnored.has(sig)) return;
     // ash always catches CHLD, so even `trap '' CHLD` makes a wait end.
     const d = action === undefined ? this.untrapped(sig) : action === '' && sig !== 'CHLD' ? 'ignore' : 'handle';
     this.proc.setDisposition(sig, d);

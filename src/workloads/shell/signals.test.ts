@@ -107,6 +107,17 @@ describe('signals and traps', () => {
     expect(await done).toMatchObject({ status: 0, stdout: 'slept\n' });
   });
 
+  // As ash's setsignal: a signal ignored when the shell began is
+  // S_HARD_IGN. busybox 1.35 gave these outputs.
+  it('a signal ignored when the shell began cannot be trapped or reset, though trap lists it; a background job hard-ignores INT and QUIT', async () => {
+    const k = new Kit();
+    const sh = async (script: string) => (await k.exec(['sh', '-c', script])).stdout;
+    expect(await sh("trap '' INT; sh -c 'trap \"echo int\" INT; kill -INT $$; echo after'; echo $?")).toBe('after\n0\n');
+    expect(await sh("trap '' TERM; sh -c 'trap \"echo term\" TERM; kill $$; echo after; trap'; echo $?")).toBe("after\ntrap -- 'echo term' TERM\n0\n");
+    expect(await sh("trap '' INT; sh -c 'trap - INT; kill -INT $$; echo after'")).toBe('after\n');
+    expect(await sh('(trap) & wait; echo ---; (trap "echo x" INT; trap; kill -INT $(sh -c \'echo $PPID\'); echo after) & wait')).toBe("---\ntrap -- 'echo x' INT\nafter\n");
+  });
+
   it('kill %1 and $! reach the background job; wait reports its status', async () => {
     const k = new Kit();
     const r = await k.exec(['sh', '-c', 'sleep 100 & sleep 100 & kill %1; wait %1; echo "one=$?"; kill $!; wait $!; echo "two=$?"; wait 99999; echo "unknown=$?"']);
