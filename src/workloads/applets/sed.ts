@@ -4,13 +4,15 @@ import { type FileHandle, isFsError } from '../rootfs/types';
 import { RegexError, regexSource } from './common/regex';
 import { Exit, type Input, type Tool, applet, fromBin, toBin } from './common/tool';
 
-// sed: busybox's commands (s y p P d D n N g G h H x b t T : = l q Q a i c r
-// w { } !), addresses (N, $, /re/, \cREc, first~step, A,B  A,+N  0,/re/),
-// and -n -e -f -i -r/-E -s -z. Byte strings throughout.
+// sed: busybox's commands (s y p P d D n N g G h H x b t T : = l q a i c r
+// w { } !), addresses (N, $, /re/, \cREc, A,B  A,+N), and -n -e -f -i
+// -r/-E; not GNU's Q z F, first~step, 0,/re/, -s or -z, which busybox's sed
+// refuses (line 0 is no address there: `0p` prints every line, a range from
+// 0 none). Byte strings throughout.
 
 class SedError extends Error {}
 
-type Addr = { line: number } | { last: true } | { re: RegExp | null } | { step: [number, number] };
+type Addr = { line: number } | { last: true } | { re: RegExp | null };
 
 interface Cmd {
   a1?: Addr;
@@ -96,12 +98,6 @@ function parseScript(script: string, extended: boolean): Parsed {
     if (c >= '0' && c <= '9') {
       let n = '';
       while (s[i] >= '0' && s[i] <= '9') n += s[i++];
-      if (s[i] === '~') {
-        i++;
-        let st = '';
-        while (s[i] >= '0' && s[i] <= '9') st += s[i++];
-        return { step: [Number(n), Number(st || '0')] };
-      }
       return { line: Number(n) };
     }
     if (c === '$') {
@@ -292,8 +288,7 @@ function parseScript(script: string, extended: boolean): Parsed {
       case 'T':
         cmd.text = label();
         break;
-      case 'q':
-      case 'Q': {
+      case 'q': {
         skipWs();
         let n = '';
         while (s[i] >= '0' && s[i] <= '9') n += s[i++];
@@ -317,8 +312,6 @@ function parseScript(script: string, extended: boolean): Parsed {
       case 'p':
       case 'P':
       case 'x':
-      case 'z':
-      case 'F':
         break;
       default:
         throw new SedError(`unsupported command ${fromBin(cmd.cmd)}`);
@@ -349,7 +342,6 @@ class Lines {
   private next?: { text: string; newline: boolean } | null;
   private stopped = false;
   lineno = 0;
-  fileName = '-';
   errors = false;
 
   constructor(
@@ -366,7 +358,6 @@ class Lines {
       const name = this.files[this.fi++];
       try {
         this.input = this.t.input(name);
-        this.fileName = name;
         if (this.onFile) await this.onFile(name);
         return true;
       } catch (err) {
@@ -463,8 +454,13 @@ function expand(repl: string, m: RegExpExecArray): string {
 }
 
 export const sed = applet(async (t) => {
+  // busybox's answer to autoconf, before any option is read.
+  if (t.args[0] === '--version') {
+    await t.out.text('This is not GNU sed version 4.0\n');
+    return 0;
+  }
   const p = t.parse({
-    short: 'i::rEne:f:sz',
+    short: 'i::rEne:f:',
     long: {
       'in-place': 'i::',
       'regexp-extended': 'r',
@@ -472,10 +468,6 @@ export const sed = applet(async (t) => {
       silent: 'n',
       expression: 'e:',
       file: 'f:',
-      separate: 's',
-      'null-data': 'z',
-      posix: '\u00ff',
-      debug: '\u00fe',
     },
   });
   return runSed(t, p);
@@ -520,7 +512,7 @@ async function runSed(t: Tool, p: ReturnType<Tool['parse']>): Promise<number> {
   const suffix = p.value('i');
   if (inPlace && ops.length === 0) return t.die('no input files');
   const files = ops.length ? ops : ['-'];
-  const sep = p.has('z') ? '\0' : '\n';
+  const sep = '\n';
 
   // Output: stdout, or the file being edited in place.
   let out: (s: string) => Promise<void> = (s) => t.out.bin(s);
@@ -561,7 +553,7 @@ async function runSed(t: Tool, p: ReturnType<Tool['parse']>): Promise<number> {
     t,
     files,
     sep,
-    inPlace || p.has('s'),
+    inPlace,
     inPlace
       ? async (name) => {
           const path = t.path(name);
@@ -599,17 +591,15 @@ async function runSed(t: Tool, p: ReturnType<Tool['parse']>): Promise<number> {
   const matchAddr = async (a: Addr, line: string): Promise<boolean> => {
     if ('line' in a) return lines.lineno === a.line;
     if ('last' in a) return lines.isLast();
-    if ('step' in a) {
-      const [first, step] = a.step;
-      if (step <= 0) return lines.lineno === first;
-      return lines.lineno >= first && (lines.lineno - first) % step === 0;
-    }
     return test(a.re, line);
   };
 
+  // Line 0 is busybox's "no address": alone it takes every line; a range
+  // from it never starts.
   const selected = async (c: Cmd): Promise<boolean> => {
     if (!c.a1) return true;
-    if (!c.a2) return matchAddr(c.a1, ps);
+    const zero = 'line' in c.a1 && c.a1.line === 0;
+    if (!c.a2) return zero || matchAddr(c.a1, ps);
     if (c.active) {
       const a2 = c.a2;
       if ('plus' in a2) {
@@ -620,11 +610,9 @@ async function runSed(t: Tool, p: ReturnType<Tool['parse']>): Promise<number> {
       } else if (await matchAddr(a2, ps)) c.active = false;
       return true;
     }
-    const zeroStart = 'line' in c.a1 && c.a1.line === 0 && lines.lineno === 1;
-    if (zeroStart || (await matchAddr(c.a1, ps))) {
+    if (!zero && (await matchAddr(c.a1, ps))) {
       const a2 = c.a2;
       c.active = true;
-      if (zeroStart && !('re' in a2)) c.active = true;
       if ('plus' in a2) {
         c.endLine = lines.lineno + a2.plus;
         if (a2.plus === 0) c.active = false;
@@ -632,7 +620,7 @@ async function runSed(t: Tool, p: ReturnType<Tool['parse']>): Promise<number> {
         if (a2.line <= lines.lineno) c.active = false;
       } else if ('last' in a2) {
         if (await lines.isLast()) c.active = false;
-      } else if (zeroStart && 're' in a2 && test(a2.re, ps)) c.active = false;
+      }
       return true;
     }
     return false;
@@ -781,17 +769,6 @@ async function runSed(t: Tool, p: ReturnType<Tool['parse']>): Promise<number> {
               status = c.code!;
               quit = true;
               break cycle;
-            case 'Q':
-              status = c.code!;
-              quit = true;
-              autoprint = false;
-              break cycle;
-            case 'z':
-              ps = '';
-              break;
-            case 'F':
-              await out(`${lines.fileName}\n`);
-              break;
             case 'y':
               ps = [...ps].map((ch) => c.map!.get(ch) ?? ch).join('');
               break;
