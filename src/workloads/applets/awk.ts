@@ -6,7 +6,7 @@ import { type Tool, applet, toBin } from './common/tool';
 // awk [-F SEP] [-v VAR=VAL]... [-f FILE | PROGRAM] [FILE | VAR=VAL]...
 
 export const awk = applet(async (t) => {
-  const p = t.parse({ short: 'F:v:f:e:W:', long: { 'field-separator': 'F:', assign: 'v:', file: 'f:', source: 'e:' }, stopAtOperand: true });
+  const p = t.parse({ short: 'F:v:f:e:W:', stopAtOperand: true });
   let ops = p.operands;
   let src: string;
   let srcName = 'cmd. line';

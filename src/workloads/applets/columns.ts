@@ -46,10 +46,7 @@ async function parseList(t: Tool, list: string): Promise<Range[]> {
 }
 
 export const cut = applet(async (t) => {
-  const p = t.parse({
-    short: 'b:c:f:d:O:sDF:n',
-    long: { bytes: 'b:', characters: 'c:', fields: 'f:', delimiter: 'd:', 'only-delimited': 's', 'output-delimiter': 'O:' },
-  });
+  const p = t.parse({ short: 'b:c:f:d:O:sDF:n' });
   const kinds = ['b', 'c', 'f', 'F'].filter((k) => p.has(k));
   if (kinds.length === 0) return t.die('expected a list of bytes, characters, or fields');
   if (kinds.length > 1) return t.usage();
@@ -183,7 +180,7 @@ function expandSet(arg: string): number[] {
 }
 
 export const tr = applet(async (t) => {
-  const p = t.parse({ short: 'Ccds', long: { complement: 'c', delete: 'd', 'squeeze-repeats': 's' }, stopAtOperand: true });
+  const p = t.parse({ short: 'Ccds', stopAtOperand: true });
   const ops = p.operands;
   if (ops.length < 1 || ops.length > 2) return t.usage();
   let set1 = expandSet(toBin(ops[0])).filter((c) => c >= 0);

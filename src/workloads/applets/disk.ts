@@ -5,7 +5,7 @@ import { type Tool, applet } from './common/tool';
 // du, df and mount: disk usage from lstat blocks, statfs and the mount table.
 
 export const du = applet(async (t) => {
-  const p = t.parse({ short: 'aHkLsxd:lcbhm', long: { 'max-depth': 'd:', summarize: 's', 'human-readable': 'h', total: 'c', 'one-file-system': 'x', all: 'a', bytes: 'b' } });
+  const p = t.parse({ short: 'aHkLsxd:lcbhm' });
   let unit = 1024; // display unit; 0: human
   let maxDepth = Infinity;
   let slinkDepth = 0;

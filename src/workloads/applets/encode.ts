@@ -7,7 +7,7 @@ import { Operands, openInput } from './text';
 // base64, od and cmp: bytes shown another way.
 
 export const base64 = applet(async (t) => {
-  const p = t.parse({ short: 'dw:i', long: { decode: 'd', wrap: 'w:', 'ignore-garbage': 'i' } });
+  const p = t.parse({ short: 'dw:i' });
   if (p.operands.length > 1) return t.usage();
   const wrapStr = p.value('w') ?? '76';
   if (!/^\d+$/.test(wrapStr)) return t.die(`invalid number '${wrapStr}'`);
@@ -159,75 +159,42 @@ function odField(f: OdFormat, b: Buffer, at: number): string {
 
 export const od = applet(async (t) => {
   const p = t.parse({
-    short: 'A:N:j:t:S:w::vabcdfhilosxDeFHILOX',
+    short: 'A:N:abcdDfhHiIj:lLoOBt:vxXsS:w::',
     long: { 'address-radix': 'A:', 'read-bytes': 'N:', 'skip-bytes': 'j:', format: 't:', 'output-duplicates': 'v', width: 'w::' },
   });
   const formats: OdFormat[] = [];
   const sizes: Record<string, number> = { C: 1, S: 2, I: 4, L: 8 };
-  for (const o of p.seen) {
-    switch (o.key) {
-      case 'a':
-        formats.push({ kind: 'a', size: 1 });
-        break;
-      case 'b':
-        formats.push({ kind: 'o', size: 1 });
-        break;
-      case 'c':
-        formats.push({ kind: 'c', size: 1 });
-        break;
-      case 'd':
-        formats.push({ kind: 'u', size: 2 });
-        break;
-      case 'D':
-        formats.push({ kind: 'u', size: 4 });
-        break;
-      case 'o':
-        formats.push({ kind: 'o', size: 2 });
-        break;
-      case 'O':
-        formats.push({ kind: 'o', size: 4 });
-        break;
-      case 's':
-        formats.push({ kind: 'd', size: 2 });
-        break;
-      case 'i':
-      case 'I':
-        formats.push({ kind: 'd', size: 4 });
-        break;
-      case 'l':
-      case 'L':
-        formats.push({ kind: 'd', size: 8 });
-        break;
-      case 'x':
-      case 'h':
-        formats.push({ kind: 'x', size: 2 });
-        break;
-      case 'X':
-      case 'H':
-        formats.push({ kind: 'x', size: 4 });
-        break;
-      case 'f':
-        formats.push({ kind: 'f', size: 4 });
-        break;
-      case 'F':
-        formats.push({ kind: 'f', size: 8 });
-        break;
-      case 't': {
-        let spec = o.value!;
-        while (spec) {
-          const m = /^([acdfoux])(\d+|[CSILFD])?/.exec(spec);
-          if (!m) return t.die(`invalid type string '${o.value}'`);
-          const kind = m[1] as OdFormat['kind'];
-          let size = kind === 'a' || kind === 'c' ? 1 : kind === 'f' ? 8 : 4;
-          if (m[2]) size = /^\d+$/.test(m[2]) ? Number(m[2]) : m[2] === 'F' ? 4 : m[2] === 'D' ? 8 : sizes[m[2]];
-          if (![1, 2, 4, 8].includes(size)) return t.die(`invalid type string '${o.value}'`);
-          formats.push({ kind, size });
-          spec = spec.slice(m[0].length);
-        }
-        break;
-      }
+  // od_bloaty takes the short formats in its own order, not the command
+  // line's: a b c d D f h/x H/X i I/l/L o/B O, the -t list, then s.
+  const flag = (keys: string, kind: OdFormat['kind'], size: number) => {
+    if ([...keys].some((k) => p.has(k))) formats.push({ kind, size });
+  };
+  flag('a', 'a', 1);
+  flag('b', 'o', 1);
+  flag('c', 'c', 1);
+  flag('d', 'u', 2);
+  flag('D', 'u', 4);
+  flag('f', 'f', 4);
+  flag('hx', 'x', 2);
+  flag('HX', 'x', 4);
+  flag('i', 'd', 4);
+  flag('IlL', 'd', 8);
+  flag('oB', 'o', 2);
+  flag('O', 'o', 4);
+  for (const spec0 of p.values('t')) {
+    let spec = spec0;
+    while (spec) {
+      const m = /^([acdfoux])(\d+|[CSILFD])?/.exec(spec);
+      if (!m) return t.die(`invalid type string '${spec0}'`);
+      const kind = m[1] as OdFormat['kind'];
+      let size = kind === 'a' || kind === 'c' ? 1 : kind === 'f' ? 8 : 4;
+      if (m[2]) size = /^\d+$/.test(m[2]) ? Number(m[2]) : m[2] === 'F' ? 4 : m[2] === 'D' ? 8 : sizes[m[2]];
+      if (![1, 2, 4, 8].includes(size)) return t.die(`invalid type string '${spec0}'`);
+      formats.push({ kind, size });
+      spec = spec.slice(m[0].length);
     }
   }
+  flag('s', 'd', 2);
   if (formats.length === 0) formats.push({ kind: 'o', size: 2 });
   const radix = p.value('A') ?? 'o';
   if (!'doxn'.includes(radix) || radix.length !== 1) return t.die(`bad output address radix '${radix}' (must be [doxn])`);
@@ -255,11 +222,10 @@ export const od = applet(async (t) => {
     let out = '';
     formats.forEach((f, i) => {
       const w = fieldWidth(f);
-      // Every format gets the same columns per byte: the widest one.
-      const per = Math.max(...formats.map((g) => (fieldWidth(g) + 1) / g.size));
-      const cell = Math.round(per * f.size);
+      // Each format in its own field width, as od_bloaty's fmt_string has
+      // it: lines of several formats are not aligned (GNU's od aligns them).
       let s = i === 0 ? addr(offset) : ' '.repeat(addr(0).length);
-      for (let k = 0; k < b.length; k += f.size) s += odField(f, b, k).padStart(Math.max(w, cell - 1)).padStart(cell);
+      for (let k = 0; k < b.length; k += f.size) s += ' ' + odField(f, b, k).padStart(w);
       out += s + '\n';
     });
     await t.out.text(out);

@@ -95,7 +95,7 @@ export const touch = applet(async (t) => {
 });
 
 export const rm = applet(async (t) => {
-  const p = t.parse({ short: 'fiRrv', long: { force: 'f', interactive: 'i', recursive: 'r', verbose: 'v' } });
+  const p = t.parse({ short: 'fiRrv' });
   // -f and -i: the last one wins.
   let force = false;
   let interactive = false;
@@ -401,7 +401,7 @@ export const mv = applet(async (t) => {
 });
 
 export const ln = applet(async (t) => {
-  const p = t.parse({ short: 'sfnbS:vT', long: { symbolic: 's', force: 'f', 'no-dereference': 'n', suffix: 'S:', verbose: 'v', 'no-target-directory': 'T' } });
+  const p = t.parse({ short: 'sfnbS:vT' });
   let ops = p.operands;
   if (ops.length === 0) return t.usage();
   if (p.has('T') && ops.length > 2) return t.die('-T accepts 2 args max');
@@ -494,7 +494,7 @@ function realpathLoose(t: Tool, name: string): string {
 
 // busybox's: -n -f -v -s -q, and errors only with -v.
 export const readlink = applet(async (t) => {
-  const p = t.parse({ short: 'nfvsq', long: { canonicalize: 'f', 'no-newline': 'n', verbose: 'v', silent: 's', quiet: 'q' } });
+  const p = t.parse({ short: 'nfvsq' });
   if (p.operands.length !== 1) return t.usage();
   const name = p.operands[0];
   let out: string;
@@ -527,7 +527,7 @@ export const realpath = applet(async (t) => {
 });
 
 export const truncate = applet(async (t) => {
-  const p = t.parse({ short: 'cs:', long: { 'no-create': 'c', size: 's:' } });
+  const p = t.parse({ short: 'cs:' });
   if (!p.has('s') || p.operands.length === 0) return t.usage();
   const size = await number(t, p.value('s')!, KMG);
   let status = 0;
@@ -635,7 +635,7 @@ export const chmod = applet(async (t) => {
     hidden = args[modeIdx];
     args.splice(modeIdx, 1);
   }
-  const p = t.parse({ short: 'Rcvf', long: { recursive: 'R', changes: 'c', verbose: 'v', silent: 'f', quiet: 'f' } }, args);
+  const p = t.parse({ short: 'Rcvf' }, args);
   const ops = hidden !== undefined ? [hidden, ...p.operands] : p.operands;
   if (ops.length < 2) return t.usage();
   const spec = ops[0];
@@ -778,7 +778,7 @@ export const mktemp = applet(async (t) => {
 });
 
 export const sync = applet(async (t) => {
-  const p = t.parse({ short: 'df', long: { data: 'd', 'file-system': 'f' } });
+  const p = t.parse({ short: 'df' });
   let status = 0;
   for (const f of p.operands) {
     try {

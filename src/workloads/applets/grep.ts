@@ -107,36 +107,9 @@ class Grep {
 export const grep = applet(async (t) => {
   t.usageStatus = 2;
   const p = t.parse({
-    short: 'lnqvscFiHhe:f:LorRm:wxA:B:C:EzaIP',
-    long: {
-      color: '\u00ff::',
-      colour: '\u00ff::',
-      'files-with-matches': 'l',
-      'files-without-match': 'L',
-      'line-number': 'n',
-      quiet: 'q',
-      silent: 'q',
-      'invert-match': 'v',
-      'no-messages': 's',
-      count: 'c',
-      'fixed-strings': 'F',
-      'ignore-case': 'i',
-      'with-filename': 'H',
-      'no-filename': 'h',
-      regexp: 'e:',
-      file: 'f:',
-      'only-matching': 'o',
-      recursive: 'r',
-      'dereference-recursive': 'R',
-      'max-count': 'm:',
-      'word-regexp': 'w',
-      'line-regexp': 'x',
-      'after-context': 'A:',
-      'before-context': 'B:',
-      context: 'C:',
-      'extended-regexp': 'E',
-      'null-data': 'z',
-    },
+    // OPTSTR_GREP, and --color its one long option.
+    short: 'lnqvscFiHhe:f:LorRm:wxA:B:C:EzaI',
+    long: { color: '\u00ff::' },
   });
   const num = async (k: string) => {
     const v = p.value(k)!;

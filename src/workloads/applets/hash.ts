@@ -45,7 +45,7 @@ async function hashFile(t: Tool, algo: string, name: string): Promise<string | u
 
 function hasher(algo: string) {
   return applet(async (t) => {
-    const p = t.parse({ short: 'scwbt', long: { check: 'c', status: 's', quiet: '\u00ff', warn: 'w', binary: 'b', text: 't' } });
+    const p = t.parse({ short: 'scwbt' });
     if ((p.has('s') || p.has('w')) && !p.has('c')) return t.usage();
     const files = p.operands.length ? p.operands : ['-'];
     let status = 0;

@@ -34,8 +34,9 @@ const typeChar = (st: Stat, exec: boolean): string => {
 
 export const ls = applet(async (t) => {
   const p = t.parse({
-    short: '1AaCxdLHRFplinshrSXvctuw:Tgkeq',
-    long: { 'full-time': '\u00ff', 'group-directories-first': '\u00fe', color: '\u00fd::', all: 'a', 'almost-all': 'A', recursive: 'R', human: 'h' },
+    // ls_options (-T WIDTH taken and ignored) and its three long options.
+    short: '1AaCxdLHRFplinshrSXvctuw:T:gkQ',
+    long: { 'full-time': '\u00ff', 'group-directories-first': '\u00fe', color: '\u00fd::' },
   });
   const last = (...keys: string[]) => {
     for (let i = p.seen.length - 1; i >= 0; i--) if (keys.includes(p.seen[i].key)) return p.seen[i].key;
@@ -95,6 +96,8 @@ export const ls = applet(async (t) => {
     return list.sort(cmp);
   };
 
+  // print_name: -Q puts a name in double quotes, " and \ escaped.
+  const quoted = (name: string) => (has('Q') ? `"${name.replace(/["\\]/g, '\\$&')}"` : name);
   const render = (e: Entry): string => {
     const st = e.st;
     let s = '';
@@ -116,10 +119,10 @@ export const ls = applet(async (t) => {
         s += age < (3600 * 24 * 365 * 1000) / 2 && age > -15 * 60 * 1000 ? strftime('%b %e %H:%M', tm) + ' ' : strftime('%b %e  %Y', tm) + ' ';
       }
     }
-    s += e.name;
+    s += quoted(e.name);
     if (format === 'l' && st.type === 'symlink') {
       try {
-        s += ` -> ${fs.readlink(t.path(e.path))}`;
+        s += ` -> ${quoted(fs.readlink(t.path(e.path)))}`;
         if (has('F') || has('p')) {
           const target = (() => {
             try {

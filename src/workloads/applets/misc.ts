@@ -65,8 +65,14 @@ export const arch = applet(async (t) => {
 });
 
 export const uptime = applet(async (t) => {
+  const p = t.parse({ short: 's' });
   const now = t.ctx.container.clock.now();
   const first = t.ctx.container.procs.get(1)?.startMs ?? t.ctx.proc.startMs;
+  // -s: when it came up.
+  if (p.has('s')) {
+    await t.out.text(strftime('%Y-%m-%d %H:%M:%S', first) + '\n');
+    return 0;
+  }
   const up = Math.max(0, Math.floor((now - first) / 1000));
   const days = Math.floor(up / 86400);
   const hours = Math.floor((up % 86400) / 3600);
@@ -112,7 +118,7 @@ export const rev = applet(async (t) => {
 // files of unequal length come out as busybox's do. Reads are stdio's: one
 // that fails ends its file.
 export const paste = applet(async (t) => {
-  const p = t.parse({ short: 'd:s', long: { delimiters: 'd:', serial: 's' } });
+  const p = t.parse({ short: 'd:s' });
   let delims = '\t';
   if (p.has('d')) {
     if (p.value('d') === '') return t.die("-d '' is not supported");
@@ -202,7 +208,7 @@ export const time = applet(async (t) => {
 
 // watch: runs the command every N seconds until stopped.
 export const watch = applet(async (t) => {
-  const p = t.parse({ short: 'n:td', long: { interval: 'n:', 'no-title': 't', differences: 'd' }, stopAtOperand: true });
+  const p = t.parse({ short: 'n:td', stopAtOperand: true });
   if (p.operands.length === 0) return t.usage();
   const secs = Number(p.value('n') ?? 2);
   if (!Number.isFinite(secs) || secs < 0) return t.die(`invalid number '${p.value('n')}'`);

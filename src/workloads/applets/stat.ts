@@ -120,7 +120,7 @@ const num = (spec: ConvSpec, v: number | bigint, conv = 'u') => formatInt({ ...s
 const str = (spec: ConvSpec, s: string) => formatString({ ...spec, conv: 's' }, s);
 
 export const stat = applet(async (t) => {
-  const p = t.parse({ short: 'c:fLt', long: { format: 'c:', 'file-system': 'f', dereference: 'L', terse: 't' } });
+  const p = t.parse({ short: 'c:fLt' });
   if (p.operands.length === 0) return t.usage();
   const names = new Names(t.ctx.fs);
   let status = 0;

@@ -155,11 +155,10 @@ export const tar = applet(async (t) => {
     args = [...expanded, ...rest];
   }
   const p = t.parse({
-    short: 'cxtvf:C:zjOmohT:X:pPka',
+    short: 'cxtvf:C:zjOmohT:X:pka',
     long: {
       create: 'c',
       extract: 'x',
-      get: 'x',
       list: 't',
       verbose: 'v',
       file: 'f:',
@@ -168,19 +167,16 @@ export const tar = applet(async (t) => {
       'to-stdout': 'O',
       touch: 'm',
       'no-same-owner': 'o',
-      'same-owner': '\u00f0',
       'numeric-owner': '\u00f1',
       'no-same-permissions': '\u00f2',
       'same-permissions': 'p',
-      'preserve-permissions': 'p',
       dereference: 'h',
       'files-from': 'T:',
       'exclude-from': 'X:',
       exclude: '\u00ff:',
       'strip-components': '\u00f8:',
       overwrite: '\u00fe',
-      'keep-old-files': 'k',
-      'absolute-names': 'P',
+      'keep-old': 'k',
       'no-recursion': '\u00f3',
     },
   }, args);
@@ -466,7 +462,7 @@ async function extract(t: Tool, p: Parsed, archive: string, base: string | undef
       const uid = num(h, 108, 8);
       const gid = num(h, 116, 8);
       const mtime = num(h, 136, 12) * 1000;
-      if (name.startsWith('/') && !p.has('P')) {
+      if (name.startsWith('/')) {
         if (!warnedSlash) await t.error("removing leading '/' from member names");
         warnedSlash = true;
         name = name.replace(/^\/+/, '');

@@ -227,7 +227,8 @@ export const head = applet(async (t) => {
     countStr = args[0].slice(1);
     args = args.slice(1);
   }
-  const p = t.parse({ short: 'n:c:qv', long: { lines: 'n:', bytes: 'c:', quiet: 'q', silent: 'q', verbose: 'v' } }, args);
+  // head_main's own getopt() loop.
+  const p = t.parse({ short: 'n:c:qv', plainGetopt: true }, args);
   for (const o of p.seen) {
     if (o.key === 'n' || o.key === 'c') {
       countStr = o.value!;
@@ -339,7 +340,7 @@ export const tail = applet(async (t) => {
     args = args.slice(1);
   }
   const p = t.parse(
-    { short: 'fc:n:qs:vF', long: { follow: 'f', lines: 'n:', bytes: 'c:', quiet: 'q', silent: 'q', verbose: 'v', 'sleep-interval': 's:', retry: 'F' } },
+    { short: 'fc:n:qs:vF' },
     args,
   );
   let bytes = false;
@@ -584,7 +585,7 @@ function sliceChunk(c: Chunk, from: number): Chunk {
 }
 
 export const tee = applet(async (t) => {
-  const p = t.parse({ short: 'ia', long: { append: 'a', 'ignore-interrupts': 'i' } });
+  const p = t.parse({ short: 'ia' });
   if (p.has('i')) t.ctx.proc.setDisposition('INT', 'ignore');
   let status = 0;
   const outs: { name: string; write: (c: Chunk) => Promise<void>; close: () => void; failed?: boolean }[] = [];
@@ -645,7 +646,7 @@ interface Counts {
 }
 
 export const wc = applet(async (t) => {
-  const p = t.parse({ short: 'lwmcL', long: { lines: 'l', words: 'w', chars: 'm', bytes: 'c', 'max-line-length': 'L' } });
+  const p = t.parse({ short: 'lwmcL' });
   let which = (['l', 'w', 'm', 'c', 'L'] as const).filter((k) => p.has(k));
   if (which.length === 0) which = ['l', 'w', 'c'];
   const files = p.operands.length ? p.operands : [''];

@@ -202,3 +202,34 @@ describe('cut, tr, sort, uniq', () => {
     expect((await run(['uniq', '-f', '1'], 'x a\ny a\n')).stdout).toBe('x a\n');
   });
 });
+
+// Options as busybox's getopt strings have them: GNU's long options and
+// extra letters are refused there (busybox 1.35 gave these messages).
+describe("busybox's options, not GNU's", () => {
+  it('refuses long options the applet has none of, and letters busybox lacks', async () => {
+    const refused = async (argv: string[], message: string, status = 1) => {
+      const r = await run(argv, '');
+      expect(r.status).toBe(status);
+      expect(r.stderr.split('\n')[0]).toBe(message);
+      expect(r.stderr).toContain('multi-call binary');
+    };
+    // head's own getopt() loop takes "--lines" for the option '-'.
+    await refused(['head', '--lines=1'], "head: invalid option -- '-'");
+    await refused(['grep', '--count', 'x'], "grep: unrecognized option '--count'", 2);
+    await refused(['grep', '-P', 'x'], "grep: invalid option -- 'P'", 2);
+    await refused(['xargs', '-L1', 'echo'], "xargs: invalid option -- 'L'");
+    await refused(['sort', '-C'], "sort: invalid option -- 'C'", 2);
+    await refused(['wc', '--lines'], "wc: unrecognized option '--lines'");
+    // free reads argv[1] alone and shows the usage, unsaid why.
+    expect(await run(['free', '-x'], '')).toMatchObject({ status: 1, stderr: expect.stringMatching(/^BusyBox v[\d.]+ .*\n\nUsage: free/) });
+    expect((await run(['sort', '-m'], 'b\na\n')).stdout).toBe('a\nb\n');
+  });
+
+  it('ls -Q quotes names; od prints each format in its own width, in od_bloaty\'s order', async () => {
+    const { container: c } = setup();
+    await c.exec(['touch', '/tmp/a"b']);
+    expect((await c.exec(['ls', '-Q', '/tmp'])).stdout).toBe('"a\\"b"\n');
+    expect((await run(['od', '-s', '-t', 'x1'], 'abc\n')).stdout).toBe('0000000 61 62 63 0a\n         25185   2659\n0000004\n');
+    expect((await run(['od', '-b', '-c'], 'ab')).stdout).toBe('0000000 141 142\n          a   b\n0000002\n');
+  });
+});

@@ -69,21 +69,9 @@ class XargsError extends Error {}
 
 export const xargs = applet(async (t) => {
   const p = t.parse({
-    short: 'trn:s:e::E:opx0I:i::P:a:d:L:',
-    long: {
-      verbose: 't',
-      'no-run-if-empty': 'r',
-      'max-args': 'n:',
-      'max-chars': 's:',
-      eof: 'e::',
-      interactive: 'p',
-      exit: 'x',
-      null: '0',
-      'max-procs': 'P:',
-      'arg-file': 'a:',
-      delimiter: 'd:',
-      'max-lines': 'L:',
-    },
+    // busybox's OPTION_STR: not GNU's -d or -L.
+    short: 'trn:s:e::E:opx0I:i::P:a:',
+    long: { 'no-run-if-empty': 'r' },
     stopAtOperand: true,
   });
   const num = async (k: string) => {
@@ -92,7 +80,6 @@ export const xargs = applet(async (t) => {
     return Number(v);
   };
   const maxArgs = p.has('n') ? await num('n') : Infinity;
-  const maxLines = p.has('L') ? await num('L') : 0;
   const maxChars = p.has('s') ? await num('s') : MAX_CHARS;
   const repl = p.has('I') ? p.value('I')! : p.has('i') ? p.value('i') || '{}' : undefined;
   const eofStr = p.value('E') ?? p.value('e');
@@ -140,11 +127,10 @@ export const xargs = applet(async (t) => {
     return true;
   };
 
-  // Items: by delimiter (-0, -d), by line (-I, -L), or words.
+  // Items: NUL-ended (-0), lines (-I), or words.
   const state = { buf: '', eof: false };
-  const delim = p.has('0') ? '\0' : p.has('d') ? p.value('d')!.replace(/^\\n$/, '\n').replace(/^\\t$/, '\t') : undefined;
   const nextItem = async (): Promise<string | null> => {
-    if (delim !== undefined) return input.record(delim);
+    if (p.has('0')) return input.record('\0');
     if (repl !== undefined) {
       for (;;) {
         const l = await input.line();
@@ -160,7 +146,6 @@ export const xargs = applet(async (t) => {
   try {
     let batch: string[] = [];
     let chars = 0;
-    let lines = 0;
     for (;;) {
       const raw = await nextItem();
       if (raw === null) break;
@@ -183,13 +168,11 @@ export const xargs = applet(async (t) => {
       if (size > room) return t.die('argument line too long');
       batch.push(item);
       chars += size;
-      lines++;
-      if (batch.length >= maxArgs || (maxLines && lines >= maxLines)) {
+      if (batch.length >= maxArgs) {
         ran = true;
         if (!(await exec(batch))) return exitcode;
         batch = [];
         chars = 0;
-        lines = 0;
       }
       await t.yield();
     }

@@ -20,6 +20,9 @@ export interface OptSpec {
   long?: Record<string, string>;
   // Options end at the first operand (env, xargs, nice, timeout).
   stopAtOperand?: boolean;
+  // glibc's getopt() with no long options at all (head): "--lines" is the
+  // option '-', "invalid option -- '-'", not an unrecognized long option.
+  plainGetopt?: boolean;
 }
 
 export interface Parsed {
@@ -84,7 +87,7 @@ export function parseArgs(args: readonly string[], spec: OptSpec): Parsed {
         const c = a[j];
         const takes = shortArg.get(c);
         if (takes === undefined) {
-          if (a.startsWith('--')) throw new UsageError(`unrecognized option '${a}'`);
+          if (a.startsWith('--') && !spec.plainGetopt) throw new UsageError(`unrecognized option '${a}'`);
           throw new UsageError(`invalid option -- '${c}'`);
         }
         if (takes === 'no') {
