@@ -508,6 +508,11 @@ describe('inside a container', () => {
     expect(denied.code).not.toBe(0);
     expect(denied.err).toMatch(/Permission denied/);
     expect((await exec(id, ['sh', '-c', 'echo x > /tmp/f && cat /tmp/f'])).out).toBe('x\n');
+    // sed -i makes its file beside the one edited (xmkstemp), mktemp says
+    // bb_perror_nomsg's "(null)": as busybox 1.35 does, run as uid 1000.
+    const sed = await exec(id, ['sh', '-c', 'sed -i s/a/b/ /etc/passwd; echo $?; mktemp -p /etc; echo $?']);
+    expect(sed.out).toBe('1\n1\n');
+    expect(sed.err).toMatch(/^sed: can't create temp file '\/etc\/passwd[A-Za-z0-9]{6}': Permission denied\nmktemp: \(null\): Permission denied\n$/);
   });
 
   // These programs only wait, and fakecri keeps nothing of their inside

@@ -5,6 +5,7 @@ import { DateError, parseDateStr } from './common/date';
 import { modeString, parseMode } from './common/mode';
 import { KMG_I, NumberError, type Suffixes, parseUnsigned } from './common/numbers';
 import { type Tool, applet } from './common/tool';
+import { tempSuffix } from './common/temp';
 import { Names } from './common/users';
 import { dirnameOf } from './basic';
 
@@ -736,7 +737,6 @@ async function chownLike(t: Tool, group: boolean): Promise<number> {
 export const chown = applet((t) => chownLike(t, false));
 export const chgrp = applet((t) => chownLike(t, true));
 
-const TEMP_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 export const mktemp = applet(async (t) => {
   const p = t.parse({ short: 'dqtp:u', long: { directory: 'd', quiet: 'q', 'dry-run': 'u', tmpdir: '\u00ff::' } });
@@ -751,16 +751,15 @@ export const mktemp = applet(async (t) => {
     useDir = true;
   }
   const path = useDir ? posix.join(dir, template) : template;
+  // bb_perror_nomsg_and_die: glibc prints its NULL message as "(null)".
   const fail = async (err: FsError): Promise<number> => {
     if (p.has('q')) return 1;
-    return t.die(err.message);
+    return t.die(`(null): ${err.message}`);
   };
   const m = /X{6,}$/.exec(path);
   if (!m) return fail(new FsError('EINVAL'));
   for (let attempt = 0; attempt < 100; attempt++) {
-    let suffix = '';
-    for (let i = 0; i < m[0].length; i++) suffix += TEMP_CHARS[Math.floor(Math.random() * TEMP_CHARS.length)];
-    const name = path.slice(0, m.index) + suffix;
+    const name = path.slice(0, m.index) + tempSuffix(m[0].length);
     try {
       if (p.has('u')) {
         if (tryStat(() => t.ctx.fs.lstat(t.path(name)))) continue;
