@@ -299,35 +299,38 @@ async function create(t: Tool, p: Parsed, archive: string, base: string | undefi
       } else seenLinks.set(key, stored);
     }
     const size = type === '0' ? st.size : 0;
-    if (Buffer.byteLength(link) > 100) for (const b of longLink('K', link)) await out.write(b);
-    if (Buffer.byteLength(stored) > 100) for (const b of longLink('L', stored)) await out.write(b);
-    await out.write(header(stored, { ...st, size }, type, link, uname, gname));
-    if (p.has('v')) await verboseOut(stored + '\n');
-    if (type === '0' && size > 0) {
-      let fh: FileHandle | undefined;
+    // writeFileToTarball opens a regular file before its header: one that
+    // will not open is said and left out of the archive.
+    let fh: FileHandle | undefined;
+    if (type === '0') {
       try {
         fh = fs.open(at(name), { read: true });
       } catch (err) {
         if (!isFsError(err)) throw err;
         await t.perror(`can't open '${name}'`, err);
         status = 1;
+        return;
       }
+    }
+    if (Buffer.byteLength(link) > 100) for (const b of longLink('K', link)) await out.write(b);
+    if (Buffer.byteLength(stored) > 100) for (const b of longLink('L', stored)) await out.write(b);
+    await out.write(header(stored, { ...st, size }, type, link, uname, gname));
+    if (p.has('v')) await verboseOut(stored + '\n');
+    if (fh) {
       let left = size;
-      if (fh) {
-        try {
-          while (left > 0) {
-            const c = fh.read(Math.min(BLOCK, left));
-            if (c === null) break;
-            await out.write(c);
-            left -= chunkLength(c);
-            await t.yield();
-          }
-        } finally {
-          fh.close();
+      try {
+        while (left > 0) {
+          const c = fh.read(Math.min(BLOCK, left));
+          if (c === null) break;
+          await out.write(c);
+          left -= chunkLength(c);
+          await t.yield();
         }
+      } finally {
+        fh.close();
       }
-      // The header is out: a file that shrank (or could not be read) is
-      // padded with zeros to its size there, to keep the archive whole.
+      // The header is out: a file that shrank is padded with zeros to its
+      // size there, to keep the archive whole.
       if (left > 0) await out.write({ fill: 'zero', length: left, seed: 0, offset: 0 });
       const pad = (512 - (size % 512)) % 512;
       if (pad) await out.write(ZERO_BLOCK.subarray(0, pad));

@@ -285,6 +285,22 @@ describe('directories and names', () => {
 });
 
 describe('permissions', () => {
+  // As the kernel's may_delete, before any other reason (a type that does
+  // not match, a mount point, a directory not empty): busybox as uid 1000
+  // says "Permission denied" for each.
+  it('removing and renaming check the directory\'s permission first, as vfs_rmdir, vfs_unlink and vfs_rename do', () => {
+    const { fs, as } = setup();
+    const u = as(user);
+    fs.mkdir('/etc/d');
+    writeText(fs, '/etc/d/x', 'x');
+    expect(errno(() => u.rmdir('/etc/d'))).toBe('EACCES'); // not ENOTEMPTY
+    expect(errno(() => u.rmdir('/etc/passwd'))).toBe('EACCES'); // not ENOTDIR
+    expect(errno(() => u.unlink('/etc/d'))).toBe('EACCES'); // not EISDIR
+    expect(errno(() => u.rename('/etc/d', '/tmp/d'))).toBe('EACCES');
+    expect(errno(() => fs.rmdir('/etc/d'))).toBe('ENOTEMPTY');
+    expect(errno(() => fs.unlink('/etc/d'))).toBe('EISDIR');
+  });
+
   it('a non-root caller gets what the modes allow, root passes all but execute', () => {
     const { fs, as } = setup();
     const u = as(user);

@@ -139,10 +139,12 @@ export class View implements ContainerFs {
     if (w.name === '.') fail(w.loc!.path === '/' ? 'EBUSY' : 'EINVAL', path);
     if (w.name === '..') fail('ENOTEMPTY', path);
     const loc = w.loc ?? fail('ENOENT', path);
+    // vfs_rmdir: may_delete (permission, then the type), mount points,
+    // then the filesystem's ENOTEMPTY.
+    this.removable(w, loc, path);
     if (attrOf(loc).type !== 'dir') fail('ENOTDIR', path);
     if (this.isMountPoint(loc)) fail('EBUSY', path);
     if (loc.b.readdir(loc.n).length > 0 || this.space.mountsUnder(loc.path).length > 0) fail('ENOTEMPTY', path);
-    this.removable(w, loc, path);
     changes++;
     w.dir.b.remove(w.dir.n, w.name);
   }
@@ -150,10 +152,12 @@ export class View implements ContainerFs {
   unlink(path: string): void {
     const w = this.walk(path, false);
     const loc = w.loc ?? fail('ENOENT', path);
-    if (w.name === '.' || w.name === '..' || attrOf(loc).type === 'dir') fail('EISDIR', path);
+    if (w.name === '.' || w.name === '..') fail('EISDIR', path);
     if (w.mustBeDir) fail('ENOTDIR', path);
-    if (this.isMountPoint(loc)) fail('EBUSY', path);
+    // vfs_unlink: may_delete (permission, then the type), then mount points.
     this.removable(w, loc, path);
+    if (attrOf(loc).type === 'dir') fail('EISDIR', path);
+    if (this.isMountPoint(loc)) fail('EBUSY', path);
     changes++;
     w.dir.b.remove(w.dir.n, w.name);
   }
@@ -165,26 +169,27 @@ export class View implements ContainerFs {
     const sloc = src.loc ?? fail('ENOENT', from);
     const sa = attrOf(sloc);
     if (src.mustBeDir && sa.type !== 'dir') fail('ENOTDIR', from);
-    if (this.isMountPoint(sloc) || (dst.loc && this.isMountPoint(dst.loc))) fail('EBUSY', from);
     if (src.dir.b !== dst.dir.b) fail('EXDEV', to);
-    if (dst.loc) {
-      const da = attrOf(dst.loc);
-      if (da.ino === sa.ino) return; // two names of one file: nothing to do
-      if (sa.type === 'dir' && da.type !== 'dir') fail('ENOTDIR', to);
-      if (sa.type !== 'dir' && da.type === 'dir') fail('EISDIR', to);
-      if (da.type === 'dir' && (dst.loc.b.readdir(dst.loc.n).length > 0 || this.space.mountsUnder(dst.loc.path).length > 0)) {
-        fail('ENOTEMPTY', to);
-      }
-    } else if (dst.mustBeDir && sa.type !== 'dir') {
-      fail('ENOTDIR', to);
-    }
+    const da = dst.loc && attrOf(dst.loc);
+    if (da && da.ino === sa.ino) return; // two names of one file: nothing to do
+    if (!dst.loc && dst.mustBeDir && sa.type !== 'dir') fail('ENOTDIR', to);
     const target = childPath(dst.dir.path, dst.name);
     if (sa.type === 'dir' && (target === sloc.path || target.startsWith(`${sloc.path}/`))) fail('EINVAL', to);
+    // vfs_rename's order: may_delete of the source, may_delete or
+    // may_create of the target (permission, then a type that does not
+    // match), mount points, then the filesystem's ENOTEMPTY.
     this.removable(src, sloc, from);
-    if (dst.loc) this.removable(dst, dst.loc, to);
-    else this.writableDir(dst, to);
+    if (dst.loc && da) {
+      this.removable(dst, dst.loc, to);
+      if (sa.type === 'dir' && da.type !== 'dir') fail('ENOTDIR', to);
+      if (sa.type !== 'dir' && da.type === 'dir') fail('EISDIR', to);
+    } else this.writableDir(dst, to);
     // A directory moving to another parent rewrites its `..`.
     if (sa.type === 'dir' && src.dir.path !== dst.dir.path) this.permit(sa, W, from);
+    if (this.isMountPoint(sloc) || (dst.loc && this.isMountPoint(dst.loc))) fail('EBUSY', from);
+    if (dst.loc && da?.type === 'dir' && (dst.loc.b.readdir(dst.loc.n).length > 0 || this.space.mountsUnder(dst.loc.path).length > 0)) {
+      fail('ENOTEMPTY', to);
+    }
     changes++;
     src.dir.b.rename(src.dir.n, src.name, dst.dir.n, dst.name);
   }
