@@ -346,6 +346,13 @@ describe('inside a container', () => {
     await expect(exec(id, [''])).rejects.toThrow('exec: "": executable file not found in $PATH');
   });
 
+  it('a file without #! runs as `ash CMD` (ENOEXEC), $0 the name as searched; PATH=x before a command is the PATH searched', async () => {
+    const id = await run('noexec', 'sleep 3600');
+    const script = 'mkdir -p /b && printf "echo in \\$0 \\$1\\n" > /b/s && chmod +x /b/s; PATH=/b s x; cd /b && ./s y; PATH=/nowhere ls; echo $?';
+    // busybox 1.35 gave these.
+    expect(await exec(id, ['sh', '-c', script])).toEqual({ code: 0, out: 'in /b/s x\nin ./s y\n127\n', err: 'sh: ls: not found\n' });
+  });
+
   it("the applets ash runs as builtins (printf, [, kill) speak as sh, as busybox's do; run on their own or exec'd, as themselves", async () => {
     const id = await run('builtins', 'sleep 3600');
     expect(await exec(id, ['sh', '-c', 'printf %d x; [ 1 -eq y ]; kill -s; printf'])).toEqual({

@@ -12,7 +12,7 @@ export const base64 = applet(async (t) => {
   const wrapStr = p.value('w') ?? '76';
   if (!/^\d+$/.test(wrapStr)) return t.die(`invalid number '${wrapStr}'`);
   const wrap = Number(wrapStr);
-  const input = await openInput(t, p.operands[0] ?? '-', 'cant');
+  const input = await openInput(t, p.operands[0] ?? '-');
   if (!input) return 1;
   // Decoding reads by stdio (a failed read is the end); encoding by read(2),
   // and dies of a failed one.

@@ -221,9 +221,10 @@ export const grep = applet(async (t) => {
     try {
       names = t.ctx.fs.readdir(t.path(dir));
     } catch (err) {
+      // recursive_action's opendir: said even with -s, and not one of
+      // grep's open errors (the status stays 0 or 1).
       if (!isFsError(err)) throw err;
-      if (!o.silent) await t.perror(dir, err);
-      g.openErrors = true;
+      await t.perror(dir, err);
       return;
     }
     for (const n of names.sort()) {

@@ -56,7 +56,7 @@ function hasher(algo: string) {
         else await t.out.text(`${digest}  ${f}\n`);
         continue;
       }
-      const list = await openInput(t, f, 'cant');
+      const list = await openInput(t, f);
       if (!list) return 1;
       // xmalloc_fgetline: a read that fails ends the list, unsaid.
       list.asStdio();

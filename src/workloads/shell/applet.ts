@@ -14,8 +14,9 @@ import { EXIT, Interrupted, type Root, Shell, ShellError } from './shell';
 //   sh [opts] FILE [ARGS...]          the script from the container's files
 //   sh [opts] [-s] [ARGS...]          the script from stdin, a line at a time
 // Answers the shell's exit status: the last command's, 2 after a syntax or
-// fatal error, 127 when the script file cannot be opened, 128+n when a
-// signal killed it.
+// fatal error (a script file that cannot be opened too: setinputfile's 127
+// is overwritten by ash_msg_and_raise_error's 2), 128+n when a signal
+// killed it.
 export const sh: Applet = async (ctx) => {
   const argv = ctx.argv;
   // As ash: interactive when reading commands from a terminal that it
@@ -61,7 +62,7 @@ async function start(shell: Shell, root: { interactive: boolean }, argv: readonl
     } catch (err) {
       if (!isFsError(err)) throw err;
       await shell.msg(`can't open '${file}': ${err.message}`);
-      return 127;
+      return 2;
     }
     shell.arg0 = file;
     shell.cmdName = file;

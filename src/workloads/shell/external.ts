@@ -33,7 +33,9 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
     process: proc,
     umask: sh.umask,
     hash: sh.hash,
-    path: sh.vars.get('PATH') ?? '',
+    // evalcommand searches after the prefix assignments are set: a PATH=
+    // among them is the one searched (env has it then).
+    path: env?.PATH ?? sh.vars.get('PATH') ?? '',
   };
 }
 

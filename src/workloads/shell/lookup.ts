@@ -18,7 +18,7 @@ export async function dot(sh: Shell, argv: string[]): Promise<number> {
     text = readText(sh, path!);
   } catch (err) {
     if (!isFsError(err)) throw err;
-    await sh.fail(`can't open '${name}': ${err.message}`, 127);
+    await sh.fail(`can't open '${name}': ${err.message}`);
   }
   const script = parseCached(text!);
   const savedParams = sh.params;

@@ -221,6 +221,9 @@ describe('sh -c', () => {
       ['unset PATH; cat </dev/null; echo $?; command -v echo cat; command -V cat echo; /bin/cat </dev/null; echo $?', '127\necho\ncat: not found\n0\n', 0, 'sh: cat: not found\n'],
       ['PATH=/nowhere; export -n PATH; cat </dev/null; echo $?', '127\n', 0, 'sh: cat: not found\n'],
       ['X=1; export X Y=2; export -n X Y=3 Z; sh -c \'echo "[$X] [$Y] [$Z]"\'; echo $X $Y', '[] [3] []\n1 3\n'],
+      // evalcommand sets prefix assignments before the search: PATH=x cmd
+      // searches x.
+      ['PATH=/nowhere cat </dev/null; echo $?; cat </dev/null; echo $?', '127\n0\n', 0, 'sh: cat: not found\n'],
     ]);
   });
 
@@ -359,7 +362,9 @@ describe('sh -c', () => {
     k.write('/s.sh', 'echo one\nnosuch\nexit 3\n');
     expect(await k.exec(['sh', '-c', 'echo a\nfoo', 'myname'])).toEqual({ status: 127, stdout: 'a\n', stderr: 'myname: line 1: foo: not found\n' });
     expect(await k.exec(['sh', '/s.sh'])).toEqual({ status: 3, stdout: 'one\n', stderr: '/s.sh: line 2: nosuch: not found\n' });
-    expect(await k.exec(['sh', '/missing.sh'])).toEqual({ status: 127, stdout: '', stderr: "sh: can't open '/missing.sh': No such file or directory\n" });
+    // setinputfile's 127 is overwritten by ash_msg_and_raise_error's 2.
+    expect(await k.exec(['sh', '/missing.sh'])).toEqual({ status: 2, stdout: '', stderr: "sh: can't open '/missing.sh': No such file or directory\n" });
+    expect(await k.exec(['sh', '-c', '. /missing.sh; echo not here'])).toEqual({ status: 2, stdout: '', stderr: "sh: .: line 0: can't open '/missing.sh': No such file or directory\n" });
     expect(await k.exec(['/bin/sh', '-c'])).toEqual({ status: 2, stdout: '', stderr: '/bin/sh: -c requires an argument\n' });
     k.write('/bin/lib.sh', 'echo in lib\nnosuch\n');
     expect(await k.exec(['sh', '-c', '. lib.sh; echo $?'])).toEqual({ status: 0, stdout: 'in lib\n127\n', stderr: 'sh: /bin/lib.sh: line 2: nosuch: not found\n' });

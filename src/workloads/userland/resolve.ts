@@ -76,10 +76,12 @@ export function resolveCommand(o: ResolveOptions, argv: readonly string[], where
     const inner = resolveCommand(o, [interp], where, identity, depth + 1);
     return { applet: inner.applet, argv: [...inner.argv, ...(arg ? [arg] : []), path, ...argv.slice(1)] };
   }
-  // ENOEXEC: ash runs the file as a script of its own.
+  // ENOEXEC: ash runs the file as a script of its own, re-executing
+  // busybox as `ash CMD ARGS...` with CMD as the search gave it (the name
+  // itself when it has a slash).
   const sh = o.applets.get('sh');
   if (!sh) throw new FsError('ENOENT', name);
-  return { applet: sh, argv: ['sh', path, ...argv.slice(1)] };
+  return { applet: sh, argv: ['ash', name.includes('/') ? name : path, ...argv.slice(1)] };
 }
 
 export const caller = (id: Identity, pid: number, umask = 0o022): Caller => ({ uid: id.uid, gid: id.gid, groups: id.groups, pid, umask });

@@ -104,13 +104,14 @@ export async function copyFile(t: Tool, source: string, dest: string, flags: Cop
       }
     }
     let ok = true;
-    let names: string[];
+    let names: string[] = [];
     try {
       names = fs.readdir(src);
     } catch (err) {
+      // copy_file: an opendir that fails is a failure, unsaid, and the
+      // directory made still gets its mode.
       if (!isFsError(err)) throw err;
-      await t.perror(source, err);
-      return false;
+      ok = false;
     }
     for (const name of names) {
       // Never copy a directory into itself.
@@ -319,8 +320,8 @@ export async function removeFile(t: Tool, name: string, opts: { force?: boolean;
     try {
       names = fs.readdir(path);
     } catch (err) {
+      // remove_file: an opendir that fails is a failure, unsaid.
       if (!isFsError(err)) throw err;
-      await t.perror(`can't open '${name}'`, err);
       return false;
     }
     for (const n of names) {
