@@ -232,6 +232,24 @@ describe('inside a container', () => {
         '',
       ].join('\n'),
     });
+    // An output file busybox moves to fd 1 fails as stdout; tar's xwrite
+    // says "write error"; awk never asks its files; head, past stdio's
+    // buffer, finds it in its loop.
+    const more = [
+      'cd /tmp && echo abc > f; tar cf - f > /dev/full; echo tar=$?; sort -o /dev/full f; echo sort=$?; uniq f /dev/full; echo uniq=$?',
+      'awk \'{print > "/dev/full"}\' f; echo awk=$?; head -c 100000 /dev/zero > /dev/full; echo head=$?',
+    ].join('\n');
+    expect(await exec(id, ['sh', '-c', more])).toEqual({
+      code: 0,
+      out: 'tar=1\nsort=0\nuniq=0\nawk=0\nhead=1\n',
+      err: [
+        'tar: write error: No space left on device',
+        'sort: standard output: No space left on device',
+        'uniq: standard output: No space left on device',
+        'head: standard output: I/O error',
+        '',
+      ].join('\n'),
+    });
   });
 
   it("top, critest's default command, ends on SIGTERM though it is pid 1, with 143", async () => {

@@ -1,5 +1,5 @@
 import { isFsError } from '../rootfs/types';
-import { MAX_SLURP, type Tool, applet, toBin } from './common/tool';
+import { MAX_SLURP, type Tool, applet, asStdout, toBin } from './common/tool';
 import { openInput } from './text';
 
 // sort and uniq. sort holds its input in memory, up to MAX_SLURP bytes.
@@ -201,7 +201,8 @@ export const sort = applet(async (t) => {
       return t.die(`can't open '${name}': ${err.message}`, 2);
     }
     try {
-      await write((s) => o.stream.write(Buffer.from(s, 'latin1')));
+      const out = asStdout(o.stream);
+      await write((s) => out.write(Buffer.from(s, 'latin1')));
     } finally {
       o.close();
     }
@@ -240,7 +241,8 @@ export const uniq = applet(async (t) => {
   if (outName !== undefined && outName !== '-') {
     try {
       const o = t.output(outName, { create: true, truncate: true });
-      emit = (s) => o.stream.write(Buffer.from(s, 'latin1'));
+      const out = asStdout(o.stream);
+      emit = (s) => out.write(Buffer.from(s, 'latin1'));
       close = o.close;
     } catch (err) {
       if (!isFsError(err)) throw err;

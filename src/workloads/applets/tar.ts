@@ -6,7 +6,7 @@ import type { InStream, OutStream } from '../procs/types';
 import { type Chunk, type FileHandle, type Stat, chunkLength, isFsError } from '../rootfs/types';
 import { strftime } from './common/date';
 import { modeString } from './common/mode';
-import { BLOCK, type Tool, applet } from './common/tool';
+import { BLOCK, StdoutError, type Tool, applet } from './common/tool';
 import { Names } from './common/users';
 
 // tar: ustar archives with GNU long names, as busybox writes and reads them;
@@ -230,6 +230,18 @@ async function create(t: Tool, p: Parsed, archive: string, base: string | undefi
     out = { write: async (d) => void fh.write(typeof d === 'string' ? Buffer.from(d) : d) };
     closeOut = () => fh.close();
   }
+  // The archive is written by xwrite: a write that fails ends tar.
+  const writing = async (step: () => Promise<void>) => {
+    try {
+      await step();
+    } catch (err) {
+      const failed = err instanceof StdoutError ? err.failed : isFsError(err) && err.code !== 'EPIPE' ? err : undefined;
+      if (failed) throw new TarError(`write error: ${failed.message}`);
+      throw err;
+    }
+  };
+  const raw = out;
+  out = { write: (d) => writing(() => raw.write(d)) };
   let gz: { push: (c: Chunk | null) => void; done: Promise<void> } | undefined;
   if (p.has('z')) {
     const queue: (Chunk | null)[] = [];
@@ -354,6 +366,7 @@ async function create(t: Tool, p: Parsed, archive: string, base: string | undefi
       gz.push(null);
       await gz.done;
     }
+    if (archive === '-') await writing(() => t.out.flush());
   } finally {
     closeOut();
   }

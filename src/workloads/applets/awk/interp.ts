@@ -634,7 +634,13 @@ export class Awk {
       f = await this.openOut(name, redirect.kind);
       this.outFiles.set(name, f);
     }
-    await f.stream.write(Buffer.from(s, 'latin1'));
+    try {
+      await f.stream.write(Buffer.from(s, 'latin1'));
+    } catch (err) {
+      // A stdio FILE: a write that fails (ENOSPC) is kept in its error
+      // flag, which awk never looks at; EPIPE is SIGPIPE's.
+      if (!isFsError(err) || err.code === 'EPIPE') throw err;
+    }
   }
 
   private async openOut(name: string, kind: string): Promise<OutFile> {
