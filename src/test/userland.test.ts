@@ -343,9 +343,11 @@ describe('inside a container', () => {
       'hash -r; hostname',
       'rm /usr/local/bin/hostname; hostname',
       'mine; PATH=/usr/local/bin:/bin:/usr/bin; hostname',
+      // hash lists where; hash NAME looks again.
+      'hash; rm /usr/local/bin/hostname; hash hostname; hash',
     ].join('\n');
     const name = (await exec(id, ['hostname'])).out;
-    expect(await exec(id, ['sh', '-c', script])).toEqual({ code: 0, out: `${name}${name}mine\n${name}mine\n`, err: '' });
+    expect(await exec(id, ['sh', '-c', script])).toEqual({ code: 0, out: `${name}${name}mine\n${name}mine\n/usr/local/bin/hostname\n/bin/rm\n/bin/hostname\n`, err: '' });
   });
 
   // What Debian's busybox 1.35 ash prints for each.

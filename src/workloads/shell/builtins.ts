@@ -236,9 +236,28 @@ const REGULAR: Record<string, Builtin> = {
   chdir: cdCmd,
   command: commandCmd,
   getopts: getoptsCmd,
+  // ash's hashcmd: -r forgets all; with no name, the commands found so far
+  // (their paths); each name is forgotten and looked up again, and one
+  // found nowhere is said and makes the status 1.
   hash: async (sh, argv) => {
-    if (argv[1] === '-r') sh.hash.clear();
-    return 0;
+    if (argv[1] === '-r') {
+      sh.hash.clear();
+      return 0;
+    }
+    if (argv.length === 1) {
+      for (const path of sh.hash.paths()) await sh.print(`${path}\n`);
+      return 0;
+    }
+    let status = 0;
+    for (const name of argv.slice(1)) {
+      sh.hash.forget(name);
+      if (builtinKind(name, sh) !== 'external') continue;
+      if (!sh.hash.lookup(sh.ctx.fs, name, sh.vars.get('PATH') ?? '', sh.cwd).executable) {
+        await sh.msg(`${name}: not found`);
+        status = 1;
+      }
+    }
+    return status;
   },
   fg: fgBgCmd,
   bg: fgBgCmd,

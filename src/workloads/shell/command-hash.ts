@@ -40,4 +40,13 @@ export class CommandHash implements CommandLookup {
   clear(): void {
     this.found.clear();
   }
+
+  forget(name: string): void {
+    this.found.delete(name);
+  }
+
+  // `hash`: where each command was found.
+  paths(): IterableIterator<string> {
+    return this.found.values();
+  }
 }

@@ -345,7 +345,7 @@ async function evalSimple(sh: Shell, n: Simple, flags: number): Promise<number> 
     // the duration of the command otherwise, exported to it.
     const assigns: [string, string][] = [];
     for (const a of n.assigns) assigns.push([a.name, await expandString(sh, a.value, 'assign')]);
-    if (sh.opts.x) await traceCommand(sh, assigns, argv);
+    if (sh.opts.x) await traceCommand(sh, assigns, argv, saved?.saved[2]);
     let env: Record<string, string> | undefined;
     if (kind === 'special') {
       for (const [k, v] of assigns) await setVar(sh, k, v);

@@ -224,6 +224,10 @@ describe('sh -c', () => {
       // evalcommand sets prefix assignments before the search: PATH=x cmd
       // searches x.
       ['PATH=/nowhere cat </dev/null; echo $?; cat </dev/null; echo $?', '127\n0\n', 0, 'sh: cat: not found\n'],
+      // hashcmd: a name is looked up again; the table lists paths.
+      ['hash nosuch; echo $?', '1\n', 0, 'sh: hash: line 0: nosuch: not found\n'],
+      // xtrace goes to fd 2 as it was before the command's redirections.
+      ['set -x; echo t 2>/dev/null; echo u 2>&1', 't\nu\n', 0, '+ echo t\n+ echo u\n'],
     ]);
   });
 

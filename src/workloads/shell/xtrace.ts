@@ -1,3 +1,5 @@
+import { Killed } from '../procs/types';
+import type { Fd } from './fds';
 import type { Shell } from './shell';
 
 // `set -x`: each command on stderr after expansion, as ash prints it.
@@ -30,10 +32,19 @@ export function maybeQuote(s: string): string {
 
 const KEYWORDS = new Set(['!', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'function', 'if', 'in', 'then', 'until', 'while', '{', '}']);
 
-export async function traceCommand(sh: Shell, assigns: [string, string][], argv: string[]): Promise<void> {
+// `stderr`: the command's fd 2 before its own redirections (ash's
+// preverrout_fd, saved by REDIR_SAVEFD2): `cmd 2>/dev/null` is still traced.
+export async function traceCommand(sh: Shell, assigns: [string, string][], argv: string[], stderr?: Fd): Promise<void> {
   const parts: string[] = [];
   for (const [k, v] of assigns) parts.push(`${k}=${maybeQuote(v)}`);
   for (const a of argv) parts.push(KEYWORDS.has(a) ? singleQuote(a) : maybeQuote(a));
   const ps4 = sh.vars.get('PS4') ?? '+ ';
-  await sh.writeErr(ps4 + parts.join(' ') + '\n');
+  const line = ps4 + parts.join(' ') + '\n';
+  if (!stderr) return sh.writeErr(line);
+  if (!stderr.out) return;
+  try {
+    await stderr.out.write(line);
+  } catch (err) {
+    if (err instanceof Killed) throw err;
+  }
 }
