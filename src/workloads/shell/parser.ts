@@ -321,15 +321,25 @@ class Parser implements Hooks {
     return { fd, op, target: lx.word! };
   }
 
-  // Hooks for the lexer.
+  // Hooks for the lexer. `lx` is this parser's own, or a here-document's
+  // (its body is read by a lexer of its own): the $( ) is parsed from the
+  // lexer it is in.
   commandSub(lx: Lexer): Node | null {
-    const n = this.list('sub');
-    if (lx.next() !== T.RP) {
-      this.kw = undefined;
-      if (lx.tok === T.WORD && lx.plain !== undefined && KEYWORDS.has(lx.plain)) this.kw = lx.plain;
-      this.unexpected(')');
+    const outer = this.lx;
+    const kw = this.kw;
+    this.lx = lx;
+    try {
+      const n = this.list('sub');
+      if (lx.next() !== T.RP) {
+        this.kw = undefined;
+        if (lx.tok === T.WORD && lx.plain !== undefined && KEYWORDS.has(lx.plain)) this.kw = lx.plain;
+        this.unexpected(')');
+      }
+      this.kw = kw;
+      return n;
+    } finally {
+      this.lx = outer;
     }
-    return n;
   }
 
   parseText(text: string, line: number): Node | null {

@@ -143,6 +143,13 @@ describe('sh -c', () => {
     ]);
   });
 
+  it('a $( ) in a here-document is parsed from the document\'s own text', async () => {
+    await check([
+      ['cat <<EOF\nhost=$(echo h) `echo bt` $((1 + 2))\n$(echo a; echo b)\n$(cat <<E2\ninner\nE2\n)\nEOF\necho after', 'host=h bt 3\na\nb\ninner\nafter\n'],
+      ['cat <<EOF\n$(echo a\nEOF', '', 2, 'sh: syntax error: unexpected end of file (expecting ")")\n'],
+    ]);
+  });
+
   it('redirections and here-documents', async () => {
     const k = new Kit();
     const script = [
