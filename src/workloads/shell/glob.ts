@@ -25,6 +25,9 @@ export function glob(fs: ContainerFs, cwd: string, pattern: string): string[] {
         } catch {
           continue;
         }
+        // expmeta reads . and .. from readdir too: a pattern that starts
+        // with a dot (`.*`) matches them.
+        if (comp.startsWith('.') || comp.startsWith('\\.')) names = ['.', '..', ...names];
         for (const name of names) {
           if (!matchName(comp, name)) continue;
           const p = join(r, name);

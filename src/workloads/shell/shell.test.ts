@@ -89,8 +89,10 @@ describe('sh -c', () => {
     k.write('/tmp/a2', '');
     k.write('/tmp/.hidden', '');
     k.write('/tmp/b', '');
-    const r = await k.exec(['sh', '-c', 'cd /tmp; echo a* "a*" ? [ab]? *x; echo /tmp/a[!1] .h*; set -f; echo a*; echo ~ ~root ~nosuch; x=~/a:~/b; echo $x']);
-    expect(r).toEqual({ status: 0, stdout: 'a1 a2 a* b a1 a2 *x\n/tmp/a2 .hidden\na*\n/root /root ~nosuch\n/root/a:/root/b\n', stderr: '' });
+    // A pattern starting with a dot matches . and .., as readdir gives them
+    // to ash's expmeta.
+    const r = await k.exec(['sh', '-c', 'cd /tmp; echo a* "a*" ? [ab]? *x; echo /tmp/a[!1] .h* .* .?; set -f; echo a*; echo ~ ~root ~nosuch; x=~/a:~/b; echo $x']);
+    expect(r).toEqual({ status: 0, stdout: 'a1 a2 a* b a1 a2 *x\n/tmp/a2 .hidden . .. .hidden ..\na*\n/root /root ~nosuch\n/root/a:/root/b\n', stderr: '' });
   });
 
   it('control flow: if, while, until, for, case, break and continue', async () => {
