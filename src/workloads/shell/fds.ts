@@ -72,7 +72,11 @@ export class Fd {
   }
 }
 
+// The fd table starts with 0-9 and grows as a redirection names a higher
+// one (`exec 200>lock`), up to MAX_FD: ash goes as far as RLIMIT_NOFILE,
+// a table that large would cost every subshell its copy.
 export const NFDS = 10;
+export const MAX_FD = 65535;
 export type FdTable = (Fd | undefined)[];
 
 // An open file as streams. Reads and writes go straight to the handle.

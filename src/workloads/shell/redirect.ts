@@ -3,7 +3,7 @@ import { resolvePath } from '../rootfs/path';
 import { type FileHandle, type OpenFlags, isFsError } from '../rootfs/types';
 import type { Redir } from './ast';
 import { expandString, expandTarget } from './expand';
-import { type Fd, type FdTable, NFDS, fileFd, streamFd } from './fds';
+import { type Fd, type FdTable, MAX_FD, fileFd, streamFd } from './fds';
 import { type Shell, ShellError } from './shell';
 
 // Redirections: they change the shell's fd table for one command (undone
@@ -61,7 +61,7 @@ function put(sh: Shell, r: Redirected, fd: number, f: Fd | undefined): void {
 
 async function one(sh: Shell, r: Redir, to: Redirected): Promise<void> {
   const fd = r.fd >= 0 ? r.fd : r.op[0] === '<' ? 0 : 1;
-  if (fd >= NFDS) throw new RedirError(`${fd}: Bad file descriptor`);
+  if (fd > MAX_FD) throw new RedirError(`${fd}: Bad file descriptor`);
   switch (r.op) {
     case '<<':
     case '<<-': {
@@ -106,7 +106,7 @@ async function one(sh: Shell, r: Redir, to: Redirected): Promise<void> {
 }
 
 function dup(sh: Shell, n: number): Fd {
-  const f = n < NFDS ? sh.fds[n] : undefined;
+  const f = sh.fds[n];
   if (!f) throw new RedirError(`${n}: Bad file descriptor`);
   return f;
 }

@@ -235,6 +235,8 @@ describe('sh -c', () => {
       ['PATH=/nowhere cat </dev/null; echo $?; cat </dev/null; echo $?', '127\n0\n', 0, 'sh: cat: not found\n'],
       // hashcmd: a name is looked up again; the table lists paths.
       ['hash nosuch; echo $?', '1\n', 0, 'sh: hash: line 0: nosuch: not found\n'],
+      // fds past 9, as ash takes them (exec 200>lock).
+      ['exec 200>/tmp/lock; echo l >&200; exec 200>&-; cat /tmp/lock; echo x >&200; echo $?', 'l\n1\n', 0, 'sh: 200: Bad file descriptor\n'],
       // xtrace goes to fd 2 as it was before the command's redirections.
       ['set -x; echo t 2>/dev/null; echo u 2>&1', 't\nu\n', 0, '+ echo t\n+ echo u\n'],
     ]);
