@@ -110,7 +110,10 @@ export const rm = applet(async (t) => {
     return t.usage();
   }
   let status = 0;
-  for (const f of p.operands) {
+  for (const operand of p.operands) {
+    // bb_get_last_path_component_strip cuts the trailing slashes off the
+    // operand itself: `rm f/` removes the file f.
+    const f = operand.replace(/(.)\/+$/, '$1');
     const base = lastComponent(f);
     if (base === '.' || base === '..') {
       await t.error("can't remove '.' or '..'");

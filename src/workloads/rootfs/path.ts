@@ -6,6 +6,13 @@ export function resolvePath(cwd: string, p: string): string {
   return posix.resolve(cwd || '/', p || '.');
 }
 
+// A path to hand the filesystem: as resolvePath, keeping a trailing slash,
+// which says "a directory" to open and stat (`ls f/` is ENOTDIR for a file).
+export function fsPath(cwd: string, p: string): string {
+  const r = resolvePath(cwd, p);
+  return p.endsWith('/') && r !== '/' ? `${r}/` : r;
+}
+
 // What PATH lookup finds for a command name, as ash's find_command does
 // (type, command -v): the first regular file in a PATH directory that the
 // caller may execute, else the first regular file. A name with a slash is

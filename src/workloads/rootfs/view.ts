@@ -283,6 +283,9 @@ export class View implements ContainerFs {
     const read = flags.read ?? !flags.write;
     const write = Boolean(flags.write);
     const excl = Boolean(flags.create && flags.exclusive);
+    // O_CREAT with a trailing slash is EISDIR before anything is looked up
+    // (open_last_lookups), whatever the name is.
+    if (flags.create && path.endsWith('/')) fail('EISDIR', path);
     const w = this.walk(path, !(flags.noFollow || excl));
     let loc = w.loc;
     if (loc && excl) fail('EEXIST', path);

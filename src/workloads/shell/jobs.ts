@@ -103,8 +103,20 @@ export async function waitCmd(sh: Shell, argv: string[]): Promise<number> {
 // answers 0.
 async function waitOne(sh: Shell): Promise<number> {
   if (sh.jobs.length === 0) return 127;
-  for (const j of sh.jobs) if (j.status !== undefined) j.waited = true;
+  // A job that ended since the last foreground wait is still ash's zombie:
+  // this wait reaps it first, and it counts as one that ended
+  // (`(exit 4) & wait -n` is 129).
   let reaped = false;
+  for (const j of sh.jobs) {
+    if (j.status === undefined) continue;
+    if (!j.waited && j.endedAt === sh.fgWaits) {
+      j.waited = true;
+      sh.fgWaits++;
+      if (j.status === 0) return 0;
+      reaped = true;
+    }
+    j.waited = true;
+  }
   for (;;) {
     const running = sh.jobs.filter((j) => j.status === undefined);
     if (running.length === 0) return reaped ? 129 : 0;

@@ -1,5 +1,5 @@
 import { bytesIn } from '../procs/streams';
-import { resolvePath } from '../rootfs/path';
+import { fsPath } from '../rootfs/path';
 import { type FileHandle, type OpenFlags, isFsError } from '../rootfs/types';
 import type { Redir } from './ast';
 import { expandString, expandTarget } from './expand';
@@ -118,7 +118,7 @@ function open(sh: Shell, name: string, flags: OpenFlags, input: boolean): Fd {
   if (dev) return dup(sh, dev[1] ? ['stdin', 'stdout', 'stderr'].indexOf(dev[1]) : Number(dev[2]));
   let h: FileHandle;
   try {
-    h = sh.ctx.fs.open(resolvePath(sh.cwd, name), flags, 0o666 & ~sh.umask);
+    h = sh.ctx.fs.open(fsPath(sh.cwd, name), flags, 0o666 & ~sh.umask);
   } catch (err) {
     if (!isFsError(err)) throw err;
     const missing = err.code === 'ENOENT' || err.code === 'ENOTDIR';
@@ -130,7 +130,7 @@ function open(sh: Shell, name: string, flags: OpenFlags, input: boolean): Fd {
 
 function isRegular(sh: Shell, name: string): boolean {
   try {
-    return sh.ctx.fs.stat(resolvePath(sh.cwd, name)).type === 'file';
+    return sh.ctx.fs.stat(fsPath(sh.cwd, name)).type === 'file';
   } catch {
     return false;
   }

@@ -18,6 +18,9 @@ export interface CopyFlags {
   hardlink?: boolean; // -l
   symlink?: boolean; // -s
   verbose?: boolean;
+  // The directories this run made or filled ("dev:ino"): copy_file's
+  // ino_dev hashtable, which stops a copy of a directory into itself.
+  made?: Set<string>;
 }
 
 export const tryStat = (f: () => Stat): Stat | undefined => {
@@ -89,6 +92,11 @@ export async function copyFile(t: Tool, source: string, dest: string, flags: Cop
       await t.error(`omitting directory '${source}'`);
       return false;
     }
+    const made = (flags.made ??= new Set());
+    if (made.has(`${sst.dev}:${sst.ino}`)) {
+      await t.error(`recursion detected, omitting directory '${source}'`);
+      return false;
+    }
     if (dst0) {
       if (dst0.type !== 'dir') {
         await t.error(`target '${dest}' is not a directory`);
@@ -103,6 +111,8 @@ export async function copyFile(t: Tool, source: string, dest: string, flags: Cop
         return false;
       }
     }
+    const dstDir = tryStat(() => fs.lstat(dst));
+    if (dstDir) made.add(`${dstDir.dev}:${dstDir.ino}`);
     let ok = true;
     let names: string[] = [];
     try {
@@ -114,8 +124,6 @@ export async function copyFile(t: Tool, source: string, dest: string, flags: Cop
       ok = false;
     }
     for (const name of names) {
-      // Never copy a directory into itself.
-      if (posix.join(dst, name) === src) continue;
       if (!(await copyFile(t, posix.join(source, name), posix.join(dest, name), flags, false))) ok = false;
     }
     if (!destExists) {

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { chunkBuffer } from '../../procs/streams';
 import { type InStream, Killed, type OutStream } from '../../procs/types';
-import { resolvePath } from '../../rootfs/path';
+import { fsPath } from '../../rootfs/path';
 import { type Chunk, FsError, type FileHandle, type OpenFlags, chunkLength, isFill, isFsError } from '../../rootfs/types';
 import type { Applet, AppletContext } from '../types';
 import { type OptSpec, type Parsed, UsageError, parseArgs } from './args';
@@ -207,7 +207,7 @@ export class Tool {
   }
 
   path(p: string): string {
-    return resolvePath(this.ctx.cwd, p);
+    return fsPath(this.ctx.cwd, p);
   }
 
   yield(): Promise<void> {
