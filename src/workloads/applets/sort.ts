@@ -1,5 +1,6 @@
 import { isFsError } from '../rootfs/types';
-import { MAX_SLURP, type Tool, applet, asStdout, toBin } from './common/tool';
+import { asStdout } from './common/stdout';
+import { MAX_SLURP, type Tool, applet, toBin } from './common/tool';
 import { openInput } from './text';
 
 // sort and uniq. sort holds its input in memory, up to MAX_SLURP bytes.

@@ -6,7 +6,8 @@ import type { InStream, OutStream } from '../procs/types';
 import { type Chunk, type FileHandle, type Stat, chunkLength, isFsError } from '../rootfs/types';
 import { strftime } from './common/date';
 import { modeString } from './common/mode';
-import { BLOCK, StdoutError, type Tool, applet } from './common/tool';
+import { StdoutError } from './common/stdout';
+import { BLOCK, type Tool, applet } from './common/tool';
 import { Names } from './common/users';
 
 // tar: ustar archives with GNU long names, as busybox writes and reads them;

@@ -5,6 +5,7 @@ import { fsPath } from '../../rootfs/path';
 import { type Chunk, FsError, type FileHandle, type OpenFlags, chunkLength, isFill, isFsError } from '../../rootfs/types';
 import type { Applet, AppletContext } from '../types';
 import { type OptSpec, type Parsed, UsageError, parseArgs } from './args';
+import { StdoutError, type StdoutPolicy, stdoutFailed, stdoutPolicyOf } from './stdout';
 import { USAGE } from './usage';
 
 // What every applet shares: its name, its options, buffered output, busybox's
@@ -15,8 +16,6 @@ export const BANNER = 'BusyBox v1.37.0 (2024-09-26 21:31:42 UTC)';
 // Reads and writes go in blocks of this size; more than this is never
 // materialised from a Fill at once.
 export const BLOCK = 64 * 1024;
-// glibc's buffer for a stdout that is a file or a pipe (st_blksize).
-const STDIO_BUFFER = 4096;
 
 // bb_error_msg_and_die: the message is out, the applet ends with `code`.
 export class Exit extends Error {
@@ -93,57 +92,6 @@ export class BufferedOut {
   }
 }
 
-// A write to stdout that failed (ENOSPC, EBADF), found where stdio finds
-// it: at a flush of the applet's output. Not an FsError, so an applet's
-// catch for its files' errors lets it by to applet(); EPIPE stays an
-// FsError (SIGPIPE).
-export class StdoutError extends Error {
-  constructor(readonly failed: FsError) {
-    super(failed.message);
-  }
-}
-
-// A file an applet writes as its stdout (busybox moves it to fd 1: sort -o,
-// uniq's OUTPUT): its failed writes are stdout's.
-export function asStdout(stream: OutStream): OutStream {
-  return {
-    write: async (d) => {
-      try {
-        await stream.write(d);
-      } catch (err) {
-        throw isFsError(err) && err.code !== 'EPIPE' ? new StdoutError(err) : err;
-      }
-    },
-  };
-}
-
-// How an applet ends when its stdout fails, as its busybox source does:
-// - checked: fflush_stdout_and_exit, "standard output: ERR", the status kept;
-// - loop: as checked, but past stdio's 4 KiB buffer the write failed in
-//   the loop, whose die_if_ferror_stdout says "standard output: I/O error"
-//   and ends with 1 (head);
-// - fflush: `return fflush_all()`, unsaid, 255;
-// - write: xwrite or full_write, "write error: ERR", 1;
-// - perror: "(null): ERR", 1 (yes's bb_perror_nomsg_and_die, glibc's %s
-//   of NULL);
-// - fail: full_write's failure, unsaid, 1;
-// - quiet: exit()'s flush, unsaid, the status kept.
-export type StdoutPolicy = 'checked' | 'loop' | 'fflush' | 'write' | 'perror' | 'fail' | 'quiet';
-
-const STDOUT_POLICY: Record<string, StdoutPolicy> = {
-  ...Object.fromEntries(
-    ['base64', 'cksum', 'cmp', 'cut', 'du', 'env', 'expr', 'id', 'ipcs', 'paste', 'printenv', 'readlink', 'realpath', 'rev', 'sort', 'time', 'tty', 'uname', 'uniq', 'wc'].map((n) => [
-      n,
-      'checked' as const,
-    ]),
-  ),
-  ...Object.fromEntries(['dirname', 'logname', 'pwd', 'seq', 'whoami'].map((n) => [n, 'fflush' as const])),
-  ...Object.fromEntries(['cat', 'echo', 'tac', 'tail', 'tr'].map((n) => [n, 'write' as const])),
-  head: 'loop',
-  yes: 'perror',
-  basename: 'fail',
-};
-
 export class Tool {
   readonly name: string;
   readonly out: BufferedOut;
@@ -156,7 +104,7 @@ export class Tool {
   constructor(readonly ctx: AppletContext) {
     this.name = posix.basename(ctx.argv[0] ?? 'busybox');
     this.out = new BufferedOut(ctx.stdout);
-    this.stdoutPolicy = STDOUT_POLICY[this.name] ?? 'quiet';
+    this.stdoutPolicy = stdoutPolicyOf(this.name);
   }
 
   // What messages start with: busybox's applet_name, the shell's for an
@@ -450,43 +398,6 @@ export function applet(body: (t: Tool) => Promise<number>): Applet {
       throw err;
     }
   };
-}
-
-// stdout failed, at the end (`status` is the applet's) or on the way
-// (undefined: taken as the usual 0, as busybox's stdio buffer would have
-// held a small output to the end). As a builtin, ash's evalbltin adds
-// ferror(stdout) to the status.
-async function stdoutFailed(t: Tool, err: FsError, status: number | undefined): Promise<number> {
-  let s: number;
-  // What fitted stdio's buffer fails at the exit's flush, as 'checked'.
-  const policy = t.stdoutPolicy === 'loop' && t.out.offered <= STDIO_BUFFER ? 'checked' : t.stdoutPolicy;
-  switch (policy) {
-    case 'loop':
-      await t.error('standard output: I/O error');
-      s = 1;
-      break;
-    case 'checked':
-      await t.error(`standard output: ${err.message}`);
-      s = status ?? 0;
-      break;
-    case 'fflush':
-      s = 255;
-      break;
-    case 'write':
-      await t.error(`write error: ${err.message}`);
-      s = 1;
-      break;
-    case 'perror':
-      await t.error(`(null): ${err.message}`);
-      s = 1;
-      break;
-    case 'fail':
-      s = 1;
-      break;
-    default:
-      s = status ?? 0;
-  }
-  return t.ctx.builtinOf ? s | 1 : s;
 }
 
 // A write to a pipe nobody reads: SIGPIPE kills the process unless it
