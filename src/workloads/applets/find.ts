@@ -5,7 +5,6 @@ import { parseMode } from './common/mode';
 import { RegexError, regexSource } from './common/regex';
 import { Exit, type Tool, applet, toBin } from './common/tool';
 import { Names } from './common/users';
-import { execProgram } from './system';
 
 // find: busybox's tests and actions over a walk with lstat.
 
@@ -337,8 +336,16 @@ class Parser {
     }
   }
 
+  // spawn_and_wait: one that cannot start is perror(argv[0]), and false.
   async run(argv: string[]): Promise<number> {
-    return execProgram(this.t, argv, { stdin: emptyIn });
+    await this.t.out.flush();
+    try {
+      return await this.t.ctx.run(argv, { stdin: emptyIn });
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      await this.t.perror(argv[0], err);
+      return 127;
+    }
   }
 
   async flushPlus(p: ExecPlus): Promise<void> {

@@ -173,6 +173,8 @@ describe('find and xargs', () => {
       '/w/a/one.txt',
       '/w/c/three.txt',
     ]);
+    // spawn_and_wait's failure: perror(argv[0]), and the action is false.
+    expect(await c.exec(['find', '/w/c', '-type', 'f', '-exec', 'nope', ';', '-print'], { env })).toMatchObject({ stdout: '', stderr: 'find: nope: No such file or directory\n' });
     expect((await c.exec(['find', '/w', '-name', '*.log', '-delete'])).status).toBe(0);
     expect((await c.exec(['find', '/w', '-name', '*.log'])).stdout).toBe('');
   });
@@ -191,6 +193,7 @@ describe('find and xargs', () => {
     expect(tr).toMatchObject({ stdout: 'a\n', stderr: 'echo a\n' });
     expect((await c.exec(['xargs', 'false'], { input: 'a', env })).status).toBe(123);
     expect(await c.exec(['xargs', 'nope'], { input: 'a', env })).toMatchObject({ status: 127, stderr: 'xargs: nope: No such file or directory\n' });
+    expect(await c.exec(['xargs'], { input: "a'b", env })).toMatchObject({ status: 1, stderr: 'xargs: unmatched single quote\n' });
   });
 
   // As busybox 1.35: the line's size counts the command's words and each

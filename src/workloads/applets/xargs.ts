@@ -29,7 +29,7 @@ async function nextWord(input: Input, state: { buf: string; eof: boolean }): Pro
     for (;;) {
       if (i >= state.buf.length) {
         if (state.eof) {
-          if (quote) throw new XargsError(`unmatched ${quote === '"' ? 'double' : 'single'} quote; by default quotes are special to xargs unless you use the -0 option`);
+          if (quote) throw new XargsError(`unmatched ${quote === '"' ? 'double' : 'single'} quote`);
           state.buf = '';
           return word;
         }
