@@ -44,6 +44,11 @@ describe('id, whoami, hostname, uname, nproc, date', () => {
     expect((await c.exec(['date', '-d', '@86400', '-I'])).stdout).toBe('1970-01-02\n');
     expect((await c.exec(['date', '-d', '@86400', '-Iseconds'])).stdout).toBe('1970-01-02T00:00:00+00:00\n');
     expect((await c.exec(['date', '-d', '@86400', '-R'])).stdout).toBe('Fri, 02 Jan 1970 00:00:00 +0000\n');
+    // No FEATURE_DATE_NANO in busybox's default build: %N stays %N, -Ins
+    // has 0 ns. glibc's width and # flag.
+    expect((await c.exec(['date', '-d', '@86400', '+%s%N'])).stdout).toBe('86400%N\n');
+    expect((await c.exec(['date', '-d', '@86400', '-Ins'])).stdout).toBe('1970-01-02T00:00:00,000000000+00:00\n');
+    expect((await c.exec(['date', '-u', '-d', '@0', '+%10Y %#b %#a %^b'])).stdout).toBe('0000001970 JAN THU JAN\n');
     // -D: -d's string read by that strptime format (busybox 1.35 on glibc).
     const D = async (fmt: string, s: string, out: string) => (await c.exec(['date', '-u', '-D', fmt, '-d', s, out])).stdout;
     expect(await D('%s', '100', '+%F %T')).toBe('1970-01-01 00:01:40\n');

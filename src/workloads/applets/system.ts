@@ -200,7 +200,8 @@ export const date = applet(async (t) => {
       const v = p.value('I');
       const k = v === undefined ? 0 : kinds.findIndex((x) => x.startsWith(v));
       if (k < 0) return t.usage();
-      fmt = ['%Y-%m-%d', '%Y-%m-%dT%H', '%Y-%m-%dT%H:%M', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S,%N'][k] + (k ? '+00:00' : '');
+      // busybox's default build has no FEATURE_DATE_NANO: tv_nsec is 0.
+      fmt = ['%Y-%m-%d', '%Y-%m-%dT%H', '%Y-%m-%dT%H:%M', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S,000000000'][k] + (k ? '+00:00' : '');
     } else if (p.has('R')) fmt = '%a, %d %b %Y %H:%M:%S %z';
     else fmt = '%a %b %e %H:%M:%S %Z %Y';
   }

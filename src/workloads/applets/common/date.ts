@@ -9,7 +9,7 @@ export class DateError extends Error {}
 const p2 = (n: number) => String(n).padStart(2, '0');
 
 // strftime(3) in the C locale, UTC.
-export function strftime(fmt: string, ms: number, nanos?: number): string {
+export function strftime(fmt: string, ms: number): string {
   const d = new Date(ms);
   const Y = d.getUTCFullYear();
   const m = d.getUTCMonth();
@@ -19,7 +19,6 @@ export function strftime(fmt: string, ms: number, nanos?: number): string {
   const S = d.getUTCSeconds();
   const w = d.getUTCDay();
   const yday = Math.floor((Date.UTC(Y, m, day) - Date.UTC(Y, 0, 1)) / 86400000);
-  const ns = nanos ?? Math.floor((((ms % 1000) + 1000) % 1000) * 1e6);
   let out = '';
   for (let i = 0; i < fmt.length; i++) {
     const c = fmt[i];
@@ -28,7 +27,8 @@ export function strftime(fmt: string, ms: number, nanos?: number): string {
       continue;
     }
     let f = fmt[++i];
-    // Flags and width (%-d, %_H, %3N) as glibc takes them.
+    // Flags and width (%-d, %_H, %10Y, %^a, %#b) as glibc takes them; %N is
+    // no conversion of glibc's (busybox's default build leaves it as is).
     let flag = '';
     while (f === '-' || f === '_' || f === '0' || f === '^' || f === '#') {
       flag = f;
@@ -108,11 +108,6 @@ export function strftime(fmt: string, ms: number, nanos?: number): string {
       case 'n':
         s = '\n';
         break;
-      case 'N': {
-        const digits = String(ns).padStart(9, '0');
-        s = width ? digits.slice(0, Number(width)) : digits;
-        break;
-      }
       case 'p':
         s = H < 12 ? 'AM' : 'PM';
         break;
@@ -162,7 +157,7 @@ export function strftime(fmt: string, ms: number, nanos?: number): string {
         s = num(Y % 100, 2);
         break;
       case 'Y':
-        s = String(Y);
+        s = num(Y, 1);
         break;
       case 'z':
         s = '+0000';
@@ -177,6 +172,8 @@ export function strftime(fmt: string, ms: number, nanos?: number): string {
         s = '%' + (f ?? '');
     }
     if (flag === '^') s = s.toUpperCase();
+    // glibc's # swaps the case: names up, %p and %Z down.
+    else if (flag === '#') s = 'aAbBh'.includes(f) ? s.toUpperCase() : f === 'p' || f === 'Z' ? s.toLowerCase() : s;
     out += s;
   }
   return out;
