@@ -220,6 +220,9 @@ describe("busybox's options, not GNU's", () => {
     await refused(['xargs', '-L1', 'echo'], "xargs: invalid option -- 'L'");
     await refused(['sort', '-C'], "sort: invalid option -- 'C'", 2);
     await refused(['wc', '--lines'], "wc: unrecognized option '--lines'");
+    // show_usage_if_dash_dash_help: --help is the usage, status 0.
+    expect(await run(['sed', '--help'], '')).toMatchObject({ status: 0, stdout: '', stderr: expect.stringMatching(/^BusyBox v[\d.]+ .*\n\nUsage: sed /) });
+    expect(await run(['echo', '--help'], '')).toMatchObject({ status: 0, stdout: '--help\n' });
     // free reads argv[1] alone and shows the usage, unsaid why.
     expect(await run(['free', '-x'], '')).toMatchObject({ status: 1, stderr: expect.stringMatching(/^BusyBox v[\d.]+ .*\n\nUsage: free/) });
     expect((await run(['sort', '-m'], 'b\na\n')).stdout).toBe('a\nb\n');

@@ -367,6 +367,8 @@ export class Input {
 export const MAX_LINE = 64 * 1024 * 1024;
 export const MAX_SLURP = 64 * 1024 * 1024;
 
+const NO_HELP = new Set(['test', '[', '[[', 'true', 'false', 'echo']);
+
 // Wraps an applet body: usage errors, Exit, and a broken stdout (SIGPIPE)
 // end it as busybox would; stdout is flushed at the end.
 export function applet(body: (t: Tool) => Promise<number>): Applet {
@@ -374,6 +376,13 @@ export function applet(body: (t: Tool) => Promise<number>): Applet {
     const t = new Tool(ctx);
     let status: number | undefined;
     try {
+      // show_usage_if_dash_dash_help: `APPLET --help ...` is the usage with
+      // status 0, but for test, [, true, false and echo (POSIX's), and for an
+      // applet ash runs as its builtin.
+      if (ctx.argv[1] === '--help' && !ctx.builtinOf && !NO_HELP.has(t.name)) {
+        t.usageStatus = 0;
+        await t.usage();
+      }
       status = await body(t);
       await t.out.flush();
       return status;
