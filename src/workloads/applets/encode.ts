@@ -157,6 +157,23 @@ function odField(f: OdFormat, b: Buffer, at: number): string {
   return f.kind === 'o' || f.kind === 'x' ? s.padStart(fieldWidth(f), '0') : s;
 }
 
+// od_bloaty takes the short formats in its own order, not the command
+// line's: these, then the -t list, then -s.
+const SHORT_FORMATS: [string, OdFormat['kind'], number][] = [
+  ['a', 'a', 1],
+  ['b', 'o', 1],
+  ['c', 'c', 1],
+  ['d', 'u', 2],
+  ['D', 'u', 4],
+  ['f', 'f', 4],
+  ['hx', 'x', 2],
+  ['HX', 'x', 4],
+  ['i', 'd', 4],
+  ['IlL', 'd', 8],
+  ['oB', 'o', 2],
+  ['O', 'o', 4],
+];
+
 export const od = applet(async (t) => {
   const p = t.parse({
     short: 'A:N:abcdDfhHiIj:lLoOBt:vxXsS:w::',
@@ -164,23 +181,7 @@ export const od = applet(async (t) => {
   });
   const formats: OdFormat[] = [];
   const sizes: Record<string, number> = { C: 1, S: 2, I: 4, L: 8 };
-  // od_bloaty takes the short formats in its own order, not the command
-  // line's: a b c d D f h/x H/X i I/l/L o/B O, the -t list, then s.
-  const flag = (keys: string, kind: OdFormat['kind'], size: number) => {
-    if ([...keys].some((k) => p.has(k))) formats.push({ kind, size });
-  };
-  flag('a', 'a', 1);
-  flag('b', 'o', 1);
-  flag('c', 'c', 1);
-  flag('d', 'u', 2);
-  flag('D', 'u', 4);
-  flag('f', 'f', 4);
-  flag('hx', 'x', 2);
-  flag('HX', 'x', 4);
-  flag('i', 'd', 4);
-  flag('IlL', 'd', 8);
-  flag('oB', 'o', 2);
-  flag('O', 'o', 4);
+  for (const [keys, kind, size] of SHORT_FORMATS) if ([...keys].some((k) => p.has(k))) formats.push({ kind, size });
   for (const spec0 of p.values('t')) {
     let spec = spec0;
     while (spec) {
@@ -194,7 +195,7 @@ export const od = applet(async (t) => {
       spec = spec.slice(m[0].length);
     }
   }
-  flag('s', 'd', 2);
+  if (p.has('s')) formats.push({ kind: 'd', size: 2 });
   if (formats.length === 0) formats.push({ kind: 'o', size: 2 });
   const radix = p.value('A') ?? 'o';
   if (!'doxn'.includes(radix) || radix.length !== 1) return t.die(`bad output address radix '${radix}' (must be [doxn])`);
