@@ -373,6 +373,16 @@ describe('inside a container', () => {
     expect(await exec(id, ['sh', '-c', script])).toEqual({ code: 0, out: 'in /b/s x\nin ./s y\n127\n', err: 'sh: ls: not found\n' });
   });
 
+  it('the fds a shell opened past 2 stay open in the programs it starts, as over fork and exec, and outlive its own close', async () => {
+    const id = await run('fds', 'sleep 3600');
+    const script = [
+      'exec 3>/tmp/o3; sh -c "echo d >&3"',
+      'printf "echo in >&5\\n" > /tmp/s5; chmod +x /tmp/s5; /tmp/s5 5>>/tmp/o3',
+      'exec 6>>/tmp/o3; sh -c "sleep 0.1; echo late >&6" & exec 6>&-; wait; cat /tmp/o3',
+    ].join('\n');
+    expect(await exec(id, ['sh', '-c', script])).toEqual({ code: 0, out: 'd\nin\nlate\n', err: '' });
+  });
+
   it("the applets ash runs as builtins (printf, [, kill) speak as sh, as busybox's do; run on their own or exec'd, as themselves", async () => {
     const id = await run('builtins', 'sleep 3600');
     expect(await exec(id, ['sh', '-c', 'printf %d x; [ 1 -eq y ]; kill -s; printf'])).toEqual({

@@ -26,6 +26,10 @@ export interface AppletContext {
   // runs in (ash's echo, printf, test, kill): that program's name. Busybox
   // prefixes messages with the process's applet name, so these say "sh:".
   readonly builtinOf?: string;
+  // The open files past fd 2 this process inherited (by fd number), as
+  // fork and exec hand them on: a shell's `exec 3>log` reaches the scripts
+  // it runs.
+  readonly files?: readonly (OpenFile | undefined)[];
   readonly container: ContainerInfo;
   // Sleeps on the container's clock; rejects with Killed if the process is
   // killed meanwhile.
@@ -47,6 +51,13 @@ export interface AppletContext {
 // Where a command name is found down PATH: a path, or why not.
 export interface CommandLookup {
   lookup(fs: ContainerFs, name: string, path: string, cwd: string): Found;
+}
+
+// An open file description (the shell's Fd), held by each process that
+// has it open and closed when the last lets go.
+export interface OpenFile {
+  hold(): OpenFile;
+  release(): void;
 }
 
 export interface RunOptions {
@@ -88,6 +99,9 @@ export interface RunOptions {
   // exported or not, "" when unset (ash's pathval). Default: the env's, or
   // execvp's default when it has none.
   path?: string;
+  // Open files past fd 2 the command inherits (by fd number). Default: the
+  // caller's.
+  files?: readonly (OpenFile | undefined)[];
 }
 
 // The container, as far as applets see it.

@@ -33,6 +33,8 @@ function options(sh: Shell, env: Record<string, string> | undefined, inProcess: 
     process: proc,
     umask: sh.umask,
     hash: sh.hash,
+    // fork and exec keep the fds past 2 open (those the shell opened).
+    files: sh.fds,
     // evalcommand searches after the prefix assignments are set: a PATH=
     // among them is the one searched (env has it then).
     path: env?.PATH ?? sh.vars.get('PATH') ?? '',

@@ -4,7 +4,7 @@ import { isFsError } from '../rootfs/types';
 import type { Node } from './ast';
 import { parseCached } from './cache';
 import { CommandHash } from './command-hash';
-import { type Fd, type FdTable, NFDS, badOut, streamFd } from './fds';
+import { Fd, type FdTable, NFDS, badOut, streamFd } from './fds';
 import { NSIG, NTRAP_ERR, modelled } from './signals';
 import { EXPORT, type Saved, Vars } from './vars';
 
@@ -228,6 +228,10 @@ export class Shell {
       this.fds[0] = streamFd(ctx.stdin, undefined).hold();
       this.fds[1] = streamFd(undefined, ctx.stdout).hold();
       this.fds[2] = streamFd(undefined, ctx.stderr).hold();
+      // What the parent had open past 2 stays open here (a shell's Fds).
+      ctx.files?.forEach((f, n) => {
+        if (n > 2 && f instanceof Fd) this.fds[n] = f.hold();
+      });
       this.cwd = ctx.cwd;
       this.traps = [];
       this.hardIgnored = new Set();

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { type AppletContext, type CommandLookup, type ContainerInfo, NO_WAIT, type RunOptions } from '../applets/types';
+import { type AppletContext, type CommandLookup, type ContainerInfo, NO_WAIT, type OpenFile, type RunOptions } from '../applets/types';
 import { emptyIn, nullOut } from '../procs/streams';
 import { type Clock, type Identity, type InStream, Killed, type OutStream, type Process, SIGNALS, type SignalName, diedOf } from '../procs/types';
 import { DEFAULT_PATH, resolvePath } from '../rootfs/path';
@@ -32,6 +32,7 @@ interface Io {
   umask: number;
   hash?: CommandLookup;
   path?: string;
+  files?: readonly (OpenFile | undefined)[];
 }
 
 export class Launcher {
@@ -55,6 +56,7 @@ export class Launcher {
       umask: options.umask ?? 0o022,
       hash: options.hash,
       path: options.path,
+      files: options.files,
     };
     const owner = options.process ?? options.parent;
     const identity = owner?.identity ?? options.identity;
@@ -144,6 +146,10 @@ class ProcessContext implements AppletContext {
     this.container = launcher.info;
   }
 
+  get files(): readonly (OpenFile | undefined)[] | undefined {
+    return this.io.files;
+  }
+
   // Asked only for a message: not worked out for every `[` of a loop.
   get builtinOf(): string | undefined {
     return this.builtin ? posix.basename(this.proc.argv[0] ?? '') : undefined;
@@ -182,6 +188,7 @@ class ProcessContext implements AppletContext {
       process: options.process,
       hash: options.hash,
       path: options.path,
+      files: options.files ?? io.files,
     });
   }
 }
