@@ -292,6 +292,9 @@ export async function substitute(sh: Shell, body: Node | null): Promise<string> 
   const { proc, done } = await sh.fork(async (sub) => {
     sub.setFd(1, fd);
     if (keepsJobs(body)) sub.jobs = sh.jobs.slice();
+    // evalbackcmd clears eflag, as bash does: `set -e; x=$(false; echo a)`
+    // goes on to the echo.
+    sub.opts.e = false;
     return evalNode(sub, body, EXIT);
   });
   // $? stays until the command ends; a command of assignments alone ends

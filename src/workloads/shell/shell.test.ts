@@ -195,6 +195,8 @@ describe('sh -c', () => {
       ['set -e; false || true; if false; then :; fi; ! true; false && true; echo survived', 'survived\n'],
       ['set -e; f() { false; echo no; }; f; echo no', '', 1],
       ['set -e; (false); echo no', '', 1],
+      // ash's evalbackcmd clears -e in $( ).
+      ['set -e; x=$(false; echo inner); echo "$x"', 'inner\n'],
       // -e as it stands when the command ends, as dash and ash read it.
       ['f() { set -e; return 1; }; f; echo no', '', 1],
       ['set -e; f() { set +e; return 1; }; f; echo yes', 'yes\n'],
