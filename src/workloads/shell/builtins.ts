@@ -169,8 +169,9 @@ async function trapCmd(sh: Shell, argv: string[]): Promise<number> {
   const args = argv.slice((await builtinFlags(sh, argv, '')).next);
   if (args.length === 0) {
     let text = '';
+    const traps = sh.shownTraps ?? sh.traps;
     for (let n = 0; n <= NTRAP_ERR; n++) {
-      const t = sh.traps[n];
+      const t = traps[n];
       if (t !== undefined) text += `trap -- ${singleQuote(t)} ${n === NTRAP_ERR ? 'ERR' : SIGNAL_NAMES[n]}\n`;
     }
     await sh.print(text);

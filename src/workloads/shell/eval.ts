@@ -8,7 +8,7 @@ import { assignment } from './parser';
 import { expandArgs, expandPattern, expandString } from './expand';
 import { runExternal } from './external';
 import { NTRAP_ERR } from './signals';
-import { keepsJobs } from './jobs';
+import { keepsJobs, showsTraps } from './jobs';
 import { Fd, streamFd } from './fds';
 import { matchPattern } from './pattern';
 import { applyRedirs, keepRedirs, restoreRedirs } from './redirect';
@@ -292,6 +292,7 @@ export async function substitute(sh: Shell, body: Node | null): Promise<string> 
   const { proc, done } = await sh.fork(async (sub) => {
     sub.setFd(1, fd);
     if (keepsJobs(body)) sub.jobs = sh.jobs.slice();
+    if (showsTraps(body)) sub.shownTraps = sh.traps.slice();
     // evalbackcmd clears eflag, as bash does: `set -e; x=$(false; echo a)`
     // goes on to the echo.
     sub.opts.e = false;

@@ -38,6 +38,13 @@ export function keepsJobs(n: Node): boolean {
   return n.t === 'simple' && n.words[0]?.lit === 'jobs';
 }
 
+// ash's trap hack (forkchild, FORK_NOJOB): `$(trap)`, the word alone, shows
+// the parent's traps, so that `saved=$(trap)` can be eval'd back.
+export function showsTraps(n: Node): boolean {
+  while (n.t === 'seq' && n.list.length === 1) n = n.list[0];
+  return n.t === 'simple' && n.words.length === 1 && n.words[0].lit === 'trap';
+}
+
 export async function killArgs(sh: Shell, argv: string[]): Promise<string[]> {
   if (argv[1] === '-l' || argv[1] === '-L') return argv;
   const out: string[] = [argv[0]];

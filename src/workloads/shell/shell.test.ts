@@ -195,6 +195,8 @@ describe('sh -c', () => {
       ['set -e; false || true; if false; then :; fi; ! true; false && true; echo survived', 'survived\n'],
       ['set -e; f() { false; echo no; }; f; echo no', '', 1],
       ['set -e; (false); echo no', '', 1],
+      // ash's trap hack: `$(trap)` alone lists the parent's traps.
+      ["trap 'echo t' TERM; s=$(trap); trap - TERM; eval \"$s\"; trap; x=$(trap; echo y); echo \"[$x]\"", "trap -- 'echo t' TERM\n[y]\n"],
       // ash's evalbackcmd clears -e in $( ).
       ['set -e; x=$(false; echo inner); echo "$x"', 'inner\n'],
       // -e as it stands when the command ends, as dash and ash read it.

@@ -165,6 +165,8 @@ export class Shell {
   bgPid = 0;
   // Trap actions by signal number; '' ignores; undefined: default.
   traps: (string | undefined)[];
+  // What `trap` lists in `$(trap)`: the parent's (showsTraps).
+  shownTraps?: (string | undefined)[];
   // Signals ignored when this shell began (ash's S_HARD_IGN): a trap may
   // name them, and `trap` lists it, but they stay ignored, here, in
   // subshells and in children (POSIX: they cannot be trapped or reset).
