@@ -100,6 +100,9 @@ describe('wget', () => {
       stderr: "wget: can't connect to remote host (127.0.0.1): Connection refused\n",
     });
     expect(await c.exec(['wget', '-q', 'http://nowhere.example/'])).toMatchObject({ status: 1, stderr: "wget: bad address 'nowhere.example'\n" });
+    // parse_url: no "://" is http; xconnect names an IPv4 address only.
+    expect(await c.exec(['wget', '-q', 'notaurl'])).toMatchObject({ status: 1, stderr: "wget: bad address 'notaurl'\n" });
+    expect(await c.exec(['wget', '-q', 'http://[::1]:9/'])).toMatchObject({ status: 1, stderr: "wget: can't connect to remote host: Connection refused\n" });
     const srv = httpServer(net, 8081, () => 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
     expect(await c.exec(['wget', '-q', '-O', '-', 'http://localhost:8081/x'])).toMatchObject({
       status: 1,

@@ -163,7 +163,9 @@ interface Url {
   hostHeader: string;
 }
 
-function parseUrl(url: string): Url | undefined {
+// parse_url: a URL without "://" is http's (GNU wget's fallback).
+function parseUrl(url0: string): Url | undefined {
+  const url = url0.includes('://') ? url0 : `http://${url0}`;
   const m = /^(https?):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^/:?#]+)(?::(\d+))?([^#]*)/i.exec(url);
   if (!m) return undefined;
   const host = m[2].replace(/^\[|\]$/g, '');
@@ -270,7 +272,8 @@ export const wget = applet(async (t) => {
         conn = await race(t, net.connect(ip, target.port), timeoutMs);
       } catch (err) {
         if (!(err instanceof NetError)) throw err;
-        return t.die(`can't connect to remote host (${ip}): ${err.message}`);
+        // xconnect names the address of an IPv4 host only.
+        return t.die(ip.includes(':') ? `can't connect to remote host: ${err.message}` : `can't connect to remote host (${ip}): ${err.message}`);
       }
       if (conn === 'timeout') return t.die('download timed out');
       try {

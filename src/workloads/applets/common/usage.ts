@@ -49,9 +49,10 @@ export const USAGE: Readonly<Record<string, string>> = {
   mktemp: '[-dt] [-p DIR] [TEMPLATE]',
   mount: '[OPTIONS] [-o OPT] DEVICE NODE',
   mv: '[-finT] SOURCE DEST\nor: mv [-fin] SOURCE... { -t DIRECTORY | DIRECTORY }',
-  nc: '[-iN] [-wN] [-l] [-p PORT] [-f FILE|IPADDR PORT] [-e PROG]',
+  // nc_bloaty's (NC_110_COMPAT is in busybox's default build).
+  nc: '[OPTIONS] HOST PORT  - connect\nnc [OPTIONS] -l -p PORT [HOST] [PORT]  - listen',
   netstat: '[-ral] [-tuwx] [-enWp]',
-  netcat: '[-iN] [-wN] [-l] [-p PORT] [-f FILE|IPADDR PORT] [-e PROG]',
+  netcat: '[OPTIONS] HOST PORT  - connect\nnc [OPTIONS] -l -p PORT [HOST] [PORT]  - listen',
   nice: '[-n ADJUST] [PROG ARGS]',
   nohup: 'PROG ARGS',
   nproc: '[--all] [--ignore=N]',
