@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { resolvePath } from '../rootfs/path';
 import { isFsError } from '../rootfs/types';
 import { ArithError, arith } from './arith';
@@ -350,7 +351,22 @@ async function cdCmd(sh: Shell, argv: string[]): Promise<number> {
     dir = sh.vars.get('OLDPWD') ?? sh.cwd;
     print = true;
   }
-  const target = resolvePath(sh.cwd, dir);
+  // cdcmd: a name not starting with / or . is looked for down CDPATH; one
+  // found through a non-empty entry prints where it went.
+  let target = resolvePath(sh.cwd, dir);
+  if (!/^(\/|\.\.?(\/|$))/.test(dir)) {
+    for (const entry of (sh.vars.get('CDPATH') ?? '').split(':')) {
+      const candidate = resolvePath(sh.cwd, posix.join(entry || '.', dir));
+      try {
+        if (sh.ctx.fs.stat(candidate).type !== 'dir') continue;
+      } catch {
+        continue;
+      }
+      target = candidate;
+      if (entry) print = true;
+      break;
+    }
+  }
   try {
     const st = sh.ctx.fs.stat(target);
     if (st.type !== 'dir') await sh.fail(`can't cd to ${dir}: Not a directory`);

@@ -195,6 +195,8 @@ describe('sh -c', () => {
       ['set -e; false || true; if false; then :; fi; ! true; false && true; echo survived', 'survived\n'],
       ['set -e; f() { false; echo no; }; f; echo no', '', 1],
       ['set -e; (false); echo no', '', 1],
+      // cdcmd's CDPATH: found through a non-empty entry, the new dir is said.
+      ['CDPATH=/var && cd spool && pwd; CDPATH=:/var; cd /var; cd spool; pwd', '/var/spool\n/var/spool\n/var/spool\n'],
       // ash's trap hack: `$(trap)` alone lists the parent's traps.
       ["trap 'echo t' TERM; s=$(trap); trap - TERM; eval \"$s\"; trap; x=$(trap; echo y); echo \"[$x]\"", "trap -- 'echo t' TERM\n[y]\n"],
       // ash's evalbackcmd clears -e in $( ).
