@@ -232,10 +232,8 @@ async function evalBackground(sh: Shell, body: Node, text: string): Promise<void
 // are hard-ignored, and no trap in the job changes that).
 function backgroundStdio(sub: Shell): void {
   sub.setFd(0, streamFd(emptyIn, undefined));
-  for (const sig of ['INT', 'QUIT'] as const) {
-    sub.proc.setDisposition(sig, 'ignore');
-    sub.hardIgnored.add(sig);
-  }
+  for (const sig of ['INT', 'QUIT'] as const) sub.proc.setDisposition(sig, 'ignore');
+  sub.hardIgnored = new Set([...sub.hardIgnored, 'INT', 'QUIT']);
 }
 
 // Every stage in a process of its own, connected by pipes.

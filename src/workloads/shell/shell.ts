@@ -17,6 +17,9 @@ import { EXPORT, type Saved, Vars } from './vars';
 export const TESTED = 1; // the status is tested: set -e does not apply
 export const EXIT = 2; // the last command of this process: it may run in place
 
+// No signal hard-ignored: most shells' set, shared.
+const NONE: ReadonlySet<SignalName> = new Set();
+
 // `exit`, the end of the script, `exec`: unwinds to the shell's top.
 export class ExitSignal {
   constructor(
@@ -170,7 +173,8 @@ export class Shell {
   // Signals ignored when this shell began (ash's S_HARD_IGN): a trap may
   // name them, and `trap` lists it, but they stay ignored, here, in
   // subshells and in children (POSIX: they cannot be trapped or reset).
-  readonly hardIgnored: Set<SignalName>;
+  // Never changed in place: shared with subshells, and NONE for most.
+  hardIgnored: ReadonlySet<SignalName>;
   fds: FdTable;
   cwd: string;
   jobs: Job[] = [];
@@ -216,7 +220,7 @@ export class Shell {
       this.random = init.random;
       // A subshell keeps ignored signals ignored and resets trapped ones.
       this.traps = init.traps.map((t) => (t === '' ? '' : undefined));
-      this.hardIgnored = new Set(init.hardIgnored);
+      this.hardIgnored = init.hardIgnored;
       for (let n = 1; n < NSIG; n++) {
         const sig = modelled(n);
         if (sig && (this.traps[n] === '' || this.hardIgnored.has(sig))) proc.setDisposition(sig, 'ignore');
@@ -236,11 +240,12 @@ export class Shell {
       });
       this.cwd = ctx.cwd;
       this.traps = [];
-      this.hardIgnored = new Set();
+      const ignored: SignalName[] = [];
       for (let n = 1; n < NSIG; n++) {
         const sig = modelled(n);
-        if (sig && proc.disposition(sig) === 'ignore') this.hardIgnored.add(sig);
+        if (sig && proc.disposition(sig) === 'ignore') ignored.push(sig);
       }
+      this.hardIgnored = ignored.length ? new Set(ignored) : NONE;
       this.random = seed(proc.pid, ctx.container.id);
       // As ash's init(): PATH when none came, PPID, SHLVL and PWD (both
       // exported), HOSTNAME.
