@@ -87,6 +87,7 @@ describe('awk', () => {
   it('says what is wrong with a program', async () => {
     expect(await awk('BEGIN { print (1 }')).toMatchObject({ status: 1, stderr: 'awk: cmd. line:1: Unexpected token\n' });
     expect(await awk('BEGIN { print 1/0 }')).toMatchObject({ status: 1, stderr: 'awk: cmd. line:1: Division by zero\n' });
+    expect(await awk('BEGIN { printf "%*d", 5, 3 }')).toMatchObject({ status: 1, stderr: 'awk: cmd. line:1: %*x formats are not supported\n' });
     expect(await awk('BEGIN { f() }')).toMatchObject({ status: 1, stderr: 'awk: cmd. line:1: Call to undefined function\n' });
   });
 });

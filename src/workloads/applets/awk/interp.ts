@@ -1085,10 +1085,11 @@ export class Awk {
         continue;
       }
       i += m[0].length;
+      // awk_printf: "gawk supports %*d and %*.*f, we don't".
+      if (m[2] === '*' || m[3] === '*') this.fail('%*x formats are not supported');
       const spec: ConvSpec = { flags: m[1], conv: m[5] };
-      if (m[2] === '*') spec.width = Math.trunc(this.num(next()));
-      else if (m[2]) spec.width = Number(m[2]);
-      if (m[3] !== undefined) spec.precision = m[3] === '*' ? Math.trunc(this.num(next())) : Number(m[3] || '0');
+      if (m[2]) spec.width = Number(m[2]);
+      if (m[3] !== undefined) spec.precision = Number(m[3] || '0');
       const v = next();
       switch (spec.conv) {
         case 'd':
