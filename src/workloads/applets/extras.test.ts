@@ -79,6 +79,21 @@ describe('base64, od, cmp', () => {
 });
 
 describe('tar', () => {
+  // strip_unsafe_prefix on names written and read; --strip-components only
+  // on extraction (data_extract_all), not in a list.
+  it('takes off what leads out of the directory, and strips components only when it extracts', async () => {
+    const { container: c } = setup();
+    await c.exec(['mkdir', '-p', '/w/d']);
+    await c.exec(['tee', '/w/d/f'], { input: 'a\n' });
+    expect(await c.exec(['tar', 'cf', '/w/t.tar', '/w/../w/d/f'])).toMatchObject({ status: 0, stderr: "tar: removing leading '/w/../' from member names\n" });
+    expect((await c.exec(['tar', 'tf', '/w/t.tar'])).stdout).toBe('w/d/f\n');
+    await c.exec(['tar', 'cf', '/w/t2.tar', '-C', '/w', 'd']);
+    expect((await c.exec(['tar', 'tf', '/w/t2.tar', '--strip-components=1'])).stdout).toBe('d/\nd/f\n');
+    await c.exec(['mkdir', '/w/y']);
+    await c.exec(['tar', 'xf', '/w/t2.tar', '-C', '/w/y', '--strip-components=1']);
+    expect((await c.exec(['cat', '/w/y/f'])).stdout).toBe('a\n');
+  });
+
   it('round-trips a tree through a pipe, as kubectl cp does', async () => {
     const src = setup();
     const dst = setup();

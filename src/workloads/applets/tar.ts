@@ -286,8 +286,8 @@ async function create(t: Tool, p: Parsed, archive: string, base: string | undefi
       await t.error(`${name}: file is the archive; skipping`);
       return;
     }
-    let stored = name.replace(/^\/+/, '');
-    // busybox's strip_unsafe_prefix: said once per archive.
+    let stored = stripUnsafePrefix(name);
+    // Said once per archive.
     if (stored !== name && !warnedSlash) {
       warnedSlash = true;
       await t.error(`removing leading '${name.slice(0, name.length - stored.length)}' from member names`);
@@ -373,6 +373,21 @@ async function create(t: Tool, p: Parsed, archive: string, base: string | undefi
   }
   if (status) await t.error('error exit delayed from previous errors');
   return status;
+}
+
+// strip_unsafe_prefix: leading slashes, a leading "../", and all up to the
+// last "/../" go, so no member lands outside the directory.
+function stripUnsafePrefix(s: string): string {
+  let cp = 0;
+  for (;;) {
+    if (s[cp] === '/') cp++;
+    else if (s.startsWith('../', cp)) cp += 3;
+    else {
+      const at = s.indexOf('/../', cp);
+      if (at < 0) return s.slice(cp);
+      cp = at + 4;
+    }
+  }
 }
 
 function field(h: Buffer, at: number, len: number): string {
@@ -479,12 +494,15 @@ async function extract(t: Tool, p: Parsed, archive: string, base: string | undef
       const uid = num(h, 108, 8);
       const gid = num(h, 116, 8);
       const mtime = num(h, 136, 12) * 1000;
-      if (name.startsWith('/')) {
-        if (!warnedSlash) await t.error("removing leading '/' from member names");
+      // get_header_tar, for a list too.
+      const kept = stripUnsafePrefix(name);
+      if (kept !== name) {
+        if (!warnedSlash) await t.error(`removing leading '${name.slice(0, name.length - kept.length)}' from member names`);
         warnedSlash = true;
-        name = name.replace(/^\/+/, '');
+        name = kept;
       }
-      if (strip) {
+      // --strip-components is data_extract_all's: a list shows whole names.
+      if (strip && !list) {
         const parts = name.split('/').filter(Boolean);
         if (parts.length <= strip) {
           await r.take(padded);
