@@ -8,6 +8,7 @@ import { expr } from './expr';
 import { chgrp, chmod, chown, cp, fallocate, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
 import { find } from './find';
 import { grep } from './grep';
+import { gunzip, gzip, zcat } from './gzip';
 import { cksum, md5sum, sha1sum, sha256sum, sha512sum } from './hash';
 import { httpd } from './httpd';
 import { ls } from './ls';
@@ -62,6 +63,8 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['free', free],
   ['grep', grep],
   ['groups', groups],
+  ['gunzip', gunzip],
+  ['gzip', gzip],
   ['hd', hexdump],
   ['head', head],
   ['hexdump', hexdump],
@@ -137,6 +140,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['whoami', whoami],
   ['xargs', xargs],
   ['yes', yes],
+  ['zcat', zcat],
 ]);
 
 export const appletNames: readonly string[] = [...applets.keys()].sort();

@@ -32,6 +32,8 @@ export const USAGE: Readonly<Record<string, string>> = {
   free: '[-bkmgh]',
   grep: '[-HhnlLoqvsrRiwFE] [-m N] [-A|B|C N] { PATTERN | -e PATTERN... | -f FILE... } [FILE]...',
   groups: '[USER]',
+  gunzip: '[-cfkt] [FILE]...',
+  gzip: '[-cfkdt] [FILE]...',
   hd: 'FILE...',
   head: '[OPTIONS] [FILE]...',
   hexdump: '[-bcdoxCv] [-n LENGTH] [-s OFFSET] [FILE]...',
@@ -107,4 +109,5 @@ export const USAGE: Readonly<Record<string, string>> = {
   whoami: '',
   xargs: '[OPTIONS] [PROG ARGS]',
   yes: '[STRING]',
+  zcat: '[FILE]...',
 };
