@@ -1,6 +1,8 @@
 import { createGzip } from 'node:zlib';
 import { Inflate, type ZStream } from 'pako';
+import { Pipe } from '../procs/pipe';
 import { chunkBuffer } from '../procs/streams';
+import { type InStream, Killed } from '../procs/types';
 import { type Chunk, type FileHandle, type Stat, isFsError } from '../rootfs/types';
 import { BLOCK, Input, type Tool, applet, fileIn } from './common/tool';
 
@@ -203,6 +205,27 @@ class Bbunpack {
       await t.die(`can't remove file '${del}': ${err.message}`);
     }
   }
+}
+
+// tar's -z, and its autodetect: unpack_gz_stream as the child that feeds
+// tar through a pipe, its messages said under tar's name. `ok` answers,
+// once the data has all gone through, whether it went without an error
+// (check_errors_in_children); closing the stream stops it.
+export function gunzipPipe(t: Tool, input: InStream, magicRead = false): { stream: InStream & { close(): void }; ok: Promise<boolean> } {
+  const pipe = new Pipe();
+  const ok = unpack(t, new Input(t, input), (d) => pipe.writer.write(d), magicRead)
+    .then(
+      (r) => r.total >= 0,
+      (err: unknown) => {
+        // tar closed its end, or was killed.
+        if (isFsError(err, 'EPIPE') || err instanceof Killed) return false;
+        throw err;
+      },
+    )
+    .finally(() => pipe.writer.close());
+  // A tar that dies first does not wait for it.
+  ok.catch(() => {});
+  return { stream: pipe.reader, ok };
 }
 
 // zcat's parent copies the child's output with bb_copyfd_eof: a write that

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import { split } from '../procs/pipe';
 import { chunkBuffer } from '../procs/streams';
 import type { InStream, OutStream } from '../procs/types';
@@ -9,6 +9,7 @@ import { modeString } from './common/mode';
 import { StdoutError } from './common/stdout';
 import { BLOCK, type Tool, applet } from './common/tool';
 import { Names } from './common/users';
+import { gunzipPipe } from './gzip';
 
 // tar: ustar archives with GNU long names, as busybox writes and reads them;
 // enough for `kubectl cp` (tar cf - / tar xf -), -z through zlib. File
@@ -91,9 +92,9 @@ class Reader {
   }
 }
 
-// gzip/gunzip between async streams through a zlib transform.
-function zlibStream(kind: 'gzip' | 'gunzip', input: InStream): InStream {
-  const z = kind === 'gzip' ? createGzip() : createGunzip();
+// -z's gzip between async streams, through zlib.
+function gzipStream(input: InStream): InStream {
+  const z = createGzip();
   const queue: Buffer[] = [];
   let done = false;
   let failed: Error | undefined;
@@ -132,7 +133,7 @@ function zlibStream(kind: 'gzip' | 'gunzip', input: InStream): InStream {
       });
       for (;;) {
         if (queue.length) return queue.shift()!;
-        if (failed) throw new TarError(kind === 'gunzip' ? 'invalid gzip magic' : failed.message);
+        if (failed) throw new TarError(failed.message);
         if (done) return null;
         await new Promise<void>((r) => (wake = r));
         wake = undefined;
@@ -253,7 +254,7 @@ async function create(t: Tool, p: Parsed, archive: string, base: string | undefi
         return queue.shift()!;
       },
     };
-    const zipped = zlibStream('gzip', src);
+    const zipped = gzipStream(src);
     const realOut = out;
     const done = (async () => {
       for (let c = await zipped.read(); c !== null; c = await zipped.read()) await realOut.write(c);
@@ -412,6 +413,7 @@ function num(h: Buffer, at: number, len: number): number {
 async function extract(t: Tool, p: Parsed, archive: string, base: string | undefined, list: boolean): Promise<number> {
   let input: InStream;
   let close = () => {};
+  let archiveFile: FileHandle | undefined;
   if (archive === '-') input = t.ctx.stdin;
   else {
     let fh: FileHandle;
@@ -422,10 +424,23 @@ async function extract(t: Tool, p: Parsed, archive: string, base: string | undef
       return t.die(`can't open '${archive}': ${err.message}`);
     }
     input = { read: async (max = BLOCK) => fh.read(Math.min(max, BLOCK)) };
+    archiveFile = fh;
     close = () => fh.close();
   }
-  if (p.has('z')) input = zlibStream('gunzip', input);
-  const r = new Reader(input);
+  let gz: ReturnType<typeof gunzipPipe> | undefined;
+  if (p.has('z')) {
+    gz = gunzipPipe(t, input);
+    input = gz.stream;
+  }
+  let r = new Reader(input);
+  const toStdout = async (c: Chunk) => {
+    try {
+      await t.ctx.stdout.write(c);
+    } catch (err) {
+      if (!isFsError(err) || err.code === 'EPIPE') throw err;
+      throw new TarError(`write error: ${err.message}`);
+    }
+  };
   const fs = t.ctx.fs;
   const dir = base ? t.path(base) : t.ctx.cwd;
   const root = t.ctx.proc.identity.uid === 0;
@@ -445,18 +460,24 @@ async function extract(t: Tool, p: Parsed, archive: string, base: string | undef
   try {
     for (;;) {
       const h = await r.bytes(512);
-      if (h.length === 0 && first) return t.die('short read');
-      first = false;
-      if (h.length < 512) {
-        if (h.length) {
-          await t.error('short read');
-          status = 1;
-        }
+      if (h.length === 0) {
+        if (first) return t.die('short read');
         break;
       }
+      const magic = h.length === 512 ? field(h, 257, 6) : '';
+      if (h.length < 512 || !(magic.startsWith('ustar') || h.subarray(257, 262).equals(ZERO_BLOCK.subarray(0, 5)))) {
+        // FEATURE_TAR_AUTODETECT: a file (lseek back to 0 works) that
+        // starts with gzip's magic is read again through gunzip.
+        if (!first || gz || !archiveFile || h[0] !== 0x1f || h[1] !== 0x8b) throw new TarError('invalid tar magic');
+        archiveFile.seek(2);
+        const fh = archiveFile;
+        gz = gunzipPipe(t, { read: async (max = BLOCK) => fh.read(Math.min(max, BLOCK)) }, true);
+        input = gz.stream;
+        r = new Reader(input);
+        continue;
+      }
+      first = false;
       if (h.equals(ZERO_BLOCK)) break;
-      const magic = field(h, 257, 6);
-      if (magic !== 'ustar' && magic !== 'ustar ' && !magic.startsWith('ustar') && magic !== '') throw new TarError('invalid tar magic');
       let sum = 0;
       for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i];
       if (sum !== num(h, 148, 8)) throw new TarError('invalid tar header checksum');
@@ -544,8 +565,10 @@ async function extract(t: Tool, p: Parsed, archive: string, base: string | undef
         continue;
       }
       if (p.has('v')) await t.out.text(name + '\n');
+      // data_extract_to_stdout writes fd 1 itself (bb_copyfd_exact_size),
+      // past -v's names, which wait in stdio's buffer.
       if (p.has('O')) {
-        await dataChunks(type === '0' || type === '7' ? (c) => t.out.chunk(c) : undefined);
+        await dataChunks(type === '0' || type === '7' ? toStdout : undefined);
         continue;
       }
       const path = posix.resolve(dir, name);
@@ -620,7 +643,13 @@ async function extract(t: Tool, p: Parsed, archive: string, base: string | undef
       safe(() => fs.chmod(path, perm));
       if (!p.has('m') && type !== '5') safe(() => fs.utimes(path, mtime, mtime));
     }
+    // The rest read through, so gunzip ends and says what it finds.
+    if (gz) {
+      while ((await input.read(BLOCK)) !== null);
+      if (!(await gz.ok)) status = 1;
+    }
   } finally {
+    gz?.stream.close();
     close();
   }
   if (!p.has('m')) for (const [path, mtime] of dirTimes.reverse()) safe(() => fs.utimes(path, mtime, mtime));
