@@ -3,7 +3,7 @@ import { isFsError } from '../rootfs/types';
 import { escapeAt } from './common/escape';
 import { RegexError, regexSource } from './common/regex';
 import { type Tool, applet, toBin } from './common/tool';
-import { openInput } from './text';
+import { eachStdioFile } from './text';
 
 // cut and tr: bytes, characters and fields of lines; bytes of a stream.
 
@@ -69,47 +69,34 @@ export const cut = applet(async (t) => {
     }
   }
   const selected = (n: number): boolean => ranges.some((r) => n >= r.start && n <= r.end);
-  const files = p.operands.length ? p.operands : ['-'];
-  let status = 0;
-  for (const f of files) {
-    const input = await openInput(t, f);
-    if (!input) {
-      status = 1;
-      continue;
-    }
-    // xmalloc_fgetline: a read that fails ends the file, unsaid.
-    input.asStdio();
-    try {
-      for (let line = await input.line(); line !== null; line = await input.line()) {
-        let out: string;
-        if (byPos) {
-          out = '';
-          if (p.has('D')) {
-            for (const r of ranges) out += line.slice(r.start, r.end === Infinity ? undefined : r.end + 1);
-          } else for (let i = 0; i < line.length; i++) if (selected(i)) out += line[i];
+  // xmalloc_fgetline: a read that fails ends the file, unsaid.
+  return eachStdioFile(t, p.operands, async (input) => {
+    for (let line = await input.line(); line !== null; line = await input.line()) {
+      let out: string;
+      if (byPos) {
+        out = '';
+        if (p.has('D')) {
+          for (const r of ranges) out += line.slice(r.start, r.end === Infinity ? undefined : r.end + 1);
+        } else for (let i = 0; i < line.length; i++) if (selected(i)) out += line[i];
+      } else {
+        let fields: string[];
+        if (splitRe) {
+          fields = line.split(splitRe);
         } else {
-          let fields: string[];
-          if (splitRe) {
-            fields = line.split(splitRe);
-          } else {
-            if (!line.includes(delim[0])) {
-              if (!p.has('s')) await t.out.bin(line + '\n');
-              continue;
-            }
-            fields = line.split(delim[0]);
+          if (!line.includes(delim[0])) {
+            if (!p.has('s')) await t.out.bin(line + '\n');
+            continue;
           }
-          const picked: string[] = [];
-          if (p.has('D')) for (const r of ranges) picked.push(...fields.slice(r.start, r.end === Infinity ? undefined : r.end + 1));
-          else fields.forEach((fld, i) => selected(i) && picked.push(fld));
-          out = picked.join(odelim);
+          fields = line.split(delim[0]);
         }
-        await t.out.bin(out + '\n');
+        const picked: string[] = [];
+        if (p.has('D')) for (const r of ranges) picked.push(...fields.slice(r.start, r.end === Infinity ? undefined : r.end + 1));
+        else fields.forEach((fld, i) => selected(i) && picked.push(fld));
+        out = picked.join(odelim);
       }
-    } finally {
-      input.close();
+      await t.out.bin(out + '\n');
     }
-  }
-  return status;
+  });
 });
 
 const range = (a: number, b: number): number[] => Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);

@@ -781,8 +781,20 @@ export const mktemp = applet(async (t) => {
 
 export const sync = applet(async (t) => {
   const p = t.parse({ short: 'df' });
+  return syncCommon(t, p.operands);
+});
+
+// fsync: sync FILE..., at least one.
+export const fsync = applet(async (t) => {
+  const p = t.parse({ short: 'd' });
+  if (p.operands.length === 0) return t.usage();
+  return syncCommon(t, p.operands);
+});
+
+// sync_common: each FILE opened and synced; one that cannot open is said.
+async function syncCommon(t: Tool, files: string[]): Promise<number> {
   let status = 0;
-  for (const f of p.operands) {
+  for (const f of files) {
     try {
       const fh = t.ctx.fs.open(t.path(f), { read: true });
       try {
@@ -797,4 +809,4 @@ export const sync = applet(async (t) => {
     }
   }
   return status;
-});
+}

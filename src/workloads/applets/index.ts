@@ -5,8 +5,9 @@ import { dd } from './dd';
 import { df, du, mount } from './disk';
 import { base64, cmp, od } from './encode';
 import { expr } from './expr';
-import { chgrp, chmod, chown, cp, fallocate, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
+import { chgrp, chmod, chown, cp, fallocate, fsync, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
 import { find } from './find';
+import { fold, nl } from './format';
 import { grep } from './grep';
 import { gunzip, gzip, zcat } from './gzip';
 import { cksum, md5sum, sha1sum, sha256sum, sha512sum } from './hash';
@@ -19,6 +20,7 @@ import { printf } from './printf';
 import { kill, killall, pgrep, pidof, pkill, ps, top } from './procs';
 import { sed } from './sed';
 import { sort, uniq } from './sort';
+import { split } from './split';
 import { stat } from './stat';
 import { stty } from './stty';
 import { date, env, free, hostname, id, nice, nohup, nproc, printenv, setsid, timeout, uname, which, whoami } from './system';
@@ -60,7 +62,9 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['false', falseApplet],
   ['fgrep', grep],
   ['find', find],
+  ['fold', fold],
   ['free', free],
+  ['fsync', fsync],
   ['grep', grep],
   ['groups', groups],
   ['gunzip', gunzip],
@@ -87,6 +91,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['httpd', httpd],
   ['netcat', nc],
   ['nice', nice],
+  ['nl', nl],
   ['nohup', nohup],
   ['nproc', nproc],
   ['od', od],
@@ -112,6 +117,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['sha512sum', sha512sum],
   ['sleep', sleep],
   ['sort', sort],
+  ['split', split],
   ['stat', stat],
   ['stty', stty],
   ['sync', sync],

@@ -1,0 +1,110 @@
+import { NumberError, parseUnsigned } from './common/numbers';
+import { type Tool, applet } from './common/tool';
+import { eachStdioFile } from './text';
+
+// nl and fold: lines numbered, lines wrapped, as busybox's nl_main
+// (print_numbered_lines) and fold_main do, a byte a column.
+
+const number = (t: Tool, s: string, lower: number, upper: number): number => {
+  try {
+    return parseUnsigned(s, {}, lower, upper);
+  } catch (err) {
+    if (err instanceof NumberError) throw new Die(err.message);
+    throw err;
+  }
+};
+
+class Die extends Error {}
+
+export const nl = applet(async (t) => {
+  const p = t.parse({
+    short: 'pw:s:v:i:b:',
+    long: { 'body-numbering': 'b:', 'line-increment': 'i:', 'no-renumber': 'p', 'number-separator': 's:', 'starting-line-number': 'v:', 'number-width': 'w:' },
+  });
+  let width: number;
+  let n: number;
+  let inc: number;
+  try {
+    // getopt32's "+": xatoi_positive.
+    width = number(t, p.value('w') ?? '6', 0, 2 ** 31 - 1);
+    n = number(t, p.value('v') ?? '1', 0, 2 ** 31 - 1);
+    inc = number(t, p.value('i') ?? '1', 0, 2 ** 31 - 1);
+  } catch (err) {
+    if (err instanceof Die) return t.die(err.message);
+    throw err;
+  }
+  const sep = p.value('s') ?? '\t';
+  // Only -b's first letter counts: a(ll), t(ext), anything else none.
+  const b = (p.value('b') ?? 't')[0];
+  const empty = ' '.repeat(width + Buffer.byteLength(sep));
+  return eachStdioFile(t, p.operands, async (input) => {
+    for (let line = await input.line(); line !== null; line = await input.line()) {
+      if (b === 'a' || (b === 't' && line !== '')) {
+        // %*u of an unsigned int.
+        await t.out.text(`${String(n >>> 0).padStart(width)}${sep}`);
+        n = (n + inc) >>> 0;
+      } else await t.out.text(empty);
+      await t.out.bin(`${line}\n`);
+    }
+  });
+});
+
+export const fold = applet(async (t) => {
+  // SUSv2's -NUM is -w NUM, up to a "--".
+  const args = [...t.args];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--') break;
+    if (/^-\d/.test(args[i])) args[i] = `-w${args[i].slice(1)}`;
+  }
+  const p = t.parse({ short: 'bsw:' }, args);
+  let width: number;
+  try {
+    width = number(t, p.value('w') ?? '80', 1, 10000);
+  } catch (err) {
+    if (err instanceof Die) return t.die(err.message);
+    throw err;
+  }
+  const bytes = p.has('b');
+  const spaces = p.has('s');
+  const adjust = (column: number, c: number): number => {
+    if (bytes) return column + 1;
+    if (c === 9) return column + 8 - (column % 8);
+    if (c === 8) return column === 0 ? 0 : column - 1;
+    if (c === 13) return 0;
+    return column + 1;
+  };
+  return eachStdioFile(t, p.operands, async (input) => {
+    let line: number[] = [];
+    let column = 0;
+    for (let b = await input.bytes(); b !== null; b = await input.bytes()) {
+      const out: number[] = [];
+      for (const c of b) {
+        for (;;) {
+          line.push(c);
+          if (c === 10) {
+            out.push(...line);
+            line = [];
+            column = 0;
+            break;
+          }
+          column = adjust(column, c);
+          if (column <= width || line.length === 1) break;
+          // c would make the line too long: it starts the next one.
+          line.pop();
+          const blank = spaces ? Math.max(line.lastIndexOf(32), line.lastIndexOf(9)) : -1;
+          if (blank >= 0) {
+            out.push(...line.slice(0, blank + 1), 10);
+            line = line.slice(blank + 1);
+            column = line.reduce(adjust, 0);
+          } else {
+            out.push(...line, 10);
+            line = [];
+            column = 0;
+          }
+        }
+      }
+      await t.out.chunk(Buffer.from(out));
+    }
+    if (line.length) await t.out.chunk(Buffer.from(line));
+  });
+});
