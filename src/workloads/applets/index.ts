@@ -8,6 +8,7 @@ import { expr } from './expr';
 import { chgrp, chmod, chown, cp, fallocate, fsync, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
 import { find } from './find';
 import { fold, nl } from './format';
+import { getopt } from './getopt';
 import { grep } from './grep';
 import { gunzip, gzip, zcat } from './gzip';
 import { cksum, md5sum, sha1sum, sha256sum, sha512sum } from './hash';
@@ -65,6 +66,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['fold', fold],
   ['free', free],
   ['fsync', fsync],
+  ['getopt', getopt],
   ['grep', grep],
   ['groups', groups],
   ['gunzip', gunzip],

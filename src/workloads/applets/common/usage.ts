@@ -32,6 +32,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   fold: '[-bs] [-w WIDTH] [FILE]...',
   free: '[-bkmgh]',
   fsync: '[-d] FILE...',
+  getopt: '[OPTIONS] [--] OPTSTRING PARAMS',
   grep: '[-HhnlLoqvsrRiwFE] [-m N] [-A|B|C N] { PATTERN | -e PATTERN... | -f FILE... } [FILE]...',
   groups: '[USER]',
   gunzip: '[-cfkt] [FILE]...',
