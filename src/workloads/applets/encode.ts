@@ -1,8 +1,9 @@
 import { chunkBuffer } from '../procs/streams';
 import { isFsError } from '../rootfs/types';
+import { NumberError, parseUnsigned } from './common/numbers';
 import { RepeatedLines } from './common/repeats';
 import { type Input, type Tool, applet } from './common/tool';
-import { Operands, openInput } from './text';
+import { Operands, eachStdioFile, openInput } from './text';
 
 // base64, od and cmp: bytes shown another way.
 
@@ -331,4 +332,51 @@ export const cmp = applet(async (t) => {
   } finally {
     for (const i of inputs) i.close();
   }
+});
+
+// strings_main: runs of at least -n printable ASCII bytes (or tabs), each
+// on a line, with the file's name (-f) and the run's offset (-o, -t).
+export const strings = applet(async (t) => {
+  const p = t.parse({ short: 'afon:t:' });
+  let min: number;
+  try {
+    min = parseUnsigned(p.value('n') ?? '4', {}, 1, 2 ** 31 - 1);
+  } catch (err) {
+    if (err instanceof NumberError) return t.die(err.message);
+    throw err;
+  }
+  const radix = p.value('t') ?? 'o';
+  const base = radix === 'o' ? 8 : radix === 'd' ? 10 : radix === 'x' ? 16 : undefined;
+  if (base === undefined) return t.usage();
+  const withOffset = p.has('o') || p.has('t');
+  // With no FILE, stdin is "{standard input}".
+  const label = (name: string) => (p.operands.length ? `${name}: ` : '{standard input}: ');
+  return eachStdioFile(t, p.operands, async (input, name) => {
+    let offset = 0;
+    let run: number[] = [];
+    let out: number[] = [];
+    for (let b = await input.bytes(); ; b = await input.bytes()) {
+      // The end (fgetc's EOF) ends a run as a byte that is not printable.
+      for (const c of b ?? [-1]) {
+        if ((c >= 0x20 && c <= 0x7e) || c === 9) {
+          if (run.length >= min) out.push(c);
+          else {
+            run.push(c);
+            if (run.length === min) {
+              let head = p.has('f') ? label(name) : '';
+              if (withOffset) head += `${(offset - min + 1).toString(base).padStart(7)} `;
+              out.push(...Buffer.from(head), ...run);
+            }
+          }
+        } else {
+          if (run.length >= min) out.push(10);
+          run = [];
+        }
+        offset++;
+      }
+      if (out.length) await t.out.chunk(Buffer.from(out));
+      out = [];
+      if (b === null) break;
+    }
+  });
 });

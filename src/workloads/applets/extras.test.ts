@@ -78,6 +78,22 @@ describe('base64, od, cmp', () => {
   });
 });
 
+// As busybox 1.35's (Debian's busybox-static) for the same bytes.
+describe('strings', () => {
+  it('prints runs of printable bytes, with the name and offset asked for', async () => {
+    const { container: c } = setup();
+    const run = (argv: string[], input = '') => c.exec(argv, { input, cwd: '/tmp' });
+    expect(await run(['strings'], 'ab\x01hello\x02world!\tx\x00abc\n1234')).toMatchObject({ status: 0, stdout: 'hello\nworld!\tx\n1234\n' });
+    expect(await run(['strings', '-t', 'x', '-n', '6'], 'xx\x01hello there\x02abcdefgh')).toMatchObject({ stdout: '      3 hello there\n      f abcdefgh\n' });
+    await run(['tee', 'f'], 'hello\x01');
+    expect(await run(['strings', '-f', 'f', 'nofile'])).toMatchObject({ status: 1, stdout: 'f: hello\n', stderr: 'strings: nofile: No such file or directory\n' });
+    expect(await run(['strings', '-o', 'f'])).toMatchObject({ stdout: '      0 hello\n' });
+    expect(await run(['strings', '-f'], 'hello')).toMatchObject({ stdout: '{standard input}: hello\n' });
+    expect(await run(['strings', '-n', '0', 'f'])).toMatchObject({ status: 1, stderr: 'strings: number 0 is not in 1..2147483647 range\n' });
+    expect(await run(['strings', '-t', 'q', 'f'])).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: strings') });
+  });
+});
+
 describe('tar', () => {
   // strip_unsafe_prefix on names written and read; --strip-components only
   // on extraction (data_extract_all), not in a list.

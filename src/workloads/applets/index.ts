@@ -3,7 +3,7 @@ import { basename, dirname, echo, falseApplet, pwd, seq, sleep, trueApplet, usle
 import { cut, tr } from './columns';
 import { dd } from './dd';
 import { df, du, mount } from './disk';
-import { base64, cmp, od } from './encode';
+import { base64, cmp, od, strings } from './encode';
 import { expr } from './expr';
 import { chgrp, chmod, chown, cp, fallocate, fsync, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
 import { find } from './find';
@@ -121,6 +121,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['sort', sort],
   ['split', split],
   ['stat', stat],
+  ['strings', strings],
   ['stty', stty],
   ['sync', sync],
   ['tac', tac],

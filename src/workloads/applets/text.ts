@@ -21,7 +21,7 @@ export async function openInput(t: Tool, name: string, style: 'perror' | 'cant' 
 // Each FILE ("-" or none: stdin) as fopen_or_warn_stdin opens it and stdio
 // reads it: one that cannot open is said (status 1), a read that fails ends
 // it unsaid (xmalloc_fgetline, getc). Answers the status.
-export async function eachStdioFile(t: Tool, files: readonly string[], body: (input: Input) => Promise<void>): Promise<number> {
+export async function eachStdioFile(t: Tool, files: readonly string[], body: (input: Input, name: string) => Promise<void>): Promise<number> {
   let status = 0;
   for (const f of files.length ? files : ['-']) {
     const input = await openInput(t, f);
@@ -31,7 +31,7 @@ export async function eachStdioFile(t: Tool, files: readonly string[], body: (in
     }
     input.asStdio();
     try {
-      await body(input);
+      await body(input, f);
     } finally {
       input.close();
     }

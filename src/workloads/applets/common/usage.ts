@@ -87,6 +87,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   sort: '[-nrugMcszbdfiokt] [-o FILE] [-k START[.OFS][OPTS][,END[.OFS][OPTS]] [-t CHAR] [FILE]...',
   split: '[OPTIONS] [INPUT [PREFIX]]',
   stat: '[-ltf] [-c FMT] FILE...',
+  strings: '[-fo] [-t o|d|x] [-n LEN] [FILE]...',
   stty: '[-a|g] [-F DEVICE] [SETTING]...',
   sync: '[-df] [FILE]...',
   tac: '[FILE]...',
