@@ -1,4 +1,4 @@
-import { type MountEntry, type Stat, type StatFs, isFsError } from '../rootfs/types';
+import { FsError, type MountEntry, type Stat, type StatFs, isFsError } from '../rootfs/types';
 import { NumberError, humanReadable, parseUnsigned, KMG_I } from './common/numbers';
 import { type Tool, applet } from './common/tool';
 
@@ -217,4 +217,47 @@ export const mount = applet(async (t) => {
   // A container has no CAP_SYS_ADMIN: mount(2) fails with EPERM, which
   // busybox words the same for everyone.
   return t.die('permission denied (are you root?)');
+});
+
+// glibc's gnu_dev_major / gnu_dev_minor.
+const major = (dev: number): number => Number(((BigInt(dev) >> 8n) & 0xfffn) | ((BigInt(dev) >> 32n) & ~0xfffn));
+const minor = (dev: number): number => Number((BigInt(dev) & 0xffn) | ((BigInt(dev) >> 12n) & ~0xffn));
+
+// mountpoint_main: DIR is a mount point when DIR/.. is on another device, or
+// is DIR itself (/). Answers 0 or 1 as it is or not, 1 for an error.
+export const mountpoint = applet(async (t) => {
+  const p = t.parse({ short: 'qdxn' });
+  if (p.operands.length !== 1) return t.usage();
+  const arg = p.operands[0];
+  const fs = t.ctx.fs;
+  const fail = async (what: string, err?: unknown) => {
+    if (!p.has('q')) await (err === undefined ? t.error(what) : t.perror(what, err));
+    return 1;
+  };
+  let st: Stat;
+  try {
+    st = p.has('x') ? fs.stat(t.path(arg)) : fs.lstat(t.path(arg));
+  } catch (err) {
+    if (!isFsError(err)) throw err;
+    return fail(arg, err);
+  }
+  if (p.has('x')) {
+    if (st.type !== 'blockdev') return fail(`${arg}: not a block device`);
+    await t.out.text(`${major(st.rdev)}:${minor(st.rdev)}\n`);
+    return 0;
+  }
+  if (st.type !== 'dir') return fail(arg, new FsError('ENOTDIR'));
+  let up: Stat;
+  try {
+    up = fs.stat(t.path(`${arg}/..`));
+  } catch (err) {
+    if (!isFsError(err)) throw err;
+    return fail(`${arg}/..`, err);
+  }
+  const notMount = st.dev === up.dev && st.ino !== up.ino;
+  if (p.has('d')) await t.out.text(`${major(st.dev)}:${minor(st.dev)}\n`);
+  // find_block_device: no block device in the container's /dev is it.
+  if (p.has('n')) await t.out.text(`UNKNOWN ${arg}\n`);
+  if (!p.has('q') && !p.has('d') && !p.has('n')) await t.out.text(`${arg} is ${notMount ? 'not ' : ''}a mountpoint\n`);
+  return notMount ? 1 : 0;
 });

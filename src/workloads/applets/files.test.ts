@@ -261,4 +261,19 @@ describe('ls, stat, du, df, mount', () => {
     expect((await c.exec(['mount'])).stdout).toBe('overlay on / type overlay (rw)\n');
     expect(await c.exec(['mount', '-t', 'tmpfs', 'x', '/mnt'])).toMatchObject({ status: 1, stderr: 'mount: permission denied (are you root?)\n' });
   });
+
+  // From busybox's mountpoint_main (Debian's busybox has none): DIR/.. on
+  // another device, or DIR itself, makes a mount point.
+  it('mountpoint tells a mount point by its parent, 0 or 1', async () => {
+    const { container: c } = setup();
+    expect(await c.exec(['mountpoint', '/'])).toMatchObject({ status: 0, stdout: '/ is a mountpoint\n' });
+    expect(await c.exec(['mountpoint', '/tmp'])).toMatchObject({ status: 1, stdout: '/tmp is not a mountpoint\n' });
+    expect(await c.exec(['mountpoint', '-q', '/'])).toMatchObject({ status: 0, stdout: '' });
+    expect(await c.exec(['mountpoint', '/etc/passwd'])).toMatchObject({ status: 1, stderr: 'mountpoint: /etc/passwd: Not a directory\n' });
+    expect(await c.exec(['mountpoint', '-q', '/nope'])).toMatchObject({ status: 1, stderr: '' });
+    expect(await c.exec(['mountpoint', '/nope'])).toMatchObject({ status: 1, stderr: 'mountpoint: /nope: No such file or directory\n' });
+    expect(await c.exec(['mountpoint', '-x', '/dev/null'])).toMatchObject({ status: 1, stderr: 'mountpoint: /dev/null: not a block device\n' });
+    expect(await c.exec(['mountpoint', '-n', '/'])).toMatchObject({ status: 0, stdout: 'UNKNOWN /\n' });
+    expect(await c.exec(['mountpoint'])).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: mountpoint') });
+  });
 });

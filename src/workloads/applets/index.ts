@@ -2,7 +2,7 @@ import { awk } from './awk';
 import { basename, dirname, echo, falseApplet, pwd, seq, sleep, trueApplet, usleep, yes } from './basic';
 import { cut, tr } from './columns';
 import { dd } from './dd';
-import { df, du, mount } from './disk';
+import { df, du, mount, mountpoint } from './disk';
 import { base64, cmp, od, strings } from './encode';
 import { expr } from './expr';
 import { chgrp, chmod, chown, cp, fallocate, fsync, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
@@ -87,6 +87,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['mkdir', mkdir],
   ['mktemp', mktemp],
   ['mount', mount],
+  ['mountpoint', mountpoint],
   ['mv', mv],
   ['nc', nc],
   ['netstat', netstat],

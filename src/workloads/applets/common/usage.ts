@@ -53,6 +53,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   mkdir: '[-m MODE] [-p] DIRECTORY...',
   mktemp: '[-dt] [-p DIR] [TEMPLATE]',
   mount: '[OPTIONS] [-o OPT] DEVICE NODE',
+  mountpoint: '[-q] { [-dn] DIR | -x DEVICE }',
   mv: '[-finT] SOURCE DEST\nor: mv [-fin] SOURCE... { -t DIRECTORY | DIRECTORY }',
   // nc_bloaty's (NC_110_COMPAT is in busybox's default build).
   nc: '[OPTIONS] HOST PORT  - connect\nnc [OPTIONS] -l -p PORT [HOST] [PORT]  - listen',
