@@ -20,7 +20,7 @@ import { brctl, ping } from './netadmin';
 import { printf } from './printf';
 import { kill, killall, pgrep, pidof, pkill, ps, top } from './procs';
 import { sed } from './sed';
-import { sort, uniq } from './sort';
+import { comm, sort, uniq } from './sort';
 import { split } from './split';
 import { stat } from './stat';
 import { stty } from './stty';
@@ -48,6 +48,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['cksum', cksum],
   ['clear', clear],
   ['cmp', cmp],
+  ['comm', comm],
   ['cp', cp],
   ['cut', cut],
   ['date', date],

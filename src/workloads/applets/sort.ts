@@ -288,3 +288,43 @@ export const uniq = applet(async (t) => {
   if (input.error) return t.die(`${p.operands[0] ?? '(null)'}: I/O error`);
   return 0;
 });
+
+// comm_main: two sorted files side by side, in three columns (only the
+// first, only the second, both) that -1, -2 and -3 take away.
+export const comm = applet(async (t) => {
+  const p = t.parse({ short: '123' });
+  if (p.operands.length !== 2) return t.usage();
+  // xfopen_stdin: a file that cannot open ends the applet.
+  const inputs = [];
+  for (const name of p.operands) {
+    const input = await openInput(t, name, 'cant');
+    if (!input) {
+      for (const i of inputs) i.close();
+      return 1;
+    }
+    inputs.push(input.asStdio());
+  }
+  const write = async (line: string, column: 0 | 1 | 2) => {
+    if (p.has(String(column + 1))) return;
+    const tabs = column === 0 ? '' : column === 1 ? (p.has('1') ? '' : '\t') : (p.has('1') ? '' : '\t') + (p.has('2') ? '' : '\t');
+    await t.out.bin(`${tabs}${line}\n`);
+  };
+  try {
+    const lines: (string | null)[] = [null, null];
+    let order = 0;
+    for (;;) {
+      if (order <= 0) lines[0] = await inputs[0].line();
+      if (order >= 0) lines[1] = await inputs[1].line();
+      if (lines[0] === null || lines[1] === null) break;
+      order = lines[0] < lines[1] ? -1 : lines[0] > lines[1] ? 1 : 0;
+      if (order >= 0) await write(lines[1], order ? 1 : 2);
+      else await write(lines[0], 0);
+    }
+    // One has ended: the other's rest, from the line not yet written.
+    const rest = lines[0] === null ? 1 : 0;
+    for (let l = lines[rest]; l !== null; l = await inputs[rest].line()) await write(l, rest);
+  } finally {
+    for (const i of inputs) i.close();
+  }
+  return 0;
+});

@@ -201,6 +201,21 @@ describe('cut, tr, sort, uniq', () => {
     expect((await run(['uniq', '-i'], 'A\na\n')).stdout).toBe('A\n');
     expect((await run(['uniq', '-f', '1'], 'x a\ny a\n')).stdout).toBe('x a\n');
   });
+
+  // From busybox's comm_main (Debian's busybox has no comm).
+  it('comm puts lines of one, of the other and of both in three columns', async () => {
+    const { container: c } = setup();
+    await c.exec(['tee', '/tmp/a'], { input: 'a\nb\nd\ne\n' });
+    await c.exec(['tee', '/tmp/b'], { input: 'b\nc\ne\nf\ng\n' });
+    expect(await c.exec(['comm', '/tmp/a', '/tmp/b'])).toMatchObject({ status: 0, stdout: 'a\n\t\tb\n\tc\nd\n\t\te\n\tf\n\tg\n' });
+    expect((await c.exec(['comm', '-12', '/tmp/a', '/tmp/b'])).stdout).toBe('b\ne\n');
+    expect((await c.exec(['comm', '-3', '/tmp/a', '/tmp/b'])).stdout).toBe('a\n\tc\nd\n\tf\n\tg\n');
+    // stdin as FILE1; what is left of it after FILE2 ends is its own column.
+    expect((await c.exec(['comm', '-1', '-', '/tmp/a'], { input: 'b\nz\n' })).stdout).toBe('a\n\tb\nd\ne\n');
+    expect((await c.exec(['comm', '-', '/tmp/a'], { input: 'b\nz\n' })).stdout).toBe('\ta\n\t\tb\n\td\n\te\nz\n');
+    expect(await c.exec(['comm', '/tmp/nope', '/tmp/a'])).toMatchObject({ status: 1, stderr: "comm: can't open '/tmp/nope': No such file or directory\n" });
+    expect(await c.exec(['comm', '/tmp/a'])).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: comm') });
+  });
 });
 
 // Options as busybox's getopt strings have them: GNU's long options and

@@ -14,6 +14,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   cksum: 'FILE...',
   clear: '',
   cmp: '[-ls] [-n NUM] FILE1 [FILE2 [SKIP1 [SKIP2]]]',
+  comm: '[-123] FILE1 FILE2',
   cp: '[-arPLHpfinlsTu] SOURCE DEST\nor: cp [-arPLHpfinlsu] SOURCE... { -t DIRECTORY | DIRECTORY }',
   cut: '[OPTIONS] [FILE]...',
   date: '[OPTIONS] [+FMT] [[-s] TIME]',
