@@ -94,6 +94,46 @@ describe('strings', () => {
   });
 });
 
+describe('xxd', () => {
+  // Dumps as busybox 1.35's (Debian's busybox-static) print them.
+  it('dumps with -g, -c, -p, -i, -s, -l and -o', async () => {
+    const { container: c } = setup();
+    const run = (argv: string[], input = '') => c.exec(argv, { input, cwd: '/tmp' });
+    expect(await run(['xxd'], 'hello world, this is xxd\n\x01\x02')).toMatchObject({
+      status: 0,
+      stdout: '00000000: 6865 6c6c 6f20 776f 726c 642c 2074 6869  hello world, thi\n00000010: 7320 6973 2078 7864 0a01 02              s is xxd...\n',
+    });
+    expect((await run(['xxd', '-p'], '1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n')).stdout).toBe('310a320a330a340a350a360a370a380a390a31300a31310a31320a\n');
+    expect((await run(['xxd', '-g', '3', '-c', '10'], 'abcdefghij')).stdout).toBe('00000000: 616263 646566 676869 6a  abcdefghij\n');
+    expect((await run(['xxd', '-i'], 'abc')).stdout).toBe('  0x61, 0x62, 0x63,\n');
+    await run(['tee', '1f.x'], 'abcdefghijklmn');
+    expect((await run(['xxd', '-i', '-c', '4', '1f.x'])).stdout).toBe(
+      'unsigned char __1f_x[] = {\n  0x61, 0x62, 0x63, 0x64,\n  0x65, 0x66, 0x67, 0x68,\n  0x69, 0x6a, 0x6b, 0x6c,\n  0x6d, 0x6e,\n};\nunsigned int __1f_x_len = 14;\n',
+    );
+    await run(['tee', 'f'], 'abcdefghijklmnopqrstuvwxyz');
+    expect((await run(['xxd', '-s', '5', '-l', '10', '-o', '100', 'f'])).stdout).toBe('00000069: 6667 6869 6a6b 6c6d 6e6f                 fghijklmno\n');
+    expect(await run(['xxd', 'nofile'])).toMatchObject({ status: 1, stderr: 'xxd: nofile: No such file or directory\n' });
+  });
+
+  // -r as busybox 1.37's reverse() (1.35's was older): an offset moves the
+  // output on (zeros, stdout being a pipe), a stray character is passed
+  // over, two end the line.
+  it('-r turns a dump back into bytes', async () => {
+    const { container: c } = setup();
+    const run = (argv: string[], input = '') => c.exec(argv, { input, cwd: '/tmp' });
+    const dumped = (await run(['xxd'], 'hello\n')).stdout;
+    expect((await run(['xxd', '-r'], dumped)).stdout).toBe('hello\n');
+    expect((await run(['xxd', '-r', '-p'], '68 65 6c\n6c6f0\na\n')).stdout).toBe('hello\n');
+    // The examples in reverse()'s comments.
+    expect((await run(['xxd', '-r', '-p'], '31 !3 0a 0a\n')).out).toEqual(Buffer.from([0x31, 0x30, 0xa0]));
+    expect((await run(['xxd', '-r', '-p'], '31 !!343434\n30 0a\n')).stdout).toBe('10\n');
+    expect((await run(['xxd', '-r', '-p'], '31 3\n2 0a\n')).stdout).toBe('12\n');
+    expect((await run(['xxd', '-r'], '00000004: 4142\n')).out).toEqual(Buffer.from([0, 0, 0, 0, 0x41, 0x42]));
+    expect(await run(['xxd', '-r'], '00000004: 41\n00000000: 43\n')).toMatchObject({ status: 1, stderr: 'xxd: cannot seek: Illegal seek\n' });
+    expect(await run(['xxd', '-r'], 'zz: 41\n')).toMatchObject({ status: 1, stderr: "xxd: invalid number 'zz: 41'\n" });
+  });
+});
+
 describe('tar', () => {
   // strip_unsafe_prefix on names written and read; --strip-components only
   // on extraction (data_extract_all), not in a list.

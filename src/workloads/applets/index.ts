@@ -31,6 +31,7 @@ import { test } from './test';
 import { cat, head, tac, tail, tee, wc } from './text';
 import type { Applet } from './types';
 import { xargs } from './xargs';
+import { xxd } from './xxd';
 
 // Every applet by name: what /bin holds in a busybox image.
 export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
@@ -150,6 +151,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['which', which],
   ['whoami', whoami],
   ['xargs', xargs],
+  ['xxd', xxd],
   ['yes', yes],
   ['zcat', zcat],
 ]);

@@ -291,12 +291,7 @@ export const hexdump = applet(async (t) => {
   try {
     // do_skip: a file the skip covers moves the address on by its size, so
     // an input shorter than the skip starts (and ends) at its length.
-    let first: Buffer | null | undefined = await src.read();
-    const read = async () => {
-      const b = first;
-      first = undefined;
-      return b === undefined ? src.read() : b;
-    };
+    const read = await src.readAhead();
     await dump({ formats, all: p.has('v'), start: skip - src.skipLeft, read, write: (s) => t.out.chunk(Buffer.from(s, 'latin1')) });
   } catch (err) {
     if (err instanceof DumpError) return t.die(err.message);

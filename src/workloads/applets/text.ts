@@ -67,6 +67,17 @@ export class Operands {
     return this.skip;
   }
 
+  // read(), the first block read already: skipLeft is then known before a
+  // dump starts (do_skip moves the address on by what the skip covered).
+  async readAhead(): Promise<() => Promise<Buffer | null>> {
+    let first: Buffer | null | undefined = await this.read();
+    return async () => {
+      const b = first;
+      first = undefined;
+      return b === undefined ? this.read() : b;
+    };
+  }
+
   async read(): Promise<Buffer | null> {
     for (;;) {
       if (this.left <= 0) return null;

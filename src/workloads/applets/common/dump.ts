@@ -234,7 +234,8 @@ function render(pr: Pr, data: Buffer, at: number, address: number, blank: boolea
   else
     switch (pr.flags) {
       case F_ADDRESS:
-        body = formatInt(spec, BigInt(address));
+        // An unsigned long long: xxd -o may take it below 0.
+        body = formatInt(spec, BigInt.asUintN(64, BigInt(address)));
         break;
       case F_C: {
         const b = data[at];
@@ -283,14 +284,19 @@ export interface DumpOptions {
   all: boolean;
   // The address of the first byte (-s).
   start: number;
+  // xxd's: added to each address printed (-o), and what a unit past the
+  // end prints instead of padding, ending the dump there.
+  displayOffset?: number;
+  eofString?: string;
   write(s: string): Promise<void>;
   // The next bytes of the input (its files one after another), null at the end.
   read(): Promise<Buffer | null>;
 }
 
 // bb_dump_dump: the input in blocks, each through every format string;
-// repeated blocks as one '*'; the %_A units once, at the end.
-export async function dump(o: DumpOptions): Promise<void> {
+// repeated blocks as one '*'; the %_A units once, at the end. Answers the
+// address it ended at (xxd -i's length).
+export async function dump(o: DumpOptions): Promise<number> {
   const fss = o.formats.map(parseFormat);
   let blocksize = 0;
   for (const fs of fss) blocksize = Math.max(blocksize, (fs.bcnt = size(fs)));
@@ -311,6 +317,7 @@ export async function dump(o: DumpOptions): Promise<void> {
   };
 
   let address = o.start;
+  const shown = o.displayOffset ?? 0;
   let eaddress = 0;
   let prev: Buffer | undefined;
   let vflag: 'first' | 'wait' | 'dup' = 'first';
@@ -346,8 +353,12 @@ export async function dump(o: DumpOptions): Promise<void> {
         if (fu.ignore) break;
         for (let cnt = fu.reps; cnt > 0; cnt--) {
           for (const pr of fu.prs) {
+            if (eaddress !== 0 && a >= eaddress && o.eofString !== undefined) {
+              await o.write(out + o.eofString);
+              return a;
+            }
             const blank = eaddress !== 0 && a >= eaddress && pr.flags !== F_TEXT;
-            out += render(pr, block, at, a, blank, cnt === 1);
+            out += render(pr, block, at, a + shown, blank, cnt === 1);
             a += pr.bcnt;
             at += pr.bcnt;
           }
@@ -360,7 +371,8 @@ export async function dump(o: DumpOptions): Promise<void> {
   }
   if (endFu) {
     if (!eaddress) eaddress = address;
-    if (eaddress) for (const pr of endFu.prs) out += pr.flags === F_ADDRESS ? render(pr, Buffer.alloc(0), 0, eaddress, false, false) : pr.flags === F_TEXT ? pr.head : '';
+    if (eaddress) for (const pr of endFu.prs) out += pr.flags === F_ADDRESS ? render(pr, Buffer.alloc(0), 0, eaddress + shown, false, false) : pr.flags === F_TEXT ? pr.head : '';
   }
   await flush();
+  return address;
 }

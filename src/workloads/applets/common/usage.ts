@@ -116,6 +116,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   which: '[-a] COMMAND...',
   whoami: '',
   xargs: '[OPTIONS] [PROG ARGS]',
+  xxd: '[-pri] [-g N] [-c N] [-l LEN] [-s OFS] [-o OFS] [FILE]',
   yes: '[STRING]',
   zcat: '[FILE]...',
 };
