@@ -20,7 +20,7 @@ import { brctl, ping } from './netadmin';
 import { printf } from './printf';
 import { kill, killall, pgrep, pidof, pkill, ps, top } from './procs';
 import { sed } from './sed';
-import { comm, sort, uniq } from './sort';
+import { comm, shuf, sort, uniq } from './sort';
 import { split } from './split';
 import { stat } from './stat';
 import { stty } from './stty';
@@ -120,6 +120,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['sha1sum', sha1sum],
   ['sha256sum', sha256sum],
   ['sha512sum', sha512sum],
+  ['shuf', shuf],
   ['sleep', sleep],
   ['sort', sort],
   ['split', split],

@@ -1,6 +1,6 @@
 import { isFsError } from '../rootfs/types';
 import { asStdout } from './common/stdout';
-import { MAX_SLURP, type Tool, applet, toBin } from './common/tool';
+import { BufferedOut, MAX_SLURP, type Tool, applet, toBin } from './common/tool';
 import { openInput } from './text';
 
 // sort and uniq. sort holds its input in memory, up to MAX_SLURP bytes.
@@ -325,6 +325,80 @@ export const comm = applet(async (t) => {
     for (let l = lines[rest]; l !== null; l = await inputs[rest].line()) await write(l, rest);
   } finally {
     for (const i of inputs) i.close();
+  }
+  return 0;
+});
+
+// shuf_main: lines (of a file, -e's arguments or -i's numbers) in a random
+// order, Fisher-Yates from the end for at most -n of them; -o's file is
+// opened only then, so it may be the input.
+export const shuf = applet(async (t) => {
+  const p = t.parse({ short: 'ei:n:o:z' });
+  if (p.has('e') && p.has('i')) return t.usage();
+  let lines: string[] | undefined;
+  let lo = 0n;
+  let count: number;
+  if (p.has('e')) {
+    lines = p.operands.map(toBin);
+    count = lines.length;
+  } else if (p.has('i')) {
+    if (p.operands.length) return t.usage();
+    const range = p.value('i')!;
+    const dash = range.indexOf('-');
+    if (dash < 0) return t.die(`bad range '${range}'`);
+    const [a, b] = [range.slice(0, dash), range.slice(dash + 1)];
+    for (const n of [a, b]) if (!/^\d+$/.test(n) || BigInt(n) >= 2n ** 64n) return t.die(`invalid number '${n}'`);
+    lo = BigInt(a);
+    const span = BigInt(b) - lo;
+    if (span < 0n || span >= 0xffffffffn) return t.die(`bad range '${range}'`);
+    count = Number(span) + 1;
+  } else {
+    if (p.operands.length > 1) return t.usage();
+    const input = await openInput(t, p.operands[0] ?? '-', 'cant');
+    if (!input) return 1;
+    lines = [];
+    try {
+      input.asStdio();
+      for (let l = await input.line(); l !== null; l = await input.line()) lines.push(l);
+    } finally {
+      input.close();
+    }
+    count = lines.length;
+  }
+  let outlines = count;
+  if (p.has('n')) {
+    const n = p.value('n')!;
+    if (!/^\d+$/.test(n) || Number(n) > 0xffffffff) return t.die(`invalid number '${n}'`);
+    outlines = Math.min(Number(n), count);
+  }
+  // The shuffle keeps only the places it swapped: -i may span 2^32 numbers.
+  const swapped = new Map<number, number>();
+  const at = (i: number) => swapped.get(i) ?? i;
+  for (let k = 0, n = count; k < outlines; k++) {
+    const r = Math.floor(Math.random() * n);
+    n--;
+    const last = at(n);
+    swapped.set(n, at(r));
+    swapped.set(r, last);
+  }
+  let out = t.out;
+  let close = () => {};
+  if (p.has('o')) {
+    try {
+      const file = t.output(p.value('o')!, { create: true, truncate: true });
+      out = new BufferedOut(asStdout(file.stream));
+      close = file.close;
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      return t.die(`can't open '${p.value('o')}': ${err.message}`);
+    }
+  }
+  const eol = p.has('z') ? '\0' : '\n';
+  try {
+    for (let i = count - outlines; i < count; i++) await out.bin(lines ? lines[at(i)] + eol : `${lo + BigInt(at(i))}${eol}`);
+    await out.flush();
+  } finally {
+    close();
   }
   return 0;
 });

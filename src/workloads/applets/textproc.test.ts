@@ -216,6 +216,32 @@ describe('cut, tr, sort, uniq', () => {
     expect(await c.exec(['comm', '/tmp/nope', '/tmp/a'])).toMatchObject({ status: 1, stderr: "comm: can't open '/tmp/nope': No such file or directory\n" });
     expect(await c.exec(['comm', '/tmp/a'])).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: comm') });
   });
+
+  // As busybox 1.35's shuf (Debian's busybox-static): the same lines in
+  // some order. Only a range busybox cannot allocate differs: it is kept
+  // sparse here.
+  it('shuf permutes lines, -e words, -i numbers; -n takes some, -o may be the input', async () => {
+    const { container: c } = setup();
+    const sorted = (r: { stdout: string }) => r.stdout.split('\n').filter(Boolean).sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+    const ten = Array.from({ length: 10 }, (_, i) => `${i + 1}`);
+    expect(sorted(await run(['shuf'], ten.join('\n')))).toEqual(ten);
+    expect(sorted(await run(['shuf', '-i', '5-9']))).toEqual(['5', '6', '7', '8', '9']);
+    expect(sorted(await run(['shuf', '-e', 'b', 'a', 'c']))).toEqual(['a', 'b', 'c']);
+    const two = sorted(await run(['shuf', '-n', '2', '-i', '1-100']));
+    expect(two.length).toBe(2);
+    expect(new Set(two).size).toBe(2);
+    expect((await run(['shuf', '-n', '1', '-i', '1-4294967295'])).stdout).toMatch(/^\d+\n$/);
+    expect((await run(['shuf', '-i', '18446744073709551615-18446744073709551615'])).stdout).toBe('18446744073709551615\n');
+    expect((await run(['shuf', '-z', '-e', 'a'])).stdout).toBe('a\0');
+    await c.exec(['tee', '/tmp/f'], { input: '1\n2\n3\n' });
+    expect(await c.exec(['shuf', '-o', '/tmp/f', '/tmp/f'])).toMatchObject({ status: 0 });
+    expect(sorted(await c.exec(['cat', '/tmp/f']))).toEqual(['1', '2', '3']);
+    expect(await run(['shuf', '-i', '9-5'])).toMatchObject({ status: 1, stderr: "shuf: bad range '9-5'\n" });
+    expect(await run(['shuf', '-i', '1-4294967296'])).toMatchObject({ status: 1, stderr: "shuf: bad range '1-4294967296'\n" });
+    expect(await run(['shuf', '-i', 'a-5'])).toMatchObject({ status: 1, stderr: "shuf: invalid number 'a'\n" });
+    expect(await run(['shuf', '-e', '-i', '1-2'])).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: shuf') });
+    expect(await run(['shuf', '/tmp/nofile'])).toMatchObject({ status: 1, stderr: "shuf: can't open '/tmp/nofile': No such file or directory\n" });
+  });
 });
 
 // Options as busybox's getopt strings have them: GNU's long options and

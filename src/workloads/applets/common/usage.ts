@@ -85,6 +85,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   sha1sum: '[-c[sw]] [FILE]...',
   sha256sum: '[-c[sw]] [FILE]...',
   sha512sum: '[-c[sw]] [FILE]...',
+  shuf: '[-n NUM] [-o FILE] [-z] [FILE | -e [ARG...] | -i L-H]',
   sleep: '[N]...',
   sort: '[-nrugMcszbdfiokt] [-o FILE] [-k START[.OFS][OPTS][,END[.OFS][OPTS]] [-t CHAR] [FILE]...',
   split: '[OPTIONS] [INPUT [PREFIX]]',
