@@ -262,6 +262,32 @@ describe('ls, stat, du, df, mount', () => {
     expect(await c.exec(['mount', '-t', 'tmpfs', 'x', '/mnt'])).toMatchObject({ status: 1, stderr: 'mount: permission denied (are you root?)\n' });
   });
 
+  // From busybox's install_main (Debian's busybox has no install).
+  it('install copies and sets the mode (0755 by default, no umask), makes directories with -d and -D', async () => {
+    const { container: c, fs } = setup();
+    const run = (...argv: string[]) => c.exec(['install', ...argv], { cwd: '/tmp' });
+    await c.exec(['tee', '/tmp/a'], { input: 'hi\n' });
+    fs.chmod('/tmp/a', 0o600);
+    expect(await run('a', 'b')).toMatchObject({ status: 0 });
+    expect(fs.stat('/tmp/b').mode & 0o7777).toBe(0o755);
+    expect(await run('-m', 'u=rw,go=r', 'a', 'c')).toMatchObject({ status: 0 });
+    expect(fs.stat('/tmp/c').mode & 0o7777).toBe(0o644);
+    expect(await run('-d', '-m', '700', 'x/y/z')).toMatchObject({ status: 0 });
+    expect(fs.stat('/tmp/x/y/z').mode & 0o7777).toBe(0o700);
+    expect(await run('-D', 'a', 'p/q/r')).toMatchObject({ status: 0 });
+    expect((await c.exec(['cat', '/tmp/p/q/r'])).stdout).toBe('hi\n');
+    expect(await run('-D', '-t', 'dd/e', 'a', 'c')).toMatchObject({ status: 0 });
+    expect(fs.readdir('/tmp/dd/e').sort()).toEqual(['a', 'c']);
+    expect(await run('-o', 'nobody', '-g', 'nobody', 'a', 'own')).toMatchObject({ status: 0 });
+    expect([fs.stat('/tmp/own').uid, fs.stat('/tmp/own').gid]).toEqual([65534, 65534]);
+    expect(await run('-v', '-D', 'a', 'v/w')).toMatchObject({ status: 0, stdout: "created directory: 'v'\n'a' -> 'v/w'\n" });
+    expect(await run('-o', 'nouser', 'a', 'o2')).toMatchObject({ status: 1, stderr: 'install: unknown user nouser\n' });
+    expect(await run('-s', 'a', 's')).toMatchObject({ status: 1, stderr: 'install: strip: No such file or directory\n' });
+    expect(await run('nofile', 'z')).toMatchObject({ status: 1, stderr: "install: can't stat 'nofile': No such file or directory\n" });
+    expect(await run('a')).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: install') });
+    expect(await run('-d', '-t', 'x', 'a')).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: install') });
+  });
+
   // From busybox's mountpoint_main (Debian's busybox has none): DIR/.. on
   // another device, or DIR itself, makes a mount point.
   it('mountpoint tells a mount point by its parent, 0 or 1', async () => {

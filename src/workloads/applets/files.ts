@@ -147,48 +147,50 @@ export const mkdir = applet(async (t) => {
     mode = parseMode(p.value('m')!, 0o777, true);
     if (mode === undefined) return t.die(`invalid mode '${p.value('m')}'`);
   }
-  const fs = t.ctx.fs;
   let status = 0;
-  for (const d of p.operands) {
-    if (d === '/' || d === '.') continue;
-    // With -p each leading component first, quietly when it is a directory.
-    const steps = p.has('p') ? leadingDirs(d) : [];
-    steps.push(d);
-    let failed = false;
-    for (const [i, s] of steps.entries()) {
-      const last = i === steps.length - 1;
-      const path = t.path(s);
-      try {
-        fs.mkdir(path, 0o777);
-        if (p.has('v')) await t.out.text(`created directory: '${s}'\n`);
-      } catch (err) {
-        if (!isFsError(err)) throw err;
-        const isDir = p.has('p') && (err.code === 'EEXIST' || err.code === 'EISDIR') && tryStat(() => fs.stat(path))?.type === 'dir';
-        if (!isDir) {
-          // busybox then stats the path: through a file, "f/" is ENOTDIR.
-          const why = p.has('p') && err.code === 'EEXIST' && s.endsWith('/') ? new FsError('ENOTDIR', s) : err;
-          await t.perror(`can't create directory '${s}'`, why);
-          failed = true;
-          break;
-        }
-        // An existing target keeps its permissions.
-        if (last) break;
-        continue;
-      }
-      if (last && mode !== undefined) {
-        try {
-          fs.chmod(path, mode);
-        } catch (err) {
-          if (!isFsError(err)) throw err;
-          await t.perror(`can't set permissions of directory '${s}'`, err);
-          failed = true;
-        }
-      }
-    }
-    if (failed) status = 1;
-  }
+  for (const d of p.operands) if (!(await makeDirectory(t, d, { parents: p.has('p'), mode, verbose: p.has('v') }))) status = 1;
   return status;
 });
+
+// bb_make_directory: `d`, with -p (parents) each leading component first,
+// quietly when it is a directory; `mode` set on the last one made. Answers
+// whether it went without an error.
+export async function makeDirectory(t: Tool, d: string, o: { parents: boolean; mode?: number; verbose: boolean }): Promise<boolean> {
+  if (d === '/' || d === '.') return true;
+  const fs = t.ctx.fs;
+  const steps = o.parents ? leadingDirs(d) : [];
+  steps.push(d);
+  for (const [i, s] of steps.entries()) {
+    const last = i === steps.length - 1;
+    const path = t.path(s);
+    try {
+      fs.mkdir(path, 0o777);
+      if (o.verbose) await t.out.text(`created directory: '${s}'\n`);
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      const isDir = o.parents && (err.code === 'EEXIST' || err.code === 'EISDIR') && tryStat(() => fs.stat(path))?.type === 'dir';
+      if (!isDir) {
+        // busybox then stats the path: through a file, "f/" is ENOTDIR.
+        const why = o.parents && err.code === 'EEXIST' && s.endsWith('/') ? new FsError('ENOTDIR', s) : err;
+        await t.perror(`can't create directory '${s}'`, why);
+        return false;
+      }
+      // An existing target keeps its permissions.
+      if (last) return true;
+      continue;
+    }
+    if (last && o.mode !== undefined) {
+      try {
+        fs.chmod(path, o.mode);
+      } catch (err) {
+        if (!isFsError(err)) throw err;
+        await t.perror(`can't set permissions of directory '${s}'`, err);
+        return false;
+      }
+    }
+  }
+  return true;
+}
 
 export const rmdir = applet(async (t) => {
   const p = t.parse({ short: 'pv', long: { parents: 'p', 'ignore-fail-on-non-empty': '\u00ff', verbose: 'v' } });

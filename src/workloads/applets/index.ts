@@ -13,6 +13,7 @@ import { grep } from './grep';
 import { gunzip, gzip, zcat } from './gzip';
 import { cksum, md5sum, sha1sum, sha256sum, sha512sum } from './hash';
 import { httpd } from './httpd';
+import { install } from './install';
 import { ls } from './ls';
 import { arch, clear, groups, hexdump, link, logname, paste, rev, time, tty, unlink, uptime, watch } from './misc';
 import { nc, wget } from './net';
@@ -78,6 +79,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['hexdump', hexdump],
   ['hostname', hostname],
   ['id', id],
+  ['install', install],
   ['ipcs', ipcs],
   ['kill', kill],
   ['killall', killall],

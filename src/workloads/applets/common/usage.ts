@@ -43,6 +43,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   hexdump: '[-bcdoxCv] [-n LENGTH] [-s OFFSET] [FILE]...',
   hostname: '[-sidf] [HOSTNAME | -F FILE]',
   id: '[-ugGnr] [USER]',
+  install: '[-cdDsp] [-o USER] [-g GRP] [-m MODE] [-t DIR] [SOURCE]... DEST',
   ipcs: '[[-smq] -i SHMID] | [[-asmq] [-tcplu]]',
   kill: '[-l] [-SIG] PID...',
   killall: '[-l] [-q] [-SIG] PROCESS_NAME...',
