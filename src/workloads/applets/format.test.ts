@@ -34,6 +34,29 @@ describe('fold', () => {
   });
 });
 
+describe('dos2unix, unix2dos', () => {
+  it('drop every \\r, and add one before each \\n for DOS; a FILE is rewritten with its mode', async () => {
+    const { fs, run } = setup();
+    expect((await run(['dos2unix'], 'a\r\nb\r\nc\rd\n')).stdout).toBe('a\nb\ncd\n');
+    expect((await run(['unix2dos'], 'a\nb\r\nc')).stdout).toBe('a\r\nb\r\nc');
+    expect((await run(['dos2unix', '-d'], 'a\n')).stdout).toBe('a\r\n');
+    expect((await run(['unix2dos', '-u'], 'a\r\n')).stdout).toBe('a\n');
+    expect(await run(['dos2unix', '-u', '-d'])).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: dos2unix') });
+    await run(['tee', 'f'], 'a\r\nb\r\n');
+    fs.chmod('/tmp/f', 0o640);
+    expect(await run(['dos2unix', 'f'])).toMatchObject({ status: 0 });
+    expect((await run(['cat', 'f'])).stdout).toBe('a\nb\n');
+    expect(fs.stat('/tmp/f').mode & 0o777).toBe(0o640);
+    // Through a symlink, the file it names.
+    fs.symlink('f', '/tmp/l');
+    expect(await run(['unix2dos', 'l'])).toMatchObject({ status: 0 });
+    expect((await run(['cat', 'f'])).stdout).toBe('a\r\nb\r\n');
+    expect(fs.lstat('/tmp/l').type).toBe('symlink');
+    expect(await run(['dos2unix', 'nofile'])).toMatchObject({ status: 1, stderr: "dos2unix: can't open 'nofile': No such file or directory\n" });
+    expect(fs.readdir('/tmp').sort()).toEqual(['f', 'l']);
+  });
+});
+
 describe('split', () => {
   it('cuts by lines or bytes into PREFIXaa, PREFIXab…, Fills kept, and dies of what it cannot do', async () => {
     const { fs, run } = setup();

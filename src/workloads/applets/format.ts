@@ -1,9 +1,13 @@
+import { posix } from 'node:path';
+import { isFsError } from '../rootfs/types';
 import { NumberError, parseUnsigned } from './common/numbers';
-import { type Tool, applet } from './common/tool';
+import { xmkstemp } from './common/temp';
+import { Input, type Tool, applet } from './common/tool';
 import { eachStdioFile } from './text';
 
 // nl and fold: lines numbered, lines wrapped, as busybox's nl_main
-// (print_numbered_lines) and fold_main do, a byte a column.
+// (print_numbered_lines) and fold_main do, a byte a column; dos2unix and
+// unix2dos: line ends converted.
 
 const number = (t: Tool, s: string, lower: number, upper: number): number => {
   try {
@@ -108,3 +112,91 @@ export const fold = applet(async (t) => {
     if (line.length) await t.out.chunk(Buffer.from(line));
   });
 });
+
+// dos2unix and unix2dos (dos2unix_main): every \r dropped, and with -d
+// (unix2dos's default) each \n written as \r\n. A FILE is rewritten through
+// a temporary file beside it (NAMEXXXXXX, the file's mode and owner) that
+// is renamed over it; with none, stdin to stdout.
+export const dos2unix = applet(async (t) => {
+  const p = t.parse({ short: 'du' });
+  if (p.has('d') && p.has('u')) return t.usage();
+  const toDos = p.has('d') || (!p.has('u') && t.name[0] === 'u');
+  const convert = (b: Buffer): Buffer => {
+    const out: number[] = [];
+    for (const c of b) {
+      if (c === 13) continue;
+      if (c === 10 && toDos) out.push(13);
+      out.push(c);
+    }
+    return Buffer.from(out);
+  };
+  if (p.operands.length === 0) {
+    const input = new Input(t, t.ctx.stdin).asStdio();
+    for (let b = await input.bytes(); b !== null; b = await input.bytes()) await t.out.chunk(convert(b));
+    return 0;
+  }
+  const fs = t.ctx.fs;
+  for (const name of p.operands) {
+    const resolved = followSymlinks(t, name);
+    let input: Input;
+    try {
+      input = t.input(resolved).asStdio();
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      return t.die(`can't open '${resolved}': ${err.message}`);
+    }
+    try {
+      const st = fs.stat(t.path(resolved));
+      const { name: tmp, fh } = await xmkstemp(t, resolved);
+      try {
+        fs.chmod(t.path(tmp), st.mode & 0o7777);
+        try {
+          fs.chown(t.path(tmp), st.uid, st.gid);
+        } catch {
+          // fchown, unchecked.
+        }
+        for (let b = await input.bytes(); b !== null; b = await input.bytes()) {
+          try {
+            fh.write(convert(b));
+          } catch (err) {
+            if (!isFsError(err)) throw err;
+            // fclose's failure: bb_perror_nomsg_and_die.
+            fh.close();
+            fs.unlink(t.path(tmp));
+            return t.die(err.message);
+          }
+        }
+      } finally {
+        fh.close();
+      }
+      try {
+        fs.rename(t.path(tmp), t.path(resolved));
+      } catch (err) {
+        if (!isFsError(err)) throw err;
+        // xrename: the temporary file stays.
+        return t.die(`can't move '${tmp}' to '${resolved}': ${err.message}`);
+      }
+    } finally {
+      input.close();
+    }
+  }
+  return 0;
+});
+
+export const unix2dos = dos2unix;
+
+// xmalloc_follow_symlinks: the name a chain of symlinks ends at; a name
+// that does not exist is itself.
+function followSymlinks(t: Tool, name: string): string {
+  let path = name;
+  for (let hops = 0; hops < 32; hops++) {
+    let target: string;
+    try {
+      target = t.ctx.fs.readlink(t.path(path));
+    } catch {
+      return path;
+    }
+    path = target.startsWith('/') ? target : posix.join(posix.dirname(path), target);
+  }
+  return path;
+}

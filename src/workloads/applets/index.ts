@@ -7,7 +7,7 @@ import { base64, cmp, od, strings } from './encode';
 import { expr } from './expr';
 import { chgrp, chmod, chown, cp, fallocate, fsync, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
 import { find } from './find';
-import { fold, nl } from './format';
+import { dos2unix, fold, nl, unix2dos } from './format';
 import { getopt } from './getopt';
 import { grep } from './grep';
 import { gunzip, gzip, zcat } from './gzip';
@@ -57,6 +57,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['dd', dd],
   ['df', df],
   ['dirname', dirname],
+  ['dos2unix', dos2unix],
   ['du', du],
   ['echo', echo],
   ['egrep', grep],
@@ -145,6 +146,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['tty', tty],
   ['uname', uname],
   ['uniq', uniq],
+  ['unix2dos', unix2dos],
   ['unlink', unlink],
   ['uptime', uptime],
   ['usleep', usleep],

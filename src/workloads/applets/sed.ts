@@ -1,7 +1,7 @@
 import type { OutStream } from '../procs/types';
 import { type FileHandle, isFsError } from '../rootfs/types';
 import { RegexError, regexSource } from './common/regex';
-import { tempSuffix } from './common/temp';
+import { xmkstemp } from './common/temp';
 import { Exit, type Input, type Tool, applet, fromBin, toBin } from './common/tool';
 
 // sed: busybox's commands (s y p P d D n N g G h H x b t T : = l q a i c r
@@ -560,14 +560,7 @@ async function runSed(t: Tool, p: ReturnType<Tool['parse']>): Promise<number> {
           const st = fs.stat(path);
           // xmkstemp("NAMEXXXXXX"), then fchmod to the file's mode; one
           // that cannot be made ends sed.
-          const tmp = name + tempSuffix(6);
-          let fh: FileHandle;
-          try {
-            fh = t.open(tmp, { write: true, create: true, exclusive: true }, 0o600);
-          } catch (err) {
-            if (!isFsError(err)) throw err;
-            return t.die(`can't create temp file '${tmp}': ${err.message}`);
-          }
+          const { name: tmp, fh } = await xmkstemp(t, name);
           fs.chmod(t.path(tmp), st.mode & 0o7777);
           editing = { name, tmp, fh };
           out = async (s) => void fh.write(Buffer.from(s, 'latin1'));
