@@ -2,6 +2,7 @@ import { awk } from './awk';
 import { basename, dirname, echo, falseApplet, pwd, seq, sleep, trueApplet, usleep, yes } from './basic';
 import { cut, tr } from './columns';
 import { dd } from './dd';
+import { diff } from './diff';
 import { df, du, mount, mountpoint } from './disk';
 import { base64, cmp, od, strings } from './encode';
 import { expr } from './expr';
@@ -56,6 +57,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['date', date],
   ['dd', dd],
   ['df', df],
+  ['diff', diff],
   ['dirname', dirname],
   ['dos2unix', dos2unix],
   ['du', du],

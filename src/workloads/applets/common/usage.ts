@@ -20,6 +20,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   date: '[OPTIONS] [+FMT] [[-s] TIME]',
   dd: '[if=FILE] [of=FILE] [ibs=N obs=N/bs=N] [count=N] [skip=N] [seek=N]\n\t[conv=notrunc|noerror|sync|fsync]\n\t[iflag=skip_bytes|count_bytes|fullblock|direct] [oflag=seek_bytes|append|direct]',
   df: '[-PkmhT] [-t TYPE] [FILESYSTEM]...',
+  diff: '[-abBdiNqrTstw] [-L LABEL] [-S FILE] [-U LINES] FILE1 FILE2',
   dirname: 'FILENAME',
   dos2unix: '[-ud] [FILE]',
   du: '[-aHLdclsxhmk] [FILE]...',
