@@ -288,6 +288,19 @@ describe('ls, stat, du, df, mount', () => {
     expect(await run('-d', '-t', 'x', 'a')).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: install') });
   });
 
+  // From busybox 1.37's tree_main (1.35 has none).
+  it('tree draws a directory, hidden names left out, symlinks not followed', async () => {
+    const { container: c, fs } = setup();
+    await c.exec(['mkdir', '-p', '/tmp/t/b/c', '/tmp/t/a', '/tmp/t/.h']);
+    await c.exec(['touch', '/tmp/t/z', '/tmp/t/b/c/f', '/tmp/t/.hidden', '/tmp/t/a/x', '/tmp/t/a/y']);
+    fs.symlink('b', '/tmp/t/l');
+    expect(await c.exec(['tree', 't'], { cwd: '/tmp' })).toMatchObject({
+      status: 0,
+      stdout: 't\n|-- a\n|   |-- x\n|   `-- y\n|-- b\n|   `-- c\n|       `-- f\n|-- l -> b\n`-- z\n\n3 directories, 5 files\n',
+    });
+    expect(await c.exec(['tree', '/tmp/t/z', '/nope'])).toMatchObject({ status: 0, stdout: '/tmp/t/z [error opening dir]\n/nope [error opening dir]\n\n0 directories, 0 files\n' });
+  });
+
   // From busybox's mountpoint_main (Debian's busybox has none): DIR/.. on
   // another device, or DIR itself, makes a mount point.
   it('mountpoint tells a mount point by its parent, 0 or 1', async () => {

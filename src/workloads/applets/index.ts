@@ -28,6 +28,7 @@ import { stat } from './stat';
 import { stty } from './stty';
 import { date, env, free, hostname, id, nice, nohup, nproc, printenv, setsid, timeout, uname, which, whoami } from './system';
 import { tar } from './tar';
+import { tree } from './tree';
 import { ipcs, netstat } from './sysv';
 import { test } from './test';
 import { cat, head, tac, tail, tee, wc } from './text';
@@ -143,6 +144,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['top', top],
   ['touch', touch],
   ['tr', tr],
+  ['tree', tree],
   ['true', trueApplet],
   ['truncate', truncate],
   ['tty', tty],
