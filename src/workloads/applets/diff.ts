@@ -71,6 +71,9 @@ function readToken(o: Opts, ft: Ft, tok: number): number {
   return tok;
 }
 
+// Lets the rest of fakecri run between steps of a long comparison.
+type Tick = () => Promise<void>;
+
 interface Cand {
   x: number;
   y: number;
@@ -90,12 +93,13 @@ function search(c: number[], k: number, y: number, list: Cand[]): number {
   }
 }
 
-function stone(o: Opts, a: number[], n: number, b: number[], J: number[], pref: number): void {
+async function stone(o: Opts, a: number[], n: number, b: number[], J: number[], pref: number, tick: Tick): Promise<void> {
   const bound = o.d ? Infinity : Math.max(256, Math.floor(Math.sqrt(n)));
   const clist: Cand[] = [{ x: 0, y: 0, pred: 0 }];
   const klist: number[] = new Array(n + 2).fill(0);
   let k = 0;
   for (let x = 1; x <= n; x++) {
+    if ((x & 1023) === 0) await tick();
     let j = a[x];
     let oldl = 0;
     let numtries = 0;
@@ -129,7 +133,7 @@ interface Line {
 
 // create_J: the match vector, J[i] the line of the new file that line i of
 // the old one is (0: none); nlen and ix (line offsets) for each file.
-function createJ(o: Opts, ft: Ft[]): { J: number[]; nlen: number[]; ix: number[][] } {
+async function createJ(o: Opts, ft: Ft[], tick: Tick): Promise<{ J: number[]; nlen: number[]; ix: number[][] }> {
   const nlen = [0, 0];
   const ix: number[][] = [[], []];
   const nfile: Line[][] = [[], []];
@@ -150,6 +154,7 @@ function createJ(o: Opts, ft: Ft[]): { J: number[]; nlen: number[]; ix: number[]
       lines.push({ serial: 0, value: hash & 0x7fffffff });
       offsets.push(f.pos + (tok & TOK_EOF ? 1 : 0));
       if (tok & TOK_EOF) break;
+      if ((lines.length & 1023) === 0) await tick();
       hash = tok = 0;
     }
     let n = lines.length - 1;
@@ -204,10 +209,11 @@ function createJ(o: Opts, ft: Ft[]): { J: number[]; nlen: number[]; ix: number[]
   const J: number[] = [];
   const delta = nlen[1] - nlen[0];
   for (i = 0; i <= nlen[0]; i++) J[i] = i <= pref ? i : i > nlen[0] - suff ? i + delta : 0;
-  stone(o, klass, n, member, J, pref);
+  await stone(o, klass, n, member, J, pref, tick);
   J[nlen[0] + 1] = nlen[1] + 1;
   // Matches the hash made that the bytes do not bear out are broken.
   for (i = 1; i <= nlen[0]; i++) {
+    if ((i & 1023) === 0) await tick();
     if (!J[i]) continue;
     ft[0].pos = ix[0][i - 1];
     ft[1].pos = ix[1][J[i] - 1];
@@ -251,8 +257,8 @@ function fetch(o: Opts, ft: Ft, ix: number[], a: number, b: number, ch: string, 
 type Vec = [{ a: number; b: number }, { a: number; b: number }];
 
 // diff(): the hunks, printed unless -q; whether there was any change.
-function hunks(o: Opts, ft: Ft[], file: string[], out: string[]): boolean {
-  const { J, nlen, ix } = createJ(o, ft);
+async function hunks(o: Opts, ft: Ft[], file: string[], out: string[], tick: Tick): Promise<boolean> {
+  const { J, nlen, ix } = await createJ(o, ft, tick);
   let i = 1;
   let anychange = false;
   do {
@@ -303,6 +309,7 @@ function hunks(o: Opts, ft: Ft[], file: string[], out: string[]): boolean {
       }
       anychange = true;
     }
+    await tick();
   } while (i <= nlen[0]);
   return anychange;
 }
@@ -343,17 +350,14 @@ class Diff {
         data.push(Buffer.alloc(0));
       }
     }
+    // Read side by side to the shorter one's end: a NUL there is binary.
     const n = Math.min(data[0].length, data[1].length);
-    let differ = data[0].length !== data[1].length;
-    let binary = false;
-    for (let k = 0; k < n; k++) {
-      if (!data[0][k] || !data[1][k]) binary = true;
-      if (data[0][k] !== data[1][k]) differ = true;
-    }
+    const differ = !data[0].equals(data[1]);
+    const binary = data[0].subarray(0, n).includes(0) || data[1].subarray(0, n).includes(0);
     let status = STATUS_SAME;
     if (differ) {
       if (binary && !this.o.a) status = STATUS_BINARY;
-      else if (hunks(this.o, [new Ft(data[0]), new Ft(data[1])], file, this.out)) status = STATUS_DIFFER;
+      else if (await hunks(this.o, [new Ft(data[0]), new Ft(data[1])], file, this.out, () => this.t.yield())) status = STATUS_DIFFER;
     }
     if (status !== STATUS_SAME) this.status |= 1;
     await this.flush();

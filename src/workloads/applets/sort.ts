@@ -329,6 +329,8 @@ export const comm = applet(async (t) => {
   return 0;
 });
 
+const MAX_SHUF = 1 << 22;
+
 // shuf_main: lines (of a file, -e's arguments or -i's numbers) in a random
 // order, Fisher-Yates from the end for at most -n of them; -o's file is
 // opened only then, so it may be the input.
@@ -371,7 +373,10 @@ export const shuf = applet(async (t) => {
     if (!/^\d+$/.test(n) || Number(n) > 0xffffffff) return t.die(`invalid number '${n}'`);
     outlines = Math.min(Number(n), count);
   }
-  // The shuffle keeps only the places it swapped: -i may span 2^32 numbers.
+  // The shuffle keeps only the places it swapped: -i may span 2^32 numbers
+  // when -n takes a few. Printing millions of them is more than a container
+  // here is given; busybox's array of them would not fit either.
+  if (outlines > MAX_SHUF) return t.die('out of memory');
   const swapped = new Map<number, number>();
   const at = (i: number) => swapped.get(i) ?? i;
   for (let k = 0, n = count; k < outlines; k++) {
@@ -380,6 +385,7 @@ export const shuf = applet(async (t) => {
     const last = at(n);
     swapped.set(n, at(r));
     swapped.set(r, last);
+    if ((k & 4095) === 4095) await t.yield();
   }
   let out = t.out;
   let close = () => {};
