@@ -41,6 +41,7 @@ async function print(t: Tool, count: { dirs: number; files: number }, path: stri
   const entries = ['.', '..', ...names].sort(strcmp);
   for (const [i, name] of entries.entries()) {
     if (name.startsWith('.')) continue;
+    await t.yield();
     const last = i === entries.length - 1;
     const full = posix.join(path, name);
     let st: Stat | undefined;
