@@ -57,6 +57,20 @@ describe('dos2unix, unix2dos', () => {
   });
 });
 
+// As busybox 1.35's, for the same input.
+describe('expand, unexpand', () => {
+  it('turn tabs into spaces to the next stop, and leading (or -a all) blanks back', async () => {
+    const { run } = setup();
+    expect((await run(['expand'], 'a\tb\tc\n12345678\ty\n')).stdout).toBe(`a${' '.repeat(7)}b${' '.repeat(7)}c\n12345678${' '.repeat(8)}y\n`);
+    expect((await run(['expand', '-i'], ' \ta\tb\n')).stdout).toBe(`${' '.repeat(8)}a\tb\n`);
+    expect((await run(['expand', '-t', '4'], 'a\tb')).stdout).toBe('a   b');
+    expect((await run(['unexpand'], '        a       b\n    x\n')).stdout).toBe('\ta       b\n    x\n');
+    expect((await run(['unexpand', '-a'], '        a       b\n')).stdout).toBe('\ta\tb\n');
+    expect((await run(['unexpand', '-f', '-t', '2'], '  \t  a  b\n')).stdout).toBe('\t\t\ta  b\n');
+    expect(await run(['expand', '-t', '0'])).toMatchObject({ status: 1, stderr: 'expand: number 0 is not in 1..4294967295 range\n' });
+  });
+});
+
 describe('split', () => {
   it('cuts by lines or bytes into PREFIXaa, PREFIXab…, Fills kept, and dies of what it cannot do', async () => {
     const { fs, run } = setup();

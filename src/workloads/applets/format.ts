@@ -200,3 +200,73 @@ function followSymlinks(t: Tool, name: string): string {
   }
   return path;
 }
+
+// expand and unexpand (expand_main): tabs to spaces, and leading (or with
+// -a all) runs of blanks back to tabs, every -t columns, a byte a column.
+export const expand = applet(async (t) => {
+  const un = t.name[0] === 'u';
+  const p = un ? t.parse({ short: 'ft:a', long: { 'first-only': 'f', tabs: 't:', all: 'a' } }) : t.parse({ short: 'it:', long: { initial: 'i', tabs: 't:' } });
+  let tab: number;
+  try {
+    tab = number(t, p.value('t') ?? '8', 1, 0xffffffff);
+  } catch (err) {
+    if (err instanceof Die) return t.die(err.message);
+    throw err;
+  }
+  // unexpand: -t means -a, unless -f says otherwise.
+  const all = un && (p.has('a') || p.has('t')) && !p.has('f');
+  const initial = !un && p.has('i');
+  return eachStdioFile(t, p.operands, async (input) => {
+    for (let l = await input.line(); l !== null; l = await input.line()) {
+      const line = input.newline ? `${l}\n` : l;
+      await t.out.bin(un ? unexpandLine(line, tab, all) : expandLine(line, tab, initial));
+    }
+  });
+});
+
+export const unexpand = expand;
+
+function expandLine(line: string, tab: number, initial: boolean): string {
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (initial && c !== ' ' && c !== '\t') break;
+    if (c === '\t') {
+      const len = tab - ((i - start) % tab);
+      out += line.slice(start, i) + ' '.repeat(len);
+      start = i + 1;
+    }
+  }
+  return out + line.slice(start);
+}
+
+function unexpandLine(line: string, tab: number, all: boolean): string {
+  let out = '';
+  let at = 0;
+  let column = 0;
+  while (at < line.length) {
+    let len = 0;
+    while (line[at] === ' ') {
+      at++;
+      len++;
+    }
+    column += len;
+    if (line[at] === '\t') {
+      column += tab - (column % tab);
+      at++;
+      continue;
+    }
+    let n = Math.floor(column / tab);
+    if (n) {
+      len = column = column % tab;
+      out += '\t'.repeat(n);
+    }
+    if (!all && at !== 0) return out + ' '.repeat(len) + line.slice(at);
+    n = /^[^\t ]*/.exec(line.slice(at))![0].length;
+    out += ' '.repeat(len) + line.slice(at, at + n);
+    at += n;
+    column = (column + n) % tab;
+  }
+  return out;
+}

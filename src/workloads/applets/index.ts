@@ -8,7 +8,7 @@ import { base64, cmp, od, strings } from './encode';
 import { expr } from './expr';
 import { chgrp, chmod, chown, cp, fallocate, fsync, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
 import { find } from './find';
-import { dos2unix, fold, nl, unix2dos } from './format';
+import { dos2unix, expand, fold, nl, unexpand, unix2dos } from './format';
 import { getopt } from './getopt';
 import { grep } from './grep';
 import { gunzip, gzip, zcat } from './gzip';
@@ -65,6 +65,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['echo', echo],
   ['egrep', grep],
   ['env', env],
+  ['expand', expand],
   ['expr', expr],
   ['fallocate', fallocate],
   ['false', falseApplet],
@@ -149,6 +150,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['truncate', truncate],
   ['tty', tty],
   ['uname', uname],
+  ['unexpand', unexpand],
   ['uniq', uniq],
   ['unix2dos', unix2dos],
   ['unlink', unlink],

@@ -45,7 +45,7 @@ export type StdoutPolicy = 'checked' | 'loop' | 'fflush' | 'write' | 'perror' | 
 
 const POLICY: Record<string, StdoutPolicy> = {
   ...Object.fromEntries(
-    ['base64', 'cksum', 'cmp', 'cut', 'du', 'env', 'expr', 'fold', 'id', 'ipcs', 'nl', 'paste', 'printenv', 'readlink', 'realpath', 'rev', 'shuf', 'sort', 'time', 'tty', 'uname', 'uniq', 'wc'].map((n) => [
+    ['base64', 'cksum', 'cmp', 'cut', 'du', 'env', 'expand', 'expr', 'fold', 'id', 'ipcs', 'nl', 'paste', 'printenv', 'readlink', 'realpath', 'rev', 'shuf', 'sort', 'time', 'tty', 'uname', 'unexpand', 'uniq', 'wc'].map((n) => [
       n,
       'checked' as const,
     ]),
