@@ -2,7 +2,7 @@ import { chunkBuffer } from '../procs/streams';
 import { isFsError } from '../rootfs/types';
 import { NumberError, parseUnsigned } from './common/numbers';
 import { RepeatedLines } from './common/repeats';
-import { type Input, type Tool, applet } from './common/tool';
+import { Input, type Tool, applet } from './common/tool';
 import { Operands, eachStdioFile, openInput } from './text';
 
 // base64, od and cmp: bytes shown another way.
@@ -56,7 +56,9 @@ export const base64 = applet(async (t) => {
 // character ends one) decoded as they come, characters outside the
 // alphabet skipped (-i or not), '=' ending the data where it pads a block.
 // What is left undecoded at the end is "truncated input" (exit 1).
-async function readBase64(t: Tool, input: Input): Promise<number> {
+// uudecode's (BASE64_FLAG_UU_STOP) ends at a "====" word, and writes where
+// it is told.
+async function readBase64(t: Tool, input: { bytes(): Promise<Buffer | null> }, write: (b: Buffer) => Promise<void> = (b) => t.out.chunk(b), uuStop = false): Promise<number> {
   let chunk: Buffer | null = Buffer.alloc(0);
   let at = 0;
   const next = async (): Promise<number> => {
@@ -79,8 +81,9 @@ async function readBase64(t: Tool, input: Input): Promise<number> {
       if (ch <= 0x20) break;
       word += String.fromCharCode(ch);
     }
+    if (uuStop && word === '====') return 0;
     const { out, rest } = decodeBase64(word);
-    if (out.length > 0) await t.out.chunk(out);
+    if (out.length > 0) await write(out);
     if (ended) return rest === '' ? 0 : t.die('truncated input');
     word = rest;
   }
@@ -380,3 +383,142 @@ export const strings = applet(async (t) => {
     }
   });
 });
+
+const UU_STD = '`!"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`';
+const UU_BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=';
+
+// bb_uuencode: 3 bytes to 4 characters of the table, its 65th the padding.
+function uuencodeBlock(src: Buffer, tbl: string): string {
+  let out = '';
+  for (let i = 0; i < src.length; i += 3) {
+    const s0 = src[i];
+    const s1 = src[i + 1] ?? 0;
+    const s2 = src[i + 2] ?? 0;
+    out += tbl[s0 >> 2] + tbl[((s0 & 3) << 4) + (s1 >> 4)] + tbl[((s1 & 0xf) << 2) + (s2 >> 6)] + tbl[s2 & 0x3f];
+  }
+  const pad = (3 - (src.length % 3)) % 3;
+  return pad ? out.slice(0, -pad) + tbl[64].repeat(pad) : out;
+}
+
+// uuencode_main: "begin MODE NAME", lines of 45 bytes (each led by its
+// length with the classic table), and the end; -m for base64.
+export const uuencode = applet(async (t) => {
+  const p = t.parse({ short: 'm' });
+  if (p.operands.length < 1 || p.operands.length > 2) return t.usage();
+  const tbl = p.has('m') ? UU_BASE64 : UU_STD;
+  let mode = 0o666 & ~t.ctx.fs.umask;
+  let input: Input;
+  if (p.operands.length === 2) {
+    try {
+      input = t.input(p.operands[0]);
+      mode = t.ctx.fs.stat(t.path(p.operands[0])).mode & 0o777;
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      return t.die(`can't open '${p.operands[0]}': ${err.message}`);
+    }
+  } else input = new Input(t, t.ctx.stdin);
+  const name = p.operands[p.operands.length - 1];
+  await t.out.text(`begin${p.has('m') ? '-base64' : ''} ${mode.toString(8)} ${name}`);
+  try {
+    let pending = Buffer.alloc(0);
+    const line = async (chunk: Buffer) => t.out.bin(`\n${p.has('m') ? '' : tbl[chunk.length]}${uuencodeBlock(chunk, tbl)}`);
+    for (;;) {
+      let b: Buffer | null;
+      try {
+        b = await input.bytes();
+      } catch (err) {
+        if (!isFsError(err)) throw err;
+        return t.die(`read error: ${err.message}`);
+      }
+      if (b === null) break;
+      pending = Buffer.concat([pending, b]);
+      let at = 0;
+      for (; pending.length - at >= 45; at += 45) await line(pending.subarray(at, at + 45));
+      pending = pending.subarray(at);
+    }
+    if (pending.length) await line(pending);
+  } finally {
+    input.close();
+  }
+  await t.out.text(p.has('m') ? '\n====\n' : '\n`\nend\n');
+  return 0;
+});
+
+// uudecode_main: past the "begin MODE NAME" (or "begin-base64") line, the
+// data into NAME (or -o's file, or stdout for - and /dev/stdout) with MODE.
+export const uudecode = applet(async (t) => {
+  const p = t.parse({ short: 'o:' });
+  if (p.operands.length > 1) return t.usage();
+  const name = p.operands[0] ?? '-';
+  const input = await openInput(t, name);
+  if (!input) return 1;
+  try {
+    for (let line = await input.line(); line !== null; line = await input.line()) {
+      const base64 = line.startsWith('begin-base64 ');
+      if (!base64 && !line.startsWith('begin ')) continue;
+      const rest = line.slice(base64 ? 13 : 6);
+      const mode = parseInt(/^[0-7]*/.exec(rest)![0] || '0', 8);
+      let outname = p.value('o');
+      if (outname === undefined) {
+        const sp = rest.indexOf(' ');
+        if (sp < 0) break;
+        outname = rest.slice(sp + 1).trim();
+        if (!outname) break;
+        outname = Buffer.from(outname, 'latin1').toString();
+      }
+      let write = (b: Buffer) => t.out.chunk(b);
+      let close = () => {};
+      if (outname !== '-' && outname !== '/dev/stdout') {
+        try {
+          const f = t.output(outname, { create: true, truncate: true });
+          if (f.handle) t.ctx.fs.chmod(f.handle.path, mode & 0o777);
+          write = (b) => f.stream.write(b);
+          close = f.close;
+        } catch (err) {
+          if (!isFsError(err)) throw err;
+          return t.die(`can't open '${outname}': ${err.message}`);
+        }
+      }
+      try {
+        // The lines read so far are the Input's: go on by lines.
+        const byLines = { bytes: async () => {
+          const l = await input.line();
+          return l === null ? null : Buffer.from(input.newline ? `${l}\n` : l, 'latin1');
+        } };
+        if (base64) return await readBase64(t, byLines, write, true);
+        return await readUu(t, input, write);
+      } finally {
+        close();
+      }
+    }
+  } finally {
+    input.close();
+  }
+  return t.die("no 'begin' line");
+});
+
+// read_stduu: each line's first character says how many bytes its
+// characters make; "end" ends it, anything short is "short file".
+async function readUu(t: Tool, input: Input, write: (b: Buffer) => Promise<void>): Promise<number> {
+  for (let line = await input.line(); line !== null; line = await input.line()) {
+    const text = line.replace(/[\r\n]+$/, '');
+    if (text === 'end') return 0;
+    const v = Buffer.from(text, 'latin1').map((c) => (c - 0x20) & 0x3f);
+    let len = Math.floor((v[0] ?? 0) * 4 / 3);
+    if (v.length <= len) break;
+    if (len <= 0) continue;
+    if (len > 60) return t.die('line too long');
+    const out: number[] = [];
+    for (let at = 1; ; at += 4) {
+      out.push(((v[at] << 2) | (v[at + 1] >> 4)) & 0xff);
+      if (--len === 0) break;
+      out.push(((v[at + 1] << 4) | (v[at + 2] >> 2)) & 0xff);
+      if (--len === 0) break;
+      out.push(((v[at + 2] << 6) | v[at + 3]) & 0xff);
+      len -= 2;
+      if (len <= 0) break;
+    }
+    await write(Buffer.from(out));
+  }
+  return t.die('short file');
+}

@@ -94,6 +94,28 @@ describe('strings', () => {
   });
 });
 
+// As busybox 1.35's uuencode and uudecode, for the same input.
+describe('uuencode, uudecode', () => {
+  it('encode with a begin line, the mode and the name, and decode into that file', async () => {
+    const { container: c, fs } = setup();
+    const run = (argv: string[], input = '') => c.exec(argv, { input, cwd: '/tmp' });
+    expect((await run(['uuencode', 'x'], 'hello world\n')).stdout).toBe('begin 644 x\n,:&5L;&\\@=V]R;&0*\n`\nend\n');
+    expect((await run(['uuencode', '-m', 'x'], 'hello world\n')).stdout).toBe('begin-base64 644 x\naGVsbG8gd29ybGQK\n====\n');
+    await run(['tee', 'g'], 'abc');
+    fs.chmod('/tmp/g', 0o640);
+    expect((await run(['uuencode', 'g', 'h'])).stdout).toBe('begin 640 h\n#86)C\n`\nend\n');
+    expect(await run(['uudecode'], 'begin 600 z\n#86)C\n`\nend\n')).toMatchObject({ status: 0 });
+    expect((await run(['cat', 'z'])).stdout).toBe('abc');
+    expect(fs.stat('/tmp/z').mode & 0o777).toBe(0o600);
+    expect(await run(['uudecode', '-o', '-'], 'begin-base64 644 b\naGVsbG8=\n====\n')).toMatchObject({ status: 0, stdout: 'hello' });
+    expect(await run(['uudecode'], 'begin 644 /dev/stdout\r\n#86)C\r\n`\r\nend\r\n')).toMatchObject({ stdout: 'abc' });
+    expect(await run(['uudecode'], 'junk\n')).toMatchObject({ status: 1, stderr: "uudecode: no 'begin' line\n" });
+    expect(await run(['uudecode'], 'begin 644 x\nM86)C\n')).toMatchObject({ status: 1, stderr: 'uudecode: short file\n' });
+    expect(await run(['uudecode'], 'begin-base64 644 b2\naGVsbG8\n')).toMatchObject({ status: 1, stderr: 'uudecode: truncated input\n' });
+    expect(await run(['uudecode', 'nofile'])).toMatchObject({ status: 1, stderr: 'uudecode: nofile: No such file or directory\n' });
+  });
+});
+
 describe('xxd', () => {
   // Dumps as busybox 1.35's (Debian's busybox-static) print them.
   it('dumps with -g, -c, -p, -i, -s, -l and -o', async () => {

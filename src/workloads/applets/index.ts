@@ -4,7 +4,7 @@ import { cut, tr } from './columns';
 import { dd } from './dd';
 import { diff } from './diff';
 import { df, du, mount, mountpoint } from './disk';
-import { base64, cmp, od, strings } from './encode';
+import { base64, cmp, od, strings, uudecode, uuencode } from './encode';
 import { expr } from './expr';
 import { chgrp, chmod, chown, cp, fallocate, fsync, ln, mkdir, mktemp, mv, readlink, realpath, rm, rmdir, sync, touch, truncate } from './files';
 import { find } from './find';
@@ -156,6 +156,8 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['unlink', unlink],
   ['uptime', uptime],
   ['usleep', usleep],
+  ['uudecode', uudecode],
+  ['uuencode', uuencode],
   ['watch', watch],
   ['wc', wc],
   ['wget', wget],

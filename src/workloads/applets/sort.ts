@@ -297,7 +297,7 @@ export const comm = applet(async (t) => {
   // xfopen_stdin: a file that cannot open ends the applet.
   const inputs = [];
   for (const name of p.operands) {
-    const input = await openInput(t, name, 'cant');
+    const input = await openInput(t, name);
     if (!input) {
       for (const i of inputs) i.close();
       return 1;
@@ -356,7 +356,7 @@ export const shuf = applet(async (t) => {
     count = Number(span) + 1;
   } else {
     if (p.operands.length > 1) return t.usage();
-    const input = await openInput(t, p.operands[0] ?? '-', 'cant');
+    const input = await openInput(t, p.operands[0] ?? '-');
     if (!input) return 1;
     lines = [];
     try {

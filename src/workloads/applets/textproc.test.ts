@@ -213,7 +213,7 @@ describe('cut, tr, sort, uniq', () => {
     // stdin as FILE1; what is left of it after FILE2 ends is its own column.
     expect((await c.exec(['comm', '-1', '-', '/tmp/a'], { input: 'b\nz\n' })).stdout).toBe('a\n\tb\nd\ne\n');
     expect((await c.exec(['comm', '-', '/tmp/a'], { input: 'b\nz\n' })).stdout).toBe('\ta\n\t\tb\n\td\n\te\nz\n');
-    expect(await c.exec(['comm', '/tmp/nope', '/tmp/a'])).toMatchObject({ status: 1, stderr: "comm: can't open '/tmp/nope': No such file or directory\n" });
+    expect(await c.exec(['comm', '/tmp/nope', '/tmp/a'])).toMatchObject({ status: 1, stderr: "comm: /tmp/nope: No such file or directory\n" });
     expect(await c.exec(['comm', '/tmp/a'])).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: comm') });
   });
 
@@ -240,7 +240,7 @@ describe('cut, tr, sort, uniq', () => {
     expect(await run(['shuf', '-i', '1-4294967296'])).toMatchObject({ status: 1, stderr: "shuf: bad range '1-4294967296'\n" });
     expect(await run(['shuf', '-i', 'a-5'])).toMatchObject({ status: 1, stderr: "shuf: invalid number 'a'\n" });
     expect(await run(['shuf', '-e', '-i', '1-2'])).toMatchObject({ status: 1, stderr: expect.stringContaining('Usage: shuf') });
-    expect(await run(['shuf', '/tmp/nofile'])).toMatchObject({ status: 1, stderr: "shuf: can't open '/tmp/nofile': No such file or directory\n" });
+    expect(await run(['shuf', '/tmp/nofile'])).toMatchObject({ status: 1, stderr: "shuf: /tmp/nofile: No such file or directory\n" });
   });
 });
 

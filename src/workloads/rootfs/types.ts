@@ -204,4 +204,6 @@ export interface ContainerFs {
   open(path: string, flags: OpenFlags, mode?: number): FileHandle;
   statfs(path: string): StatFs;
   mounts(): MountEntry[];
+  // The caller's file mode creation mask (uuencode prints 0666 without it).
+  readonly umask: number;
 }

@@ -76,7 +76,7 @@ const childPath = (dir: string, name: string): string => (dir === '/' ? `/${name
 // The container's files as one process sees them: every path component is
 // resolved here, in container space, with that process's permissions.
 export class View implements ContainerFs {
-  private readonly umask: number;
+  readonly umask: number;
   // The last walk, for the same path asked again at once: starting a
   // command stats, checks and resolves its file five times in a row.
   private last?: { path: string; follow: boolean; w: Walked; changes: number };

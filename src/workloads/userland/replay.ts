@@ -18,6 +18,9 @@ class ReplayingFs implements ContainerFs {
     private readonly replaying: () => boolean,
   ) {}
 
+  get umask(): number {
+    return this.fs.umask;
+  }
   stat(p: string): Stat {
     return this.fs.stat(p);
   }

@@ -117,6 +117,8 @@ export const USAGE: Readonly<Record<string, string>> = {
   unlink: 'FILE',
   uptime: '',
   usleep: 'N',
+  uudecode: '[-o OUTFILE] [INFILE]',
+  uuencode: '[-m] [FILE] STORED_FILENAME',
   watch: '[-n SEC] [-t] PROG ARGS',
   wc: '[-cmlwL] [FILE]...',
   wget: '[-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]\n\t[--post-data STR | --post-file FILE] [-Y on/off]\n\t[-P DIR] [-U AGENT] [-T SEC] URL...',
