@@ -26,7 +26,7 @@ import { comm, shuf, sort, uniq } from './sort';
 import { split } from './split';
 import { stat } from './stat';
 import { stty } from './stty';
-import { date, env, free, hostname, id, nice, nohup, nproc, printenv, setsid, timeout, uname, which, whoami } from './system';
+import { date, env, free, hostname, id, nice, nohup, nproc, printenv, setsid, timeout, uname, which, who, whoami } from './system';
 import { tar } from './tar';
 import { tree } from './tree';
 import { ipcs, netstat } from './sysv';
@@ -155,6 +155,7 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['unix2dos', unix2dos],
   ['unlink', unlink],
   ['uptime', uptime],
+  ['users', who],
   ['usleep', usleep],
   ['uudecode', uudecode],
   ['uuencode', uuencode],
@@ -162,6 +163,8 @@ export const applets: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['wc', wc],
   ['wget', wget],
   ['which', which],
+  ['w', who],
+  ['who', who],
   ['whoami', whoami],
   ['xargs', xargs],
   ['xxd', xxd],

@@ -23,6 +23,12 @@ describe('id, whoami, hostname, uname, nproc, date', () => {
     expect(await c.exec(['id', 'bob'])).toMatchObject({ status: 1, stderr: 'id: unknown user bob\n' });
     expect((await c.exec(['whoami'])).stdout).toBe('root\n');
     expect(await c.exec(['whoami', 'extra'])).toMatchObject({ status: 1, stdout: '' });
+    // No utmp in a container: no one logged on (busybox 1.35's output).
+    expect(await c.exec(['who'])).toMatchObject({ status: 0, stdout: '' });
+    expect(await c.exec(['who', '-H'])).toMatchObject({ status: 0, stdout: 'USER\t\tTTY\t\tIDLE\tTIME\t\t HOST\n' });
+    expect(await c.exec(['w'])).toMatchObject({ status: 0, stdout: 'USER\t\tTTY\t\tIDLE\tTIME\t\t HOST\n' });
+    expect(await c.exec(['users'])).toMatchObject({ status: 0, stdout: '\n' });
+    expect(await c.exec(['w', '-h'])).toMatchObject({ status: 1, stderr: expect.stringContaining("w: invalid option -- 'h'") });
     expect(await c.exec(['whoami'], { identity: user })).toMatchObject({ status: 1, stderr: 'whoami: unknown uid 1000\n' });
   });
 

@@ -64,6 +64,18 @@ export const id = applet(async (t) => {
   return status;
 });
 
+// who, w and users (who_main): a container has no utmp, so no one is
+// logged on; w and who -H print the header, users an empty line.
+export const who = applet(async (t) => {
+  const w = t.name === 'w';
+  const users = t.name === 'users';
+  const p = t.parse({ short: w || users ? '' : 'aH' });
+  if (p.operands.length) return t.usage();
+  if (w || p.has('H')) await t.out.text('USER\t\tTTY\t\tIDLE\tTIME\t\t HOST\n');
+  if (users) await t.out.text('\n');
+  return 0;
+});
+
 export const whoami = applet(async (t) => {
   // Any argument, option or not, is the usage (busybox's whoami_main).
   if (t.args.length > 0) return t.usage();
