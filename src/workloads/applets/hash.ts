@@ -59,7 +59,7 @@ function hasher(algo: string) {
       const list = await openInput(t, f);
       if (!list) return 1;
       // xmalloc_fgetline: a read that fails ends the list, unsaid.
-      list.asStdio();
+      list.asFgets();
       let total = 0;
       let failed = 0;
       try {

@@ -140,7 +140,7 @@ export const paste = applet(async (t) => {
       for (const x of inputs) x?.close();
       return 1;
     }
-    inputs.push(i.asStdio());
+    inputs.push(i.asFgets());
   }
   try {
     if (p.has('s')) {

@@ -154,7 +154,7 @@ export const sort = applet(async (t) => {
     const input = await openInput(t, f);
     if (!input) return 2;
     // xmalloc_fgetline: a read that fails ends the file, unsaid.
-    input.asStdio();
+    input.asFgets();
     try {
       for (let l = await input.record(recSep); l !== null; l = await input.record(recSep)) {
         size += l.length + 1;
@@ -235,7 +235,7 @@ export const uniq = applet(async (t) => {
     if (!isFsError(err)) throw err;
     return t.die(`can't open '${inName}': ${err.message}`);
   }
-  input.asStdio();
+  input.asFgets();
   let emit = (s: string) => t.out.bin(s);
   let close = () => {};
   const outName = p.operands[1];
@@ -302,7 +302,7 @@ export const comm = applet(async (t) => {
       for (const i of inputs) i.close();
       return 1;
     }
-    inputs.push(input.asStdio());
+    inputs.push(input.asFgets());
   }
   const write = async (line: string, column: 0 | 1 | 2) => {
     if (p.has(String(column + 1))) return;
@@ -360,7 +360,7 @@ export const shuf = applet(async (t) => {
     if (!input) return 1;
     lines = [];
     try {
-      input.asStdio();
+      input.asFgets();
       for (let l = await input.line(); l !== null; l = await input.line()) lines.push(l);
     } finally {
       input.close();

@@ -29,7 +29,7 @@ export async function eachStdioFile(t: Tool, files: readonly string[], body: (in
       status = 1;
       continue;
     }
-    input.asStdio();
+    input.asFgets();
     try {
       await body(input, f);
     } finally {
@@ -160,7 +160,7 @@ export const cat = applet(async (t) => {
         status = 1;
         continue;
       }
-      input.asStdio();
+      input.asFgets();
       try {
         for (let l = await input.line(); l !== null; l = await input.line()) {
           await t.out.bin(numberAll || l !== '' ? `${String(++lineno).padStart(6)}\t${l}\n` : '\n');

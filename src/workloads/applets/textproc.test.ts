@@ -202,6 +202,19 @@ describe('cut, tr, sort, uniq', () => {
     expect((await run(['uniq', '-f', '1'], 'x a\ny a\n')).stdout).toBe('x a\n');
   });
 
+  // libbb's xmalloc_fgetline ends a line at a NUL too (/proc/1/environ).
+  it('ends lines at a NUL as libbb reads them', async () => {
+    const env = 'B=1\0A=2\0A=2\0C=3';
+    expect((await run(['cut', '-d=', '-f1'], env)).stdout).toBe('B\nA\nA\nC\n');
+    expect((await run(['sort'], env)).stdout).toBe('A=2\nA=2\nB=1\nC=3\n');
+    expect((await run(['uniq'], env)).stdout).toBe('B=1\nA=2\nC=3\n');
+    expect((await run(['paste', '-', '-'], env)).stdout).toBe('B=1\tA=2\nA=2\tC=3\n');
+    expect((await run(['cat', '-n'], env)).stdout).toBe('     1\tB=1\n     2\tA=2\n     3\tA=2\n     4\tC=3\n');
+    expect((await run(['nl'], env)).stdout).toBe('     1\tB=1\n     2\tA=2\n     3\tA=2\n     4\tC=3\n');
+    // expand prints each line as read and its newline only where it had one.
+    expect((await run(['expand'], env)).stdout).toBe('B=1A=2A=2C=3');
+  });
+
   // From busybox's comm_main (Debian's busybox has no comm).
   it('comm puts lines of one, of the other and of both in three columns', async () => {
     const { container: c } = setup();

@@ -265,6 +265,17 @@ export class Input {
     return this;
   }
 
+  // As stdio, and lines as libbb's xmalloc_fgets and xmalloc_fgetline give
+  // them (bb_get_chunk_from_file): a NUL ends one too, not kept, and
+  // `newline` is then false. `cut -d= -f1 /proc/1/environ` prints a name
+  // a line.
+  asFgets(): this {
+    this.nulEnds = true;
+    return this.asStdio();
+  }
+
+  private nulEnds = false;
+
   // The next block (≤ BLOCK bytes), or null at the end.
   async block(max = BLOCK): Promise<Chunk | null> {
     if (this.tool.out.pending > 0) await this.tool.out.flush();
@@ -291,12 +302,17 @@ export class Input {
   async line(): Promise<string | null> {
     for (;;) {
       if (this.qi < this.queue.length) {
-        const l = this.queue[this.qi++];
+        let l = this.queue[this.qi++];
         if (this.qi === this.queue.length) {
           this.queue = [];
           this.qi = 0;
         }
         this.newline = true;
+        // With NULs ending lines, each keeps its end until here.
+        if (this.nulEnds) {
+          this.newline = l.endsWith('\n');
+          l = l.slice(0, -1);
+        }
         return l;
       }
       if (this.ended) {
@@ -312,8 +328,8 @@ export class Input {
         continue;
       }
       const text = this.carry + b.toString('latin1');
-      const parts = text.split('\n');
-      this.carry = parts.pop()!;
+      const parts = text.split(this.nulEnds ? /(?<=[\n\0])/ : '\n');
+      this.carry = this.nulEnds ? (parts[parts.length - 1].match(/[\n\0]$/) ? '' : parts.pop()!) : parts.pop()!;
       if (this.carry.length > MAX_LINE) throw new RangeError(`line over ${MAX_LINE} bytes`);
       this.queue = parts;
       this.qi = 0;
