@@ -27,33 +27,58 @@ export class RandomSource {
   }
 }
 
-// An open device file. Positions mean nothing to these devices.
+// An open device file. Positions mean nothing to these devices. Those that
+// hold nothing are shared: a loop's `2>/dev/null` opens one a round, and
+// with a thousand loops parked between slices, what each open builds
+// outlives a scavenge and is copied.
+class DeviceIo implements FileIo {
+  constructor(
+    private readonly from: (length: number) => Chunk | null,
+    private readonly to: (data: Chunk) => void,
+  ) {}
+
+  read(_position: number, length: number): Chunk | null {
+    return this.from(length);
+  }
+
+  write(_position: number, data: Chunk): void {
+    this.to(data);
+  }
+
+  size(): number {
+    return 0;
+  }
+
+  truncate(): void {}
+
+  allocate(): void {
+    throw new FsError('ENODEV');
+  }
+
+  sync(): void {}
+
+  close(): void {}
+}
+
+const zeros = (length: number): Chunk => ({ fill: 'zero', length, seed: 0, offset: 0 });
+const discard = (): void => {};
+const NULL_IO = new DeviceIo(() => null, discard);
+const ZERO_IO = new DeviceIo(zeros, discard);
+const FULL_IO = new DeviceIo(zeros, () => {
+  throw new FsError('ENOSPC');
+});
+
 export function openDevice(rdev: number, random: () => RandomSource): FileIo {
-  const io = (read: (length: number) => Chunk | null, write: (data: Chunk) => void): FileIo => ({
-    read: (_position, length) => read(length),
-    write: (_position, data) => write(data),
-    size: () => 0,
-    truncate: () => {},
-    allocate: () => {
-      throw new FsError('ENODEV');
-    },
-    sync: () => {},
-    close: () => {},
-  });
-  const zeros = (length: number): Chunk => ({ fill: 'zero', length, seed: 0, offset: 0 });
-  const discard = (): void => {};
   switch (rdev) {
     case DEV.null:
-      return io(() => null, discard);
+      return NULL_IO;
     case DEV.zero:
-      return io(zeros, discard);
+      return ZERO_IO;
     case DEV.full:
-      return io(zeros, () => {
-        throw new FsError('ENOSPC');
-      });
+      return FULL_IO;
     case DEV.random:
     case DEV.urandom:
-      return io((length) => random().take(length), discard);
+      return new DeviceIo((length) => random().take(length), discard);
     default:
       throw new FsError('ENXIO');
   }
