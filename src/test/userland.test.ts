@@ -383,6 +383,27 @@ describe('inside a container', () => {
     expect(await exec(id, ['sh', '-c', script])).toEqual({ code: 0, out: 'd\nin\nlate\n', err: '' });
   });
 
+  // ash with ASH_BASH_COMPAT, as the busybox image has it: each script's
+  // output as busybox 1.35's sh and applets give it.
+  it('process substitution: <(...) and >(...) are /dev/fd/N from 64, which the programs open, closed after the command', async () => {
+    const id = await run('psub', 'sleep 3600');
+    const cases: [script: string, out: string, code?: number, err?: string][] = [
+      ['cat <(echo hi)', 'hi\n'],
+      ['echo <(true) <(true); echo x<(true); echo <()', '/dev/fd/64 /dev/fd/65\nx/dev/fd/64\n/dev/fd/-1\n'],
+      ['while read l; do echo "got $l"; done < <(printf "a\\nb\\n")', 'got a\ngot b\n'],
+      ['cmp <(echo a) <(echo b); echo $?', '/dev/fd/64 /dev/fd/65 differ: char 1, line 1\n1\n'],
+      ['diff <(printf "a\\nb\\n") <(printf "a\\nc\\n"); echo $?', '--- /dev/fd/64\n+++ /dev/fd/65\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n1\n'],
+      ['paste <(seq 3) <(seq 4 6) | tr "\\t" +', '1+4\n2+5\n3+6\n'],
+      ['exec 3< <(echo three); cat <&3; echo "[$(cat /dev/fd/3)]"', 'three\n[]\n'],
+      ['head -1 <(yes); echo $?', 'y\n0\n'],
+      ['echo "<(no)" \\<\\(no\\)', '<(no) <(no)\n'],
+      ['f() { cat "$1"; }; f <(echo func); cat /dev/fd/64', 'func\n', 1, "cat: can't open '/dev/fd/64': No such file or directory\n"],
+      ['set -e; cat <(false); echo survived', 'survived\n'],
+      ['echo abc | tee >(wc -c > /tmp/n) >/dev/null; while [ ! -s /tmp/n ]; do sleep 0.01; done; cat /tmp/n', '4\n'],
+    ];
+    for (const [script, out, code = 0, err = ''] of cases) expect({ script, ...(await exec(id, ['sh', '-c', script])) }).toEqual({ script, code, out, err });
+  });
+
   it("the applets ash runs as builtins (printf, [, kill) speak as sh, as busybox's do; run on their own or exec'd, as themselves", async () => {
     const id = await run('builtins', 'sleep 3600');
     expect(await exec(id, ['sh', '-c', 'printf %d x; [ 1 -eq y ]; kill -s; printf'])).toEqual({

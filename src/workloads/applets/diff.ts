@@ -560,7 +560,7 @@ export const diff = applet(async (t) => {
       continue;
     }
     try {
-      sb[i] = fs.stat(t.path(file[i]));
+      sb[i] = t.stat(file[i]);
     } catch (err) {
       if (!isFsError(err)) throw err;
       if (o.N) sb[i] = fs.stat('/dev/null');

@@ -58,6 +58,9 @@ export interface CommandLookup {
 export interface OpenFile {
   hold(): OpenFile;
   release(): void;
+  // What /dev/fd/N opens: its input or output, where it has one.
+  readonly in?: InStream;
+  readonly out?: OutStream;
 }
 
 export interface RunOptions {

@@ -20,6 +20,9 @@ export type Part =
   | Param
   // $(...) or `...`
   | { readonly t: 'cmd'; readonly body: Node | null }
+  // <(...) or >(...) (ash's BASH_PROCESS_SUBST): /dev/fd/N, the body's
+  // stdout (toProc false) or stdin (toProc true) at the other end.
+  | { readonly t: 'psub'; readonly toProc: boolean; readonly body: Node | null }
   // $((...)): the expression text is expanded first, then evaluated.
   | { readonly t: 'arith'; readonly expr: Word };
 

@@ -11,6 +11,7 @@ import { NTRAP_ERR } from './signals';
 import { keepsJobs, showsTraps } from './jobs';
 import { Fd, streamFd } from './fds';
 import { matchPattern } from './pattern';
+import { hasProcSub, inRedirs, withProcSubs } from './procsub';
 import { applyRedirs, keepRedirs, restoreRedirs } from './redirect';
 import { EXIT, type Evaluator, LIMITS, LoopSignal, ReturnSignal, type Shell, ShellError, TESTED } from './shell';
 import { EXPORT, type Saved } from './vars';
@@ -73,7 +74,7 @@ const ZERO = Promise.resolve(0);
 function evalKind(sh: Shell, n: Node, flags: number): Promise<number> {
   switch (n.t) {
     case 'simple':
-      return plainCommand(sh, n, flags) ?? evalSimple(sh, n, flags);
+      return plainCommand(sh, n, flags) ?? (hasProcSub(n) ? withProcSubs(sh, () => evalSimple(sh, n, flags)) : evalSimple(sh, n, flags));
     case 'seq':
       return evalSeq(sh, n.list, flags);
     case 'and':
@@ -89,7 +90,7 @@ function evalKind(sh: Shell, n: Node, flags: number): Promise<number> {
       sh.lineno = n.line;
       return evalSubshell(sh, n.body, flags);
     case 'redir':
-      return evalRedirected(sh, n, flags);
+      return inRedirs(n.redirs) ? withProcSubs(sh, () => evalRedirected(sh, n, flags)) : evalRedirected(sh, n, flags);
     case 'if':
       return evalIf(sh, n, flags);
     case 'while':

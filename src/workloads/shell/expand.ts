@@ -2,6 +2,7 @@ import { ArithError, arith } from './arith';
 import type { Param, Part, Word } from './ast';
 import { glob } from './glob';
 import { hasMeta, replacePattern, trimPrefix, trimSuffix } from './pattern';
+import { processSub } from './procsub';
 import { LIMITS, type Shell, ShellError } from './shell';
 
 // Word expansion as ash's argstr/evalvar/ifsbreakup do it: tilde,
@@ -173,6 +174,9 @@ async function parts(sh: Shell, list: readonly Part[], f: Fields, ctx: Ctx): Pro
         emit(f, out.replace(/\n+$/, ''), ctx.quoted);
         break;
       }
+      case 'psub':
+        emit(f, await processSub(sh, p.body, p.toProc), ctx.quoted);
+        break;
       case 'arith': {
         const text = await expandString(sh, p.expr, false);
         let v: bigint;

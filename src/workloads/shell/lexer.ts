@@ -183,7 +183,8 @@ export class Lexer {
         }
         return (this.tok = c === '&' ? T.AMP : c === '|' ? T.PIPE : T.SEMI);
       }
-      if (c === '<' || c === '>') return this.redirection(-1, undefined);
+      // <( and >( start a word: process substitution, not a redirection.
+      if ((c === '<' || c === '>') && this.src[this.pos + 1] !== '(') return this.redirection(-1, undefined);
       break;
     }
     // A word; all digits right before < or > is a redirection's fd.
@@ -308,6 +309,17 @@ export class Lexer {
     };
     for (;;) {
       const c = this.peekBnl();
+      // As readtoken1: an unquoted < or > right before ( goes on with the
+      // word (the ( read plainly: a backslash-newline between ends it).
+      if ((c === '<' || c === '>') && this.src[this.pos + 1] === '(') {
+        flush();
+        this.pos += 2;
+        this.enter();
+        const body = this.hooks.commandSub(this);
+        this.leave();
+        parts.push({ t: 'psub', toProc: c === '>', body });
+        continue;
+      }
       if (c === '' || WORD_END.includes(c)) break;
       this.pos++;
       switch (c) {

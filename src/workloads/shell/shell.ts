@@ -165,6 +165,9 @@ export class Shell {
   };
   // The status of the last $(...) of the current command (ash's back_exitstatus).
   substStatus = 0;
+  // The fds of the process substitutions of the commands under way, closed
+  // as each ends (procsub.ts). Made on the first: most shells have none.
+  procSubs?: { n: number; fd: Fd }[];
   bgPid = 0;
   // Trap actions by signal number; '' ignores; undefined: default.
   traps: (string | undefined)[];

@@ -2,8 +2,8 @@ import { posix } from 'node:path';
 import { chunkBuffer } from '../../procs/streams';
 import { type InStream, Killed, type OutStream } from '../../procs/types';
 import { fsPath } from '../../rootfs/path';
-import { type Chunk, FsError, type FileHandle, type OpenFlags, chunkLength, isFill, isFsError } from '../../rootfs/types';
-import type { Applet, AppletContext } from '../types';
+import { type Chunk, FsError, type FileHandle, type OpenFlags, type Stat, chunkLength, isFill, isFsError } from '../../rootfs/types';
+import type { Applet, AppletContext, OpenFile } from '../types';
 import { type OptSpec, type Parsed, UsageError, parseArgs } from './args';
 import { StdoutError, type StdoutPolicy, stdoutFailed, stdoutPolicyOf } from './stdout';
 import { USAGE } from './usage';
@@ -190,10 +190,34 @@ export class Tool {
 
   private answers?: Input;
 
+  // An open file past fd 2 this process inherited, when `name` is its
+  // /dev/fd/N (or /proc/self/fd/N): a shell's <(...) or `exec 3<file`.
+  private inherited(name: string): OpenFile | undefined {
+    const m = /^\/(?:dev|proc\/self)\/fd\/([0-9]+)$/.exec(this.path(name));
+    return m ? this.ctx.files?.[Number(m[1])] : undefined;
+  }
+
+  // stat(2) of a name. /dev/fd/N of an inherited pipe is the pipe: a FIFO
+  // the process owns, of size 0, as the kernel's link leads to it.
+  stat(name: string): Stat {
+    const file = this.inherited(name);
+    if (!file) return this.ctx.fs.stat(this.path(name));
+    const { uid, gid } = this.ctx.proc.identity;
+    let ino = pipeInodes.get(file);
+    if (ino === undefined) pipeInodes.set(file, (ino = nextPipeIno++));
+    const now = Date.now();
+    return { type: 'fifo', mode: 0o600, uid, gid, size: 0, nlink: 1, ino, dev: PIPEFS_DEV, rdev: 0, blocks: 0, blksize: 4096, atimeMs: now, mtimeMs: now, ctimeMs: now };
+  }
+
   // An input for a file operand: "-" (or /dev/stdin) is stdin. Throws
   // FsError from open.
   input(name: string): Input {
     if (name === '-' || this.stdStream(name) === 'stdin') return new Input(this, this.ctx.stdin);
+    const file = this.inherited(name);
+    if (file?.in) {
+      const held = file.hold();
+      return new Input(this, file.in, () => held.release());
+    }
     const fh = this.open(name, { read: true });
     return new Input(this, fileIn(fh), () => fh.close());
   }
@@ -203,10 +227,21 @@ export class Tool {
     const std = this.stdStream(name);
     if (std === 'stdout') return { stream: { write: (d) => this.out.chunk(typeof d === 'string' ? Buffer.from(d) : d) }, close: () => {} };
     if (std === 'stderr') return { stream: this.ctx.stderr, close: () => {} };
+    const file = this.inherited(name);
+    if (file?.out) {
+      const held = file.hold();
+      return { stream: file.out, close: () => held.release() };
+    }
     const fh = this.open(name, { write: true, ...flags }, mode);
     return { stream: fileOut(fh), close: () => fh.close(), handle: fh };
   }
 }
+
+// The inode numbers stat gives inherited pipes, one each (diff tells two
+// apart by them), on pipefs's anonymous device.
+const pipeInodes = new WeakMap<OpenFile, number>();
+let nextPipeIno = 1;
+const PIPEFS_DEV = 0x0d;
 
 export function errText(err: unknown): string {
   if (err instanceof FsError) return err.message;
