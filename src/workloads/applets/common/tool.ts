@@ -214,9 +214,10 @@ export class Tool {
   input(name: string): Input {
     if (name === '-' || this.stdStream(name) === 'stdin') return new Input(this, this.ctx.stdin);
     const file = this.inherited(name);
-    if (file?.in) {
+    const stream = file?.in;
+    if (file && stream) {
       const held = file.hold();
-      return new Input(this, file.in, () => held.release());
+      return new Input(this, stream, () => held.release());
     }
     const fh = this.open(name, { read: true });
     return new Input(this, fileIn(fh), () => fh.close());
@@ -228,9 +229,10 @@ export class Tool {
     if (std === 'stdout') return { stream: { write: (d) => this.out.chunk(typeof d === 'string' ? Buffer.from(d) : d) }, close: () => {} };
     if (std === 'stderr') return { stream: this.ctx.stderr, close: () => {} };
     const file = this.inherited(name);
-    if (file?.out) {
+    const stream = file?.out;
+    if (file && stream) {
       const held = file.hold();
-      return { stream: file.out, close: () => held.release() };
+      return { stream, close: () => held.release() };
     }
     const fh = this.open(name, { write: true, ...flags }, mode);
     return { stream: fileOut(fh), close: () => fh.close(), handle: fh };
