@@ -16,6 +16,19 @@ describe('touch, rm, mkdir, rmdir', () => {
     expect(fs.stat('/tmp/b').mtimeMs).toBe(Date.UTC(2021, 0, 2, 3, 4, 5));
     await c.exec(['touch', '-d', '@86400', '/tmp/b']);
     expect(fs.stat('/tmp/b').mtimeMs).toBe(86400000);
+    // What the date leaves out is now's, as strptime leaves it: the seconds,
+    // or the time of day (busybox 1.35: 10:20:46 and 19:23:46 at 19:23:46).
+    const second = (ms: number) => Math.floor(ms / 1000) % 60;
+    await c.exec(['touch', '/tmp/t0']);
+    await c.exec(['touch', '-d', '2020-01-02 03:04', '/tmp/c']);
+    await c.exec(['touch', '-d', '2020-01-02', '/tmp/d']);
+    await c.exec(['touch', '/tmp/t1']);
+    const [t0, t1] = [fs.stat('/tmp/t0').mtimeMs, fs.stat('/tmp/t1').mtimeMs];
+    expect([second(t0), second(t1)]).toContain(second(fs.stat('/tmp/c').mtimeMs));
+    expect(fs.stat('/tmp/c').mtimeMs - second(fs.stat('/tmp/c').mtimeMs) * 1000).toBe(Date.UTC(2020, 0, 2, 3, 4, 0));
+    const day = (ms: number) => Math.floor(ms / 1000) % 86400;
+    expect([day(t0), day(t1)]).toContain(day(fs.stat('/tmp/d').mtimeMs));
+    expect(fs.stat('/tmp/d').mtimeMs - day(fs.stat('/tmp/d').mtimeMs) * 1000).toBe(Date.UTC(2020, 0, 2));
     expect(await c.exec(['touch', '-c', '/tmp/none'])).toMatchObject({ status: 0 });
     expect(await c.exec(['touch', '/nope/x'])).toMatchObject({ status: 1, stderr: 'touch: /nope/x: No such file or directory\n' });
     expect(await c.exec(['touch', '-d', 'garbage', '/tmp/a'])).toMatchObject({ status: 1, stderr: "touch: invalid date 'garbage'\n" });

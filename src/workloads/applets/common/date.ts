@@ -216,17 +216,19 @@ function toTm(ms: number): Tm {
 const fromTm = (t: Tm): number => Date.UTC(t.year, t.mon, t.mday, t.hour, t.min, t.sec);
 
 // parse_datestr: what touch -d/-t and date -d take. `now` fills the fields
-// the string leaves out. Answers ms since the epoch.
+// the string leaves out, seconds too (strptime leaves them: touch -d
+// '2020-01-01 10:20' keeps the current second; date passes midnight).
+// Answers ms since the epoch.
 export function parseDateStr(s: string, now: number): number {
   const tm = toTm(now);
   const bad = (): never => {
     throw new DateError(`invalid date '${s}'`);
   };
   let m: RegExpExecArray | null;
-  const time = (h: string, mi: string, se?: string) => {
+  const time = (h: string, mi?: string, se?: string) => {
     tm.hour = Number(h);
-    tm.min = Number(mi);
-    tm.sec = se === undefined ? 0 : Number(se);
+    if (mi !== undefined) tm.min = Number(mi);
+    if (se !== undefined) tm.sec = Number(se);
   };
   if ((m = /^(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?$/.exec(s))) time(m[1], m[2], m[3]);
   else if ((m = /^(\d{1,2})\.(\d{1,2})-(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?$/.exec(s))) {
@@ -237,8 +239,7 @@ export function parseDateStr(s: string, now: number): number {
     tm.year = Number(m[1]);
     tm.mon = Number(m[2]) - 1;
     tm.mday = Number(m[3]);
-    if (m[4] !== undefined) time(m[4], m[5] ?? '0', m[6]);
-    else time('0', '0');
+    if (m[4] !== undefined) time(m[4], m[5], m[6]);
     if (m[7] !== undefined) {
       const off = (Number(m[7].slice(1)) * 60 + Number(m[8])) * (m[7][0] === '-' ? -1 : 1);
       return fromTm(tm) - off * 60000;
