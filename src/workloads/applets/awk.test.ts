@@ -18,6 +18,18 @@ describe('awk', () => {
     expect((await awk('$1 == 10', '10\n10.0\n')).stdout).toBe('10\n10.0\n');
   });
 
+  // awk.c: systime, strftime and mktime (B_ti, B_mt), local time being
+  // UTC in a container; print writes each value as it goes and flushes.
+  it("has busybox's time functions; print's values before an error are out", async () => {
+    expect((await awk('BEGIN { print strftime("%Y-%m-%d %H:%M:%S", 0, 1), strftime("%Y", 86400 * 366) }')).stdout).toBe('1970-01-01 00:00:00 1971\n');
+    expect((await awk('BEGIN { print mktime("2020 01 02 03 04 05"), mktime("1800 1 1 0 0 0"), mktime("2020 0 1 0 0 0"), mktime("junk"), mktime("2020 13 40 25 61 61") }')).stdout).toBe(
+      '1577934245 -1 -1 -1 1612922521\n',
+    );
+    expect((await awk('BEGIN { t = systime(); print (t > 1700000000), length(strftime()) }')).stdout).toBe('1 28\n');
+    expect(await awk('BEGIN { print systime(1) }')).toMatchObject({ status: 1, stderr: 'awk: cmd. line:1: Too many arguments\n' });
+    expect(await awk('BEGIN { print 1e3, 0.1 + 0.2, 100000000000000000000, 1 / 0 }')).toMatchObject({ status: 1, stdout: '1000 0.3 1e+20 ', stderr: 'awk: cmd. line:1: Division by zero\n' });
+  });
+
   it('takes -F, -v, FS and OFS; assigning a field rebuilds the record', async () => {
     expect((await awk('{ print $2 }', 'a:b:c\n', '-F', ':')).stdout).toBe('b\n');
     expect((await awk('{ print v, $1 }', 'x\n', '-v', 'v=hi')).stdout).toBe('hi x\n');

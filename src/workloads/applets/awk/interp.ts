@@ -2,6 +2,7 @@ import { Pipe } from '../../procs/pipe';
 import type { OutStream } from '../../procs/types';
 import { type FsError, isFsError } from '../../rootfs/types';
 import { type ConvSpec, formatFloat, formatInt, formatString } from '../common/cformat';
+import { strftime } from '../common/date';
 import { RegexError, regexSource } from '../common/regex';
 import { Input, type Tool, fromBin, toBin } from '../common/tool';
 import type { AwkFunction, Expr, Program, Rule, Stmt } from './parse';
@@ -537,6 +538,9 @@ export class Awk {
           for (const a of s.args) vals.push(await this.ev(a));
           await this.write(this.sprintf(this.str(vals[0]), vals.slice(1)), s.redirect);
         } else await this.print(s.args, s.redirect);
+        // Busybox flushes what each print wrote (fflush(F)): stdout's lines
+        // and /dev/stderr's come out in the order printed.
+        if (this.t.out.pending > 0) await this.t.out.flush();
         return;
       case 'block':
         await this.execBlock(s.body);
@@ -609,39 +613,47 @@ export class Awk {
     return false;
   }
 
+  // As busybox's OC_PRINT: the output first, then each value written as it
+  // is evaluated, so what came before an error (1/0) is out.
   private async print(args: Expr[], redirect: { kind: string; target: Expr } | undefined): Promise<void> {
-    let line: string;
-    if (args.length === 0) line = this.record;
-    else {
-      const parts: string[] = [];
-      for (const a of args) {
-        const v = await this.ev(a);
-        parts.push(typeof v === 'number' ? this.str(v, this.get('OFMT')) : this.str(v));
-      }
-      line = parts.join(this.get('OFS'));
+    const write = await this.output(redirect);
+    if (args.length === 0) {
+      await write(this.record + this.get('ORS'));
+      return;
     }
-    await this.write(line + this.get('ORS'), redirect);
+    for (let i = 0; i < args.length; i++) {
+      const v = await this.ev(args[i]);
+      await write((typeof v === 'number' ? this.str(v, this.get('OFMT')) : this.str(v)) + this.get(i < args.length - 1 ? 'OFS' : 'ORS'));
+    }
   }
 
   private async write(s: string, redirect: { kind: string; target: Expr } | undefined): Promise<void> {
-    if (!redirect) {
-      await this.t.out.bin(s);
-      return;
-    }
+    await (await this.output(redirect))(s);
+  }
+
+  // Where print and printf write: stdout, or the file or command the
+  // redirection names, opened on first use.
+  private async output(redirect: { kind: string; target: Expr } | undefined): Promise<(s: string) => Promise<void>> {
+    if (!redirect) return this.toStdout;
     const name = this.str(await this.ev(redirect.target));
     let f = this.outFiles.get(name);
     if (!f) {
       f = await this.openOut(name, redirect.kind);
       this.outFiles.set(name, f);
     }
-    try {
-      await f.stream.write(Buffer.from(s, 'latin1'));
-    } catch (err) {
-      // A stdio FILE: a write that fails (ENOSPC) is kept in its error
-      // flag, which awk never looks at; EPIPE is SIGPIPE's.
-      if (!isFsError(err) || err.code === 'EPIPE') throw err;
-    }
+    const stream = f.stream;
+    return async (s) => {
+      try {
+        await stream.write(Buffer.from(s, 'latin1'));
+      } catch (err) {
+        // A stdio FILE: a write that fails (ENOSPC) is kept in its error
+        // flag, which awk never looks at; EPIPE is SIGPIPE's.
+        if (!isFsError(err) || err.code === 'EPIPE') throw err;
+      }
+    };
   }
+
+  private readonly toStdout = (s: string): Promise<void> => this.t.out.bin(s);
 
   private async openOut(name: string, kind: string): Promise<OutFile> {
     const t = this.t;
@@ -1033,6 +1045,25 @@ export class Awk {
         this.randSeed = args.length ? Math.trunc(this.num(await arg(0))) : Math.floor(this.t.ctx.container.clock.now() / 1000);
         this.randState = this.randSeed >>> 0;
         return prev;
+      }
+      // Busybox's time functions (gawk's), in local time: the container's
+      // is UTC.
+      case 'systime':
+        if (args.length) this.fail('Too many arguments');
+        return Math.floor(this.t.ctx.container.clock.now() / 1000);
+      case 'strftime': {
+        const fmt = args.length > 0 ? this.str(await arg(0)) : '%a %b %d %H:%M:%S %Z %Y';
+        const at = args.length > 1 ? Math.trunc(this.num(await arg(1))) * 1000 : this.t.ctx.container.clock.now();
+        const out = strftime(fmt, at);
+        // strftime(3) into a buffer of MAXVARFMT (240): what does not fit is "".
+        return out.length < 240 ? out : '';
+      }
+      case 'mktime': {
+        // do_mktime: "YYYY MM DD HH MM SS [DST]", or -1.
+        const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(this.str(await arg(0)));
+        if (!m || Number(m[2]) < 1 || Number(m[1]) < 1900) return -1;
+        const n = m.slice(1, 7).map(Number);
+        return Math.floor(Date.UTC(n[0], n[1] - 1, n[2], n[3], n[4], n[5]) / 1000);
       }
       case 'tolower':
         return this.str(await arg(0)).replace(/[A-Z]/g, (c) => c.toLowerCase());
