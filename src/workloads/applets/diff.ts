@@ -1,4 +1,5 @@
 import { type Stat, isFsError } from '../rootfs/types';
+import { concatPath } from './common/concat-path';
 import { Exit, MAX_SLURP, type Tool, applet } from './common/tool';
 
 // diff as busybox's diff.c (OpenBSD's, after Harold Stone's algorithm):
@@ -419,10 +420,10 @@ class Diff {
         const sb: (Stat | undefined)[] = [];
         for (let i = 0; i < 2; i++) {
           if (pos === 0 || i === k) {
-            path[i] = full[i] = join(p[i], dp[i]!);
+            path[i] = full[i] = concatPath(p[i], dp[i]!);
             sb[i] = st(full[i]);
           } else {
-            full[i] = join(p[i], dp[1 - i]!);
+            full[i] = concatPath(p[i], dp[1 - i]!);
             path[i] = '/dev/null';
           }
         }
@@ -453,7 +454,7 @@ class Diff {
     const fs = this.t.ctx.fs;
     const out: string[] = [];
     const walk = (rel: string, depth: number) => {
-      const full = rel ? join(root, rel) : root;
+      const full = rel ? concatPath(root, rel) : root;
       let names: string[];
       try {
         names = fs.readdir(this.t.path(full));
@@ -464,7 +465,7 @@ class Diff {
         const r = rel ? `${rel}/${name}` : name;
         let s: Stat | undefined;
         try {
-          s = fs.stat(this.t.path(join(root, r)));
+          s = fs.stat(this.t.path(concatPath(root, r)));
         } catch {
           s = undefined;
         }
@@ -479,7 +480,7 @@ class Diff {
         if (!this.o.N) {
           let os: Stat | undefined;
           try {
-            os = fs.stat(this.t.path(join(other, r)));
+            os = fs.stat(this.t.path(concatPath(other, r)));
           } catch {
             os = undefined;
           }
@@ -497,7 +498,6 @@ class Diff {
 }
 
 // concat_path_file: one slash between.
-const join = (a: string, b: string) => (a.endsWith('/') ? a + b : `${a}/${b}`);
 
 export const diff = applet(async (t) => {
   const p = t.parse({
@@ -583,7 +583,7 @@ export const diff = applet(async (t) => {
     if (isDir(sb[0]) || isDir(sb[1])) {
       const dir = isDir(sb[1]) ? 1 : 0;
       const other = file[1 - dir];
-      file[dir] = join(file[dir], other.slice(other.lastIndexOf('/') + 1));
+      file[dir] = concatPath(file[dir], other.slice(other.lastIndexOf('/') + 1));
       try {
         fs.stat(t.path(file[dir]));
       } catch (err) {

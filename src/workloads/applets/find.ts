@@ -1,5 +1,6 @@
 import { emptyIn } from '../procs/streams';
 import { type Stat, isFsError } from '../rootfs/types';
+import { concatPath } from './common/concat-path';
 import { fnmatch } from './common/glob';
 import { parseMode } from './common/mode';
 import { RegexError, regexSource } from './common/regex';
@@ -423,7 +424,7 @@ export const find = applet(async (t) => {
         status = 1;
       }
       for (const n of names) {
-        await visit(path.endsWith('/') ? path + n : `${path}/${n}`, depth + 1, depth === 0 ? st.dev : rootDev, false);
+        await visit(concatPath(path, n), depth + 1, depth === 0 ? st.dev : rootDev, false);
         await t.yield();
       }
     }

@@ -1,4 +1,4 @@
-import { posix } from 'node:path';
+import { concatPath } from './common/concat-path';
 import { isFsError } from '../rootfs/types';
 import { RegexError, regexSource } from './common/regex';
 import { Exit, type Input, type Tool, applet, fromBin, toBin } from './common/tool';
@@ -228,7 +228,7 @@ export const grep = applet(async (t) => {
       return;
     }
     for (const n of names.sort()) {
-      const path = posix.join(dir, n);
+      const path = concatPath(dir, n);
       let st;
       try {
         st = t.ctx.fs.lstat(t.path(path));

@@ -79,6 +79,9 @@ describe('grep', () => {
     expect((await c.exec(['grep', '-h', 'two', '/tmp/d/a', '/tmp/d/e/b'])).stdout).toBe('two\ntwo\n');
     expect((await c.exec(['grep', '-H', 'one', '/tmp/d/a'])).stdout).toBe('/tmp/d/a:one\n');
     expect((await c.exec(['grep', '-r', 'three', '/tmp/d'])).stdout).toBe('/tmp/d/e/b:three\n');
+    // concat_path_file: the operand as given, then a slash unless it has one.
+    expect((await c.exec(['grep', '-r', 'three', '.'], { cwd: '/tmp/d' })).stdout).toBe('./e/b:three\n');
+    expect((await c.exec(['grep', '-rl', 'three', 'e//'], { cwd: '/tmp/d' })).stdout).toBe('e//b\n');
     expect((await c.exec(['grep', '-c', 'two', '-'], { input: 'two\n' })).stdout).toBe('1\n');
   });
 });
