@@ -117,6 +117,11 @@ describe('cp, mv, ln', () => {
     expect(await c.exec(['cp', '/tmp/d', '/tmp/e'])).toMatchObject({ status: 1, stderr: "cp: omitting directory '/tmp/d'\n" });
     expect((await c.exec(['cp', '-r', '/tmp/d', '/tmp/e'])).status).toBe(0);
     expect(fs.readdir('/tmp/e').sort()).toEqual(['group', 'passwd']);
+    // -v says a directory after what it holds (copy_file's verb_and_exit),
+    // names joined as concat_path_file joins them.
+    const said = (await c.exec(['cp', '-rv', '/tmp/d/', '/tmp/f/'])).stdout.split('\n');
+    expect(said.slice(0, 2).sort()).toEqual(["'/tmp/d/group' -> '/tmp/f/group'", "'/tmp/d/passwd' -> '/tmp/f/passwd'"]);
+    expect(said.slice(2)).toEqual(["'/tmp/d/' -> '/tmp/f/'", '']);
     expect(await c.exec(['cp', '/nope', '/tmp/x'])).toMatchObject({ status: 1, stderr: "cp: can't stat '/nope': No such file or directory\n" });
     expect(await c.exec(['cp', '/tmp/p', '/tmp/p'])).toMatchObject({ status: 1, stderr: "cp: '/tmp/p' and '/tmp/p' are the same file\n" });
     expect(await c.exec(['cp', '/etc/group', '/etc/passwd', '/tmp/p'])).toMatchObject({

@@ -1,4 +1,5 @@
 import { type Stat, isFsError } from '../rootfs/types';
+import { concatPath } from './common/concat-path';
 import { strftime } from './common/date';
 import { modeString } from './common/mode';
 import { humanReadable } from './common/numbers';
@@ -180,7 +181,7 @@ export const ls = applet(async (t) => {
     const list: Entry[] = [];
     for (const name of entries) {
       if (name.startsWith('.') && !has('a') && !has('A')) continue;
-      const path = dir.path === '/' ? `/${name}` : `${dir.path}/${name}`;
+      const path = concatPath(dir.path, name);
       const st = await statOf(path, follow);
       if (st) list.push({ name, path, st });
     }

@@ -4,6 +4,7 @@ import { split } from '../procs/pipe';
 import { chunkBuffer } from '../procs/streams';
 import type { InStream, OutStream } from '../procs/types';
 import { type Chunk, type FileHandle, type Stat, chunkLength, isFsError } from '../rootfs/types';
+import { concatPath } from './common/concat-path';
 import { strftime } from './common/date';
 import { modeString } from './common/mode';
 import { StdoutError } from './common/stdout';
@@ -358,7 +359,7 @@ async function create(t: Tool, p: Parsed, archive: string, base: string | undefi
         await t.perror(name, err);
         status = 1;
       }
-      for (const e of entries) await add(name === '.' ? e : posix.join(name, e));
+      for (const e of entries) await add(concatPath(name, e));
     }
   };
   try {

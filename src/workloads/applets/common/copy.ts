@@ -1,5 +1,5 @@
-import { posix } from 'node:path';
 import { type FileHandle, FsError, type Stat, isFsError } from '../../rootfs/types';
+import { concatPath } from './concat-path';
 import { BLOCK, type Tool } from './tool';
 
 // libbb's copy_file and remove_file: what cp, mv (across mounts) and rm do
@@ -124,7 +124,7 @@ export async function copyFile(t: Tool, source: string, dest: string, flags: Cop
       ok = false;
     }
     for (const name of names) {
-      if (!(await copyFile(t, posix.join(source, name), posix.join(dest, name), flags, false))) ok = false;
+      if (!(await copyFile(t, concatPath(source, name), concatPath(dest, name), flags, false))) ok = false;
     }
     if (!destExists) {
       try {
@@ -135,6 +135,8 @@ export async function copyFile(t: Tool, source: string, dest: string, flags: Cop
       }
     }
     if (flags.preserve) await preserve(t, dst, dest, sst);
+    // copy_file's verb_and_exit: a directory is said after what it holds.
+    if (flags.verbose) await t.out.text(`'${source}' -> '${dest}'\n`);
     return ok;
   }
 
@@ -333,7 +335,7 @@ export async function removeFile(t: Tool, name: string, opts: { force?: boolean;
       return false;
     }
     for (const n of names) {
-      if (!(await removeFile(t, posix.join(name, n), opts))) ok = false;
+      if (!(await removeFile(t, concatPath(name, n), opts))) ok = false;
       await t.yield();
     }
     if (opts.interactive && !(await t.ask(`${t.name}: remove directory '${name}'? `))) return ok;
