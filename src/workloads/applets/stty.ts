@@ -20,7 +20,10 @@ const SANE: TerminalModes = { echo: true, icanon: true, isig: true, icrnl: true,
 export const stty = applet(async (t) => {
   const args = t.args.filter((a, i) => !(a === '-F' || t.args[i - 1] === '-F'));
   const tty = t.ctx.stdin.tty;
-  if (!tty) return t.die('standard input: Not a tty');
+  // tcgetattr's ENOTTY, said of the device (perror_on_device_and_die).
+  const f = t.args.indexOf('-F');
+  const device = f >= 0 && f + 1 < t.args.length ? t.args[f + 1] : 'standard input';
+  if (!tty) return t.die(`${device}: Inappropriate ioctl for device`);
   const { rows, cols } = size(tty, t.ctx.env);
   if (args[0] === 'size') {
     await t.out.text(`${rows} ${cols}\n`);

@@ -107,7 +107,7 @@ describe('Programs.execStream with a tty', () => {
     const cl = client({ stdin: false });
     await pod.programs.execStream(c, ['sh', '-c', '[ -t 0 ] || echo notty; stty size'], cl.io);
     expect(cl.stdout.text).toBe('notty\n');
-    expect(cl.stderr.text).toBe('stty: standard input: Not a tty\n');
+    expect(cl.stderr.text).toBe('stty: standard input: Inappropriate ioctl for device\n');
   });
 
   it('stty size follows the resizes', async () => {
