@@ -284,13 +284,16 @@ const REGULAR: Record<string, Builtin> = {
   },
   read: readBuiltin,
   type: async (sh, argv) => {
+    // typecmd: a first argument starting with - (-t, -p, any) is skipped
+    // and makes the answers terse, as `command -v` gives them.
+    const terse = argv[1]?.startsWith('-') ?? false;
     let status = 0;
-    for (const name of argv.slice(1)) {
+    for (const name of argv.slice(terse ? 2 : 1)) {
       const d = describe(sh, name);
       if (d === undefined) {
-        await sh.print(`${name}: not found\n`);
+        if (!terse) await sh.print(`${name}: not found\n`);
         status = 127;
-      } else await sh.print(`${name} is ${d.long}\n`);
+      } else await sh.print(terse ? `${d.short}\n` : `${name} is ${d.long}\n`);
     }
     return status;
   },
