@@ -595,6 +595,16 @@ describe('inside a container', () => {
       expect((await status(id)).exit_code).toBe(137);
     });
 
+    // The keep-alive many pods use: tail.c follows every file it opened,
+    // a device too, reading nothing from /dev/null every second.
+    it('tail -f /dev/null runs until stopped: pid 1 ignores SIGTERM, the timeout kills it', async () => {
+      const id = await run('tailf', '', { command: ['tail', '-f', '/dev/null'] });
+      await stays('tail -f /dev/null running', async () => (await status(id)).state === 'CONTAINER_RUNNING', 2500);
+      expect((await exec(id, ['sh', '-c', 'timeout 1 tail -f /dev/null; echo $?'])).out).toBe('143\n');
+      await h.rt('StopContainer', { container_id: id, timeout: 1 });
+      expect((await status(id)).exit_code).toBe(137);
+    });
+
     it('sleep N ends at N seconds after the start, with 0, and SIGTERM before then is ignored as pid 1', async () => {
       const short = await run('short', '', { command: ['sleep', '1.5'] });
       const long = await run('long', '', { command: ['/bin/sleep', '1m'] });

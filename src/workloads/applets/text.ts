@@ -436,7 +436,10 @@ export const tail = applet(async (t) => {
         } finally {
           input.close();
         }
-        fh?.close();
+        // -f follows whatever opened, a device too: `tail -f /dev/null`
+        // reads nothing, every second, for good (a container kept up).
+        if (fh && follow) followed.push({ name: f, fh, pos: 0 });
+        else fh?.close();
       }
     } catch (err) {
       if (!isFsError(err) || err.code === 'EPIPE') throw err;
