@@ -9,34 +9,25 @@ import { eachStdioFile } from './text';
 // (print_numbered_lines) and fold_main do, a byte a column; dos2unix and
 // unix2dos: line ends converted.
 
-const number = (t: Tool, s: string, lower: number, upper: number): number => {
+// An option's number, or the applet dies saying why.
+const number = async (t: Tool, s: string, lower: number, upper: number): Promise<number> => {
   try {
     return parseUnsigned(s, {}, lower, upper);
   } catch (err) {
-    if (err instanceof NumberError) throw new Die(err.message);
+    if (err instanceof NumberError) return t.die(err.message);
     throw err;
   }
 };
-
-class Die extends Error {}
 
 export const nl = applet(async (t) => {
   const p = t.parse({
     short: 'pw:s:v:i:b:',
     long: { 'body-numbering': 'b:', 'line-increment': 'i:', 'no-renumber': 'p', 'number-separator': 's:', 'starting-line-number': 'v:', 'number-width': 'w:' },
   });
-  let width: number;
-  let n: number;
-  let inc: number;
-  try {
-    // getopt32's "+": xatoi_positive.
-    width = number(t, p.value('w') ?? '6', 0, 2 ** 31 - 1);
-    n = number(t, p.value('v') ?? '1', 0, 2 ** 31 - 1);
-    inc = number(t, p.value('i') ?? '1', 0, 2 ** 31 - 1);
-  } catch (err) {
-    if (err instanceof Die) return t.die(err.message);
-    throw err;
-  }
+  // getopt32's "+": xatoi_positive.
+  const width = await number(t, p.value('w') ?? '6', 0, 2 ** 31 - 1);
+  let n = await number(t, p.value('v') ?? '1', 0, 2 ** 31 - 1);
+  const inc = await number(t, p.value('i') ?? '1', 0, 2 ** 31 - 1);
   const sep = p.value('s') ?? '\t';
   // Only -b's first letter counts: a(ll), t(ext), anything else none.
   const b = (p.value('b') ?? 't')[0];
@@ -61,13 +52,7 @@ export const fold = applet(async (t) => {
     if (/^-\d/.test(args[i])) args[i] = `-w${args[i].slice(1)}`;
   }
   const p = t.parse({ short: 'bsw:' }, args);
-  let width: number;
-  try {
-    width = number(t, p.value('w') ?? '80', 1, 10000);
-  } catch (err) {
-    if (err instanceof Die) return t.die(err.message);
-    throw err;
-  }
+  const width = await number(t, p.value('w') ?? '80', 1, 10000);
   const bytes = p.has('b');
   const spaces = p.has('s');
   const adjust = (column: number, c: number): number => {
@@ -206,13 +191,7 @@ function followSymlinks(t: Tool, name: string): string {
 export const expand = applet(async (t) => {
   const un = t.name[0] === 'u';
   const p = un ? t.parse({ short: 'ft:a', long: { 'first-only': 'f', tabs: 't:', all: 'a' } }) : t.parse({ short: 'it:', long: { initial: 'i', tabs: 't:' } });
-  let tab: number;
-  try {
-    tab = number(t, p.value('t') ?? '8', 1, 0xffffffff);
-  } catch (err) {
-    if (err instanceof Die) return t.die(err.message);
-    throw err;
-  }
+  const tab = await number(t, p.value('t') ?? '8', 1, 0xffffffff);
   // unexpand: -t means -a, unless -f says otherwise.
   const all = un && (p.has('a') || p.has('t')) && !p.has('f');
   const initial = !un && p.has('i');
