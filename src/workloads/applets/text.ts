@@ -155,19 +155,12 @@ export const cat = applet(async (t) => {
     if (!v && (numberAll || numberNonEmpty)) {
       // print_numbered_lines: lines by stdio, each put with its "\n"; a
       // read that fails ends the file unsaid.
-      const input = await openInput(t, f);
-      if (!input) {
-        status = 1;
-        continue;
-      }
-      input.asFgets();
-      try {
+      const failed = await eachStdioFile(t, [f], async (input) => {
         for (let l = await input.line(); l !== null; l = await input.line()) {
           await t.out.bin(numberAll || l !== '' ? `${String(++lineno).padStart(6)}\t${l}\n` : '\n');
         }
-      } finally {
-        input.close();
-      }
+      });
+      if (failed) status = 1;
       continue;
     }
     if (v) {
