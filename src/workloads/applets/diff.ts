@@ -453,6 +453,14 @@ class Diff {
   private list(root: string, other: string): string[] {
     const fs = this.t.ctx.fs;
     const out: string[] = [];
+    // A stat that fails is no directory.
+    const statOrNone = (path: string): Stat | undefined => {
+      try {
+        return fs.stat(this.t.path(path));
+      } catch {
+        return undefined;
+      }
+    };
     const walk = (rel: string, depth: number) => {
       const full = rel ? concatPath(root, rel) : root;
       let names: string[];
@@ -463,12 +471,7 @@ class Diff {
       }
       for (const name of names) {
         const r = rel ? `${rel}/${name}` : name;
-        let s: Stat | undefined;
-        try {
-          s = fs.stat(this.t.path(concatPath(root, r)));
-        } catch {
-          s = undefined;
-        }
+        const s = statOrNone(concatPath(root, r));
         if (s?.type !== 'dir') {
           out.push(r);
           continue;
@@ -478,12 +481,7 @@ class Diff {
           continue;
         }
         if (!this.o.N) {
-          let os: Stat | undefined;
-          try {
-            os = fs.stat(this.t.path(concatPath(other, r)));
-          } catch {
-            os = undefined;
-          }
+          const os = statOrNone(concatPath(other, r));
           if (os?.type !== 'dir') {
             this.status |= 1;
             continue;
