@@ -27,7 +27,7 @@ export async function rootfsBench(dir: string, print: (s: string) => void): Prom
 
   const mem = new MemoryFilesystem('containerfs', join(dir, 'rootfs-mem'), 4 * GiB, 1 << 20);
   for (const source of ['/dev/zero', '/dev/urandom']) {
-    print(`  dd if=${source} bs=1M count=1024 into a writable layer, memory backend: ${fmt(ddInto(mem, dir, source), 0)} MiB/s`);
+    print(`  dd if=${source} bs=1M count=1024 into a writable layer, memory backend: ${fmt(await ddInto(mem, dir, source), 0)} MiB/s`);
   }
   const mnt = join(dir, 'rootfs-tmpfs');
   mkdirSync(mnt, { recursive: true });
@@ -43,7 +43,7 @@ export async function rootfsBench(dir: string, print: (s: string) => void): Prom
       execFileSync('dd', [`if=${source}`, `of=${join(mnt, 'dd.bin')}`, 'bs=1M', 'count=1024', 'status=none']);
       const dd = GiB / MiB / ((performance.now() - t0) / 1000);
       rmSync(join(mnt, 'dd.bin'));
-      const ours = ddInto(new HostFilesystem('containerfs', mnt), dir, source);
+      const ours = await ddInto(new HostFilesystem('containerfs', mnt), dir, source);
       print(`  dd if=${source} bs=1M count=1024 on tmpfs: dd ${fmt(dd, 0)} MiB/s; into a writable layer, host backend ${fmt(ours, 0)} MiB/s (${fmt(ours / dd, 2)} of dd)`);
     }
   } finally {
@@ -52,7 +52,9 @@ export async function rootfsBench(dir: string, print: (s: string) => void): Prom
 }
 
 // MiB/s of 1024 writes of 1 MiB read from `source` inside the container.
-function ddInto(fs: Filesystem, dir: string, source: string): number {
+// Resolved once the layer is gone: a host layer's files are removed a few
+// at a time, and the next run needs their space on the 1.2 GiB tmpfs.
+async function ddInto(fs: Filesystem, dir: string, source: string): Promise<number> {
   const image = { id: 'sha256:bench', repoTags: ['busybox:bench'], repoDigests: [], size: 0, layers: [], annotations: {}, createdAt: '0' } as ImageRecord;
   const c = { id: 'bench', sandboxId: 'sb', imageId: image.id, mounts: [], config: {}, resources: {}, rootfsBytes: 0 } as unknown as Container;
   const store = new RootfsStore({ containerfs: fs, stateDir: join(dir, 'rootfs-state'), container: () => c, sandbox: () => undefined, image: () => image });
@@ -67,7 +69,7 @@ function ddInto(fs: Filesystem, dir: string, source: string): number {
     input.close();
     return GiB / MiB / ((performance.now() - t0) / 1000);
   } finally {
-    store.remove(c.id);
+    await store.remove(c.id);
     store.close();
   }
 }
