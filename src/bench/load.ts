@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -81,6 +82,23 @@ export const minorFaults = (pid: number): number => Number(procStat(pid)[7]);
 // How main.ts starts `fakecri serve` with these arguments (and node with
 // nodeArgs), resolved once it prints `ready`.
 export type FakecriCli = (args: string[], ready: string, nodeArgs?: string[]) => Promise<ChildProcess>;
+
+// Calls `said` with what follows `prefix` on each line of `stream` that has
+// it: what a module the bench loaded into a server (`node -r`) tells it on
+// the server's stderr.
+export function onLinesAfter(stream: Readable, prefix: string, said: (rest: string) => void): void {
+  let pending = '';
+  stream.on('data', (d: Buffer) => {
+    pending += d;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      const at = line.indexOf(prefix);
+      if (at >= 0) said(line.slice(at + prefix.length));
+    }
+  });
+}
 
 // A section's own server, on <dir>/<name>.sock with state in
 // <dir>/<name>-state (after `args`, such as a --config), stopped however the

@@ -20,6 +20,7 @@ import { rootfsBench } from './rootfs';
 import { scaleBench } from './scale';
 import { streamingBench } from './streaming';
 import { userlandBench } from './userland';
+import { workerSplitBench } from './worker-split';
 
 // `make bench`: fakecri against a plain grpc-js baseline measured in the same
 // run, so the ratios mean something on whatever machine runs it. Prints
@@ -50,8 +51,10 @@ function startChild(args: string[], ready: string): Promise<ChildProcess> {
 }
 
 
-// Sections to run: `node dist/bench/main.js [cri] [lists] [scale] [metrics] [disk] [crio] [rootfs] [userland] [long-run] [streaming] [checkpoint] [nodes]` (default all).
-const sections = process.argv.slice(2).length ? process.argv.slice(2) : ['cri', 'lists', 'scale', 'metrics', 'disk', 'crio', 'rootfs', 'userland', 'long-run', 'streaming', 'checkpoint', 'nodes'];
+// Sections to run: `node dist/bench/main.js [cri] [lists] [scale] [metrics] [disk] [crio] [rootfs] [userland] [worker-split] [long-run] [streaming] [checkpoint] [nodes]` (default all).
+const sections = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ['cri', 'lists', 'scale', 'metrics', 'disk', 'crio', 'rootfs', 'userland', 'worker-split', 'long-run', 'streaming', 'checkpoint', 'nodes'];
 
 async function main() {
   const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -63,6 +66,7 @@ async function main() {
   if (sections.includes('crio')) await crioBench(dir, print, cli);
   if (sections.includes('rootfs')) await rootfsBench(dir, print);
   if (sections.includes('userland')) await userlandBench(dir, print, cli);
+  if (sections.includes('worker-split')) await workerSplitBench(dir, print, cli);
   if (sections.includes('long-run')) await longRunBench(dir, print, cli);
   if (sections.includes('streaming')) await streamingBench(dir, print, cli);
   if (sections.includes('scale')) {

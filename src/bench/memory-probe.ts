@@ -1,18 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as protoLoader from '@grpc/proto-loader';
 import pino from 'pino';
 import { App } from '../app';
 import { parseConfig } from '../config/config';
-import { LOADER_OPTIONS, PROTO_FILE } from '../cri/proto';
-import { RUNTIME_HANDLERS, IMAGE_HANDLERS } from '../cri/services';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
 import { parseStats } from '../workloads/shell/cache';
+import { inProcessCri } from './in-process';
 
 // Run with --expose-gc: the memory a pod's state costs once garbage is
-// collected. The requests go through the same decoding and the same handlers
-// as over the socket, so the stored records are the real ones.
+// collected, the requests made in process (in-process.ts).
 declare const gc: () => void;
 
 const pods = Number(process.argv[2] ?? 1000);
@@ -29,16 +26,6 @@ const IMAGE = { pause: 'registry.k8s.io/pause:3.10', server: 'example.com/server
 const LOOP =
   'i=0; while [ $i -lt 3 ]; do dd if=/dev/urandom of=file${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done; while true; do sleep 5; done';
 const dir = mkdtempSync(join(tmpdir(), 'fakecri-memprobe-'));
-const definition = protoLoader.loadSync(PROTO_FILE, LOADER_OPTIONS);
-const decoded = (service: string, method: string, request: object) => {
-  const def = (definition[`runtime.v1.${service}`] as protoLoader.ServiceDefinition)[method];
-  return def.requestDeserialize(def.requestSerialize(request));
-};
-const call = async (method: string, request: object) => {
-  const service = method in RUNTIME_HANDLERS ? 'RuntimeService' : 'ImageService';
-  const handler = RUNTIME_HANDLERS[method] ?? IMAGE_HANDLERS[method];
-  return (await handler(app, decoded(service, method, request), { method, signal: new AbortController().signal })) as { pod_sandbox_id?: string; container_id?: string };
-};
 const settle = () => {
   for (let i = 0; i < 4; i++) gc();
   return process.memoryUsage();
@@ -46,6 +33,7 @@ const settle = () => {
 
 const SERVER = { match: 'example.com/server:*', entrypoint: ['/app/server'], userland: 'opaque' };
 const app = new App(parseConfig({ images: { catalog: [SERVER] } }), join(dir, 'state'), pino({ level: 'silent' }));
+const call = inProcessCri(app);
 
 async function main() {
 const image = IMAGE[mode] ?? 'busybox';

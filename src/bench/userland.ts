@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { makeClient } from '../cri/client';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
-import { type FakecriCli, cpuMs, fmt, measure, minorFaults, paced, stopChild } from './load';
+import { type FakecriCli, cpuMs, fmt, measure, minorFaults, onLinesAfter, paced, stopChild } from './load';
+import { LOOP_ROUNDS as ROUNDS, upstreamLoop as LOOP } from './upstream-loop';
 
 // What server-pauses.ts writes before its JSON.
 const PAUSES = 'fakecri-bench pauses ';
@@ -24,9 +25,6 @@ interface Pauses {
 
 // The inside of containers: what a running program costs, and whether
 // fakecri keeps answering while a thousand of them run.
-const ROUNDS = 200;
-const LOOP = (n: number) =>
-  `i=0; while [ $i -lt ${n} ]; do dd if=/dev/urandom of=file\${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done; while true; do sleep 5; done`;
 
 export async function userlandBench(
   dir: string,
@@ -71,17 +69,7 @@ export async function userlandBench(
   // The server's pauses (server-pauses.ts) over what happened since the
   // last ask.
   const asked: ((p: Pauses) => void)[] = [];
-  let pending = '';
-  fakecri.stderr!.on('data', (d: Buffer) => {
-    pending += d;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      const at = line.indexOf(PAUSES);
-      if (at >= 0) asked.shift()?.(JSON.parse(line.slice(at + PAUSES.length)) as Pauses);
-    }
-  });
+  onLinesAfter(fakecri.stderr!, PAUSES, (json) => asked.shift()?.(JSON.parse(json) as Pauses));
   const pauses = (): Promise<Pauses> =>
     new Promise((resolve) => {
       asked.push(resolve);
@@ -110,9 +98,7 @@ export async function userlandBench(
   print(`ExecSync echo hi, one caller: p50 ${fmt(echo.p50)} ms, p99 ${fmt(echo.p99)} ms; Version p50 ${fmt(version.p50)} ms: ${fmt(echo.p50 / version.p50, 2)}x  (target 2x: ${echo.p50 <= 2 * version.p50 ? 'met' : 'NOT met'})`);
 
   // 1,000 pods running upstream's loop (a round of 1 MiB every 0.1 s), and
-  // the RPC latency meanwhile. ROUNDS outlasts the measurements: with 60, the
-  // pods had run out of rounds during the paced one, which then measured a
-  // server with less and less to do.
+  // the RPC latency meanwhile.
   await pauses();
   const idleFaults = { n: minorFaults(pid), at: Date.now() };
   const idle = await measure(() => rt.call('Version'), { callers: 4, maxCalls: 4000, maxMs: 3000 });
