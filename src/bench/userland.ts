@@ -25,7 +25,6 @@ interface Pauses {
 
 // The inside of containers: what a running program costs, and whether
 // fakecri keeps answering while a thousand of them run.
-
 export async function userlandBench(
   dir: string,
   print: (s: string) => void,

@@ -321,8 +321,9 @@ export class SpdySession extends EventEmitter implements StreamHost {
   // pako inflates synchronously, yet the frame is handled a microtask later,
   // and the frames after it wait: whoever awaits a stream's 'reply' then
   // listens before its data, FIN and reset arrive. Handled in one pass (tried),
-  // the kubelet's end of an exec (output, FINs, resets in one write) closed
-  // the bench client's streams before it listened, and its execs hung.
+  // the end of an exec (output, FINs and resets in one write, as the
+  // kubelet's streaming server ends it) closed the bench client's streams
+  // before it listened, and its execs hung.
   private inflate(f: BlockFrame): void {
     if (!f.block.length) throw new ProtocolError(`${f.type.toUpperCase()} frame without a header block`);
     this.inflating = true;
