@@ -101,15 +101,17 @@ e2e_log "d. kubelet_pleg_relist_duration_seconds mean: ${before}s over $n_before
 
 # ---- e. kill -9 and restart of fakecri: nothing lost.
 k delete pod pull-fails crashloop --wait=false >/dev/null
-# Their teardown (StopPodSandbox) must be over, or it carries on against the new process:
-# the kubelet is done with a pod when it has deleted it from the API server (a stopped
-# sandbox alone was not enough: a run saw two more lifecycle calls after the restart).
+# Their teardown must be over, or it carries on against the new process: the kubelet
+# deletes them from the API server once their sandboxes are stopped, and its container
+# GC (every minute) removes those sandboxes, calling StopPodSandbox again before each
+# RemovePodSandbox (kuberuntime_gc.go, removeSandbox). Runs that waited only for the
+# deletion saw those two calls after the restart whenever a GC fell in the 20 s window.
 torn_down() {
-  [[ -z $(cri pods -q --state ready --label io.kubernetes.pod.name=crashloop) &&
-    -z $(cri pods -q --state ready --label io.kubernetes.pod.name=pull-fails) &&
+  [[ -z $(cri pods -q --label io.kubernetes.pod.name=crashloop) &&
+    -z $(cri pods -q --label io.kubernetes.pod.name=pull-fails) &&
     -z $(k get pods -o name | grep -E '^pod/(crashloop|pull-fails)$') ]]
 }
-e2e_wait 90 "the deleted pods' sandboxes to be stopped" torn_down
+e2e_wait 150 "the deleted pods' sandboxes to be removed by the kubelet's container GC" torn_down
 snapshot() { # pod name, uid, container id, restart count, for the steady pods
   k get pods steady-a steady-b -o jsonpath='{range .items[*]}{.metadata.name} {.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].state.running.startedAt}{"\n"}{end}'
 }

@@ -52,7 +52,13 @@ cl_pid_alive() {
   pid=$(<"$dir/pids/$name.pid")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   [[ -r /proc/$pid/cmdline ]] || return 1
-  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
+  # Just started, the process may be in execve, with an empty command line for a
+  # moment (9 starts in 300 here): read it again before calling the process gone.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
+    [[ -z $cmd ]] || break
+    sleep 0.02
+  done
   [[ $cmd == *"$dir"* ]] || return 1
   # A zombie is not alive: it has exited and only waits to be reaped.
   [[ $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null) != Z ]] || return 1
