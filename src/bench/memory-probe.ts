@@ -7,6 +7,7 @@ import { parseConfig } from '../config/config';
 import { containerConfig, podConfig } from '../testing/kubelet-requests';
 import { parseStats } from '../workloads/shell/cache';
 import { inProcessCri } from './in-process';
+import { upstreamLoop } from './upstream-loop';
 
 // Run with --expose-gc: the memory a pod's state costs once garbage is
 // collected, the requests made in process (in-process.ts).
@@ -23,8 +24,7 @@ const pods = Number(process.argv[2] ?? 1000);
 //            `while true; do sleep 5; done`
 const mode = (process.argv[3] ?? 'sleep') as 'created' | 'sleep' | 'pause' | 'server' | 'nginx' | 'loop';
 const IMAGE = { pause: 'registry.k8s.io/pause:3.10', server: 'example.com/server:1', nginx: 'nginx:1.25' } as Record<string, string>;
-const LOOP =
-  'i=0; while [ $i -lt 3 ]; do dd if=/dev/urandom of=file${i} bs=1048576 count=1 2>/dev/null; sleep .1; i=$(($i+1)); done; while true; do sleep 5; done';
+const LOOP = upstreamLoop(3);
 const dir = mkdtempSync(join(tmpdir(), 'fakecri-memprobe-'));
 const settle = () => {
   for (let i = 0; i < 4; i++) gc();

@@ -495,8 +495,6 @@ class Diff {
   }
 }
 
-// concat_path_file: one slash between.
-
 export const diff = applet(async (t) => {
   const p = t.parse({
     short: 'abdiL:NqrsS:tTU:wupBE',
